@@ -1,0 +1,30 @@
+"""Shared fixtures: powered simulated chips."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim_chip import MX64, ChipParameters
+
+
+def powered(seed: int = 1, params: ChipParameters | None = None) -> MX64:
+    """A chip on nominal rails (as the board's regulators would set them)."""
+    chip = MX64(seed, params)
+    d = chip.params.defaults
+    chip.set_rails(vdd=d.vdd, vddio=d.vddio, vwrite=d.v_write)
+    return chip
+
+
+def random_signs(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    return rng.choice(np.array([-1, 1], np.int8), size=shape)
+
+
+@pytest.fixture
+def chip() -> MX64:
+    return powered(1)
+
+
+@pytest.fixture
+def ideal_chip() -> MX64:
+    return powered(1, ChipParameters.ideal())
