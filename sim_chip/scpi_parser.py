@@ -1,0 +1,180 @@
+"""Byte-stream framing and header matching of the board's SCPI-style protocol.
+
+Turns a stream of bytes into command messages: ASCII text terminated by a
+newline, where an argument may be an IEEE 488.2 definite-length block
+``#<d><d digits of length><length bytes>`` that can hold any byte,
+newlines included.  Framing errors are reported with their SCPI numbers and
+the stream resynchronises at the next newline.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MAX_LINE = 4096                 # bytes of ASCII in one message
+MAX_BLOCK = 16 * 1024 * 1024    # bytes in one binary block
+_PRINTABLE = re.compile(rb"[^\x20-\x7e\t\r]")
+
+
+@dataclass(frozen=True)
+class Message:
+    """One command message: its text (header and ASCII arguments) and optional block."""
+
+    text: str
+    block: bytes | None
+
+
+@dataclass(frozen=True)
+class FramingError:
+    """A malformed message that was dropped: SCPI number and description."""
+
+    code: int
+    message: str
+
+
+class Framer:
+    """Incremental splitter of a byte stream into :class:`Message` objects."""
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        self._discarding = False   # dropping bytes up to the next newline
+        self._skip = 0             # block bytes still to drop (oversized block)
+
+    @property
+    def pending(self) -> int:
+        """Bytes received but not yet part of a complete message."""
+        return len(self._buf)
+
+    def feed(self, data: bytes) -> list[Message | FramingError]:
+        """Add received bytes; return the complete messages (and framing errors) in order."""
+        self._buf += data
+        out: list[Message | FramingError] = []
+        while True:
+            item = self._next()
+            if item is None:
+                return out
+            out.append(item)
+
+    def abandon(self, reason: str) -> FramingError | None:
+        """Drop a partial message (the block it waits for never completed)."""
+        if not self._buf and not self._skip:
+            return None
+        self._buf.clear()
+        self._skip = 0
+        self._discarding = False
+        return FramingError(-161, f"Invalid block data; {reason}")
+
+    def _next(self) -> Message | FramingError | None:
+        buf = self._buf
+        if self._skip:
+            n = min(self._skip, len(buf))
+            del buf[:n]
+            self._skip -= n
+            if self._skip:
+                return None
+            self._discarding = True
+        if self._discarding:
+            nl = buf.find(b"\n")
+            if nl < 0:
+                buf.clear()
+                return None
+            del buf[:nl + 1]
+            self._discarding = False
+        hash_at = buf.find(b"#")
+        nl = buf.find(b"\n")
+        if nl >= 0 and (hash_at < 0 or nl < hash_at):
+            return self._take_text(nl)
+        if hash_at < 0:
+            if len(buf) > MAX_LINE:
+                buf.clear()
+                self._discarding = True
+                return FramingError(-363, f"Input buffer overrun; line longer than {MAX_LINE} bytes")
+            return None
+        if hash_at > MAX_LINE:
+            del buf[:hash_at]
+            self._discarding = True
+            return FramingError(-363, f"Input buffer overrun; line longer than {MAX_LINE} bytes")
+        return self._take_block(hash_at)
+
+    def _take_text(self, nl: int) -> Message | FramingError:
+        raw = bytes(self._buf[:nl])
+        del self._buf[:nl + 1]
+        if len(raw) > MAX_LINE:
+            return FramingError(-363, f"Input buffer overrun; line longer than {MAX_LINE} bytes")
+        if _PRINTABLE.search(raw):
+            return FramingError(-101, "Invalid character; non-printable byte outside a block")
+        return Message(raw.decode("ascii").strip(), None)
+
+    def _take_block(self, at: int) -> Message | FramingError | None:
+        buf = self._buf
+        if len(buf) < at + 2:
+            return None
+        digits = buf[at + 1] - 0x30
+        if not 1 <= digits <= 9:
+            self._discarding = True
+            del buf[:at + 1]   # keep the byte after '#': it may be the newline that ends the message
+            return FramingError(-161, "Invalid block data; '#' must be followed by a digit 1-9 "
+                                      "(only definite-length blocks)")
+        if len(buf) < at + 2 + digits:
+            return None
+        length_text = bytes(buf[at + 2:at + 2 + digits])
+        if not length_text.isdigit():
+            self._discarding = True
+            del buf[:at + 2]
+            return FramingError(-161, f"Invalid block data; length field {length_text!r} is not {digits} digits")
+        length = int(length_text)
+        start = at + 2 + digits
+        if length > MAX_BLOCK:
+            head = bytes(buf[:at])
+            del buf[:start]
+            self._skip = length
+            if _PRINTABLE.search(head):
+                return FramingError(-101, "Invalid character; non-printable byte outside a block")
+            return FramingError(-223, f"Too much data; block of {length} bytes, at most {MAX_BLOCK}")
+        if len(buf) < start + length + 1:
+            return None
+        head = bytes(buf[:at])
+        block = bytes(buf[start:start + length])
+        nl = buf.find(b"\n", start + length)
+        if nl < 0:
+            if len(buf) - (start + length) > MAX_LINE:
+                del buf[:]
+                self._discarding = True
+                return FramingError(-363, "Input buffer overrun; no newline after block")
+            return None
+        tail = bytes(buf[start + length:nl])
+        del buf[:nl + 1]
+        if _PRINTABLE.search(head):
+            return FramingError(-101, "Invalid character; non-printable byte outside a block")
+        if tail.strip():
+            return FramingError(-102, "Syntax error; data after the block")
+        return Message(head.decode("ascii").strip(), block)
+
+
+class Header:
+    """An SCPI header pattern such as ``SYSTem:ERRor[:NEXT]?``.
+
+    Each mnemonic matches its short form (the capitals) or its long form,
+    in any case; bracketed nodes are optional; a trailing ``?`` is a query.
+    """
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self.query = pattern.endswith("?")
+        parts = re.findall(r"(\[?):?([A-Za-z*]+)\]?", pattern.rstrip("?"))
+        alternatives = []
+        for optional, mnemonic in parts:
+            short = "".join(c for c in mnemonic if c.isupper() or c == "*")
+            forms = {short, mnemonic.upper()}
+            alternatives.append(("|".join(sorted(map(re.escape, forms))), bool(optional)))
+        regex = ""
+        for i, (alt, optional) in enumerate(alternatives):
+            sep = ":" if i else ":?"
+            node = f"{sep}(?:{alt})"
+            regex += f"(?:{node})?" if optional else node
+        regex += r"\?" if self.query else ""
+        self._regex = re.compile(regex + r"\Z", re.IGNORECASE)
+
+    def matches(self, header: str) -> bool:
+        return self._regex.match(header) is not None
