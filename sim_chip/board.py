@@ -127,16 +127,23 @@ class Board:
     # ------------------------------------------------------------- power
     @_reported
     def power_on(self) -> None:
-        """Enable the on-board regulators: VDD, VDDIO nominal and V_WRITE as programmed."""
-        self._require_onboard("power_on")
+        """Enable the on-board regulators: VDD, VDDIO nominal and V_WRITE as programmed.
+
+        With external supplies there is nothing to switch: the command
+        succeeds if the bench supplies power the chip and fails otherwise.
+        """
+        if self.supply == "external":
+            self.chip.require_power("power_on")
+            return
         d = self.chip.params.defaults
         self.chip.set_rails(vdd=d.vdd, vddio=d.vddio, vwrite=self._vwrite)
         self.regulators_on = True
 
     @_reported
     def power_off(self) -> None:
-        """Disable the on-board regulators (the array keeps its data)."""
-        self._require_onboard("power_off")
+        """Disable the on-board regulators (the array keeps its data); external rails stay as they are."""
+        if self.supply == "external":
+            return
         self.chip.set_rails(vdd=0.0, vddio=0.0, vwrite=0.0)
         self.regulators_on = False
 
@@ -146,7 +153,7 @@ class Board:
 
     def _require_onboard(self, what: str) -> None:
         if self.supply != "onboard":
-            raise NotPowered(what, "rails are supplied externally; the board has no regulators fitted")
+            raise NotPowered(what, "rails are supplied externally; the board's V_WRITE regulator is not fitted")
 
     @_reported
     def reset(self) -> None:

@@ -163,16 +163,20 @@ class Header:
         self.pattern = pattern
         self.query = pattern.endswith("?")
         parts = re.findall(r"(\[?):?([A-Za-z*]+)\]?", pattern.rstrip("?"))
-        alternatives = []
+        nodes = []
         for optional, mnemonic in parts:
             short = "".join(c for c in mnemonic if c.isupper() or c == "*")
-            forms = {short, mnemonic.upper()}
-            alternatives.append(("|".join(sorted(map(re.escape, forms))), bool(optional)))
-        regex = ""
-        for i, (alt, optional) in enumerate(alternatives):
-            sep = ":" if i else ":?"
-            node = f"{sep}(?:{alt})"
-            regex += f"(?:{node})?" if optional else node
+            forms = sorted({short, mnemonic.upper()}, key=len, reverse=True)
+            nodes.append(("(?:" + "|".join(map(re.escape, forms)) + ")", bool(optional)))
+        regex, leading = ":?", True
+        for alt, optional in nodes:
+            if leading and optional:          # e.g. [SOURce:]VOLTage: the node and its colon may go
+                regex += f"(?:{alt}:)?"
+            elif leading:
+                regex += alt
+                leading = False
+            else:
+                regex += f"(?::{alt})?" if optional else f":{alt}"
         regex += r"\?" if self.query else ""
         self._regex = re.compile(regex + r"\Z", re.IGNORECASE)
 

@@ -104,9 +104,12 @@ def test_reset_restores_registers_and_keeps_the_array(board: Board) -> None:
 
 def test_external_supply_mode() -> None:
     b = Board(MX64(4), supply="external")
-    with pytest.raises(NotPowered, match="supplied externally"):
-        b.power_on()
+    with pytest.raises(NotPowered, match="VDD = 0 V"):
+        b.power_on()                                  # nothing powers the chip yet
     b.chip.set_rails(vdd=0.9, vddio=1.8, vwrite=1.3)
+    b.power_on()
     assert b.powered and b.get_register("VWRITE") == 1.3
+    with pytest.raises(NotPowered, match="supplied externally"):
+        b.set_register("VWRITE", 1.0)                 # the supply sets V_WRITE, not the board
     b.chip.set_rails(vddio=1.5)                       # out of tolerance: the chip browns out
     assert not b.powered
