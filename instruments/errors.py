@@ -25,3 +25,20 @@ class LinkError(InstrumentError):
 
 class LinkTimeout(LinkError):
     """No complete reply within the timeout (the link has been resynchronised)."""
+
+
+class OutOfRange(InstrumentError, ValueError):
+    """A value the instrument cannot take; refused before anything is sent."""
+
+    def __init__(self, instrument: str, name: str, value: object, allowed: str) -> None:
+        self.instrument, self.name, self.value, self.allowed = instrument, name, value, allowed
+        super().__init__(f"{instrument}: {name} = {value!r} refused before sending; allowed {allowed}")
+
+
+class SafetyLimitError(OutOfRange):
+    """A value beyond the bench's safety limits; refused before anything is sent."""
+
+    def __init__(self, instrument: str, name: str, value: object, allowed: str) -> None:
+        super().__init__(instrument, name, value, allowed)
+        self.args = (f"{instrument}: {name} = {value!r} exceeds the bench safety limit {allowed}; "
+                     "nothing was sent",)

@@ -14,6 +14,7 @@ SOURCE_IMPEDANCE = 50.0
 _FUNCTIONS = {k: v for v in ("SIN", "SQU", "RAMP", "PULS", "NOIS", "DC", "ARB", "PRBS", "TRI")
               for k in (v, {"SIN": "SINUSOID", "SQU": "SQUARE", "PULS": "PULSE", "NOIS": "NOISE",
                             "TRI": "TRIANGLE"}.get(v, v))}
+_POLARITY = {"NORM": "NORM", "NORMAL": "NORM", "INV": "INV", "INVERTED": "INV"}
 _TRIGGERS = {"IMM": "IMM", "IMMEDIATE": "IMM", "EXT": "EXT", "EXTERNAL": "EXT", "TIM": "TIM",
              "TIMER": "TIM", "BUS": "BUS"}
 
@@ -26,6 +27,7 @@ class Channel:
     high: float = 0.05
     low: float = -0.05
     load: float = 50.0          # ohm, or inf for high impedance
+    inverted: bool = False      # OUTP:POL INV: the waveform mirrored about its offset
     burst: bool = False
     cycles: int = 1
     trigger: str = "IMM"
@@ -67,6 +69,8 @@ class Keysight33600Sim(SCPIDevice):
         c("*TRG", lambda a: self._trigger([1, 2]))
         c("OUTPut[:STATe]", lambda a: self._set(output=boolean(a, 0, "output")))
         c("OUTPut[:STATe]?", lambda a: "1" if self.ch.output else "0")
+        c("OUTPut:POLarity", lambda a: self._set(inverted=choice(a, 0, "polarity", _POLARITY) == "INV"))
+        c("OUTPut:POLarity?", lambda a: "INV" if self.ch.inverted else "NORM")
         c("OUTPut:LOAD", self._set_load)
         c("OUTPut:LOAD?", lambda a: "9.9E+37" if self.ch.load == float("inf") else f"{self.ch.load:+.15E}")
 
@@ -116,17 +120,23 @@ class Keysight33600Sim(SCPIDevice):
         r_load = 10e3
         return self._open_circuit(level, ch) * r_load / (r_load + SOURCE_IMPEDANCE)
 
+    @staticmethod
+    def _levels(ch: Channel) -> tuple[float, float]:
+        """(level during the pulse, baseline level), V as programmed."""
+        return (ch.low, ch.high) if ch.inverted else (ch.high, ch.low)
+
     def _trigger(self, numbers: list[int]) -> None:
         ch1 = self.channels[1]
         if 1 in numbers and ch1.output and ch1.burst and ch1.function == "PULS" and ch1.trigger == "BUS":
-            if ch1.low != 0.0:
-                self.world.pulse_test_mtj(self._mtj_pads(ch1.low, ch1), ch1.cycles * (ch1.period - ch1.width))
-            self.world.pulse_test_mtj(self._mtj_pads(ch1.high, ch1), ch1.cycles * ch1.width)
+            pulse, baseline = self._levels(ch1)
+            if baseline != 0.0:
+                self.world.pulse_test_mtj(self._mtj_pads(baseline, ch1), ch1.cycles * (ch1.period - ch1.width))
+            self.world.pulse_test_mtj(self._mtj_pads(pulse, ch1), ch1.cycles * ch1.width)
             self.world.advance(ch1.cycles * ch1.period)
 
     def continuous_stress(self, seconds: float) -> None:
         """Free-running pulses (burst off) on channel 1 while time passes."""
         ch1 = self.channels[1]
         if ch1.output and not ch1.burst and ch1.function == "PULS":
-            duty = ch1.width / ch1.period
-            self.world.pulse_test_mtj(self._mtj_pads(ch1.high, ch1), seconds * duty)
+            pulse, _ = self._levels(ch1)
+            self.world.pulse_test_mtj(self._mtj_pads(pulse, ch1), seconds * ch1.width / ch1.period)

@@ -23,9 +23,9 @@ def test_demo_programs_verifies_and_checks_the_mac(capsys) -> None:
     assert correlation < -0.85
 
 
-def test_demo_reports_an_unreachable_board(capsys) -> None:
-    assert main(["demo", "--chip", "socket://127.0.0.1:1"]) == 2
-    assert "cannot open the port" in capsys.readouterr().err
+def test_demo_reports_an_unreadable_bench_file(tmp_path, capsys) -> None:
+    assert main(["demo", "--bench", str(tmp_path / "missing.toml")]) == 2
+    assert "missing.toml: cannot read it" in capsys.readouterr().err
 
 
 def test_sim_params_lists_sources(capsys) -> None:
@@ -34,8 +34,10 @@ def test_sim_params_lists_sources(capsys) -> None:
     assert "device.delta_mean" in out and "datasheet" in out and "paper" in out
 
 
-def test_sim_serve_serves_until_interrupted() -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "labctl.cli", "sim", "serve", "--die-seed", "4"],
+def test_sim_serve_serves_until_interrupted(tmp_path) -> None:
+    bench_file = tmp_path / "bench.toml"
+    proc = subprocess.Popen([sys.executable, "-m", "labctl.cli", "sim", "serve", "--die-seed", "4",
+                             "--write-bench", str(bench_file)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         lines = []
@@ -44,13 +46,15 @@ def test_sim_serve_serves_until_interrupted() -> None:
             if line.startswith("serving"):
                 break
         text = "".join(lines)
-        socket_url = re.search(r"serial_socket\s+(\S+)", text).group(1)
-        pty_path = re.search(r"serial_pty\s+(\S+)", text).group(1)
+        socket_url = re.search(r"board\s+(\S+)", text).group(1)
+        pty_path = re.search(r"board_pty\s+(\S+)", text).group(1)
         assert socket_url.startswith("socket://127.0.0.1:") and pty_path.startswith("/dev/")
-        assert re.search(r"visa_socket\s+TCPIP::127\.0\.0\.1::\d+::SOCKET", text)
+        for role in ("supply", "smu", "generator", "thermo", "dmm", "clock"):
+            assert re.search(rf"{role}\s+TCPIP::127\.0\.0\.1::\d+::SOCKET", text)
         for resource in (socket_url, pty_path):
             with MX64Board(resource, timeout=5) as board:
                 assert board.identify().die_id in text
+        assert main(["bench", "check", "--bench", str(bench_file)]) == 0
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=10)
         assert proc.returncode == 0, err
@@ -60,17 +64,14 @@ def test_sim_serve_serves_until_interrupted() -> None:
             proc.kill()
 
 
-def test_sim_serve_refuses_a_busy_port(capsys) -> None:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        s.listen()
-        port = s.getsockname()[1]
-        assert main(["sim", "serve", "--port", str(port), "--no-pty"]) == 2
-    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+def test_sim_serve_refuses_an_address_it_cannot_bind(capsys) -> None:
+    assert main(["sim", "serve", "--host", "192.0.2.1", "--no-pty"]) == 2
+    assert "cannot listen on 192.0.2.1" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv", [["demo", "--chip", "sim:x"]])
-def test_bad_chip_spec(argv, capsys) -> None:
-    assert main(argv) == 2
-    assert "die seed" in capsys.readouterr().err
+def test_bench_check_names_a_bad_key(tmp_path, capsys) -> None:
+    bad = tmp_path / "bench.toml"
+    bad.write_text('[chip]\nresource = "sim"\n[instruments.smu]\ndriver = "keithley_9999"\nresource = "x"\n')
+    assert main(["bench", "check", "--bench", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "[instruments.smu] driver 'keithley_9999' unknown" in err

@@ -1,0 +1,345 @@
+"""A small declarative SCPI instrument base on PyVISA.
+
+A driver is a class of :class:`Setting` descriptors (a value on the
+instrument: its query, its command, unit, validator and safety limit) and a
+few methods.  Every set is validated and limit-checked *before* anything is
+sent, then followed by the instrument's error query, so a refused command
+raises :class:`~instruments.errors.CommandError` with the instrument's own
+text.  Closing an instrument turns its outputs off.
+
+Transports are adapters: :class:`VisaAdapter` (PyVISA: pyvisa-py sockets,
+serial, pyvisa-sim) or :class:`InProcessAdapter` (a simulated instrument
+called directly, for the built-in bench).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Generic, Protocol, TypeVar
+
+from .errors import CommandError, LinkError, LinkTimeout, OutOfRange, SafetyLimitError
+
+T = TypeVar("T")
+
+
+class Clock(Protocol):
+    """What drivers wait on: real time on a real bench, virtual time in simulation."""
+
+    def sleep(self, seconds: float) -> None: ...
+    def now(self) -> float: ...
+
+
+class WallClock:
+    """Real time."""
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    def now(self) -> float:
+        return time.monotonic()
+
+
+# ------------------------------------------------------------------ adapters
+class Adapter(Protocol):
+    def write(self, command: str) -> None: ...
+    def query(self, command: str) -> str: ...
+    def close(self) -> None: ...
+
+
+class VisaAdapter:
+    """A PyVISA message-based resource."""
+
+    def __init__(self, resource: str, *, read_termination: str = "\n", write_termination: str = "\n",
+                 timeout: float = 5.0, resource_manager: Any = None, backend: str = "@py") -> None:
+        import pyvisa
+
+        self._errors = pyvisa.errors
+        self.resource = resource
+        try:
+            self._rm = resource_manager or pyvisa.ResourceManager(backend)
+            self._inst = self._rm.open_resource(resource, read_termination=read_termination,
+                                                write_termination=write_termination,
+                                                timeout=int(timeout * 1000))
+        except (pyvisa.errors.VisaIOError, OSError, ValueError) as exc:
+            raise LinkError(f"{resource}: cannot open: {exc}") from None
+
+    def _call(self, fn: Callable[[str], Any], command: str) -> Any:
+        try:
+            return fn(command)
+        except self._errors.VisaIOError as exc:
+            if exc.error_code == self._errors.StatusCode.error_timeout:
+                raise LinkTimeout(f"{self.resource}: no reply to {command!r} (timeout)") from None
+            raise LinkError(f"{self.resource}: {exc.description}") from None
+        except self._errors.Error as exc:
+            raise LinkError(f"{self.resource}: {exc}") from None
+        except (OSError, ConnectionError) as exc:
+            raise LinkError(f"{self.resource}: connection lost: {exc}") from None
+
+    def write(self, command: str) -> None:
+        self._call(self._inst.write, command)
+
+    def query(self, command: str) -> str:
+        return self._call(self._inst.query, command).strip()
+
+    def close(self) -> None:
+        """Close this session (the resource manager is shared by every instrument: left open)."""
+        try:
+            self._inst.close()
+        except self._errors.Error:
+            pass
+
+
+class InProcessAdapter:
+    """A simulated instrument (``handle_line(text) -> reply``) called directly."""
+
+    def __init__(self, device: Any, lock: Any = None) -> None:
+        self.device = device
+        self.resource = f"in-process {type(device).__name__}"
+        self._lock = lock
+
+    def _handle(self, command: str) -> str | None:
+        if self._lock is None:
+            return self.device.handle_line(command)
+        with self._lock:
+            return self.device.handle_line(command)
+
+    def write(self, command: str) -> None:
+        self._handle(command)
+
+    def query(self, command: str) -> str:
+        reply = self._handle(command)
+        if reply is None:
+            raise LinkTimeout(f"{self.resource}: no reply to {command!r}")
+        return reply.strip()
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+# --------------------------------------------------------------- validators
+@dataclass(frozen=True)
+class Range:
+    """Inclusive numeric range of what the instrument accepts."""
+
+    low: float
+    high: float
+    unit: str = ""
+
+    def __call__(self, instrument: str, name: str, value: Any) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise OutOfRange(instrument, name, value, f"a number in {self.describe()}") from None
+        if not self.low <= number <= self.high or number != number:
+            raise OutOfRange(instrument, name, value, self.describe())
+        return number
+
+    def describe(self) -> str:
+        return f"{self.low:g} .. {self.high:g} {self.unit}".rstrip()
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One of a set of values; ``aliases`` map accepted spellings to what is sent."""
+
+    aliases: dict
+
+    def __call__(self, instrument: str, name: str, value: Any) -> Any:
+        key = value.upper() if isinstance(value, str) else value
+        if key not in self.aliases:
+            raise OutOfRange(instrument, name, value, f"one of {sorted(map(str, self.aliases))}")
+        return self.aliases[key]
+
+    def describe(self) -> str:
+        return "one of " + ", ".join(sorted(map(str, self.aliases)))
+
+
+# ------------------------------------------------------------------ limits
+class Limits:
+    """Bench safety limits: name -> (low, high, unit), checked before anything is sent."""
+
+    def __init__(self, limits: dict[str, tuple[float, float, str]] | None = None) -> None:
+        self._limits = dict(limits or {})
+
+    def check(self, instrument: str, name: str | None, value: float) -> None:
+        if name is None or name not in self._limits:
+            return
+        low, high, unit = self._limits[name]
+        if not low <= value <= high:
+            raise SafetyLimitError(instrument, name, value, f"{low:g} .. {high:g} {unit}".rstrip())
+
+    def get(self, name: str) -> tuple[float, float, str] | None:
+        return self._limits.get(name)
+
+
+# ----------------------------------------------------------------- settings
+class Setting(Generic[T]):
+    """A value on the instrument.
+
+    ``get``/``set`` are command templates formatted with the owner's
+    context (``{ch}`` for channels) and, for ``set``, ``{value}``.
+    ``validator`` says what the instrument accepts; ``limit`` names the bench
+    safety limit that also applies.
+    """
+
+    def __init__(self, get: str | None, set: str | None, doc: str, unit: str = "",
+                 validator: Range | Choice | None = None, parse: Callable[[str], T] = float,
+                 format: Callable[[Any], str] = lambda v: f"{v:.10g}" if isinstance(v, float) else str(v),
+                 limit: str | Callable[[Any], str] | None = None) -> None:
+        self.get_command, self.set_command = get, set
+        self.unit, self.validator, self.parse, self.format, self.limit = unit, validator, parse, format, limit
+        allowed = f"; allowed {self.validator.describe()}" if self.validator else ""
+        self.__doc__ = f"{doc} ({unit}){allowed}" if unit else f"{doc}{allowed}"
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        if self.get_command is None:
+            raise AttributeError(f"{self.name} can only be set")
+        return self.parse(obj.ask(self.get_command.format(**obj.context)))
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        if self.set_command is None:
+            raise AttributeError(f"{self.name} is read-only")
+        if self.validator is not None:
+            value = self.validator(obj.name, self.name, value)
+        limit = self.limit(obj) if callable(self.limit) else self.limit
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            obj.limits.check(obj.name, limit, float(value))
+        obj.write(self.set_command.format(value=self.format(value), **obj.context))
+
+
+def on_off(text: str) -> bool:
+    return text.strip().upper() in ("1", "ON")
+
+
+def quoted(text: str) -> str:
+    return text.strip().strip('"')
+
+
+@dataclass(frozen=True)
+class Identity:
+    manufacturer: str
+    model: str
+    serial: str
+    firmware: str
+
+
+_ERROR = re.compile(r'\s*([+-]?\d+)\s*,\s*"?(.*?)"?\s*$')
+
+
+class SCPIInstrument:
+    """Base of every driver: I/O with error checks, identity, safe shutdown."""
+
+    #: Query that pops the oldest error as ``<number>,"<text>"``.
+    error_query = "SYST:ERR?"
+    #: Models this driver is for (checked against ``*IDN?`` by :meth:`check_model`).
+    models: tuple[str, ...] = ()
+
+    def __init__(self, adapter: Adapter, name: str | None = None, limits: Limits | None = None,
+                 clock: Clock | None = None, check_errors: bool = True) -> None:
+        self.adapter = adapter
+        self.name = name or type(self).__name__
+        self.limits = limits or Limits()
+        self.clock = clock or WallClock()
+        self.check_errors = check_errors
+        self.context: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ I/O
+    def write(self, command: str) -> None:
+        """Send a command, then check the instrument's error queue."""
+        self.adapter.write(command)
+        if self.check_errors:
+            self.raise_on_error(command)
+
+    def ask(self, command: str) -> str:
+        """Send a query and return the reply; a refused query raises CommandError."""
+        try:
+            return self.adapter.query(command)
+        except LinkTimeout:
+            self.raise_on_error(command)   # the instrument refused it and said why
+            raise
+
+    def next_error(self) -> tuple[int, str]:
+        m = _ERROR.match(self.adapter.query(self.error_query))
+        if not m:
+            raise LinkError(f"{self.name}: unreadable reply to {self.error_query}")
+        return int(m.group(1)), m.group(2)
+
+    def raise_on_error(self, command: str) -> None:
+        """Raise CommandError if the instrument queued an error (and drain the queue)."""
+        code, text = self.next_error()
+        if code == 0:
+            return
+        for _ in range(32):
+            if self.next_error()[0] == 0:
+                break
+        raise CommandError(self.name, command, code, text)
+
+    # -------------------------------------------------------- IEEE 488.2
+    def identify(self) -> Identity:
+        parts = [p.strip() for p in self.ask("*IDN?").split(",")] + ["", "", "", ""]
+        return Identity(*parts[:4])
+
+    def check_model(self) -> Identity:
+        """Identify and refuse an instrument this driver is not for."""
+        ident = self.identify()
+        if self.models and not any(m in ident.model for m in self.models):
+            raise LinkError(f"{self.name}: expected one of {', '.join(self.models)}, found {ident.model!r}")
+        return ident
+
+    def reset(self) -> None:
+        self.write("*RST")
+
+    def clear(self) -> None:
+        self.adapter.write("*CLS")
+
+    def wait_complete(self) -> None:
+        """Block until the instrument has finished all pending operations (``*OPC?``)."""
+        self.ask("*OPC?")
+
+    # ----------------------------------------------------------- shutdown
+    def shutdown(self) -> None:
+        """Put the instrument in a safe state (outputs off); drivers with outputs override."""
+
+    def close(self) -> None:
+        """Safe state first, then release the connection."""
+        try:
+            self.shutdown()
+        finally:
+            self.adapter.close()
+
+    def __enter__(self) -> "SCPIInstrument":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class ChannelOf:
+    """A channel of a multi-channel instrument: settings formatted with ``{ch}``."""
+
+    def __init__(self, parent: SCPIInstrument, number: int) -> None:
+        self.parent = parent
+        self.number = number
+        self.name = f"{parent.name} CH{number}"
+        self.context = {"ch": number}
+
+    @property
+    def limits(self) -> Limits:
+        return self.parent.limits
+
+    @property
+    def clock(self) -> Clock:
+        return self.parent.clock
+
+    def write(self, command: str) -> None:
+        self.parent.write(command)
+
+    def ask(self, command: str) -> str:
+        return self.parent.ask(command)
