@@ -69,7 +69,7 @@ def choice(args: Sequence[str], i: int, name: str, options: dict[str, str]) -> s
     """Argument ``i`` as one of ``options`` (accepted spellings -> canonical value)."""
     if i >= len(args) or not args[i]:
         raise SCPIError(-109, f"Missing parameter; {name}")
-    word = args[i].strip().strip('"').upper()
+    word = args[i].strip().strip("\"'").upper()
     if word not in options:
         raise SCPIError(-224, f"Illegal parameter value; {name} {args[i]!r}")
     return options[word]
@@ -94,7 +94,7 @@ def split_arguments(text: str) -> list[str]:
     """Comma-separated arguments; commas inside ``(@...)`` and quotes do not split."""
     args, depth, quoted, current = [], 0, False, ""
     for ch in text:
-        if ch == '"':
+        if ch in "\"'":
             quoted = not quoted
         elif ch == "(" and not quoted:
             depth += 1

@@ -39,6 +39,8 @@ class Keithley2450Sim(SCPIDevice):
         c("SOURce:CURRent:VLIMit[:LEVel]?", lambda a: f"{self.vlim:.6E}")
         c("SOURce:VOLTage:RANGe", lambda a: number(a, 0, "range", -210, 210) and None)
         c("SOURce:CURRent:RANGe", lambda a: number(a, 0, "range", -1.05, 1.05) and None)
+        c("SOURce:VOLTage:RANGe:AUTO", lambda a: boolean(a, 0, "auto range") and None)
+        c("SOURce:CURRent:RANGe:AUTO", lambda a: boolean(a, 0, "auto range") and None)
         c("[SENSe:]FUNCtion[:ON]", lambda a: setattr(self, "sense", choice(a, 0, "function", _SENSE)))
         c("[SENSe:]FUNCtion[:ON]?", lambda a: _SENSE_REPLY[self.sense])
         for f in ("VOLTage", "CURRent", "RESistance"):

@@ -1,0 +1,75 @@
+"""SCPI queries per second through pyvisa-py against a simulated instrument, beside a raw socket.
+
+Side by side in one run: the simulated E36312A served on a loopback TCP port
+(as ``labctl sim serve`` does), queried with ``VOLT? (@1)`` by a pyvisa-py
+``TCPIP::127.0.0.1::<port>::SOCKET`` resource and by a plain socket client
+doing the same write-then-read-a-line, interleaved, median of several rounds.
+
+    python benchmarks/scpi_roundtrip.py [--queries N] [--rounds R]
+
+The last line is JSON: pyvisa_queries_per_s, raw_queries_per_s, ratio (pyvisa/raw).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import statistics
+import time
+
+import pyvisa
+
+from sim_chip.bench import World
+from sim_chip.bench.serve import BenchServer
+
+QUERY = "VOLT? (@1)"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--queries", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+
+    with BenchServer(World(1), pty=False) as server:
+        host, port = server.address("supply")
+        rm = pyvisa.ResourceManager("@py")
+        inst = rm.open_resource(f"TCPIP::{host}::{port}::SOCKET", read_termination="\n",
+                                write_termination="\n", timeout=5000)
+        raw = socket.create_connection((host, port))
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        reader = raw.makefile("rb")
+        message = (QUERY + "\n").encode()
+
+        def visa_round() -> float:
+            t = time.perf_counter()
+            for _ in range(args.queries):
+                inst.query(QUERY)
+            return time.perf_counter() - t
+
+        def raw_round() -> float:
+            t = time.perf_counter()
+            for _ in range(args.queries):
+                raw.sendall(message)
+                reader.readline()
+            return time.perf_counter() - t
+
+        assert inst.query(QUERY).startswith("+") and (raw.sendall(message) or reader.readline())
+        t_visa, t_raw = [], []
+        for _ in range(args.rounds):
+            t_visa.append(visa_round())
+            t_raw.append(raw_round())
+        inst.close()
+        raw.close()
+
+    visa_qps = args.queries / statistics.median(t_visa)
+    raw_qps = args.queries / statistics.median(t_raw)
+    print(f"pyvisa-py  {visa_qps:9.0f} queries/s ({1e6 / visa_qps:6.1f} us each)")
+    print(f"raw socket {raw_qps:9.0f} queries/s ({1e6 / raw_qps:6.1f} us each)")
+    print(json.dumps({"query": QUERY, "pyvisa_queries_per_s": round(visa_qps), "raw_queries_per_s": round(raw_qps),
+                      "ratio": round(visa_qps / raw_qps, 4)}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""Bench configuration, safety limits, virtual time and safe shutdown."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from instruments.errors import CommandError, SafetyLimitError
+from labctl.bench import BenchConfigError, SafetyLimits, default_bench, load_bench, write_bench_file
+
+
+def test_a_destructive_write_voltage_is_refused_and_the_chip_is_unharmed() -> None:
+    with default_bench(2) as bench:
+        bench.power_up()
+        chip = bench.world.chip
+        broken = chip.broken_mtjs
+        bench.chip.write_array(np.ones((64, 64)))
+        with pytest.raises(SafetyLimitError, match="ch3_voltage = 3.0 exceeds the bench safety limit 0 .. 1.6 V"):
+            bench.supply.ch[bench.wiring.vwrite].voltage = 3.0      # what a buggy procedure might ask
+        assert chip.rails["vwrite"] == 1.5                          # nothing was sent
+        bench.chip.write_array(-np.ones((64, 64)))
+        assert chip.broken_mtjs == broken
+        assert bench.supply.ch[3].ovp == pytest.approx(1.65)        # and the supply's OVP backs the limit up
+
+
+def test_the_supply_trips_on_its_ovp_even_past_the_driver() -> None:
+    with default_bench(2) as bench:
+        bench.power_up()
+        bench.supply.write("VOLT 2.5,(@3)")                        # raw SCPI, around the driver's check
+        assert bench.supply.ch[3].ovp_tripped()
+        assert bench.world.chip.rails["vwrite"] == 0.0
+
+
+def test_limits_are_configurable_per_bench() -> None:
+    with default_bench(2, limits=SafetyLimits(smu_voltage_max=0.2)) as bench:
+        with pytest.raises(SafetyLimitError, match="smu_voltage"):
+            bench.smu.source_voltage = 0.5
+        bench.smu.source_voltage = 0.15
+
+
+def test_temperature_ceiling() -> None:
+    with default_bench(2) as bench:
+        with pytest.raises(SafetyLimitError, match="temperature = 500.0"):
+            bench.thermo.set_setpoint(500.0)
+        assert bench.world.thermo.setpoint[1] == pytest.approx(298.15)
+
+
+def test_leaving_the_bench_on_an_exception_turns_every_output_off() -> None:
+    with pytest.raises(RuntimeError, match="procedure bug"):
+        with default_bench(3, smu="test_mtj") as bench:
+            world = bench.world
+            bench.power_up()
+            bench.smu.source_voltage = 0.2
+            bench.smu.output = True
+            bench.generator.ch[1].output = True
+            bench.thermo.set_setpoint(330.0)
+            bench.thermo.set_heater_range("low")
+            raise RuntimeError("procedure bug")
+    assert not any(out.on for out in world.supply.outputs.values())
+    assert world.smu.output is False and world.smu.volts == 0.0
+    assert not world.generator.channels[1].output
+    assert world.thermo.range[1] == 0
+    assert not world.chip.powered
+
+
+def test_virtual_waits_take_no_real_time() -> None:
+    import time
+    with default_bench(4) as bench:
+        start, t0 = bench.clock.now(), time.perf_counter()
+        bench.wait(100 * 3600.0)                                   # a 100-hour bake
+        assert bench.clock.now() - start == pytest.approx(100 * 3600.0)
+        assert time.perf_counter() - t0 < 5.0
+        assert bench.virtual
+
+
+def test_unpowered_chip_reports_through_the_interface() -> None:
+    with default_bench(4) as bench:
+        with pytest.raises(CommandError, match="VDD = 0 V") as info:
+            bench.chip.power_on()                                   # the supply is still off
+        assert info.value.code == -241
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[chip]\nresource = 'sim'\n[wiring]\nvdd = 1\nvddio = 1\nvwrite = 3\n", "channels 1, 2, 3 once each"),
+    ("[chip]\nresource = 'sim'\n[limits]\nvwrite_maximum = 1.0\n", "unexpected keyword argument 'vwrite_maximum'"),
+    ("[wiring]\nsmu = 'test_pad'\n", "[chip] resource is missing"),
+    ("[chip]\nresource = 'sim'\n[clock]\nkind = 'sundial'\n", "kind must be 'wall' or 'virtual'"),
+    ("[chip\nresource = 'sim'\n", "not valid TOML"),
+    ("[chip]\nresource = 'sim'\n[instruments.smu]\ndriver = 'keithley_2450'\n", "[instruments.smu] resource is missing"),
+])
+def test_bad_bench_files_name_the_key(tmp_path, text: str, message: str) -> None:
+    path = tmp_path / "bench.toml"
+    path.write_text(text)
+    with pytest.raises(BenchConfigError) as info:
+        load_bench(path)
+    assert str(path) in str(info.value) and message in str(info.value)
+
+
+def test_a_written_bench_file_loads(tmp_path) -> None:
+    path = tmp_path / "bench.toml"
+    write_bench_file(path, chip="sim:5", instruments={}, clock=None, note="chip only")
+    with load_bench(path) as bench:
+        assert bench.instruments == {} and not bench.virtual
+        assert bench.chip.identify().die_id.startswith("MX64-")
+        with pytest.raises(BenchConfigError, match="has no supply"):
+            bench.supply

@@ -1,0 +1,102 @@
+"""The simulated bench is one coupled world: what the instruments do, the chip feels."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from instruments.errors import CommandError
+from labctl.bench import default_bench
+from sim_chip import physics
+
+
+def test_supply_off_makes_the_chip_unpowered() -> None:
+    with default_bench(5) as bench:
+        bench.power_up()
+        bench.chip.mac(np.ones(64))
+        bench.supply.ch[bench.wiring.vddio].output = False
+        with pytest.raises(CommandError) as info:
+            bench.chip.mac(np.ones(64))
+        assert info.value.code == -241 and "VDDIO = 0 V" in info.value.message
+
+
+def test_supply_current_follows_chip_activity() -> None:
+    with default_bench(5) as bench:
+        bench.power_up()
+        vdd = bench.supply.ch[bench.wiring.vdd]
+        vdd.measure_current()
+        bench.wait(1.0)
+        idle = vdd.measure_current()
+        vdd.measure_current()
+        bench.chip.mac_batch(np.ones((200_000, 64)))
+        busy = vdd.measure_current()
+        assert idle == pytest.approx(50e-6, rel=0.05)          # static current only
+        assert busy > 2 * idle                                  # 200k MACs in ~38 ms of model time
+
+
+def measured_tmr(bench, volts: float = 0.02) -> float:
+    """TMR of the test MTJ from SMU readings in P and in AP (generator pulses switch it)."""
+    smu, gen = bench.smu, bench.generator.ch[1]
+
+    def resistance() -> float:
+        return volts / smu.read()
+
+    def pulse(amplitude: float) -> None:
+        gen.configure_pulse_burst(amplitude=amplitude, width=10e-6, period=100e-6)
+        gen.output = True
+        bench.generator.trigger()
+
+    pulse(-1.0)
+    r_p = resistance()
+    pulse(1.0)
+    r_ap = resistance()
+    return (r_ap - r_p) / r_p
+
+
+def test_higher_temperature_lowers_the_tmr_the_smu_measures() -> None:
+    with default_bench(7, smu="test_mtj") as bench:
+        bench.smu.source_voltage_measure_current(current_limit=1e-3)
+        bench.smu.source_voltage = 0.02
+        bench.smu.output = True
+        cold = measured_tmr(bench)
+        bench.thermo.set_setpoint(400.0)
+        bench.thermo.set_heater_range("high")
+        bench.thermo.wait_for_temperature(400.0, tolerance=0.1, poll=60.0)
+        hot = measured_tmr(bench)
+        v, pad = bench.world.chip.test_mtj._v, 50.0
+        assert cold == pytest.approx((v["r_ap"] - v["r_p"]) / (v["r_p"] + pad), rel=0.02)  # this die's MTJ
+        assert hot == pytest.approx(cold * (1 - 0.0015 * (400 - 298.15)), rel=0.03)        # -0.15 %/K
+
+
+def test_generator_pulses_flip_the_test_mtj_with_the_model_probability() -> None:
+    with default_bench(8, smu="test_mtj") as bench:
+        world = bench.world
+        mtj = world.chip.test_mtj
+        v = mtj._v
+        smu, gen = bench.smu, bench.generator.ch[1]
+        smu.source_voltage_measure_current(current_limit=1e-3, nplc=0.1)
+        smu.source_voltage = 0.02
+        smu.output = True
+        width, trials = 1e-6, 400
+        # an amplitude in the thermal regime that switches about half the time at 25 degC
+        tau = width / math.log(2)
+        v_mtj = v["vc0_p_to_ap"] * (1 - math.log(tau / 1e-9) / v["delta"])
+        pad = world.chip.params.readout.test_pad_resistance
+        amplitude = v_mtj * (v["r_p"] + pad) / v["r_p"] * (10e3 + 50) / 10e3
+        expected = float(physics.switching_probability(v_mtj, width, v["vc0_p_to_ap"], v["delta"],
+                                                       world.chip.params.device))
+        switched = 0
+        for _ in range(trials):
+            gen.configure_pulse_burst(amplitude=-1.0, width=10e-6, period=100e-6)   # reset to P
+            gen.output = True
+            bench.generator.trigger()
+            assert 0.02 / smu.read() < 15e3
+            gen.configure_pulse_burst(amplitude=amplitude, width=width, period=10e-6)
+            gen.output = True
+            bench.generator.trigger()
+            switched += 0.02 / smu.read() > 15e3
+        assert expected == pytest.approx(0.5, abs=0.01)
+        sigma = math.sqrt(expected * (1 - expected) / trials)
+        assert abs(switched / trials - expected) < 4 * sigma
