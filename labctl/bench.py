@@ -175,6 +175,14 @@ class Bench:
         found["chip"] = f"{ident.model} {ident.serial} firmware {ident.firmware}, die {ident.die_id}"
         return found
 
+    def safe_state(self) -> None:
+        """Every output and heater off, connections kept (after an abort or an error)."""
+        for inst in self.instruments.values():
+            try:
+                inst.shutdown()
+            except (InstrumentError, OSError):
+                pass
+
     def close(self) -> None:
         """Every output off, every connection closed; tries all before reporting a failure."""
         failures = []

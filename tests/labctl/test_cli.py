@@ -13,18 +13,25 @@ from instruments.mx64_board import MX64Board
 from labctl.cli import main
 
 
-def test_demo_programs_verifies_and_checks_the_mac(capsys) -> None:
-    assert main(["demo", "--vectors", "2000"]) == 0
+def test_demo_runs_the_main_job_and_stores_it(tmp_path, capsys) -> None:
+    store = tmp_path / "runs.sqlite"
+    assert main(["demo", "--store", str(store)]) == 0
     out = capsys.readouterr().out
-    assert re.search(r"die\s+MX64-[0-9A-F]{8}", out)
-    errors = int(re.search(r"(\d+) bit errors", out).group(1))
-    assert errors <= 8
-    correlation = float(re.search(r"correlation ([+-][0-9.]+)", out).group(1))
-    assert correlation < -0.85
+    assert re.search(r"die MX64-[0-9A-F]{8}", out)
+    assert int(re.search(r"(\d+) residual bit errors", out).group(1)) <= 8
+    assert float(re.search(r"std ([0-9.]+) MAC units", out).group(1)) < 3.0
+    r_low, r_high = map(float, re.search(r"R_low ([0-9.]+) kOhm .* R_high ([0-9.]+) kOhm", out).groups())
+    assert abs(r_low - 13.0) < 0.3 and abs(r_high - 26.0) < 0.4
+    assert 300 < float(re.search(r"(\d+) TOPS/W", out).group(1)) < 450
+    assert main(["runs", "list", "--store", str(store)]) == 0
+    listing = capsys.readouterr().out
+    for name in ("write-verify", "mac-transfer", "array-map", "energy"):
+        assert re.search(rf"{name}\s+completed", listing)
+    assert len(list((tmp_path / "plots").glob("run-*/*.png"))) == 4
 
 
 def test_demo_reports_an_unreadable_bench_file(tmp_path, capsys) -> None:
-    assert main(["demo", "--bench", str(tmp_path / "missing.toml")]) == 2
+    assert main(["demo", "--bench", str(tmp_path / "missing.toml"), "--store", str(tmp_path / "s.sqlite")]) == 2
     assert "missing.toml: cannot read it" in capsys.readouterr().err
 
 

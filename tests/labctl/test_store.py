@@ -1,0 +1,103 @@
+"""The run store: lossless, append-only, crash-safe, never damages a file it does not own."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+from labctl.store import Store, StoreError
+
+
+def test_records_are_lossless_and_ordered(tmp_path) -> None:
+    with Store(tmp_path / "runs.sqlite") as store:
+        run = store.begin_run("x", {"a": 1}, {"seed": 3})
+        arrays = [np.arange(12, dtype=np.int8).reshape(3, 4), np.array([1e-300, np.pi], np.float64),
+                  np.ones((2, 2, 2), np.uint16)]
+        for i, a in enumerate(arrays):
+            store.record(run, f"a{i}", a)
+        store.record(run, "summary", {"errors": 2, "ok": True, "list": [1.5, 2]})
+        store.event(run, "completed")
+        got = list(store.records(run))
+    assert [name for name, _ in got] == ["a0", "a1", "a2", "summary"]
+    for a, (_, b) in zip(arrays, got):
+        assert a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
+    assert got[3][1] == {"errors": 2, "ok": True, "list": [1.5, 2]}
+
+
+def test_status_is_the_latest_event_and_nothing_is_rewritten(tmp_path) -> None:
+    path = tmp_path / "runs.sqlite"
+    with Store(path) as store:
+        run = store.begin_run("x", {}, {})
+        assert store.run(run).status == "running"
+        store.event(run, "aborted", "user")
+        info = store.run(run)
+        assert info.status == "aborted" and info.detail == "user" and info.ended is not None
+    rows = sqlite3.connect(path).execute("SELECT status FROM events ORDER BY id").fetchall()
+    assert rows == [("running",), ("aborted",)]                      # both events kept
+
+
+def test_killing_the_writer_mid_run_keeps_the_store_readable(tmp_path) -> None:
+    path = tmp_path / "runs.sqlite"
+    script = textwrap.dedent(f"""
+        import numpy as np, sys, time
+        from labctl.store import Store
+        store = Store({str(path)!r})
+        run = store.begin_run("long", {{}}, {{}})
+        i = 0
+        while True:
+            store.record(run, "chunk", np.full(1000, i, np.int64))
+            if i == 50:
+                print("ready", flush=True)
+            i += 1
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    time.sleep(0.2)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    with Store(path) as store:
+        (info,) = store.runs()
+        assert info.status == "running" and "killed" in info.detail
+        chunks = [v for name, v in store.records(info.id)]
+        assert len(chunks) > 50
+        assert all(np.array_equal(c, np.full(1000, i)) for i, c in enumerate(chunks))   # every one complete
+        store.event(info.id, "aborted", "found after a crash")                         # and still writable
+
+
+def test_a_foreign_sqlite_file_is_refused_and_left_untouched(tmp_path) -> None:
+    path = tmp_path / "other.sqlite"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE samples (x REAL)")
+    db.execute("INSERT INTO samples VALUES (1.0)")
+    db.commit()
+    db.close()
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="not a labctl run store; left untouched"):
+        Store(path)
+    assert path.read_bytes() == before
+
+
+def test_a_file_that_is_not_sqlite_is_refused(tmp_path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("lab notes, not a database\n" * 100)
+    with pytest.raises(StoreError, match="notes.txt"):
+        Store(path)
+    assert path.read_text().startswith("lab notes")
+
+
+def test_an_unwritable_place_is_a_clear_error() -> None:
+    with pytest.raises(StoreError, match="/proc/labctl/runs.sqlite"):
+        Store("/proc/labctl/runs.sqlite")
+
+
+def test_unknown_run() -> None:
+    with Store(":memory:") as store, pytest.raises(StoreError, match="no run 7"):
+        store.run(7)

@@ -1,0 +1,105 @@
+"""Procedures on the simulated bench: they recover the simulated chip's own parameters."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from labctl.bench import default_bench, load_bench, write_bench_file
+from labctl.engine import execute
+from labctl.procedure import ParameterError
+from labctl.store import Store
+from procedures import PROCEDURES
+from sim_chip.bench import World
+from sim_chip.bench.serve import BenchServer
+from sim_chip.die import HEALTHY
+from sim_chip.energy import mac_energy_per_vector
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store(tmp_path / "runs.sqlite") as s:
+        yield s
+
+
+def run(name: str, params: dict, bench, store, seed: int = 1):
+    result = execute(PROCEDURES[name](), params, bench, store, seed=seed)
+    assert result.status == "completed"
+    return result.summary, dict(store.records(result.run_id))
+
+
+def test_write_verify_leaves_only_defective_cells(store) -> None:
+    with default_bench(4) as bench:
+        summary, records = run("write-verify", {"matrix_seed": 2}, bench, store)
+        die = bench.world.chip.die
+    defective_cells = int((die.defect != HEALTHY).any(axis=2).sum())
+    assert summary["bit_errors"] <= defective_cells
+    assert summary["clocks"] >= 192 and summary["pulses"] >= 128
+    assert summary["write_energy_J"] > 0
+    assert records["errors_per_pass"][-1] == summary["bit_errors"]
+
+
+def test_write_verify_reads_a_weights_file_and_refuses_a_bad_one(store, tmp_path) -> None:
+    good, bad = tmp_path / "w.npy", tmp_path / "bad.npy"
+    w = np.where(np.arange(4096).reshape(64, 64) % 3 == 0, -1, 1).astype(np.int8)
+    np.save(good, w)
+    np.save(bad, np.zeros((64, 64)))
+    with default_bench(4) as bench:
+        _, records = run("write-verify", {"weights_file": str(good)}, bench, store)
+        assert np.array_equal(records["weights"], w)
+        with pytest.raises(ParameterError, match="must hold a 64 x 64 array of -1/\\+1"):
+            execute(PROCEDURES["write-verify"](), {"weights_file": str(bad)}, bench, store)
+
+
+def test_array_map_recovers_the_die_resistances(store) -> None:
+    with default_bench(5) as bench:
+        summary, records = run("array-map", {}, bench, store)
+        die = bench.world.chip.die
+    low = die.r_fet[:, :, 0] + die.r_p[:, :, 0]          # left branches in P: the low state mapped
+    high = die.r_fet[:, :, 1] + die.r_ap[:, :, 1]
+    assert summary["r_low_mean_ohm"] == pytest.approx(low.mean(), rel=0.01)
+    assert summary["r_high_mean_ohm"] == pytest.approx(high.mean(), rel=0.01)
+    assert summary["r_low_sigma_ohm"] == pytest.approx(1.6e3, rel=0.2)   # paper: 1.6 kOhm
+    assert summary["r_high_sigma_ohm"] == pytest.approx(2.0e3, rel=0.2)  # paper: 2.0 kOhm
+    healthy = (die.defect == HEALTHY).all(axis=2)
+    error = records["margin_weight_plus"][healthy] - (high - low)[healthy]
+    assert abs(error.mean()) < 200 and error.std() < 1.2e3      # SMU read noise: ~0.1 % of 830 kOhm
+
+
+def test_mac_transfer_calibrates_and_the_table_is_reusable(store) -> None:
+    with default_bench(6) as bench:
+        first = execute(PROCEDURES["mac-transfer"](), {"repeats": 4}, bench, store, seed=1)
+        assert first.summary["mac_error_std"] < 3.0 and abs(first.summary["mac_error_mean"]) < 0.2
+        assert first.summary["undecoded"] == 0
+        again, _ = run("mac-transfer", {"repeats": 2, "calibration_run": first.run_id}, bench, store)
+        assert again["mac_error_std"] < 3.5
+        with pytest.raises(ParameterError, match="has 6 windows, this run 4"):
+            execute(PROCEDURES["mac-transfer"](), {"windows": 4, "calibration_run": first.run_id}, bench, store)
+
+
+def test_energy_recovers_the_model_energy_per_mac(store) -> None:
+    with default_bench(7) as bench:
+        summary, _ = run("energy", {"vectors": 500_000}, bench, store)
+        params = bench.world.chip.params
+    expected = mac_energy_per_vector(0.25, 0.9, params)
+    assert summary["energy_per_vector_J"] == pytest.approx(expected, rel=0.02)
+    assert summary["tops_per_watt"] == pytest.approx(8192 / expected / 1e12, rel=0.02)
+
+
+def test_the_same_procedures_give_the_same_data_over_sockets(store, tmp_path) -> None:
+    """In process and over pyvisa-py/pyserial sockets: the same die, the same seeds, the same bits."""
+    with default_bench(9) as bench:
+        local_wv = run("write-verify", {}, bench, store)[1]
+        local_mt = run("mac-transfer", {"repeats": 1, "windows": 6}, bench, store)[1]
+    world = World(9)
+    with BenchServer(world, pty=False) as server:
+        resources = server.resources()
+        path = tmp_path / "bench.toml"
+        write_bench_file(path, resources["board"],
+                         {k: v for k, v in resources.items() if k not in ("board", "board_pty", "clock")},
+                         resources["clock"])
+        with load_bench(path) as remote:
+            wire_wv = run("write-verify", {}, remote, store)[1]
+            wire_mt = run("mac-transfer", {"repeats": 1, "windows": 6}, remote, store)[1]
+    assert np.array_equal(local_wv["read"], wire_wv["read"])
+    assert np.array_equal(local_mt["calibration"], wire_mt["calibration"], equal_nan=True)
