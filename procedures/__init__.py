@@ -7,9 +7,14 @@ instrument drivers, never the chip model.
 from .array_map import ArrayMap
 from .energy import Energy
 from .mac_transfer import MacTransfer
+from .read_disturb import ReadDisturb
+from .retention import Retention
+from .rv_loop import RVLoop
+from .switching_probability import SwitchingProbability
 from .write_verify import WriteVerify
 
 #: every procedure by its command-line name
-PROCEDURES = {cls.name: cls for cls in (WriteVerify, ArrayMap, MacTransfer, Energy)}
+PROCEDURES = {cls.name: cls for cls in (WriteVerify, ArrayMap, MacTransfer, SwitchingProbability, RVLoop,
+                                                     ReadDisturb, Retention, Energy)}
 
 __all__ = ["PROCEDURES"]

@@ -232,19 +232,20 @@ class MX64:
         self.energy.book(operation, rail_joules, self.rails, seconds, self.params)
 
     # ------------------------------------------------------ array physics
-    def _branch_resistance(self, bias_across_branch: float | None) -> np.ndarray:
-        """Branch resistances (64, 64, 2), FET included, at a branch bias (None: MAC read bias)."""
+    def _branch_resistance(self, bias_across_branch: float | None, rows: slice = slice(None)) -> np.ndarray:
+        """Branch resistances (rows, 64, 2), FET included, at a branch bias (None: MAC read bias)."""
         d, T, dev = self.die, self.temperature, self.params.device
-        r_fet = physics.fet_resistance(d.r_fet, T, dev)
+        r_fet = physics.fet_resistance(d.r_fet[rows], T, dev)
+        r_p, r_ap, ap, broken = d.r_p[rows], d.r_ap[rows], self._ap[rows], self._broken[rows]
         if bias_across_branch is None:
-            r0 = physics.mtj_resistance(d.r_p, d.r_ap, self._ap, 0.0, T, dev)
-            r0 = np.where(self._broken, dev.r_short, r0)
+            r0 = physics.mtj_resistance(r_p, r_ap, ap, 0.0, T, dev)
+            r0 = np.where(broken, dev.r_short, r0)
             column = (r_fet + r0).sum(axis=(0, 2)) / 2.0        # mean column resistance
             v_mtj = self.read_bias * r0 / column[None, :, None]
         else:
-            v_mtj = physics.mtj_voltage_in_series(bias_across_branch, r_fet, d.r_p, d.r_ap, self._ap, T, dev)
-        r_mtj = physics.mtj_resistance(d.r_p, d.r_ap, self._ap, v_mtj, T, dev)
-        return r_fet + np.where(self._broken, dev.r_short, r_mtj)
+            v_mtj = physics.mtj_voltage_in_series(bias_across_branch, r_fet, r_p, r_ap, ap, T, dev)
+        r_mtj = physics.mtj_resistance(r_p, r_ap, ap, v_mtj, T, dev)
+        return r_fet + np.where(broken, dev.r_short, r_mtj)
 
     def _rate_tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Flip rates for the present temperature and biases, 1/s, (64, 64, 2) each.
@@ -380,7 +381,7 @@ class MX64:
         self.require_power("verify_row")
         self._settle()
         p = self.params
-        r = self._branch_resistance(self.verify_bias)[row]
+        r = self._branch_resistance(self.verify_bias, slice(row, row + 1))[0]
         diff = r[:, 1] - r[:, 0] + self.die.sense_offset
         if p.stochastic:
             diff = diff + p.readout.sense_noise_sigma * gaussian16(self._verify_stream.words(self._clock * 4, 4))

@@ -103,3 +103,56 @@ def test_the_same_procedures_give_the_same_data_over_sockets(store, tmp_path) ->
             wire_mt = run("mac-transfer", {"repeats": 1, "windows": 6}, remote, store)[1]
     assert np.array_equal(local_wv["read"], wire_wv["read"])
     assert np.array_equal(local_mt["calibration"], wire_mt["calibration"], equal_nan=True)
+
+
+def test_switching_probability_fit_recovers_vc0_and_delta(store) -> None:
+    with default_bench(8, smu="test_mtj") as bench:
+        summary, records = run("switching-probability", {}, bench, store)
+        truth = bench.world.chip.test_mtj._v
+    assert summary["vc0_V"] == pytest.approx(truth["vc0_p_to_ap"], rel=0.02)
+    assert summary["delta"] == pytest.approx(truth["delta"], rel=0.06)
+    p = records["probability"]
+    assert p.shape == (3, 15) and p[:, 0].max() < 0.5 and p[:, -1].min() > 0.5
+    # longer pulses switch at lower voltage (thermal regime)
+    v50 = [np.interp(0.5, row, v) for row, v in zip(p, records["mtj_voltages"])]
+    assert v50[0] > v50[1] > v50[2]
+
+
+def test_rv_loop_fit_recovers_tmr_and_its_bias_dependence(store) -> None:
+    with default_bench(8, smu="test_mtj") as bench:
+        summary, _ = run("rv-loop", {}, bench, store)
+        truth = bench.world.chip.test_mtj._v
+        vh = bench.world.chip.params.device.v_half_tmr
+    assert summary["tmr0"] == pytest.approx(truth["r_ap"] / truth["r_p"] - 1, rel=0.02)
+    assert summary["vh_V"] == pytest.approx(vh, rel=0.05)
+    assert 0 < summary["v_switch_p_to_ap_V"] < truth["vc0_p_to_ap"] * 1.02   # thermally assisted at 20 ms
+    assert -truth["vc0_ap_to_p"] * 1.02 < summary["v_switch_ap_to_p_V"] < 0
+
+
+def test_read_disturb_grows_with_bias(store) -> None:
+    with default_bench(8) as bench:
+        summary, records = run("read-disturb", {}, bench, store)
+    flips = records["flips"]
+    assert flips[0] == 0 and flips[1] == 0                        # nominal and 0.3 V: nothing
+    assert np.all(np.diff(flips) >= 0) and flips[-1] > 1000       # 0.55 V: most susceptible cells
+
+
+def test_retention_fit_recovers_thermal_stability(store) -> None:
+    from sim_chip import physics
+    with default_bench(8) as bench:
+        summary, _ = run("retention", {}, bench, store)
+        chip = bench.world.chip
+        assert bench.world.thermo.range[1] == 0                     # heater off at the end
+    for temp in (383, 403, 423):
+        truth = physics.thermal_stability(chip.die.delta, float(temp), chip.params.device).mean()
+        assert summary[f"delta_{temp}K"] == pytest.approx(truth, rel=0.02)
+        assert summary[f"delta_cv_{temp}K"] == pytest.approx(0.05, abs=0.015)
+    assert summary["delta_at_25C"] == pytest.approx(chip.die.delta.mean(), rel=0.03)
+
+
+def test_retention_refuses_a_bake_above_the_temperature_ceiling(store) -> None:
+    from instruments.errors import SafetyLimitError
+    with default_bench(8) as bench:
+        with pytest.raises(SafetyLimitError, match="temperature = 473"):
+            execute(PROCEDURES["retention"](), {"temperatures": "423,473"}, bench, store)
+        assert bench.world.thermo.setpoint[1] == pytest.approx(298.15)
