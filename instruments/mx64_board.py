@@ -249,6 +249,10 @@ class MX64Board:
     def write_array(self, weights: np.ndarray) -> None:
         self.command("WRIT:ARR", as_signs("weights", weights, (64, 64), self.name).tobytes())
 
+    def cycle_writes(self, weights: np.ndarray, cycles: int) -> None:
+        """Endurance cycling on the board: -weights then weights, ``cycles`` times; ends holding weights."""
+        self.command(f"WRIT:CYCL {int(cycles)}", as_signs("weights", weights, (64, 64), self.name).tobytes())
+
     def verify_row(self, row: int) -> np.ndarray:
         return np.frombuffer(self.query(f"VER:ROW? {int(row)}"), np.int8).copy()
 

@@ -128,6 +128,10 @@ class InProcessChip:
         self._board.write_array(as_signs("weights", weights, (64, 64), self.name))
 
     @_as_command_error
+    def cycle_writes(self, weights: np.ndarray, cycles: int) -> None:
+        self._board.cycle_writes(as_signs("weights", weights, (64, 64), self.name), cycles)
+
+    @_as_command_error
     def verify_row(self, row: int) -> np.ndarray:
         return self._board.verify_row(row)
 

@@ -5,6 +5,7 @@ instrument drivers, never the chip model.
 """
 
 from .array_map import ArrayMap
+from .endurance import Endurance
 from .energy import Energy
 from .mac_transfer import MacTransfer
 from .read_disturb import ReadDisturb
@@ -15,6 +16,6 @@ from .write_verify import WriteVerify
 
 #: every procedure by its command-line name
 PROCEDURES = {cls.name: cls for cls in (WriteVerify, ArrayMap, MacTransfer, SwitchingProbability, RVLoop,
-                                                     ReadDisturb, Retention, Energy)}
+                                                     ReadDisturb, Retention, Endurance, Energy)}
 
 __all__ = ["PROCEDURES"]

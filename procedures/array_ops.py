@@ -18,9 +18,14 @@ def correct_reads(chip: Any, weights: np.ndarray, reads: int = 5) -> np.ndarray:
     return sum((chip.verify_array() == weights).astype(int) for _ in range(reads))
 
 
-def program(chip: Any, weights: np.ndarray, retries: int = 3) -> np.ndarray:
-    """Write, verify and rewrite failing rows; return the cells that then read right five times out of five."""
-    chip.write_array(weights)
+def program(chip: Any, weights: np.ndarray, retries: int = 3, writes: int = 1) -> np.ndarray:
+    """Write (``writes`` times), verify, rewrite failing rows; return the cells that read right 5 times of 5.
+
+    The differential verify cannot see a cell with one MTJ unswitched whose two
+    branches happen to compare the right way; writing twice makes that rare.
+    """
+    for _ in range(writes):
+        chip.write_array(weights)
     read = chip.verify_array()
     for _ in range(retries):
         rows = np.flatnonzero((read != weights).any(axis=1))

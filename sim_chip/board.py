@@ -226,6 +226,10 @@ class Board:
         self.chip.write_array(weights)
 
     @_reported
+    def cycle_writes(self, weights: np.ndarray, cycles: int) -> None:
+        self.chip.cycle_writes(weights, cycles)
+
+    @_reported
     def verify_row(self, row: int) -> np.ndarray:
         return self.chip.verify_row(row)
 

@@ -198,6 +198,13 @@ class Firmware:
                 raise CommandError(-161, f"Invalid block data; weights need 4096 bytes, got {len(block)}")
             b.write_array(w)
 
+        def write_cycle(args, block):
+            cycles = _integer(args, 0, "cycles")
+            w = _signs(block, 64, "weights")
+            if w.shape[0] != 64:
+                raise CommandError(-161, f"Invalid block data; weights need 4096 bytes, got {len(block)}")
+            b.cycle_writes(w, cycles)
+
         def verify_row(args, block):
             return _block(b.verify_row(_integer(args, 0, "row")).tobytes())
 
@@ -214,7 +221,7 @@ class Firmware:
         def sync(args, block):
             return text(_integer(args, 0, "token"))
 
-        for fn in (hold_set, write_row, write_array, mac, mac_batch):
+        for fn in (hold_set, write_row, write_array, write_cycle, mac, mac_batch):
             fn.takes_block = True
 
         clock_set, clock_get = register("CLOCK", _number)
@@ -246,6 +253,7 @@ class Firmware:
             ("CONFigure:HOLD", hold_set, 0), ("CONFigure:HOLD?", hold_get, 0),
             ("WRITe:ROW", write_row, 1),
             ("WRITe:ARRay", write_array, 0),
+            ("WRITe:CYCLe", write_cycle, 1),
             ("VERify:ROW?", verify_row, 1),
             ("VERify:ARRay?", verify_array, 0),
             ("MAC?", mac, 0),

@@ -28,7 +28,8 @@ from .rng import DenseStream, derive_key, exponential_thresholds, gaussian16, ha
 from .test_mtj import TestMTJ
 
 #: Clock cost of each operation (write costs are per write-width clock).
-CLOCKS = {"mac": 1, "write_half_row": 1, "write_row": 2, "write_array": 128, "verify_row": 1}
+CLOCKS = {"mac": 1, "write_half_row": 1, "write_row": 2, "write_array": 128, "verify_row": 1,
+          "write_cycle": 256}
 
 #: Register ranges (value limits the chip's DACs and counters accept).
 CLOCK_MIN_HZ = 1.0e6
@@ -318,6 +319,49 @@ class MX64:
         w = validation.signs("weights", weights, (ROWS, COLUMNS))
         self.require_power("write_array")
         self._write_rows(0, w)
+
+    def cycle_writes(self, weights: np.ndarray, cycles: int) -> None:
+        """Endurance cycling: write -weights then weights, ``cycles`` times (256 pulses a cycle).
+
+        All but the last cycle are computed in closed form: every MTJ gets one
+        pulse from P and one from AP per cycle, its breakdown stress grows by
+        their hazard, and it breaks in the cycle where the stress crosses its
+        threshold.  The last cycle is written pulse by pulse, so the array
+        ends holding ``weights`` with that write's errors.
+        """
+        w = validation.signs("weights", weights, (ROWS, COLUMNS))
+        cycles = validation.integer("cycles", cycles, 1, 10**12, "")
+        self.require_power("cycle_writes")
+        if cycles > 1:
+            self._stress_cycles(cycles - 1)
+        self._write_rows(0, -w)
+        self._write_rows(0, w)
+
+    def _stress_cycles(self, cycles: int) -> None:
+        d, T, dev, p = self.die, self.temperature, self.params.device, self.params
+        width = self.write_width_clocks / self.clock_hz
+        v = self.rails["vwrite"]
+        r_fet = physics.fet_resistance(d.r_fet, T, dev)
+        from_p = physics.mtj_voltage_in_series(v, r_fet, d.r_p, d.r_ap, False, T, dev)
+        from_ap = physics.mtj_voltage_in_series(v, r_fet, d.r_p, d.r_ap, True, T, dev)
+        rate_p, rate_ap = physics.breakdown_rate(from_p, dev), physics.breakdown_rate(from_ap, dev)
+        stuck_p, stuck_ap = d.defect == STUCK_P, d.defect == STUCK_AP
+        per_cycle = np.where(stuck_p, 2 * rate_p, np.where(stuck_ap, 2 * rate_ap, rate_p + rate_ap)) * width
+        per_cycle = np.where(self._broken, 0.0, per_cycle)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            needed = np.where(per_cycle > 0, (self._bd_threshold - self._bd_stress) / per_cycle, np.inf)
+        breaks = ~self._broken & (needed <= cycles)
+        self._bd_stress += per_cycle * cycles
+        self._broken |= breaks
+        self._settle()
+        if breaks.any():
+            self._flips.renew(breaks, self._clock)
+            self._new_segment()
+        r_p = r_fet + physics.mtj_resistance(d.r_p, d.r_ap, False, from_p, T, dev)
+        r_ap = r_fet + physics.mtj_resistance(d.r_p, d.r_ap, True, from_ap, T, dev)
+        joules = float(np.sum(v**2 / r_p + v**2 / r_ap) * width) * cycles
+        clocks = 256 * self.write_width_clocks * cycles
+        self._tick("write", clocks, {"vwrite": joules, "vdd": p.energy.control_energy_per_clock * clocks})
 
     def _write_rows(self, first: int, w: np.ndarray) -> None:
         """Write rows first .. first+k-1, in order: row r left, row r right, row r+1 left, ...

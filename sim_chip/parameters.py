@@ -50,7 +50,8 @@ class DeviceParameters:
                             "calibrated: precessional time scale tau_p*Vc0/V giving a nominal "
                             "write error rate of order 1e-4 (datasheet 4)")
     v_breakdown: float = _p(1.5, "V", "datasheet 4: barrier breaks down above ~1.5 V at the MTJ")
-    tau_breakdown_at_vbd: float = _p(10.0e-3, "s", "assumed: mean stress time to breakdown at V_breakdown")
+    tau_breakdown_at_vbd: float = _p(1.0, "s", "assumed: mean stress time to breakdown at V_breakdown; "
+                                     "with the slope, ~1e10 nominal write cycles")
     v_breakdown_slope: float = _p(0.03, "V", "assumed: TDDB time falls e-fold per 30 mV (E-model)")
 
 

@@ -156,3 +156,31 @@ def test_retention_refuses_a_bake_above_the_temperature_ceiling(store) -> None:
         with pytest.raises(SafetyLimitError, match="temperature = 473"):
             execute(PROCEDURES["retention"](), {"temperatures": "423,473"}, bench, store)
         assert bench.world.thermo.setpoint[1] == pytest.approx(298.15)
+
+
+def test_endurance_breakdown_statistics_follow_the_model(store) -> None:
+    from sim_chip import physics
+    with default_bench(9) as bench:
+        summary, records = run("endurance", {"max_cycles": 3e9, "points": 8}, bench, store)
+        chip = bench.world.chip
+    d, dev = chip.die, chip.params.device
+    r_fet = physics.fet_resistance(d.r_fet, 298.15, dev)
+    hazard = sum(physics.breakdown_rate(physics.mtj_voltage_in_series(1.6, r_fet, d.r_p, d.r_ap, ap, 298.15, dev),
+                                        dev) for ap in (False, True)) / 11.1e6       # per cycle, per MTJ
+    p_cell = -np.expm1(-hazard.sum(axis=2) * summary["cycles"])
+    healthy = (d.defect == HEALTHY).all(axis=2)
+    expected = p_cell[healthy].sum() * summary["cells"] / healthy.sum()
+    assert abs(summary["failed_cells"] - expected) < 5 * np.sqrt(expected) + 5
+    assert 0.8 < summary["weibull_beta"] < 1.4                   # random (exponential) breakdown
+    assert np.all(np.diff(records["failed_cells"]) >= 0)
+    tmr = records["column_tmr"]                                  # start, then after every step
+    assert len(tmr) == len(records["cycles"]) + 1
+    assert tmr[0] == pytest.approx(1.0, abs=0.15)                # (26 - 13) / 13 kOhm
+    assert tmr[-1] != tmr[0]                                     # shorts moved it (up or down: P or AP side)
+
+
+def test_endurance_stress_voltage_is_limit_checked(store) -> None:
+    from instruments.errors import SafetyLimitError
+    with default_bench(9) as bench:
+        with pytest.raises(SafetyLimitError, match="vwrite = 2"):
+            execute(PROCEDURES["endurance"](), {"stress_voltage": 2.0}, bench, store)

@@ -1,0 +1,74 @@
+"""Wall time of labctl demo, and of a full-range mac-transfer in process and over sockets.
+
+Side by side in one run: ``labctl demo`` on the built-in bench (a fresh
+store), then mac-transfer (full range: 4160 level patterns, 6 windows,
+10 repeats) on the built-in in-process bench and on the same simulated bench
+served on loopback sockets (pyvisa-py for the instruments, pyserial
+``socket://`` for the board).
+
+    python benchmarks/procedures.py
+
+The last line is JSON: demo_s, mac_transfer_inproc_s, mac_transfer_socket_s, socket_over_inproc.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from contextlib import redirect_stdout
+from io import StringIO
+from pathlib import Path
+
+# this file's name is the package's: keep its folder off the import path
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+from labctl.bench import default_bench, load_bench, write_bench_file  # noqa: E402
+from labctl.cli import main as labctl  # noqa: E402
+from labctl.engine import execute  # noqa: E402
+from labctl.store import Store  # noqa: E402
+from procedures import PROCEDURES  # noqa: E402
+from sim_chip.bench import World  # noqa: E402
+from sim_chip.bench.serve import BenchServer  # noqa: E402
+
+SEED = 1
+
+
+def timed(fn) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def mac_transfer(bench, store) -> None:
+    result = execute(PROCEDURES["mac-transfer"](), {}, bench, store, seed=1)
+    assert result.status == "completed"
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        with redirect_stdout(StringIO()):
+            demo_s = timed(lambda: labctl(["demo", "--store", str(tmp / "demo.sqlite")]))
+        with Store(tmp / "runs.sqlite") as store:
+            with default_bench(SEED) as bench:
+                inproc_s = timed(lambda: mac_transfer(bench, store))
+            with BenchServer(World(SEED), pty=False) as server:
+                resources = server.resources()
+                path = tmp / "bench.toml"
+                write_bench_file(path, resources["board"],
+                                 {k: v for k, v in resources.items() if k not in ("board", "board_pty", "clock")},
+                                 resources["clock"])
+                with load_bench(path) as bench:
+                    socket_s = timed(lambda: mac_transfer(bench, store))
+    print(f"labctl demo               {demo_s:7.2f} s")
+    print(f"mac-transfer in process   {inproc_s:7.2f} s")
+    print(f"mac-transfer over sockets {socket_s:7.2f} s")
+    print(json.dumps({"demo_s": round(demo_s, 2), "mac_transfer_inproc_s": round(inproc_s, 2),
+                      "mac_transfer_socket_s": round(socket_s, 2),
+                      "socket_over_inproc": round(socket_s / inproc_s, 2)}))
+
+
+if __name__ == "__main__":
+    main()
