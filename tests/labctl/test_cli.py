@@ -82,3 +82,62 @@ def test_bench_check_names_a_bad_key(tmp_path, capsys) -> None:
     assert main(["bench", "check", "--bench", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "[instruments.smu] driver 'keithley_9999' unknown" in err
+
+
+def test_run_dry_run_show_and_export(tmp_path, capsys) -> None:
+    store = str(tmp_path / "runs.sqlite")
+    assert main(["run", "rv-loop", "--step", "0.05", "--dry-run", "--die-seed", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "within the limits" in out and "sends smu_voltage = 0.8" in out and "estimated duration" in out
+    assert not (tmp_path / "runs.sqlite").exists()                     # a dry run stores nothing
+    assert main(["run", "write-verify", "--max-retries", "2", "--store", store, "--seed", "4"]) == 0
+    out = capsys.readouterr().out
+    run_id = int(re.search(r"run (\d+): write-verify completed", out).group(1))
+    assert main(["runs", "show", str(run_id), "--store", store]) == 0
+    shown = capsys.readouterr().out
+    assert "seed 4" in shown and "record read" in shown and "write_verify.png" in shown
+    target = tmp_path / "run.h5"
+    assert main(["runs", "export", str(run_id), "--store", store, "--output", str(target)]) == 0
+    import h5py
+    with h5py.File(target) as f:
+        assert f.attrs["procedure"] == "write-verify" and f["records/read"].shape == (64, 64)
+        assert bytes(f["files/write_verify.png"][:8]) == b"\x89PNG\r\n\x1a\n"
+    folder = tmp_path / "csv"
+    assert main(["runs", "export", str(run_id), "--store", store, "--format", "csv", "--output", str(folder)]) == 0
+    assert (folder / "read.csv").read_text().count("\n") == 64 and (folder / "run.json").exists()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["run", "write-verify", "--voltage-step", "0.5"], "parameter voltage_step: 0.5 outside 0 .. 0.1 V"),
+    (["run", "write-verify", "--max-retries"], "--max-retries needs a value"),
+    (["run", "retention", "--temperatures", "500"], "temperature = 500.0 exceeds the bench safety limit"),
+    (["run", "array-map", "--bias", "abc"], "parameter bias: 'abc' is not a float"),
+    (["runs", "show", "99"], "no run 99"),
+])
+def test_bad_run_requests_are_refused_before_any_instrument(tmp_path, capsys, argv, message) -> None:
+    assert main([*argv, "--store", str(tmp_path / "runs.sqlite")]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_ctrl_c_aborts_a_run_and_keeps_its_data(tmp_path) -> None:
+    store = tmp_path / "runs.sqlite"
+    proc = subprocess.Popen([sys.executable, "-m", "labctl.cli", "run", "retention", "--store", str(store),
+                             "--points", "200", "--bake-time", "1e8"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    import time
+    from labctl.store import Store
+    deadline = time.time() + 60
+    while time.time() < deadline:                         # wait until the first bake has recorded data
+        time.sleep(0.5)
+        if store.exists():
+            with Store(store) as s:
+                runs = s.runs()
+                if runs and s.record_names(runs[0].id):
+                    break
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    with Store(store) as s:
+        (info,) = s.runs()
+        assert info.status == "aborted" and "outputs off" in info.detail
+        assert s.record_names(info.id)                    # the data taken so far are kept
