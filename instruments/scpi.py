@@ -303,6 +303,11 @@ class SCPIInstrument:
         """Block until the instrument has finished all pending operations (``*OPC?``)."""
         self.ask("*OPC?")
 
+    # ------------------------------------------------------------ help
+    def describe(self) -> str:
+        """Settings with units and ranges, and methods, as text (the console's help)."""
+        return describe(self)
+
     # ----------------------------------------------------------- shutdown
     def shutdown(self) -> None:
         """Put the instrument in a safe state (outputs off); drivers with outputs override."""
@@ -319,6 +324,29 @@ class SCPIInstrument:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def describe(obj: Any) -> str:
+    """Text listing of an instrument's or channel's settings (unit, range) and methods."""
+    lines = [f"{obj.name} ({type(obj).__name__})"]
+    settings, methods = [], []
+    for cls in type(obj).__mro__:
+        for name, attr in vars(cls).items():
+            if name.startswith("_") or any(name == n for n, _ in settings + methods):
+                continue
+            if isinstance(attr, (Setting, property)):
+                settings.append((name, (attr.__doc__ or "").strip().splitlines()[0] if attr.__doc__ else ""))
+            elif callable(attr) and cls not in (object,):
+                methods.append((name, (attr.__doc__ or "").strip().splitlines()[0] if attr.__doc__ else ""))
+    if settings:
+        lines.append("  settings (read, or assign to set):")
+        lines += [f"    {n:22s} {d}" for n, d in sorted(settings)]
+    if methods:
+        lines.append("  methods:")
+        lines += [f"    {n + '()':22s} {d}" for n, d in sorted(methods)]
+    if hasattr(obj, "ch"):
+        lines.append(f"  channels: ch[{', '.join(map(str, obj.ch))}] (help(x.ch[1]) for theirs)")
+    return "\n".join(lines)
 
 
 class ChannelOf:
@@ -343,3 +371,7 @@ class ChannelOf:
 
     def ask(self, command: str) -> str:
         return self.parent.ask(command)
+
+    def describe(self) -> str:
+        """Settings with units and ranges, and methods, as text (the console's help)."""
+        return describe(self)

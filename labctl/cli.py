@@ -91,6 +91,37 @@ def _bench_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _console(args: argparse.Namespace) -> int:
+    """Interactive session on a bench."""
+    from instruments.errors import InstrumentError
+
+    from .bench import BenchConfigError
+    from .console import run_console
+
+    try:
+        bench = _open_bench(args)
+    except (InstrumentError, BenchConfigError) as exc:
+        print(f"labctl console: {exc}", file=sys.stderr)
+        return 2
+    return run_console(bench, Path(args.history) if args.history else _data_dir() / "console_history")
+
+
+def _scpi(args: argparse.Namespace) -> int:
+    """Raw SCPI terminal on one resource."""
+    from .scpi_terminal import run_terminal
+
+    termination = args.termination.encode().decode("unicode_escape")
+    return run_terminal(args.resource, args.timeout, termination,
+                        None if args.no_error_check else args.error_query,
+                        Path(args.history) if args.history else _data_dir() / "scpi_history")
+
+
+def _data_dir() -> Path:
+    from .store import default_store_path
+
+    return default_store_path().parent
+
+
 def _procedures(args: argparse.Namespace) -> int:
     """List the procedures and their parameters."""
     from procedures import PROCEDURES
@@ -277,6 +308,20 @@ def build_parser() -> argparse.ArgumentParser:
     _store_option(demo)
     demo.add_argument("--seed", type=int, default=0, help="seed of the matrices and inputs (default 0)")
     demo.set_defaults(func=_demo)
+
+    console = sub.add_parser("console", help="interactive session on a bench")
+    _bench_options(console)
+    console.add_argument("--history", metavar="PATH", help="history file (default beside the run store)")
+    console.set_defaults(func=_console)
+
+    scpi = sub.add_parser("scpi", help="raw SCPI terminal on an instrument or the board")
+    scpi.add_argument("resource", help="VISA resource (TCPIP::host::port::SOCKET, ...) or pyserial URL / port")
+    scpi.add_argument("--timeout", type=float, default=5.0, help="reply timeout, s (default 5)")
+    scpi.add_argument("--termination", default="\\n", help="message terminator (default \\n; Lake Shore: \\r\\n)")
+    scpi.add_argument("--error-query", default="SYST:ERR?", help="checked after every line (default SYST:ERR?)")
+    scpi.add_argument("--no-error-check", action="store_true", help="do not query the error queue")
+    scpi.add_argument("--history", metavar="PATH", help="history file (default beside the run store)")
+    scpi.set_defaults(func=_scpi)
 
     procs = sub.add_parser("procedures", help="list the procedures and their parameters")
     procs.set_defaults(func=_procedures)

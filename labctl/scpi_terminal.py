@@ -1,0 +1,120 @@
+"""``labctl scpi RESOURCE``: a raw SCPI terminal on an instrument or the board.
+
+Type a command; a query (with ``?``) prints its reply; after every line the
+instrument's error query (``SYST:ERR?`` unless told otherwise) is checked and
+an error is printed.  VISA resource strings go through PyVISA (pyvisa-py);
+``socket://``, ``loop://``, ``/dev/...`` and ``COM...`` through pyserial.
+Binary block replies are printed as their length and first bytes.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from instruments.errors import InstrumentError, LinkError, LinkTimeout
+from instruments.scpi import VisaAdapter
+
+try:
+    import readline
+except ImportError:  # pragma: no cover
+    readline = None
+
+SERIAL_PREFIXES = ("socket://", "loop://", "rfc2217://", "/dev/", "COM")
+
+
+class SerialLineAdapter:
+    """A pyserial port with newline-terminated messages."""
+
+    def __init__(self, url: str, timeout: float, termination: str) -> None:
+        import serial
+
+        self._serial = serial
+        self.resource = url
+        self.term = termination.encode()
+        try:
+            self.port = serial.serial_for_url(url, timeout=timeout, write_timeout=timeout)
+        except (serial.SerialException, OSError, ValueError) as exc:
+            raise LinkError(f"{url}: cannot open: {exc}") from None
+
+    def write(self, command: str) -> None:
+        try:
+            self.port.write(command.encode() + self.term)
+        except (self._serial.SerialException, OSError) as exc:
+            raise LinkError(f"{self.resource}: {exc}") from None
+
+    def query(self, command: str) -> str:
+        self.write(command)
+        try:
+            head = self.port.read(1)
+            if head == b"#":                                # definite-length block
+                digits = int(self.port.read(1))
+                length = int(self.port.read(digits))
+                data = self.port.read(length)
+                self.port.read(1)
+                return f"<block of {length} bytes: {data[:16].hex(' ')}{' ...' if length > 16 else ''}>"
+            line = head + self.port.read_until(self.term[-1:])
+        except (self._serial.SerialException, OSError, ValueError) as exc:
+            raise LinkError(f"{self.resource}: {exc}") from None
+        if not line.endswith(self.term[-1:]):
+            raise LinkTimeout(f"{self.resource}: no reply to {command!r} (timeout)")
+        return line.decode(errors="replace").strip()
+
+    def close(self) -> None:
+        self.port.close()
+
+
+def open_resource(resource: str, timeout: float, termination: str) -> Any:
+    if resource.startswith(SERIAL_PREFIXES):
+        return SerialLineAdapter(resource, timeout, termination)
+    return VisaAdapter(resource, read_termination=termination, write_termination=termination, timeout=timeout)
+
+
+def run_terminal(resource: str, timeout: float = 5.0, termination: str = "\n",
+                 error_query: str | None = "SYST:ERR?", history: Path | None = None) -> int:
+    try:
+        adapter = open_resource(resource, timeout, termination)
+    except InstrumentError as exc:
+        print(f"labctl scpi: {exc}", file=sys.stderr)
+        return 2
+    if readline is not None and history is not None and history.exists():
+        readline.read_history_file(history)
+    print(f"SCPI terminal on {resource}; queries end in '?'; exit or Ctrl-D to leave")
+    try:
+        while True:
+            try:
+                line = input("scpi> ").strip()
+            except EOFError:
+                print()
+                break
+            except KeyboardInterrupt:
+                print()
+                continue
+            if not line:
+                continue
+            if line.lower() in ("exit", "quit"):
+                break
+            try:
+                try:
+                    if "?" in line:
+                        print(adapter.query(line))
+                    else:
+                        adapter.write(line)
+                except LinkTimeout as exc:
+                    print(f"no reply: {exc}")         # a refused query answers nothing: ask why
+                if error_query:
+                    reply = adapter.query(error_query)
+                    if reply.split(",")[0].strip().lstrip("+") not in ("0", ""):
+                        print(f"error: {reply}")
+            except LinkTimeout as exc:
+                print(f"no reply: {exc}")
+            except LinkError as exc:
+                print(f"link lost: {exc}", file=sys.stderr)
+                return 1
+    finally:
+        adapter.close()
+        if readline is not None and history is not None:
+            history.parent.mkdir(parents=True, exist_ok=True)
+            readline.write_history_file(history)
+    return 0

@@ -1,0 +1,105 @@
+"""The interactive console and the SCPI terminal, driven through a pseudo-terminal as a user would."""
+
+from __future__ import annotations
+
+import sys
+
+import pexpect
+import pytest
+
+from labctl.bench import write_bench_file
+from sim_chip.bench import World
+from sim_chip.bench.serve import BenchServer
+
+PROMPT = ">>> "
+
+
+@pytest.fixture
+def served(tmp_path):
+    world = World(3)
+    with BenchServer(world, pty=False) as server:
+        resources = server.resources()
+        path = tmp_path / "bench.toml"
+        write_bench_file(path, resources["board"],
+                         {k: v for k, v in resources.items() if k not in ("board", "board_pty", "clock")},
+                         resources["clock"])
+        yield server, path
+
+
+def spawn(*args: str) -> pexpect.spawn:
+    return pexpect.spawn(sys.executable, ["-m", "labctl.cli", *args], encoding="utf-8", timeout=30,
+                         env={"TERM": "xterm", "PATH": "/usr/bin:/bin"})
+
+
+def say(child: pexpect.spawn, line: str) -> str:
+    child.sendline(line)
+    child.expect_exact(PROMPT)
+    return child.before
+
+
+def test_console_session(served, tmp_path) -> None:
+    server, bench_file = served
+    world = server.world
+    history = tmp_path / "history"
+    child = spawn("console", "--bench", str(bench_file), "--history", str(history))
+    child.expect_exact(PROMPT)
+    assert "E36312A" in say(child, "supply.identify().model")
+    say(child, "power_up()")
+    assert "0.9" in say(child, "supply.ch[1].voltage")
+    say(child, "smu.source_voltage = 0.2")
+    assert "0.2" in say(child, "smu.source_voltage")
+    assert "bit errors" in say(child, 'program("checkerboard")')
+    assert "codes " in say(child, 'mac("ones")')
+    assert "allowed -210 .. 210 V" in say(child, "help(smu)")
+    refused = say(child, "supply.ch[3].voltage = 3")
+    assert "refused:" in refused and "1.6 V" in refused and world.chip.rails["vwrite"] == 1.5
+    child.send("smu.source_vol\t")                       # tab completion, without querying the SMU
+    child.expect_exact("tage")
+    assert "0.2" in say(child, "")                         # the completed name evaluates
+    say(child, "smu.output = True")
+    assert world.smu.output
+    child.sendline("import time; time.sleep(60)")
+    child.expect_exact("time.sleep(60)")
+    import time
+    time.sleep(1.0)                                        # the command is running
+    child.sendintr()
+    child.expect("interrupted: every output is off")
+    child.expect_exact(PROMPT)
+    assert not world.smu.output and not any(o.on for o in world.supply.outputs.values())
+    say(child, "power_up(); smu.output = True")
+    child.sendline("exit()")
+    child.expect(pexpect.EOF)
+    assert "bench closed" in child.before
+    assert not world.smu.output and not any(o.on for o in world.supply.outputs.values())
+    assert 'program("checkerboard")' in history.read_text()
+
+
+def test_scpi_terminal(served) -> None:
+    server, _ = served
+    child = spawn("scpi", server.resources()["supply"])
+    child.expect_exact("scpi> ")
+    child.sendline("*IDN?")
+    child.expect("E36312A")
+    child.expect_exact("scpi> ")
+    child.sendline("VOLT 99,(@1)")
+    child.expect(r'error: -222,"Data out of range')
+    child.expect_exact("scpi> ")
+    child.sendline("FOO")
+    child.expect("error: -113")
+    child.expect_exact("scpi> ")
+    child.sendline("exit")
+    child.expect(pexpect.EOF)
+
+
+def test_scpi_terminal_on_the_board(served) -> None:
+    server, _ = served
+    child = spawn("scpi", server.resources()["board"], "--timeout", "1")
+    child.expect_exact("scpi> ")
+    child.sendline("*IDN?")
+    child.expect("LABCTL,MX64-EVB")
+    child.expect_exact("scpi> ")
+    child.sendline("COUN?")                                # unpowered: no reply, and the queue says why
+    child.expect("no reply")
+    child.expect("error: -241")
+    child.sendline("exit")
+    child.expect(pexpect.EOF)
