@@ -24,7 +24,7 @@ from pathlib import Path
 # this file's name is the package's: keep its folder off the import path
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-from labctl.bench import default_bench, load_bench, write_bench_file  # noqa: E402
+from labctl.bench import default_bench, load_bench, write_served_bench_file  # noqa: E402
 from labctl.cli import main as labctl  # noqa: E402
 from labctl.engine import execute  # noqa: E402
 from labctl.store import Store  # noqa: E402
@@ -57,9 +57,7 @@ def main() -> None:
             with BenchServer(World(SEED), pty=False) as server:
                 resources = server.resources()
                 path = tmp / "bench.toml"
-                write_bench_file(path, resources["board"],
-                                 {k: v for k, v in resources.items() if k not in ("board", "board_pty", "clock")},
-                                 resources["clock"])
+                write_served_bench_file(path, resources)
                 with load_bench(path) as bench:
                     socket_s = timed(lambda: mac_transfer(bench, store))
     print(f"labctl demo               {demo_s:7.2f} s")

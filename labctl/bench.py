@@ -294,6 +294,12 @@ def load_bench(path: str | Path) -> Bench:
     return Bench(chip, instruments, clock, wiring, rails, limits, source=str(path))
 
 
+def write_served_bench_file(path: str | Path, resources: dict[str, str], note: str = "") -> None:
+    """A bench file for a served simulated bench, from its resource strings (``BenchServer.resources()``)."""
+    instruments = {k: v for k, v in resources.items() if k not in ("board", "board_pty", "clock")}
+    write_bench_file(path, resources["board"], instruments, resources.get("clock"), note=note)
+
+
 def write_bench_file(path: str | Path, chip: str, instruments: dict[str, str], clock: str | None,
                      wiring: Wiring = Wiring(), note: str = "") -> None:
     """Write a bench file: ``instruments`` maps a role to its VISA resource."""

@@ -258,7 +258,7 @@ def _sim_serve(args: argparse.Namespace) -> int:
     from sim_chip.bench import World
     from sim_chip.bench.serve import BenchServer
 
-    from .bench import write_bench_file
+    from .bench import write_served_bench_file
 
     world = World(die_seed=args.die_seed)
     try:
@@ -274,9 +274,8 @@ def _sim_serve(args: argparse.Namespace) -> int:
         for name, resource in resources.items():
             print(f"  {name:10s} {resource}")
         if args.write_bench:
-            instruments = {k: v for k, v in resources.items() if k not in ("board", "board_pty", "clock")}
-            write_bench_file(args.write_bench, resources["board"], instruments, resources["clock"],
-                             note=f"simulated bench served by labctl sim serve (die seed {args.die_seed})")
+            write_served_bench_file(args.write_bench, resources,
+                                    note=f"simulated bench served by labctl sim serve (die seed {args.die_seed})")
             print(f"bench file written to {args.write_bench}")
         print("serving; Ctrl-C to stop", flush=True)
         try:

@@ -7,7 +7,7 @@ import sys
 import pexpect
 import pytest
 
-from labctl.bench import write_bench_file
+from labctl.bench import write_served_bench_file
 from sim_chip.bench import World
 from sim_chip.bench.serve import BenchServer
 
@@ -20,9 +20,7 @@ def served(tmp_path):
     with BenchServer(world, pty=False) as server:
         resources = server.resources()
         path = tmp_path / "bench.toml"
-        write_bench_file(path, resources["board"],
-                         {k: v for k, v in resources.items() if k not in ("board", "board_pty", "clock")},
-                         resources["clock"])
+        write_served_bench_file(path, resources)
         yield server, path
 
 

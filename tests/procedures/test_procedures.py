@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from labctl.bench import default_bench, load_bench, write_bench_file
+from labctl.bench import default_bench, load_bench, write_served_bench_file
 from labctl.engine import execute
 from labctl.procedure import ParameterError
 from labctl.store import Store
@@ -95,9 +95,7 @@ def test_the_same_procedures_give_the_same_data_over_sockets(store, tmp_path) ->
     with BenchServer(world, pty=False) as server:
         resources = server.resources()
         path = tmp_path / "bench.toml"
-        write_bench_file(path, resources["board"],
-                         {k: v for k, v in resources.items() if k not in ("board", "board_pty", "clock")},
-                         resources["clock"])
+        write_served_bench_file(path, resources)
         with load_bench(path) as remote:
             wire_wv = run("write-verify", {}, remote, store)[1]
             wire_mt = run("mac-transfer", {"repeats": 1, "windows": 6}, remote, store)[1]
