@@ -168,6 +168,15 @@ class BenchConsole(code.InteractiveConsole):
         return margins
 
 
+def outputs_left_on(world: Any) -> list[str]:
+    """On a simulated bench, what is still driving the chip (should be nothing after close)."""
+    on = [f"supply CH{ch}" for ch, out in world.supply.outputs.items() if out.on]
+    on += ["SMU"] if world.smu.output else []
+    on += [f"generator CH{n}" for n, ch in world.generator.channels.items() if ch.output]
+    on += ["heater"] if world.thermo.range[1] else []
+    return on
+
+
 def run_console(bench: Any, history: Path | None) -> int:
     """Interact until exit; close the bench safely whatever happens."""
     try:
@@ -175,4 +184,8 @@ def run_console(bench: Any, history: Path | None) -> int:
     finally:
         bench.close()
         print("bench closed: every output off", file=sys.stderr)
+        if bench.world is not None:
+            left = outputs_left_on(bench.world)
+            print("simulated bench checked: " + (f"STILL ON: {', '.join(left)}" if left else
+                                                 "supply, SMU, generator and heater all off"), file=sys.stderr)
     return 0

@@ -72,6 +72,21 @@ def test_console_session(served, tmp_path) -> None:
     assert 'program("checkerboard")' in history.read_text()
 
 
+def test_console_on_the_built_in_bench(tmp_path) -> None:
+    child = spawn("console", "--history", str(tmp_path / "history"))
+    child.expect_exact(PROMPT)
+    assert "MODEL 2450" in say(child, "smu.identify().model")
+    say(child, "power_up()")
+    say(child, "supply.ch[2].voltage = 1.75")
+    assert "1.75" in say(child, "supply.ch[2].voltage")
+    assert "codes " in say(child, 'mac("random", seed=1)')
+    assert "refused:" in say(child, "thermo.set_setpoint(600)")
+    say(child, "smu.source_voltage = 0.1; smu.output = True")
+    child.sendline("exit()")
+    child.expect(pexpect.EOF)
+    assert "simulated bench checked: supply, SMU, generator and heater all off" in child.before
+
+
 def test_scpi_terminal(served) -> None:
     server, _ = served
     child = spawn("scpi", server.resources()["supply"])
