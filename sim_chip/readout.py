@@ -96,16 +96,13 @@ class MacKernel:
         ``input_sums`` (64,) int64, a by-product the disturb bookkeeping needs.
         """
         n = x.shape[0]
-        if n == 1:  # the same exact sums, without the batch set-up
-            input_sums += x[0]
-            u = np.dot(x[0].astype(np.float32), self.matrix[:64])[None, :]
-            u += self.matrix[64]
-        else:
-            xa = np.empty((n, 65), np.float32)
-            xa[:, :64] = x
-            xa[:, 64] = 1.0
-            input_sums += (np.ones(n, np.float32) @ xa[:, :64]).astype(np.int64)  # exact below 2^24
-            u = xa @ self.matrix
+        if n == 1:
+            return self._code_one(x[0], noise_words, input_sums)[None, :]
+        xa = np.empty((n, 65), np.float32)
+        xa[:, :64] = x
+        xa[:, 64] = 1.0
+        input_sums += (np.ones(n, np.float32) @ xa[:, :64]).astype(np.int64)  # exact below 2^24
+        u = xa @ self.matrix
         if noise_words is not None and self._noisy:
             idx = noise_words.view("<u2")
             if self._uniform_scale is not None:
@@ -115,6 +112,21 @@ class MacKernel:
                 z *= self.noise_scale
             u += z.reshape(n, 64)
         np.clip(u, 0, self.max_code, out=u)  # then truncation is the floor
+        return u.astype(np.uint8)
+
+    def _code_one(self, x: np.ndarray, noise_words: np.ndarray | None, input_sums: np.ndarray) -> np.ndarray:
+        """One vector: the same exact sums and elementwise steps, with less set-up."""
+        input_sums += x
+        u = np.dot(x.astype(np.float32), self.matrix[:64])
+        u += self.matrix[64]
+        if noise_words is not None and self._noisy:
+            idx = noise_words.view("<u2")
+            if self._uniform_scale is not None:
+                u += self._uniform_scale[idx]
+            else:
+                u += gaussian_table()[idx] * self.noise_scale
+        np.maximum(u, 0, out=u)
+        np.minimum(u, self.max_code, out=u)
         return u.astype(np.uint8)
 
 
