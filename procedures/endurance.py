@@ -6,6 +6,7 @@ the array in both weight states (a shorted MTJ on the low side of a cell
 still reads right in one of them; rewriting mends write errors, not shorts) and, with an SMU on the test pad, measures one
 column's TMR from its all-low and all-high sums.  Failed cells against
 cycles give the Weibull statistics: ln(-ln(1 - F)) = beta ln(N) - beta ln(eta).
+Every read-back is a checkpoint: an interrupted run resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -44,27 +45,34 @@ class Endurance(Procedure):
         ensure_powered(bench)
         weights = checkerboard()
         nominal = write_voltage(bench)
-        good = np.ones(weights.shape, bool)      # cells that work in both states, three times over
-        for _ in range(3):
-            good &= program(chip, -weights, writes=2) & program(chip, weights, writes=2)
         counts = np.unique(np.geomspace(10, params["max_cycles"], params["points"]).astype(np.int64))
         tmr_probe = "smu" in bench.instruments and bench.wiring.smu == "test_pad"
-        failed, tmr = [], []
-        tmr0 = self._column_tmr(ctx, weights, params["column"]) if tmr_probe else None
-        done = 0
+        state = ctx.resume_state
+        if state is None:                        # a fresh run: which cells work, and the column's TMR
+            good = np.ones(weights.shape, bool)  # cells that work in both states, three times over
+            for _ in range(3):
+                good &= program(chip, -weights, writes=2) & program(chip, weights, writes=2)
+            state = {"good": good.tolist(), "done": 0, "failed": [],
+                     "tmr0": self._column_tmr(ctx, weights, params["column"]) if tmr_probe else None,
+                     "tmr": []}
+        good = np.array(state["good"], bool)
         try:
             for k, n in enumerate(counts):
+                if n <= state["done"]:
+                    continue                     # reached before an interruption
                 set_write_voltage(bench, params["stress_voltage"])
-                chip.cycle_writes(weights, int(n - done))
-                done = int(n)
+                chip.cycle_writes(weights, int(n - state["done"]))
+                state["done"] = int(n)
                 set_write_voltage(bench, nominal)
                 bad = ~program(chip, -weights, writes=2) | ~program(chip, weights, writes=2)  # shorts stay bad
-                failed.append(int((bad & good).sum()))
+                state["failed"].append(int((bad & good).sum()))
                 if tmr_probe:
-                    tmr.append(self._column_tmr(ctx, weights, params["column"]))
+                    state["tmr"].append(self._column_tmr(ctx, weights, params["column"]))
+                ctx.checkpoint(state)
                 ctx.progress("endurance", k + 1, len(counts))
         finally:
             set_write_voltage(bench, nominal)
+        failed, tmr, tmr0 = state["failed"], state["tmr"], state["tmr0"]
         fraction = np.array(failed) / good.sum()
         beta, eta = weibull(counts, fraction)
         ctx.record("cycles", counts)

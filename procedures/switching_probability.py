@@ -10,7 +10,8 @@ Vc0 (Delta over the slope).  tau0 is taken as the datasheet's 1 ns.  Each
 trial resets the MTJ to P with the SMU (-0.8 V), fires one pulse and reads
 the state with the SMU at a small bias.  For every width a coarse sweep
 (10 trials a point over v_min .. v_max) finds the transition, then ``points``
-amplitudes across ``span`` around it get ``trials`` each.
+amplitudes across ``span`` around it get ``trials`` each.  Each finished
+width is a checkpoint.
 """
 
 from __future__ import annotations
@@ -83,15 +84,20 @@ class SwitchingProbability(Procedure):
                 return hits / trials
 
             coarse = np.linspace(params["v_min"], params["v_max"], params["points"])
-            grid, rows = [], []
+            state = ctx.resume_state or {"grid": [], "rows": []}
+            grid, rows = state["grid"], state["rows"]
             for i, width in enumerate(widths):
+                if i < len(rows):
+                    continue                                         # measured before an interruption
                 p_coarse = np.array([fraction(float(a), width, 10) for a in coarse])
                 centre = float(np.interp(0.5, p_coarse, coarse)) if p_coarse.max() >= 0.5 else params["v_max"]
                 half = params["span"] / 2
                 fine = np.linspace(max(params["v_min"], centre - half), min(params["v_max"], centre + half),
                                    params["points"])
-                grid.append(fine)
-                rows.append([fraction(float(a), width, params["trials"]) for a in fine])
+                measured = [fraction(float(a), width, params["trials"]) for a in fine]
+                grid.append(fine.tolist())
+                rows.append(measured)
+                ctx.checkpoint(state)
                 ctx.progress("switching-probability", i + 1, len(widths))
         finally:
             mtj.close()

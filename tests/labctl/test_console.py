@@ -56,10 +56,8 @@ def test_console_session(served, tmp_path) -> None:
     assert "0.2" in say(child, "")                         # the completed name evaluates
     say(child, "smu.output = True")
     assert world.smu.output
-    child.sendline("import time; time.sleep(60)")
-    child.expect_exact("time.sleep(60)")
-    import time
-    time.sleep(1.0)                                        # the command is running
+    child.sendline("import time; print('sleep' + 'ing'); time.sleep(60)")
+    child.expect_exact("sleeping")                         # the command is running
     child.sendintr()
     child.expect("interrupted: every output is off")
     child.expect_exact(PROMPT)

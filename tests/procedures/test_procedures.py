@@ -182,3 +182,25 @@ def test_endurance_stress_voltage_is_limit_checked(store) -> None:
     with default_bench(9) as bench:
         with pytest.raises(SafetyLimitError, match="vwrite = 2"):
             execute(PROCEDURES["endurance"](), {"stress_voltage": 2.0}, bench, store)
+
+
+def test_an_interrupted_endurance_run_resumes_where_it_stopped(store, monkeypatch) -> None:
+    from procedures.endurance import Endurance
+    calls = {"n": 0}
+    with default_bench(9) as bench:
+        original = bench.chip.cycle_writes
+
+        def cycle_then_interrupt(weights, cycles):
+            calls["n"] += 1
+            if calls["n"] == 4:
+                raise KeyboardInterrupt
+            original(weights, cycles)
+
+        monkeypatch.setattr(bench.chip, "cycle_writes", cycle_then_interrupt)
+        first = execute(Endurance(), {"max_cycles": 1e8, "points": 8}, bench, store, seed=1)
+        assert first.status == "aborted"
+        monkeypatch.setattr(bench.chip, "cycle_writes", original)
+        resumed = execute(Endurance(), {}, bench, store, resume=first.run_id)
+    assert resumed.status == "completed" and resumed.summary["cycles"] == 10**8
+    records = dict(store.records(resumed.run_id))
+    assert len(records["failed_cells"]) == len(records["cycles"]) == 8
