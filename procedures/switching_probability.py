@@ -23,7 +23,7 @@ import numpy as np
 from labctl.procedure import Parameter, Plan, Procedure, RunContext
 
 from .common import ensure_powered, figure
-from .test_mtj import TestStructure
+from .mtj_pads import TestStructure
 
 TAU0 = 1e-9
 RESET_V = -0.8
