@@ -29,7 +29,7 @@ class GeneratorChannel(ChannelOf):
                        validator=Choice({"NORM": "NORM", "NORMAL": "NORM", "INV": "INV", "INVERTED": "INV"}),
                        parse=lambda s: s.strip().upper()[:4])
     load = Setting("OUTP{ch}:LOAD?", "OUTP{ch}:LOAD {value}", "load the levels refer to (50 ohm or INF)",
-                   validator=Choice({50: "50", 50.0: "50", "INF": "INF", float("inf"): "INF"}),
+                   validator=Choice({50: "50", "INF": "INF", float("inf"): "INF"}),
                    parse=lambda s: float("inf") if float(s) > 1e30 else float(s))
 
     def configure_pulse_burst(self, amplitude: float, width: float, period: float, cycles: int = 1,

@@ -305,7 +305,7 @@ def write_bench_file(path: str | Path, chip: str, instruments: dict[str, str], c
     """Write a bench file: ``instruments`` maps a role to its VISA resource."""
     lines = [f"# labctl bench file{': ' + note if note else ''}", "", "[chip]", f'resource = "{chip}"', "",
              "[clock]"]
-    lines += [f'kind = "virtual"', f'resource = "{clock}"'] if clock else ['kind = "wall"']
+    lines += ['kind = "virtual"', f'resource = "{clock}"'] if clock else ['kind = "wall"']
     drivers = {role: name for name, (_, role, _) in DRIVERS.items()}
     for role, resource in instruments.items():
         lines += ["", f"[instruments.{role}]", f'driver = "{drivers[role]}"', f'resource = "{resource}"']

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
 
 from . import __version__
 

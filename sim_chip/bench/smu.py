@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from .scpi_device import SCPIDevice, SCPIError, boolean, choice, number
+from .scpi_device import SCPIDevice, boolean, choice, number
 
 if TYPE_CHECKING:
     from .world import World
