@@ -38,5 +38,5 @@ def set_write_voltage(bench: Any, volts: float) -> None:
 
 
 def figure(rows: int = 1, cols: int = 1, width: float = 6.0, height: float = 4.0):
-    """A matplotlib figure and axes for a run plot."""
-    return plt.subplots(rows, cols, figsize=(width, height))
+    """A matplotlib figure and axes for a run plot (laid out so labels do not overlap)."""
+    return plt.subplots(rows, cols, figsize=(width, height), layout="constrained")
