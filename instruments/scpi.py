@@ -170,9 +170,6 @@ class Limits:
         if not low <= value <= high:
             raise SafetyLimitError(instrument, name, value, f"{low:g} .. {high:g} {unit}".rstrip())
 
-    def get(self, name: str) -> tuple[float, float, str] | None:
-        return self._limits.get(name)
-
 
 # ----------------------------------------------------------------- settings
 class Setting(Generic[T]):

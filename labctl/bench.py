@@ -83,18 +83,24 @@ class SafetyLimits:
     pulse_width_max: float = 1e-3    # s, generator pulse width
     temperature_max: float = 423.15  # K, chuck setpoint (150 degC)
 
-    def for_drivers(self, wiring: "Wiring") -> Limits:
-        """The named limits the drivers check."""
-        rail_max = {"vdd": self.vdd_max, "vddio": self.vddio_max, "vwrite": self.vwrite_max}
-        limits = {f"ch{wiring.channel(rail)}_voltage": (0.0, v, "V") for rail, v in rail_max.items()}
-        limits.update({f"ch{n}_current": (0.0, self.rail_current_max, "A") for n in (1, 2, 3)})
-        limits.update({
+    def bounds(self) -> dict[str, tuple[float, float, str]]:
+        """(low, high, unit) of every limited quantity, by name: the vocabulary of procedure plans."""
+        return {
+            "vdd": (0.0, self.vdd_max, "V"), "vddio": (0.0, self.vddio_max, "V"),
+            "vwrite": (0.0, self.vwrite_max, "V"),
             "smu_voltage": (-self.smu_voltage_max, self.smu_voltage_max, "V"),
             "smu_current": (-self.smu_current_max, self.smu_current_max, "A"),
             "pulse_amplitude": (-self.pulse_amplitude_max, self.pulse_amplitude_max, "V"),
             "pulse_width": (0.0, self.pulse_width_max, "s"),
             "temperature": (0.0, self.temperature_max, "K"),
-        })
+        }
+
+    def for_drivers(self, wiring: "Wiring") -> Limits:
+        """The named limits the drivers check: rails become the supply channels that feed them."""
+        limits = self.bounds()
+        for rail in ("vdd", "vddio", "vwrite"):
+            limits[f"ch{wiring.channel(rail)}_voltage"] = limits.pop(rail)
+        limits.update({f"ch{n}_current": (0.0, self.rail_current_max, "A") for n in (1, 2, 3)})
         return Limits(limits)
 
 

@@ -32,15 +32,7 @@ class RunResult:
 
 def check_plan(plan: Plan, bench: Bench) -> None:
     """Refuse a plan any of whose setpoints breaks the bench's safety limits."""
-    lim = bench.limits
-    bounds = {
-        "vdd": (0.0, lim.vdd_max, "V"), "vddio": (0.0, lim.vddio_max, "V"), "vwrite": (0.0, lim.vwrite_max, "V"),
-        "smu_voltage": (-lim.smu_voltage_max, lim.smu_voltage_max, "V"),
-        "smu_current": (-lim.smu_current_max, lim.smu_current_max, "A"),
-        "pulse_amplitude": (-lim.pulse_amplitude_max, lim.pulse_amplitude_max, "V"),
-        "pulse_width": (0.0, lim.pulse_width_max, "s"),
-        "temperature": (0.0, lim.temperature_max, "K"),
-    }
+    bounds = bench.limits.bounds()
     for name, value in plan.setpoints:
         low, high, unit = bounds[name]
         if not low <= value <= high:
