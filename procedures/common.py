@@ -6,6 +6,8 @@ from typing import Any
 
 import matplotlib
 
+from labctl.procedure import ParameterError
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
@@ -35,6 +37,18 @@ def set_write_voltage(bench: Any, volts: float) -> None:
         bench.supply.ch[bench.wiring.vwrite].voltage = volts
     else:
         bench.chip.set_write_voltage(volts)
+
+
+def float_list(params: dict, name: str) -> list[float]:
+    """A comma-separated text parameter as numbers; ParameterError naming it otherwise."""
+    try:
+        values = [float(v) for v in str(params[name]).split(",") if v.strip()]
+    except ValueError:
+        raise ParameterError(f"parameter {name}: {params[name]!r} is not a comma-separated list of numbers") \
+            from None
+    if not values:
+        raise ParameterError(f"parameter {name}: empty list")
+    return values
 
 
 def figure(rows: int = 1, cols: int = 1, width: float = 6.0, height: float = 4.0):

@@ -16,18 +16,7 @@ import numpy as np
 from labctl.procedure import Parameter, ParameterError, Plan, Procedure, RunContext
 
 from .array_ops import checkerboard, correct_reads, program
-from .common import CLOCK_HZ, ensure_powered, figure
-
-
-def float_list(params: dict, name: str) -> list[float]:
-    try:
-        values = [float(v) for v in str(params[name]).split(",") if v.strip()]
-    except ValueError:
-        raise ParameterError(f"parameter {name}: {params[name]!r} is not a comma-separated list of numbers") \
-            from None
-    if not values:
-        raise ParameterError(f"parameter {name}: empty list")
-    return values
+from .common import CLOCK_HZ, ensure_powered, figure, float_list
 
 
 class ReadDisturb(Procedure):

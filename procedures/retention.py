@@ -21,8 +21,7 @@ import numpy as np
 from labctl.procedure import Parameter, Plan, Procedure, RunContext
 
 from .array_ops import checkerboard, program
-from .common import ensure_powered, figure
-from .read_disturb import float_list
+from .common import ensure_powered, figure, float_list
 
 TAU0 = 1e-9
 T_REF = 298.15

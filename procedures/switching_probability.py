@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from labctl.procedure import Parameter, Plan, Procedure, RunContext
+from labctl.procedure import Parameter, ParameterError, Plan, Procedure, RunContext
 
-from .common import ensure_powered, figure
+from .common import ensure_powered, figure, float_list
 from .mtj_pads import TestStructure
 
 TAU0 = 1e-9
@@ -45,12 +45,8 @@ class SwitchingProbability(Procedure):
 
     @staticmethod
     def _widths(params: dict) -> list[float]:
-        from labctl.procedure import ParameterError
-        try:
-            widths = [float(w) for w in params["widths"].split(",")]
-        except ValueError:
-            raise ParameterError(f"parameter widths: {params['widths']!r} is not a comma-separated list") from None
-        if not widths or min(widths) <= 0:
+        widths = float_list(params, "widths")
+        if min(widths) <= 0:
             raise ParameterError("parameter widths: every width must be positive")
         return widths
 
