@@ -20,6 +20,8 @@ import numpy as np
 
 from instruments.errors import InstrumentError, OutOfRange
 from instruments.scpi import Setting
+from procedures.array_ops import checkerboard
+from procedures.pad_probe import column_probe
 
 try:
     import readline
@@ -120,8 +122,7 @@ class BenchConsole(code.InteractiveConsole):
 
     def program(self, pattern: Any = "checkerboard", seed: int = 0) -> None:
         """program('checkerboard' | 'ones' | 'minus' | 'random' | 64x64 array): write and verify."""
-        rows, cols = np.indices((64, 64))
-        named = {"checkerboard": np.where((rows + cols) % 2 == 0, 1, -1), "ones": np.ones((64, 64)),
+        named = {"checkerboard": checkerboard(), "ones": np.ones((64, 64)),
                  "minus": -np.ones((64, 64)),
                  "random": np.random.default_rng(seed).choice([-1, 1], (64, 64))}
         weights = named[pattern] if isinstance(pattern, str) and pattern in named else np.asarray(pattern)
@@ -141,25 +142,16 @@ class BenchConsole(code.InteractiveConsole):
 
     def rmap(self, columns: int = 16, bias: float = 0.1) -> np.ndarray:
         """Read-margin map (R_high - R_low per cell) of the first columns, as text, via the SMU."""
-        chip, smu = self.bench.chip, self.bench.smu
-        weights = chip.verify_array()
-        smu.source_voltage_measure_current(current_limit=1e-3, nplc=0.1)
-        smu.source_voltage = bias
-        smu.output = True
+        weights = self.bench.chip.verify_array()
         margins = np.zeros((64, columns))
-        try:
+        with column_probe(self.bench, bias, nplc=0.1) as pad:
             for j in range(columns):
-                chip.select_test_mux(j)
-                chip.hold_input(weights[:, j])                     # every cell low
-                low = bias / smu.read()
+                pad.route(j)
+                low = pad.ohm(weights[:, j])                       # every cell low
                 for i in range(64):
                     x = weights[:, j].copy()
                     x[i] = -x[i]                                   # row i high
-                    chip.hold_input(x)
-                    margins[i, j] = bias / smu.read() - low
-        finally:
-            smu.shutdown()
-            chip.select_test_mux(None)
+                    margins[i, j] = pad.ohm(x) - low
         top = max(float(margins.max()), 1.0)
         for i in range(64):
             shades = "".join(_SHADES[min(9, max(0, int(9 * m / top)))] for m in margins[i])

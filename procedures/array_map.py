@@ -32,6 +32,7 @@ import numpy as np
 from labctl.procedure import Parameter, Plan, Procedure, RunContext
 
 from .common import ensure_powered, figure
+from .pad_probe import ColumnReader, column_probe
 
 MUX_OHM = 500.0    # datasheet-level assumption: multiplexer on-resistance, subtracted from every reading
 
@@ -60,19 +61,12 @@ class ArrayMap(Procedure):
     def run(self, ctx: RunContext, params: dict) -> dict:
         bench, chip = ctx.bench, ctx.chip
         ensure_powered(bench)
-        smu = bench.smu
-        smu.source_voltage_measure_current(current_limit=1e-3, nplc=params["nplc"])
-        smu.ramp_voltage(params["bias"])
-        smu.output = True
         n = params["columns"]
         results = {}
-        try:
+        with column_probe(bench, params["bias"], params["nplc"], ramp=True) as pad:
             for sign in (1, -1):
                 chip.write_array(np.full((64, 64), sign, np.int8))
-                results[sign] = self._map(ctx, n, sign, params["bias"], params["average"])
-        finally:
-            smu.shutdown()
-            chip.select_test_mux(None)
+                results[sign] = self._map(ctx, pad, n, sign, params["average"])
         # weights +1: inputs +1 select the left branches (P, low), inputs -1 the right ones (AP, high)
         low_sum, high_sum, margin_plus = results[1]
         margin_minus = results[-1][2]                 # weights -1: left AP against right P
@@ -87,25 +81,19 @@ class ArrayMap(Procedure):
                 "margin_min_ohm": float(min(margin_plus.min(), margin_minus.min())), "columns": n}
 
     @staticmethod
-    def _map(ctx: RunContext, n: int, sign: int, bias: float,
+    def _map(ctx: RunContext, pad: ColumnReader, n: int, sign: int,
              average: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per column: the sums with every input = sign and = -sign, and per row the margin."""
-        chip, smu = ctx.chip, ctx.bench.smu
         base = np.full(64, sign, np.int8)
-
-        def column_ohm(x: np.ndarray, n_readings: int = 1) -> float:
-            chip.hold_input(x)
-            return float(np.mean([bias / smu.read() for _ in range(n_readings)])) - MUX_OHM
-
         same, opposite, margins = np.zeros(n), np.zeros(n), np.zeros((64, n))
         for j in range(n):
-            chip.select_test_mux(j)
-            same[j] = column_ohm(base, average)
-            opposite[j] = column_ohm(-base, average)
+            pad.route(j)
+            same[j] = pad.ohm(base, average) - MUX_OHM
+            opposite[j] = pad.ohm(-base, average) - MUX_OHM
             for i in range(64):
                 x = base.copy()
                 x[i] = -sign
-                margins[i, j] = column_ohm(x) - same[j]
+                margins[i, j] = pad.ohm(x) - MUX_OHM - same[j]
             ctx.progress(f"array-map ({'+' if sign > 0 else '-'}1)", j + 1, n)
         return same, opposite, margins
 

@@ -19,6 +19,7 @@ from labctl.procedure import Parameter, Plan, Procedure, RunContext
 
 from .array_ops import checkerboard, program
 from .common import CLOCK_HZ, ensure_powered, figure, set_write_voltage, write_voltage
+from .pad_probe import column_probe
 
 
 class Endurance(Procedure):
@@ -86,19 +87,10 @@ class Endurance(Procedure):
     @staticmethod
     def _column_tmr(ctx: RunContext, weights: np.ndarray, column: int) -> float:
         """(all-high sum) / (all-low sum) - 1 of one column through the test multiplexer."""
-        chip, smu = ctx.chip, ctx.bench.smu
-        smu.source_voltage_measure_current(current_limit=1e-3, nplc=1)
-        smu.source_voltage = 0.1
-        smu.output = True
-        chip.select_test_mux(column)
-        try:
-            chip.hold_input(weights[:, column])           # every cell matches: all low
-            low = 0.1 / smu.read()
-            chip.hold_input(-weights[:, column])          # every cell mismatches: all high
-            high = 0.1 / smu.read()
-        finally:
-            smu.shutdown()
-            chip.select_test_mux(None)
+        with column_probe(ctx.bench, 0.1, nplc=1) as pad:
+            pad.route(column)
+            low = pad.ohm(weights[:, column])             # every cell matches: all low
+            high = pad.ohm(-weights[:, column])           # every cell mismatches: all high
         return high / low - 1
 
     @staticmethod
