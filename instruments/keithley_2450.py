@@ -17,6 +17,7 @@ class Keithley2450(SCPIInstrument):
     """
 
     models = ("MODEL 2450",)
+    status_settings = ("output", "source_function", "source_voltage", "current_limit")
 
     source_function = Setting(":SOUR:FUNC?", ":SOUR:FUNC {value}", "source function", validator=_SOURCE,
                               parse=lambda s: s.strip().upper())

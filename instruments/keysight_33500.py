@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from .scpi import ChannelOf, Choice, Range, SCPIInstrument, Setting, on_off
+from .scpi import ChannelOf, Channels, Choice, Range, SCPIInstrument, Setting, on_off
 
 
 class GeneratorChannel(ChannelOf):
     """One output.  Safety limits: ``pulse_amplitude`` (V, |high| and |low|), ``pulse_width`` (s)."""
+
+    status_settings = ("output", "function", "high_level", "low_level", "pulse_width")
 
     function = Setting("SOUR{ch}:FUNC?", "SOUR{ch}:FUNC {value}", "waveform",
                        validator=Choice({"PULS": "PULS", "PULSE": "PULS", "SIN": "SIN", "SQU": "SQU", "DC": "DC"}),
@@ -70,7 +72,7 @@ class Keysight33500(SCPIInstrument):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.ch = {n: GeneratorChannel(self, n) for n in (1, 2)}
+        self.ch = Channels(self.name, {n: GeneratorChannel(self, n) for n in (1, 2)})
 
     def trigger(self) -> None:
         """Software trigger (``*TRG``) and wait until the burst is out."""

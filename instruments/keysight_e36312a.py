@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from .scpi import ChannelOf, Choice, Range, SCPIInstrument, Setting, on_off
+from .scpi import ChannelOf, Channels, Choice, Range, SCPIInstrument, Setting, on_off
 
 #: (max volts, max amps) per output.
 RATINGS = {1: (6.18, 5.15), 2: (25.75, 1.03), 3: (25.75, 1.03)}
 
 
 class SupplyChannel(ChannelOf):
-    """One output; the bench safety limit ``ch<N>_voltage`` caps its voltage (V)."""
+    """One output; the bench safety limit of the rail it feeds caps its voltage (V)."""
+
+    status_settings = ("output", "voltage", "current", "ovp", "ovp_tripped")
 
     current = Setting("CURR? (@{ch})", "CURR {value},(@{ch})", "current limit", "A", Range(0, 5.15, "A"),
                       limit=lambda ch: f"ch{ch.number}_current")
@@ -57,7 +59,7 @@ class KeysightE36312A(SCPIInstrument):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.ch = {n: SupplyChannel(self, n) for n in (1, 2, 3)}
+        self.ch = Channels(self.name, {n: SupplyChannel(self, n) for n in (1, 2, 3)})
 
     def outputs_off(self) -> None:
         self.write("OUTP OFF,(@1:3)")

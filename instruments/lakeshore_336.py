@@ -8,21 +8,47 @@ command sets the standard event status register, read with ``*ESR?``
 from __future__ import annotations
 
 from .errors import LinkError
-from .scpi import Range, SCPIInstrument
+from .scpi import ChannelOf, Channels, Choice, Range, SCPIInstrument, Setting
 
 _ESR_MEANING = {32: (-100, "command error"), 16: (-200, "execution error (value out of range)"),
                 4: (-400, "query error")}
+HEATER_RANGES = ("off", "low", "medium", "high")
+_RANGE = Choice({**{name.upper(): str(i) for i, name in enumerate(HEATER_RANGES)},
+                 **{i: str(i) for i in range(4)}, "MED": "2"})
+
+
+class ControlLoop(ChannelOf):
+    """Control output 1-4: setpoint (K; the bench's ``temperature`` limit applies) and heater range."""
+
+    status_settings = ("setpoint", "heater_range", "heater_output")
+
+    setpoint = Setting("SETP? {ch}", "SETP {ch},{value}", "control setpoint", "K", Range(0, 1500, "K"),
+                       format=lambda v: f"{v:.3f}", limit="temperature")
+    heater_range = Setting("RANGE? {ch}", "RANGE {ch},{value}", "heater range (off, low, medium, high)",
+                           validator=_RANGE, parse=lambda s: HEATER_RANGES[int(s)])
+    heater_output = Setting("HTR? {ch}", None, "heater output, percent of range", "%")
+
+    def set_ramp(self, kelvin_per_minute: float | None) -> None:
+        """Setpoint ramping at a rate (K/min), or off with None."""
+        if kelvin_per_minute is None:
+            self.write(f"RAMP {self.number},0,10")
+        else:
+            rate = Range(0.1, 100, "K/min")(self.name, "ramp rate", kelvin_per_minute)
+            self.write(f"RAMP {self.number},1,{rate:g}")
 
 
 class LakeShore336(SCPIInstrument):
-    """Setpoints and heater ranges of outputs 1-4, readings of inputs A-D (kelvin).
-
-    Safety limit used: ``temperature`` (K) on every setpoint.
+    """Setpoints and heater ranges of control outputs 1-4 (``thermo.ch[1].setpoint = 350``),
+    readings of inputs A-D (kelvin).  Safety limit used: ``temperature`` (K) on every setpoint.
     """
 
     models = ("MODEL336",)
     error_query = "*ESR?"
-    HEATER_RANGES = {"off": 0, "low": 1, "medium": 2, "high": 3}
+    status_settings = ("temperature",)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.ch = Channels(self.name, {n: ControlLoop(self, n) for n in (1, 2, 3, 4)})
 
     def next_error(self) -> tuple[int, str]:
         try:
@@ -34,41 +60,11 @@ class LakeShore336(SCPIInstrument):
                 return code, f"{text} (ESR={esr})"
         return 0, "No error"
 
-    def setpoint(self, output: int = 1) -> float:
-        return float(self.ask(f"SETP? {self._output(output)}"))
-
-    def set_setpoint(self, kelvin: float, output: int = 1) -> None:
-        """Control setpoint (K); the bench's ``temperature`` limit applies."""
-        kelvin = Range(0, 1500, "K")(self.name, "setpoint", kelvin)
-        self.limits.check(self.name, "temperature", kelvin)
-        self.write(f"SETP {self._output(output)},{kelvin:.3f}")
-
-    def heater_range(self, output: int = 1) -> int:
-        return int(self.ask(f"RANGE? {self._output(output)}"))
-
-    def set_heater_range(self, level: str | int, output: int = 1) -> None:
-        """``off``, ``low``, ``medium``, ``high`` (or 0-3)."""
-        value = self.HEATER_RANGES.get(level, level) if isinstance(level, str) else level
-        value = int(Range(0, 3)(self.name, "heater range", value))
-        self.write(f"RANGE {self._output(output)},{value}")
-
-    def set_ramp(self, kelvin_per_minute: float | None, output: int = 1) -> None:
-        """Setpoint ramping at a rate (K/min), or off with None."""
-        if kelvin_per_minute is None:
-            self.write(f"RAMP {self._output(output)},0,10")
-        else:
-            rate = Range(0.1, 100, "K/min")(self.name, "ramp rate", kelvin_per_minute)
-            self.write(f"RAMP {self._output(output)},1,{rate:g}")
-
     def temperature(self, sensor: str = "A") -> float:
         """Kelvin reading of input A-D."""
         if sensor.upper() not in ("A", "B", "C", "D"):
             raise ValueError(f"{self.name}: sensor must be A-D, got {sensor!r}")
         return float(self.ask(f"KRDG? {sensor.upper()}"))
-
-    def heater_output(self, output: int = 1) -> float:
-        """Heater output, percent of range."""
-        return float(self.ask(f"HTR? {self._output(output)}"))
 
     def wait_for_temperature(self, kelvin: float, tolerance: float = 0.5, timeout: float = 3600.0,
                              poll: float = 5.0, sensor: str = "A") -> float:
@@ -80,9 +76,6 @@ class LakeShore336(SCPIInstrument):
             self.clock.sleep(poll)
             waited += poll
         return waited
-
-    def _output(self, output: int) -> int:
-        return int(Range(1, 4)(self.name, "output", output))
 
     def shutdown(self) -> None:
         """Heaters off."""

@@ -158,17 +158,29 @@ class Choice:
 
 # ------------------------------------------------------------------ limits
 class Limits:
-    """Bench safety limits: name -> (low, high, unit), checked before anything is sent."""
+    """Bench safety limits: name -> (low, high, unit), checked before anything is sent.
 
-    def __init__(self, limits: dict[str, tuple[float, float, str]] | None = None) -> None:
+    ``names`` maps a driver's own name for a quantity to the limit that
+    governs it (a supply channel's ``ch3_voltage`` to the rail ``vwrite`` it
+    feeds).  Every check is appended to :attr:`log` when that is a list:
+    that is how a dry-run learns what a plan would send.
+    """
+
+    def __init__(self, limits: dict[str, tuple[float, float, str]] | None = None,
+                 names: dict[str, str] | None = None) -> None:
         self._limits = dict(limits or {})
+        self._names = dict(names or {})
+        self.log: list[tuple[str, float]] | None = None
 
     def check(self, instrument: str, name: str | None, value: float) -> None:
-        if name is None or name not in self._limits:
+        key = self._names.get(name, name) if name is not None else None
+        if key is None or key not in self._limits:
             return
-        low, high, unit = self._limits[name]
+        if self.log is not None:
+            self.log.append((key, float(value)))
+        low, high, unit = self._limits[key]
         if not low <= value <= high:
-            raise SafetyLimitError(instrument, name, value, f"{low:g} .. {high:g} {unit}".rstrip())
+            raise SafetyLimitError(instrument, key, value, f"{low:g} .. {high:g} {unit}".rstrip())
 
 
 # ----------------------------------------------------------------- settings
@@ -230,13 +242,75 @@ class Identity:
 _ERROR = re.compile(r'\s*([+-]?\d+)\s*,\s*"?(.*?)"?\s*$')
 
 
-class SCPIInstrument:
+class _Sealed(type):
+    """Instances refuse, once built, assignments that would not reach the instrument.
+
+    ``gen.ch[1].amplitude = 3`` (no such setting) and ``thermo.setpoint = 500``
+    (hiding a method) raise instead of silently doing nothing.
+    """
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        obj = super().__call__(*args, **kwargs)
+        object.__setattr__(obj, "_sealed", True)
+        return obj
+
+
+def _checked_setattr(obj: Any, name: str, value: Any) -> None:
+    if getattr(obj, "_sealed", False) and name not in vars(obj):
+        static = next((vars(c)[name] for c in type(obj).__mro__ if name in vars(c)), None)
+        settable = isinstance(static, Setting) or (isinstance(static, property) and static.fset is not None)
+        if not settable:
+            names = ", ".join(sorted(settable_names(obj))) or "none"
+            raise AttributeError(f"{obj.name}: {name!r} is not a setting; settings: {names}")
+    object.__setattr__(obj, name, value)
+
+
+def settable_names(obj: Any) -> set[str]:
+    """Names of the settings of an instrument or channel that can be assigned."""
+    found = set()
+    for cls in type(obj).__mro__:
+        for name, attr in vars(cls).items():
+            if name.startswith("_"):
+                continue
+            if (isinstance(attr, Setting) and attr.set_command is not None) or \
+                    (isinstance(attr, property) and attr.fset is not None):
+                found.add(name)
+    return found
+
+
+class Channels(dict):
+    """Channels by number; an unknown number is refused with the list of channels."""
+
+    def __init__(self, owner: str, channels: dict) -> None:
+        super().__init__(channels)
+        self.owner = owner
+
+    def __missing__(self, key: Any) -> Any:
+        raise KeyError(f"{self.owner} has channels {', '.join(map(str, self))}; no channel {key!r}")
+
+
+def _status_lines(obj: Any) -> list[str]:
+    parts = []
+    for name in obj.status_settings:
+        value = getattr(obj, name)
+        value = value() if callable(value) else value
+        attr = next((vars(c)[name] for c in type(obj).__mro__ if name in vars(c)), None)
+        unit = f" {attr.unit}" if isinstance(attr, Setting) and attr.unit else ""
+        parts.append(f"{name} {value:.6g}{unit}" if isinstance(value, float) else f"{name} {value}")
+    return ["; ".join(parts)] if parts else []
+
+
+class SCPIInstrument(metaclass=_Sealed):
     """Base of every driver: I/O with error checks, identity, safe shutdown."""
 
     #: Query that pops the oldest error as ``<number>,"<text>"``.
     error_query = "SYST:ERR?"
     #: Models this driver is for (checked against ``*IDN?`` by :meth:`check_model`).
     models: tuple[str, ...] = ()
+    #: Settings (or readings without arguments) that :meth:`status` shows.
+    status_settings: tuple[str, ...] = ()
+
+    __setattr__ = _checked_setattr
 
     def __init__(self, adapter: Adapter, name: str | None = None, limits: Limits | None = None,
                  clock: Clock | None = None, check_errors: bool = True) -> None:
@@ -305,6 +379,13 @@ class SCPIInstrument:
         """Settings with units and ranges, and methods, as text (the console's help)."""
         return describe(self)
 
+    def status(self) -> list[str]:
+        """What the instrument is doing now (outputs, levels, protection), a line each."""
+        lines = _status_lines(self)
+        for number, channel in getattr(self, "ch", {}).items():
+            lines += [f"CH{number}: {line}" for line in _status_lines(channel)]
+        return lines
+
     # ----------------------------------------------------------- shutdown
     def shutdown(self) -> None:
         """Put the instrument in a safe state (outputs off); drivers with outputs override."""
@@ -346,8 +427,11 @@ def describe(obj: Any) -> str:
     return "\n".join(lines)
 
 
-class ChannelOf:
+class ChannelOf(metaclass=_Sealed):
     """A channel of a multi-channel instrument: settings formatted with ``{ch}``."""
+
+    status_settings: tuple[str, ...] = ()
+    __setattr__ = _checked_setattr
 
     def __init__(self, parent: SCPIInstrument, number: int) -> None:
         self.parent = parent

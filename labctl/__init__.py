@@ -6,3 +6,12 @@ try:
     __version__ = version("labctl")
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+source"
+
+
+def __getattr__(name: str):
+    """``labctl.load_run(id)``: a stored run's data for notebooks and scripts (imported on first use)."""
+    if name == "load_run":
+        from .rundata import load_run
+
+        return load_run
+    raise AttributeError(f"module 'labctl' has no attribute {name!r}")

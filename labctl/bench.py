@@ -1,10 +1,12 @@
 """Bench configuration: which instruments, how they are wired, and the safety limits.
 
-A bench is a chip, the instruments around it, a clock and the limits that
-every driver checks before it sends anything.  It comes from a TOML bench
-file (:func:`load_bench`) or is the built-in simulated bench
-(:func:`default_bench`: in process, no sockets, no file).  Use it as a
-context manager: leaving it, normally or through an exception or Ctrl-C,
+A bench is described first (:class:`BenchConfig`: from a TOML bench file with
+:func:`read_bench_config`, or the built-in simulated bench with
+:func:`builtin_config`) and checked completely (types, units, absolute
+maximum ratings, wiring) before anything is opened.  :meth:`BenchConfig.open`
+then connects: a :class:`Bench` is a chip, the instruments around it, a clock
+and the limits that every driver checks before it sends anything.  Use it as
+a context manager: leaving it, normally or through an exception or Ctrl-C,
 turns every output off.
 
 Bench file::
@@ -14,6 +16,8 @@ Bench file::
     [clock]
     kind = "virtual"                        # "wall" on real hardware
     resource = "TCPIP::127.0.0.1::5031::SOCKET"
+    [simulation]
+    die_seed = 1                            # the die a dry-run rehearses on (a served simulation's own)
     [instruments.supply]
     driver = "keysight_e36312a"
     resource = "TCPIP::127.0.0.1::5026::SOCKET"
@@ -34,6 +38,7 @@ Bench file::
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +54,7 @@ from instruments.scpi import InProcessAdapter, Limits, SCPIInstrument, VisaAdapt
 
 from .chip import Chip, open_chip
 from .clock import RemoteVirtualClock, WorldClock
+from .procedure import suggest
 
 #: driver name -> (class, bench role, reply terminator)
 DRIVERS: dict[str, tuple[type[SCPIInstrument], str, str]] = {
@@ -59,18 +65,25 @@ DRIVERS: dict[str, tuple[type[SCPIInstrument], str, str]] = {
     "keysight_34465a": (Keysight34465A, "dmm", "\n"),
 }
 ROLES = ("supply", "smu", "generator", "thermo", "dmm")
+RAILS = ("vdd", "vddio", "vwrite")
+SMU_TARGETS = ("test_pad", "test_mtj")
 
 
 class BenchConfigError(ValueError):
     """A bench file or bench setting that cannot be used; the message names the key."""
 
 
+class BenchStateError(InstrumentError):
+    """The bench is not in a state to run (a tripped protection, say); the message says what to do."""
+
+
 @dataclass(frozen=True)
 class SafetyLimits:
     """What a bug must never be able to do to the chip or its test structures.
 
-    Defaults keep V_WRITE at 1.6 V: with the 3 kOhm access FET in series an
-    MTJ then sees at most ~1.25 V, clear of the ~1.5 V breakdown region.
+    Defaults keep V_WRITE at 1.6 V: with the access FET in series an MTJ
+    then sees at most ~1.25 V, clear of the ~1.5 V breakdown region.  No
+    limit may exceed :data:`ABSOLUTE_MAXIMUM`.
     """
 
     vdd_max: float = 0.99            # V, core rail (nominal 0.9 + 10 %)
@@ -84,10 +97,11 @@ class SafetyLimits:
     temperature_max: float = 423.15  # K, chuck setpoint (150 degC)
 
     def bounds(self) -> dict[str, tuple[float, float, str]]:
-        """(low, high, unit) of every limited quantity, by name: the vocabulary of procedure plans."""
+        """(low, high, unit) of every limited quantity, by name: the vocabulary of the plan check."""
         return {
             "vdd": (0.0, self.vdd_max, "V"), "vddio": (0.0, self.vddio_max, "V"),
             "vwrite": (0.0, self.vwrite_max, "V"),
+            "rail_current": (0.0, self.rail_current_max, "A"),
             "smu_voltage": (-self.smu_voltage_max, self.smu_voltage_max, "V"),
             "smu_current": (-self.smu_current_max, self.smu_current_max, "A"),
             "pulse_amplitude": (-self.pulse_amplitude_max, self.pulse_amplitude_max, "V"),
@@ -96,12 +110,24 @@ class SafetyLimits:
         }
 
     def for_drivers(self, wiring: "Wiring") -> Limits:
-        """The named limits the drivers check: rails become the supply channels that feed them."""
-        limits = self.bounds()
-        for rail in ("vdd", "vddio", "vwrite"):
-            limits[f"ch{wiring.channel(rail)}_voltage"] = limits.pop(rail)
-        limits.update({f"ch{n}_current": (0.0, self.rail_current_max, "A") for n in (1, 2, 3)})
-        return Limits(limits)
+        """The limits the drivers check: a rail's limit on the supply channel that feeds it."""
+        bounds = self.bounds()
+        names = {}
+        for rail in RAILS:
+            names[f"ch{wiring.channel(rail)}_voltage"] = rail
+        for n in (1, 2, 3):
+            names[f"ch{n}_current"] = "rail_current"
+        return Limits(bounds, names)
+
+
+#: Absolute maximum ratings (datasheet-level, *assumed*: 28 nm core and I/O devices; the MgO
+#: barrier breaks down near 1.5 V at an MTJ).  A bench's limits may never exceed them.
+ABSOLUTE_MAXIMUM = SafetyLimits(vdd_max=1.1, vddio_max=2.0, vwrite_max=1.8, rail_current_max=0.5,
+                                smu_voltage_max=1.4, smu_current_max=0.01, pulse_amplitude_max=1.4,
+                                pulse_width_max=1.0, temperature_max=448.15)
+_LIMIT_UNITS = {"vdd_max": "V", "vddio_max": "V", "vwrite_max": "V", "rail_current_max": "A",
+                "smu_voltage_max": "V", "smu_current_max": "A", "pulse_amplitude_max": "V",
+                "pulse_width_max": "s", "temperature_max": "K"}
 
 
 @dataclass(frozen=True)
@@ -126,6 +152,44 @@ class Rails:
     vwrite: float = 1.5
 
 
+@dataclass(frozen=True)
+class InstrumentConfig:
+    driver: str
+    resource: str
+    options: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """A bench described and checked, not yet connected."""
+
+    chip: str
+    instruments: dict[str, InstrumentConfig]
+    clock: str | None = None                    #: VISA resource of a virtual clock, None for wall time
+    wiring: Wiring = field(default_factory=Wiring)
+    rails: Rails = field(default_factory=Rails)
+    limits: SafetyLimits = field(default_factory=SafetyLimits)
+    source: str = "built-in simulated bench"
+    die_seed: int = 1                           #: the simulated die (built-in) or the one a dry-run rehearses on
+    builtin: bool = False
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        return tuple(self.instruments)
+
+    def open(self) -> "Bench":
+        """Connect to every instrument and the chip (the built-in bench: build the simulated world)."""
+        if self.builtin:
+            return _open_simulated(self)
+        return _open_remote(self)
+
+    def twin(self) -> "BenchConfig":
+        """The built-in simulated bench with this bench's roles, wiring, rails and limits: where a plan
+        is rehearsed before it runs here."""
+        return dataclasses.replace(self, chip=f"sim:{self.die_seed}", clock=None, builtin=True,
+                                   source=f"simulated twin of {self.source}")
+
+
 @dataclass
 class Bench:
     """A chip, its instruments, a clock and the safety limits, ready to use."""
@@ -138,6 +202,8 @@ class Bench:
     limits: SafetyLimits = field(default_factory=SafetyLimits)
     source: str = "built-in simulated bench"
     world: Any = None    #: the simulated world of the built-in bench (for its own tests), else None
+    config: BenchConfig | None = None
+    checks: Limits = field(default_factory=Limits)   #: the limits every driver of this bench checks
 
     def __getattr__(self, role: str) -> SCPIInstrument:
         instruments = self.__dict__.get("instruments", {})
@@ -155,24 +221,54 @@ class Bench:
         """Wait on the bench's clock (virtual time passes at once in simulation)."""
         self.clock.sleep(seconds)
 
+    def now(self) -> float:
+        """The bench's clock, s."""
+        return self.clock.now()
+
+    def rail_channel(self, rail: str) -> Any:
+        """The supply channel feeding ``rail``."""
+        return self.supply.ch[self.wiring.channel(rail)]
+
+    def check_protection(self) -> None:
+        """Refuse to go on with a tripped (latched) over-voltage protection, saying what to do."""
+        if "supply" not in self.instruments:
+            return
+        for rail in RAILS:
+            ch = self.rail_channel(rail)
+            if ch.ovp_tripped():
+                raise BenchStateError(
+                    f"supply CH{ch.number} ({rail}): over-voltage protection tripped and latched, the output "
+                    f"is off. Find what drove it above {ch.ovp:g} V, then clear it: "
+                    f"`labctl bench check --clear-protection`, or supply.ch[{ch.number}].clear_ovp() "
+                    "in the console")
+
+    def clear_protection(self) -> list[int]:
+        """Clear every tripped over-voltage protection (outputs stay off); the channels cleared."""
+        cleared = []
+        for n, ch in self.supply.ch.items():
+            if ch.ovp_tripped():
+                ch.output = False
+                ch.clear_ovp()
+                cleared.append(n)
+        return cleared
+
     def power_up(self) -> None:
         """Supply the chip's rails (VDDIO, then VDD, then V_WRITE) and check that it is powered."""
-        supply = self.supply
+        self.check_protection()
         for rail in ("vddio", "vdd", "vwrite"):
-            ch = supply.ch[self.wiring.channel(rail)]
-            volts = getattr(self.rails, rail)
+            ch = self.rail_channel(rail)
             ch.output = False
             ch.ovp = getattr(self.limits, f"{rail}_max") + 0.05   # hardware backstop above the limit
             ch.current = self.limits.rail_current_max
-            ch.voltage = volts
+            ch.voltage = getattr(self.rails, rail)
             ch.output = True
+        self.check_protection()
         self.chip.power_on()
 
     def power_down(self) -> None:
         """Rails off in reverse order (V_WRITE first)."""
-        supply = self.supply
         for rail in ("vwrite", "vdd", "vddio"):
-            supply.ch[self.wiring.channel(rail)].output = False
+            self.rail_channel(rail).output = False
 
     def identities(self) -> dict[str, str]:
         """``*IDN?`` of every instrument and the chip's identity, for provenance."""
@@ -180,6 +276,16 @@ class Bench:
         ident = self.chip.identify()
         found["chip"] = f"{ident.model} {ident.serial} firmware {ident.firmware}, die {ident.die_id}"
         return found
+
+    def status(self) -> str:
+        """Every output, protection state and limit, as text (the console's ``status()``)."""
+        lines = [f"bench {self.source} ({'virtual' if self.virtual else 'wall'} clock)"]
+        lines.append(f"  chip       {'powered' if self.chip.is_powered() else 'unpowered'}")
+        for role, inst in self.instruments.items():
+            lines += [f"  {role:10s} {line}" for line in inst.status()]
+        lines.append("  limits     " + ", ".join(f"{name} {low:g}..{high:g} {unit}"
+                                              for name, (low, high, unit) in self.limits.bounds().items()))
+        return "\n".join(lines)
 
     def safe_state(self) -> None:
         """Every output and heater off, connections kept (after an abort or an error)."""
@@ -214,26 +320,66 @@ class Bench:
         self.close()
 
 
+# ----------------------------------------------------------------- configs
+def builtin_config(die_seed: int = 1, smu: str = "test_pad", limits: SafetyLimits | None = None) -> BenchConfig:
+    """The built-in simulated bench: every instrument, in process, virtual time."""
+    if smu not in SMU_TARGETS:
+        raise BenchConfigError(f"smu wiring {smu!r}: one of {', '.join(SMU_TARGETS)}{suggest(smu, SMU_TARGETS)}")
+    instruments = {role: InstrumentConfig(name, "in-process") for name, (_, role, _) in DRIVERS.items()}
+    return BenchConfig(f"sim:{die_seed}", instruments, wiring=Wiring(smu=smu), limits=limits or SafetyLimits(),
+                       die_seed=die_seed, builtin=True,
+                       source="built-in simulated bench" + (" (SMU on the test MTJ)" if smu == "test_mtj" else ""))
+
+
 def default_bench(die_seed: int = 1, limits: SafetyLimits | None = None, smu: str = "test_pad") -> Bench:
-    """The built-in simulated bench: chip and instruments in process, virtual time."""
-    from sim_chip.bench import World
-    from sim_chip.bench import Wiring as WorldWiring
-
-    from .inprocess import InProcessChip
-
-    wiring = Wiring(smu=smu)
-    world = World(die_seed, wiring=WorldWiring(smu=smu))
-    limits = limits or SafetyLimits()
-    clock = WorldClock(world)
-    driver_limits = limits.for_drivers(wiring)
-    devices = world.instruments()
-    instruments = {role: cls(InProcessAdapter(devices[role]), name=role, limits=driver_limits, clock=clock)
-                   for _, (cls, role, _) in DRIVERS.items()}
-    return Bench(InProcessChip(world.board), instruments, clock, wiring, Rails(), limits, world=world)
+    """The built-in simulated bench, opened: chip and instruments in process, virtual time."""
+    return builtin_config(die_seed, smu, limits).open()
 
 
-def load_bench(path: str | Path) -> Bench:
-    """Open every instrument of a bench file.  Errors name the file and the key."""
+def _number(path: Path, section: str, key: str, value: Any, unit: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise BenchConfigError(f"bench file {path}: [{section}] {key} = {value!r} is not a number ({unit})")
+    return float(value)
+
+
+def _table(path: Path, config: dict, name: str, cls: type) -> Any:
+    """A section as an instance of a frozen dataclass, every key and type checked."""
+    values = config.get(name, {})
+    if not isinstance(values, dict):
+        raise BenchConfigError(f"bench file {path}: [{name}] must be a table")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for key in values:
+        if key not in fields:
+            raise BenchConfigError(f"bench file {path}: [{name}] unknown key {key!r}{suggest(key, fields)}; "
+                                   f"known: {', '.join(fields)}")
+    checked = {}
+    for key, value in values.items():
+        default = fields[key].default
+        if isinstance(default, str):
+            if not isinstance(value, str):
+                raise BenchConfigError(f"bench file {path}: [{name}] {key} = {value!r} must be text")
+            checked[key] = value
+        elif isinstance(default, int) and not isinstance(default, bool) and name == "wiring":
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise BenchConfigError(f"bench file {path}: [{name}] {key} = {value!r} must be a channel number")
+            checked[key] = value
+        else:
+            checked[key] = _number(path, name, key, value, _LIMIT_UNITS.get(key, "V"))
+    return cls(**checked)
+
+
+def _check_limits(path: Path, limits: SafetyLimits) -> None:
+    for f in dataclasses.fields(SafetyLimits):
+        value, top, unit = getattr(limits, f.name), getattr(ABSOLUTE_MAXIMUM, f.name), _LIMIT_UNITS[f.name]
+        if value <= 0:
+            raise BenchConfigError(f"bench file {path}: [limits] {f.name} = {value:g} {unit} must be positive")
+        if value > top:
+            raise BenchConfigError(f"bench file {path}: [limits] {f.name} = {value:g} {unit} exceeds the chip's "
+                                   f"absolute maximum rating {top:g} {unit}")
+
+
+def read_bench_config(path: str | Path) -> BenchConfig:
+    """Read and check a bench file completely; nothing is opened.  Errors name the file and the key."""
     path = Path(path)
     try:
         config = tomllib.loads(path.read_text())
@@ -241,55 +387,94 @@ def load_bench(path: str | Path) -> Bench:
         raise BenchConfigError(f"bench file {path}: cannot read it: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise BenchConfigError(f"bench file {path}: not valid TOML: {exc}") from None
-
-    def section(name: str) -> dict:
-        value = config.get(name, {})
-        if not isinstance(value, dict):
-            raise BenchConfigError(f"bench file {path}: [{name}] must be a table")
-        return value
-
-    try:
-        wiring = Wiring(**section("wiring"))
-        rails = Rails(**section("rails"))
-        limits = SafetyLimits(**section("limits"))
-    except TypeError as exc:
-        raise BenchConfigError(f"bench file {path}: {exc}".replace("__init__() ", "")) from None
+    known = ("chip", "clock", "simulation", "instruments", "wiring", "rails", "limits")
+    for section in config:
+        if section not in known:
+            raise BenchConfigError(f"bench file {path}: unknown section [{section}]{suggest(section, known)}")
+    wiring = _table(path, config, "wiring", Wiring)
+    rails = _table(path, config, "rails", Rails)
+    limits = _table(path, config, "limits", SafetyLimits)
     if sorted((wiring.vdd, wiring.vddio, wiring.vwrite)) != [1, 2, 3]:
         raise BenchConfigError(f"bench file {path}: [wiring] vdd, vddio, vwrite need channels 1, 2, 3 once each")
-    chip_spec = section("chip").get("resource")
-    if not chip_spec:
+    if wiring.smu not in SMU_TARGETS:
+        raise BenchConfigError(f"bench file {path}: [wiring] smu = {wiring.smu!r} must be one of "
+                               f"{', '.join(SMU_TARGETS)}{suggest(wiring.smu, SMU_TARGETS)}")
+    _check_limits(path, limits)
+    for rail in RAILS:
+        if not 0 < getattr(rails, rail) <= getattr(limits, f"{rail}_max"):
+            raise BenchConfigError(f"bench file {path}: [rails] {rail} = {getattr(rails, rail):g} V is outside "
+                                   f"0 .. {getattr(limits, f'{rail}_max'):g} V ([limits] {rail}_max)")
+    chip = config.get("chip", {}).get("resource") if isinstance(config.get("chip"), dict) else None
+    if not chip or not isinstance(chip, str):
         raise BenchConfigError(f"bench file {path}: [chip] resource is missing")
+    clock_cfg = config.get("clock", {})
+    kind = clock_cfg.get("kind", "wall")
+    if kind not in ("wall", "virtual"):
+        raise BenchConfigError(f"bench file {path}: [clock] kind must be 'wall' or 'virtual'")
+    if kind == "virtual" and "resource" not in clock_cfg:
+        raise BenchConfigError(f"bench file {path}: [clock] kind = 'virtual' needs a resource")
+    seed = config.get("simulation", {}).get("die_seed", 1)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise BenchConfigError(f"bench file {path}: [simulation] die_seed = {seed!r} must be an integer")
+    instruments = {}
+    for role, cfg in config.get("instruments", {}).items():
+        driver = cfg.get("driver")
+        if driver not in DRIVERS:
+            raise BenchConfigError(f"bench file {path}: [instruments.{role}] driver {driver!r} unknown"
+                                   f"{suggest(str(driver), DRIVERS)}; known: {', '.join(DRIVERS)}")
+        if DRIVERS[driver][1] != role:
+            raise BenchConfigError(f"bench file {path}: [instruments.{role}] driver {driver} is a "
+                                   f"{DRIVERS[driver][1]}, not a {role}")
+        if "resource" not in cfg:
+            raise BenchConfigError(f"bench file {path}: [instruments.{role}] resource is missing")
+        instruments[role] = InstrumentConfig(driver, cfg["resource"], dict(cfg.get("options", {})))
+    return BenchConfig(chip, instruments, clock_cfg.get("resource") if kind == "virtual" else None,
+                       wiring, rails, limits, source=str(path), die_seed=seed)
 
-    driver_limits = limits.for_drivers(wiring)
-    clock_cfg = section("clock")
+
+def load_bench(path: str | Path) -> Bench:
+    """Read, check and open a bench file."""
+    return read_bench_config(path).open()
+
+
+# ----------------------------------------------------------------- opening
+def _open_simulated(config: BenchConfig) -> Bench:
+    from sim_chip.bench import World
+    from sim_chip.bench import Wiring as WorldWiring
+
+    from .inprocess import InProcessChip
+
+    w = config.wiring
+    world = World(config.die_seed, wiring=WorldWiring(w.vdd, w.vddio, w.vwrite, smu=w.smu))
+    clock = WorldClock(world)
+    driver_limits = config.limits.for_drivers(w)
+    devices = world.instruments()
+    instruments = {role: DRIVERS[cfg.driver][0](InProcessAdapter(devices[role]), name=role, limits=driver_limits,
+                                                clock=clock)
+                   for role, cfg in config.instruments.items()}
+    return Bench(InProcessChip(world.board), instruments, clock, w, config.rails, config.limits, config.source,
+                 world=world, config=config, checks=driver_limits)
+
+
+def _open_remote(config: BenchConfig) -> Bench:
+    driver_limits = config.limits.for_drivers(config.wiring)
     opened: list[Any] = []
     try:
-        if clock_cfg.get("kind", "wall") == "virtual":
-            if "resource" not in clock_cfg:
-                raise BenchConfigError(f"bench file {path}: [clock] kind = 'virtual' needs a resource")
-            clock = RemoteVirtualClock(VisaAdapter(clock_cfg["resource"]))
+        clock: Any = WallClock()
+        if config.clock is not None:
+            clock = RemoteVirtualClock(VisaAdapter(config.clock))
             opened.append(clock)
-        elif clock_cfg.get("kind", "wall") == "wall":
-            clock = WallClock()
-        else:
-            raise BenchConfigError(f"bench file {path}: [clock] kind must be 'wall' or 'virtual'")
         instruments: dict[str, SCPIInstrument] = {}
-        for role, cfg in section("instruments").items():
-            driver = cfg.get("driver")
-            if driver not in DRIVERS:
-                raise BenchConfigError(f"bench file {path}: [instruments.{role}] driver {driver!r} unknown; "
-                                       f"known: {', '.join(DRIVERS)}")
-            if "resource" not in cfg:
-                raise BenchConfigError(f"bench file {path}: [instruments.{role}] resource is missing")
-            cls, _, terminator = DRIVERS[driver]
-            options = dict(cfg.get("options", {}))
-            adapter = VisaAdapter(cfg["resource"], read_termination=options.pop("read_termination", terminator),
+        for role, cfg in config.instruments.items():
+            cls, _, terminator = DRIVERS[cfg.driver]
+            options = dict(cfg.options)
+            adapter = VisaAdapter(cfg.resource, read_termination=options.pop("read_termination", terminator),
                                   timeout=options.pop("timeout", 5.0))
             inst = cls(adapter, name=role, limits=driver_limits, clock=clock)
             opened.append(inst)
             inst.check_model()
             instruments[role] = inst
-        chip = open_chip(chip_spec)
+        chip = open_chip(config.chip)
     except BaseException:
         for thing in opened:
             try:
@@ -297,21 +482,26 @@ def load_bench(path: str | Path) -> Bench:
             except (InstrumentError, OSError):
                 pass
         raise
-    return Bench(chip, instruments, clock, wiring, rails, limits, source=str(path))
+    return Bench(chip, instruments, clock, config.wiring, config.rails, config.limits, config.source, config=config,
+                 checks=driver_limits)
 
 
-def write_served_bench_file(path: str | Path, resources: dict[str, str], note: str = "") -> None:
+def write_served_bench_file(path: str | Path, resources: dict[str, str], note: str = "", die_seed: int = 1,
+                            wiring: Wiring = Wiring()) -> None:
     """A bench file for a served simulated bench, from its resource strings (``BenchServer.resources()``)."""
     instruments = {k: v for k, v in resources.items() if k not in ("board", "board_pty", "clock")}
-    write_bench_file(path, resources["board"], instruments, resources.get("clock"), note=note)
+    write_bench_file(path, resources["board"], instruments, resources.get("clock"), wiring=wiring, note=note,
+                     die_seed=die_seed)
 
 
 def write_bench_file(path: str | Path, chip: str, instruments: dict[str, str], clock: str | None,
-                     wiring: Wiring = Wiring(), note: str = "") -> None:
+                     wiring: Wiring = Wiring(), note: str = "", die_seed: int | None = None) -> None:
     """Write a bench file: ``instruments`` maps a role to its VISA resource."""
     lines = [f"# labctl bench file{': ' + note if note else ''}", "", "[chip]", f'resource = "{chip}"', "",
              "[clock]"]
     lines += ['kind = "virtual"', f'resource = "{clock}"'] if clock else ['kind = "wall"']
+    if die_seed is not None:
+        lines += ["", "[simulation]", f"die_seed = {die_seed}"]
     drivers = {role: name for name, (_, role, _) in DRIVERS.items()}
     for role, resource in instruments.items():
         lines += ["", f"[instruments.{role}]", f'driver = "{drivers[role]}"', f'resource = "{resource}"']

@@ -1,141 +1,96 @@
-"""The ``labctl`` command line."""
+"""The ``labctl`` command line.
+
+Every refusal is one line on stderr and exit status 2, given before a bench
+is opened where it can be.  SIGTERM, SIGHUP and a closed output pipe stop a
+run as Ctrl-C does: every output off, the run marked aborted, its data kept.
+"""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import signal
 import sys
 from pathlib import Path
-from typing import Sequence
-
+from typing import Any, Sequence
 
 from . import __version__
 
 
-def _open_bench(args: argparse.Namespace):
-    """The bench named by --bench, or the built-in simulated bench."""
-    from .bench import default_bench, load_bench
+def _stop_on_signal(signum: int, frame: Any) -> None:
+    from .engine import Abort
 
-    return load_bench(args.bench) if args.bench else default_bench(args.die_seed)
+    raise Abort(f"stopped by {signal.Signals(signum).name}")
 
 
-def _open_store(args: argparse.Namespace):
+class _Output:
+    """stdout that turns a closed pipe (``labctl ... | head``) into an abort, then goes quiet."""
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    def print(self, *args: Any) -> None:
+        if self.closed:
+            return
+        try:
+            print(*args, file=sys.stdout, flush=True)
+        except BrokenPipeError:
+            from .engine import Abort
+
+            self.closed = True
+            raise Abort("the output pipe was closed") from None
+
+
+OUT = _Output()
+
+
+def _fail(command: str, exc: BaseException, status: int = 2) -> int:
+    print(f"labctl {command}: {exc}", file=sys.stderr)
+    return status
+
+
+# ------------------------------------------------------------------ benches
+def _bench_config(args: argparse.Namespace) -> Any:
+    """The bench named by --bench (read and checked, not opened), or the built-in simulated bench."""
+    from .bench import builtin_config, read_bench_config
+
+    if args.bench:
+        return read_bench_config(args.bench)
+    return builtin_config(args.die_seed, args.smu)
+
+
+def _store(args: argparse.Namespace, read_only: bool = False) -> Any:
     from .store import Store
 
-    return Store(args.store)
+    return Store(args.store, read_only=read_only)
 
 
-def _demo(args: argparse.Namespace) -> int:
-    """The main job: write-verify, mac-transfer, array-map and energy on a bench, with a summary."""
-    from instruments.errors import InstrumentError
-    from procedures import PROCEDURES
+def _existing_store(args: argparse.Namespace) -> Any:
+    """The store read-only if it exists (dry-runs look up earlier runs there), else None."""
+    from .store import resolve_store_path
 
-    from .bench import BenchConfigError
-    from .engine import TerminalProgress, execute
-    from .procedure import ParameterError
-    from .store import StoreError
-
-    try:
-        store = _open_store(args)
-        bench = _open_bench(args)
-    except (InstrumentError, BenchConfigError, StoreError) as exc:
-        print(f"labctl demo: {exc}", file=sys.stderr)
-        return 2
-    steps = (("write-verify", {"matrix_seed": args.seed}), ("mac-transfer", {"matrix_seed": args.seed + 1}),
-             ("array-map", {}), ("energy", {}))
-    results = {}
-    try:
-        with store, bench:
-            ident = bench.chip.identify()
-            print(f"bench   {bench.source}: {ident.model} {ident.serial}, die {ident.die_id}")
-            for name, params in steps:
-                result = execute(PROCEDURES[name](), params, bench, store, seed=args.seed,
-                                 progress=TerminalProgress())
-                results[name] = result
-                if result.status != "completed":
-                    print(f"labctl demo: {name} {result.status}; data kept in run {result.run_id}", file=sys.stderr)
-                    return 130
-            bench.power_down()
-    except (InstrumentError, ParameterError) as exc:
-        print(f"labctl demo: {exc}", file=sys.stderr)
-        return 1
-    wv, mt, am, en = (results[n].summary for n, _ in steps)
-    print(f"write   {wv['bit_errors']} residual bit errors ({wv['first_pass_errors']} after the first pass, "
-          f"{wv['passes']} passes, {wv['pulses']} pulses, {wv['clocks']} clocks)")
-    print(f"mac     error decoded-ideal: mean {mt['mac_error_mean']:+.2f}, std {mt['mac_error_std']:.2f} "
-          f"MAC units; {100 * mt['exact_fraction']:.0f} % exact over {mt['reads']} reads")
-    print(f"array   R_low {am['r_low_mean_ohm'] / 1e3:.2f} kOhm (sigma {am['r_low_sigma_ohm'] / 1e3:.2f}), "
-          f"R_high {am['r_high_mean_ohm'] / 1e3:.2f} kOhm (sigma {am['r_high_sigma_ohm'] / 1e3:.2f})")
-    print(f"energy  {en['energy_per_vector_J'] * 1e12:.1f} pJ per 64x64 MAC vector "
-          f"({en['energy_per_mac_J'] * 1e15:.2f} fJ per MAC, {en['tops_per_watt']:.0f} TOPS/W)")
-    ids = ", ".join(str(r.run_id) for r in results.values())
-    print(f"runs    {ids} in {store.path}; plots in {store.path.parent / 'plots'}")
-    return 0
+    return _store(args, read_only=True) if resolve_store_path(args.store).is_file() else None
 
 
-def _bench_check(args: argparse.Namespace) -> int:
-    """Open a bench, identify every instrument and the chip, close it safely."""
-    from instruments.errors import InstrumentError
-
-    from .bench import BenchConfigError
-
-    try:
-        with _open_bench(args) as bench:
-            print(f"bench   {bench.source} ({'virtual' if bench.virtual else 'real'} time)")
-            for role, idn in bench.identities().items():
-                print(f"  {role:10s} {idn}")
-    except (InstrumentError, BenchConfigError) as exc:
-        print(f"labctl bench check: {exc}", file=sys.stderr)
-        return 2
-    return 0
-
-
-def _console(args: argparse.Namespace) -> int:
-    """Interactive session on a bench."""
-    from instruments.errors import InstrumentError
-
-    from .bench import BenchConfigError
-    from .console import run_console
-
-    try:
-        bench = _open_bench(args)
-    except (InstrumentError, BenchConfigError) as exc:
-        print(f"labctl console: {exc}", file=sys.stderr)
-        return 2
-    return run_console(bench, Path(args.history) if args.history else _data_dir() / "console_history")
-
-
-def _scpi(args: argparse.Namespace) -> int:
-    """Raw SCPI terminal on one resource."""
-    from .scpi_terminal import run_terminal
-
-    termination = args.termination.encode().decode("unicode_escape")
-    return run_terminal(args.resource, args.timeout, termination,
-                        None if args.no_error_check else args.error_query,
-                        Path(args.history) if args.history else _data_dir() / "scpi_history")
-
-
-def _data_dir() -> Path:
-    from .store import default_store_path
-
-    return default_store_path().parent
-
-
+# --------------------------------------------------------------- procedures
 def _procedures(args: argparse.Namespace) -> int:
-    """List the procedures and their parameters."""
-    from procedures import PROCEDURES
+    """List the procedures and their parameters (types, units, ranges, defaults)."""
+    from .registry import procedures
 
-    for name, cls in PROCEDURES.items():
-        needs = f"  (needs: {', '.join(cls.needs)})" if cls.needs else ""
-        print(f"{name}: {cls.summary}{needs}")
-        for p in cls.parameters:
-            default = f"{p.default!r}" + (f" {p.unit}" if p.unit else "")
-            print(f"    --{p.name.replace('_', '-'):18s} {p.doc}; default {default}; {p.describe_range()}")
+    for name, proc in procedures().items():
+        needs = ", ".join(role + (f" on the {wired.replace('_', ' ')}" if wired else "")
+                          for role, wired in proc.needs.items())
+        OUT.print(f"{name}: {proc.summary}" + (f"  (needs: {needs})" if needs else ""))
+        for p in proc.parameters.values():
+            default = "none" if p.default is None else (",".join(f"{v:g}" for v in p.default) if p.is_list
+                                                        else f"{p.default!r}")
+            OUT.print(f"    --{p.name.replace('_', '-'):18s} {p.param.help}; {p.type_name()}, "
+                      f"{p.describe_range()}; default {default}")
     return 0
 
 
 def _parse_params(extra: list[str]) -> dict[str, str]:
-    """``--name value`` pairs after the procedure name."""
+    """``--name value`` (or ``--name=value``) pairs after the procedure name."""
     params: dict[str, str] = {}
     it = iter(extra)
     for token in it:
@@ -150,95 +105,218 @@ def _parse_params(extra: list[str]) -> dict[str, str]:
     return params
 
 
-def _run(args: argparse.Namespace) -> int:
-    """Run one procedure (or dry-run it) on a bench."""
+def _print_summary(procedure: Any, summary: dict) -> None:
+    if procedure.report is not None:
+        for line in procedure.report(summary):
+            OUT.print(line)
+        return
+    for key, value in summary.items():
+        if isinstance(value, float):
+            OUT.print(f"  {key:24s} {value:.6g}")
+        elif not isinstance(value, dict):
+            OUT.print(f"  {key:24s} {value}")
+
+
+def _run_procedure(args: argparse.Namespace, name: str, params: dict[str, Any], label: str) -> int:
+    """Check everything, then dry-run or run one procedure (``labctl run`` and ``labctl demo``)."""
     from instruments.errors import InstrumentError, SafetyLimitError
-    from procedures import PROCEDURES
 
     from .bench import BenchConfigError
-    from .engine import TerminalProgress, execute
+    from .engine import execute, rehearse
+    from .progress import TerminalProgress
     from .procedure import ParameterError
+    from .registry import get
     from .store import StoreError
 
-    if args.name not in PROCEDURES:
-        print(f"labctl run: unknown procedure {args.name!r}; known: {', '.join(PROCEDURES)}", file=sys.stderr)
-        return 2
-    procedure = PROCEDURES[args.name]()
+    try:
+        procedure = get(name)
+        config = _bench_config(args)
+        procedure.check_bench(config.roles, config.wiring, config.source)
+        if args.dry_run:
+            store = _existing_store(args)
+            resolved = procedure.resolve(params, store)
+            rehearsal = rehearse(procedure, resolved, config, args.seed or 0, store=store)
+        else:
+            store = _store(args)
+            if args.resume is None:
+                procedure.resolve(params, store)
+    except (ValueError, BenchConfigError, StoreError, SafetyLimitError) as exc:
+        return _fail(label, f"refused before touching any instrument: {exc}" if isinstance(exc, SafetyLimitError)
+                     else exc)
+    if args.dry_run:
+        OUT.print(f"{name}: parameters and plan within the limits of {config.source} "
+                  f"(rehearsed on its simulated twin, die seed {config.die_seed})")
+        for limit, (low, high) in rehearsal.limits_checked().items():
+            OUT.print(f"  sends {limit} = {low:g}" + (f" .. {high:g}" if high != low else ""))
+        OUT.print(f"  {rehearsal.messages} messages, {rehearsal.mac_vectors} MAC vectors")
+        OUT.print(f"  estimated duration: {rehearsal.bench_s:.3g} s of bench time "
+                  f"({'virtual' if config.builtin or config.clock else 'real'}), "
+                  f"about {rehearsal.wall_s:.3g} s of wall time")
+        return 0
+    try:
+        with store, config.open() as bench:
+            ident = bench.chip.identify()
+            OUT.print(f"bench {bench.source}: {ident.model} {ident.serial}, die {ident.die_id}")
+            result = execute(procedure, params, bench, store, seed=args.seed, progress=TerminalProgress(),
+                             resume=args.resume)
+            plots = store.plot_dir(result.run_id).parent
+    except (ParameterError, SafetyLimitError) as exc:
+        return _fail(label, f"refused before touching any instrument: {exc}")
+    except (InstrumentError, BenchConfigError, StoreError) as exc:
+        return _fail(label, exc, 1)
+    if result.status != "completed":
+        print(f"labctl {label}: run {result.run_id} aborted: every output is off, the data taken are kept",
+              file=sys.stderr)
+        return 130
+    OUT.print(f"run {result.run_id}: {name} completed")
+    _print_summary(procedure, result.summary)
+    OUT.print(f"runs in {store.path}; plots in {plots}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run one procedure (or dry-run it) on a bench."""
     try:
         params = _parse_params(args.params)
-        resolved = procedure.resolve(params) if args.resume is None else None
-        store = None if args.dry_run else _open_store(args)
-        bench = _open_bench(args)
-    except (ValueError, InstrumentError, BenchConfigError, StoreError) as exc:
-        print(f"labctl run: {exc}", file=sys.stderr)
-        return 2
-    try:
-        with bench:
-            result = execute(procedure, params if resolved is None else resolved, bench, store, seed=args.seed,
-                             dry_run=args.dry_run, progress=TerminalProgress(), resume=args.resume)
-    except (ParameterError, SafetyLimitError) as exc:
-        print(f"labctl run: refused before touching any instrument: {exc}", file=sys.stderr)
-        return 2
-    except InstrumentError as exc:
-        print(f"labctl run: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        if store is not None:
-            store.close()
-    if result.status == "dry-run":
-        print(f"{args.name}: parameters and plan within the limits of {bench.source}")
-        for step in result.plan.steps:
-            print(f"  - {step}")
-        for limit, value in result.plan.setpoints:
-            print(f"  sends {limit} = {value:g}")
-        print(f"  estimated duration {result.plan.duration_s:.3g} s")
-        return 0
-    print(f"run {result.run_id}: {args.name} {result.status}")
-    for key, value in result.summary.items():
-        print(f"  {key:24s} {value:.6g}" if isinstance(value, float) else f"  {key:24s} {value}")
-    return 0 if result.status == "completed" else 130
+    except ValueError as exc:
+        return _fail("run", exc)
+    return _run_procedure(args, args.name, params, "run")
+
+
+def _demo(args: argparse.Namespace) -> int:
+    """The main job: write-verify, mac-transfer, array-map and energy, as one parent run."""
+    args.resume = None
+    return _run_procedure(args, "demo", {"seed": args.seed if args.seed is not None else 0}, "demo")
+
+
+# --------------------------------------------------------------------- runs
+def _when(t: float | None) -> str:
+    return dt.datetime.fromtimestamp(t).strftime("%Y-%m-%d %H:%M:%S") if t else "-"
 
 
 def _runs(args: argparse.Namespace) -> int:
-    """List, show or export stored runs."""
-    import datetime as dt
-
-    from .export import export_csv, export_hdf5
+    """List, show, plot or export stored runs (the store is only read, except for figures drawn again)."""
+    from .export import ExportError, export_csv, export_hdf5
     from .store import StoreError
 
-    def when(t: float | None) -> str:
-        return dt.datetime.fromtimestamp(t).strftime("%Y-%m-%d %H:%M:%S") if t else "-"
-
     try:
-        with _open_store(args) as store:
+        with _store(args, read_only=args.runs_command != "plot") as store:
             if args.runs_command == "list":
                 for info in store.runs():
-                    print(f"{info.id:5d}  {info.procedure:22s} {info.status:10s} {when(info.started)}  "
-                          f"{when(info.ended)}")
+                    family = f" (child of {info.parent})" if info.parent else ""
+                    OUT.print(f"{info.id:5d}  {info.procedure:22s} {info.status:11s} {_when(info.started)}  "
+                              f"{_when(info.ended)}{family}")
             elif args.runs_command == "show":
-                info = store.run(args.id)
-                print(f"run {info.id}: {info.procedure}, {info.status} {info.detail}".rstrip())
-                print(f"  started {when(info.started)}, ended {when(info.ended)}")
-                print(f"  parameters {info.parameters}")
-                print(f"  seed {info.provenance.get('seed')}, bench {info.provenance.get('bench', {}).get('source')}")
-                for role, idn in info.provenance.get("identities", {}).items():
-                    print(f"  {role:10s} {idn}")
-                for name, kind, size in store.record_names(info.id):
-                    print(f"  record {name:28s} {kind:6s} {size} bytes")
-                for name, media, data in store.files(info.id):
-                    print(f"  file   {name:28s} {media} {len(data)} bytes")
-                summary = [v for n, v in store.records(info.id) if n == "summary"]
-                for key, value in (summary[-1] if summary else {}).items():
-                    print(f"  {key:24s} {value}")
+                _show(store, args.id)
+            elif args.runs_command == "plot":
+                return _plot(store, args.id)
             else:
                 store.run(args.id)
-                target = Path(args.output) if args.output else Path(f"run-{args.id}" + (".h5" if args.format == "hdf5" else ""))
-                out = export_hdf5(store, args.id, target) if args.format == "hdf5" else export_csv(store, args.id, target)
-                print(f"run {args.id} exported to {out}")
-    except StoreError as exc:
-        print(f"labctl runs: {exc}", file=sys.stderr)
-        return 2
+                suffix = ".h5" if args.format == "hdf5" else ""
+                target = Path(args.output) if args.output else Path(f"run-{args.id}{suffix}")
+                export = export_hdf5 if args.format == "hdf5" else export_csv
+                OUT.print(f"run {args.id} exported to {export(store, args.id, target, force=args.force)}")
+    except (StoreError, ExportError) as exc:
+        return _fail("runs", exc)
     return 0
+
+
+def _show(store: Any, run_id: int) -> None:
+    info = store.run(run_id)
+    OUT.print(f"run {info.id}: {info.procedure}, {info.status} {info.detail}".rstrip())
+    if info.resumed_from:
+        OUT.print(f"  resumed from run {info.resumed_from}")
+    if info.parent:
+        OUT.print(f"  child of run {info.parent}")
+    children = store.run_ids(parent=info.id)
+    if children:
+        OUT.print(f"  child runs {', '.join(map(str, children))}")
+    OUT.print(f"  started {_when(info.started)}, ended {_when(info.ended)}")
+    OUT.print(f"  parameters {info.parameters}")
+    OUT.print(f"  seed {info.provenance.get('seed')}, bench {info.provenance.get('bench', {}).get('source')}")
+    for role, idn in info.provenance.get("identities", {}).items():
+        OUT.print(f"  {role:10s} {idn}")
+    for when, status, detail in store.events(info.id):
+        OUT.print(f"  event  {_when(when)} {status} {detail}".rstrip())
+    for name, kind, size in store.record_names(info.id):
+        OUT.print(f"  record {name:28s} {kind:6s} {size} bytes")
+    for name, media, data in store.files(info.id):
+        OUT.print(f"  file   {name:28s} {media} {len(data)} bytes")
+    summary = [v for n, v in store.records(info.id) if n == "summary"]
+    for key, value in (summary[-1] if summary else {}).items():
+        if not isinstance(value, dict):
+            OUT.print(f"  {key:24s} {value}")
+
+
+def _plot(store: Any, run_id: int) -> int:
+    """Draw every figure of a run again from its stored records."""
+    from .plotting import draw
+    from .registry import get
+
+    info = store.run(run_id)
+    procedure = get(info.procedure)
+    failed = 0
+    for name in procedure.plots:
+        warning = draw(store, procedure, run_id, name)
+        if warning:
+            failed += 1
+            print(f"labctl runs plot: {warning}", file=sys.stderr)
+        else:
+            OUT.print(f"run {run_id}: {name}.png drawn to {store.plot_dir(run_id)}")
+    return 1 if failed else 0
+
+
+# -------------------------------------------------------------- bench, sim
+def _bench_check(args: argparse.Namespace) -> int:
+    """Open a bench, identify every instrument and the chip, check the protections, close it safely."""
+    from instruments.errors import InstrumentError
+
+    from .bench import BenchConfigError
+
+    try:
+        with _bench_config(args).open() as bench:
+            OUT.print(f"bench   {bench.source} ({'virtual' if bench.virtual else 'real'} time)")
+            for role, idn in bench.identities().items():
+                OUT.print(f"  {role:10s} {idn}")
+            if args.clear_protection and "supply" in bench.instruments:
+                cleared = bench.clear_protection()
+                OUT.print(f"  cleared the over-voltage protection of CH{', CH'.join(map(str, cleared))}"
+                          if cleared else "  no protection was tripped")
+            bench.check_protection()
+            OUT.print("  protections clear")
+    except (InstrumentError, BenchConfigError) as exc:
+        return _fail("bench check", exc)
+    return 0
+
+
+def _console(args: argparse.Namespace) -> int:
+    """Interactive session on a bench."""
+    from instruments.errors import InstrumentError
+
+    from .bench import BenchConfigError
+    from .console import run_console
+
+    try:
+        bench = _bench_config(args).open()
+    except (InstrumentError, BenchConfigError) as exc:
+        return _fail("console", exc)
+    return run_console(bench, Path(args.history) if args.history else _data_dir() / "console_history")
+
+
+def _scpi(args: argparse.Namespace) -> int:
+    """Raw SCPI terminal on one resource."""
+    from .scpi_terminal import run_terminal
+
+    termination = args.termination.encode().decode("unicode_escape")
+    return run_terminal(args.resource, args.timeout, termination,
+                        None if args.no_error_check else args.error_query,
+                        Path(args.history) if args.history else _data_dir() / "scpi_history")
+
+
+def _data_dir() -> Path:
+    from .store import resolve_store_path
+
+    return resolve_store_path(None).parent
 
 
 def _sim_params(args: argparse.Namespace) -> int:
@@ -246,7 +324,7 @@ def _sim_params(args: argparse.Namespace) -> int:
     from sim_chip import ChipParameters
 
     for name, value, unit, source in ChipParameters().describe():
-        print(f"{name:38s} {value!s:>12} {unit:6s} {source}")
+        OUT.print(f"{name:38s} {value!s:>12} {unit:6s} {source}")
     return 0
 
 
@@ -254,46 +332,53 @@ def _sim_serve(args: argparse.Namespace) -> int:
     """Serve the simulated bench (board and instruments) until interrupted."""
     import threading
 
+    from sim_chip.bench import Wiring as WorldWiring
     from sim_chip.bench import World
     from sim_chip.bench.serve import BenchServer
 
-    from .bench import write_served_bench_file
+    from .bench import Wiring, write_served_bench_file
 
-    world = World(die_seed=args.die_seed)
+    world = World(die_seed=args.die_seed, wiring=WorldWiring(smu=args.smu))
     try:
-        server = BenchServer(world, host=args.host, pty=not args.no_pty)
+        server = BenchServer(world, host=args.host, pty=not args.no_pty, port=args.port)
     except OSError as exc:
-        print(f"labctl sim serve: cannot listen on {args.host}: {exc.strerror}", file=sys.stderr)
-        return 2
+        where = f"{args.host} port {args.port}" if args.port else args.host
+        return _fail("sim serve", f"cannot listen on {where}: {exc.strerror}")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with server:
         resources = server.resources()
-        print(f"simulated bench, die {world.chip.die_id} (die seed {args.die_seed})")
+        OUT.print(f"simulated bench, die {world.chip.die_id} (die seed {args.die_seed}), SMU on the "
+                  f"{args.smu.replace('_', ' ')}")
         for name, resource in resources.items():
-            print(f"  {name:10s} {resource}")
+            OUT.print(f"  {name:10s} {resource}")
         if args.write_bench:
-            write_served_bench_file(args.write_bench, resources,
+            write_served_bench_file(args.write_bench, resources, die_seed=args.die_seed,
+                                    wiring=Wiring(smu=args.smu),
                                     note=f"simulated bench served by labctl sim serve (die seed {args.die_seed})")
-            print(f"bench file written to {args.write_bench}")
-        print("serving; Ctrl-C to stop", flush=True)
+            OUT.print(f"bench file written to {args.write_bench}")
+        OUT.print("serving; Ctrl-C to stop")
         try:
             while not stop.wait(0.5):
                 pass
         except KeyboardInterrupt:
             pass
-    print("stopped", flush=True)
+    OUT.print("stopped")
     return 0
 
 
+# ------------------------------------------------------------------- parser
 def _bench_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bench", metavar="FILE", help="bench file (default: the built-in simulated bench)")
     parser.add_argument("--die-seed", type=int, default=1, help="die seed of the built-in simulated bench")
+    parser.add_argument("--smu", choices=("test_pad", "test_mtj"), default="test_pad",
+                        help="what the built-in bench's SMU is wired to (default test_pad)")
 
 
 def _store_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", metavar="PATH", default=None,
-                        help="run store (default $LABCTL_STORE or ~/.local/share/labctl/runs.sqlite)")
+                        help="run store: a file, or a folder holding runs.sqlite "
+                             "(default $LABCTL_STORE or ~/.local/share/labctl/runs.sqlite)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -304,7 +389,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the main job on the built-in simulated bench")
     _bench_options(demo)
     _store_option(demo)
-    demo.add_argument("--seed", type=int, default=0, help="seed of the matrices and inputs (default 0)")
+    demo.add_argument("--seed", type=int, default=None, help="seed of the matrices, inputs and run (default 0)")
+    demo.add_argument("--dry-run", action="store_true", help="rehearse on the simulated twin only")
     demo.set_defaults(func=_demo)
 
     console = sub.add_parser("console", help="interactive session on a bench")
@@ -328,14 +414,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("name", help="procedure name (see labctl procedures)")
     _bench_options(run)
     _store_option(run)
-    run.add_argument("--dry-run", action="store_true", help="check parameters and plan against the limits only")
+    run.add_argument("--dry-run", action="store_true",
+                     help="rehearse on the bench's simulated twin: limits checked, duration estimated")
     run.add_argument("--seed", type=int, default=None, help="seed of the run's random numbers (default: fresh)")
     run.add_argument("--resume", type=int, metavar="RUN_ID", help="resume an aborted run from its last checkpoint")
     run.set_defaults(func=_run)
 
     runs = sub.add_parser("runs", help="stored runs")
     runs_sub = runs.add_subparsers(dest="runs_command", required=True)
-    for name, text in (("list", "list the runs"), ("show", "show one run"), ("export", "export one run")):
+    for name, text in (("list", "list the runs"), ("show", "show one run"), ("export", "export one run"),
+                       ("plot", "draw a run's figures again from its stored data")):
         p = runs_sub.add_parser(name, help=text)
         _store_option(p)
         if name != "list":
@@ -343,12 +431,15 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "export":
             p.add_argument("--format", choices=("hdf5", "csv"), default="hdf5")
             p.add_argument("--output", help="file (hdf5) or folder (csv); default run-ID[.h5]")
+            p.add_argument("--force", action="store_true", help="overwrite an existing file or folder")
         p.set_defaults(func=_runs)
 
     bench = sub.add_parser("bench", help="bench files and instruments")
     bench_sub = bench.add_subparsers(dest="bench_command", required=True)
     check = bench_sub.add_parser("check", help="identify every instrument and the chip of a bench")
     _bench_options(check)
+    check.add_argument("--clear-protection", action="store_true",
+                       help="clear tripped over-voltage protections (outputs stay off)")
     check.set_defaults(func=_bench_check)
 
     sim = sub.add_parser("sim", help="the simulated chip and bench")
@@ -358,6 +449,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sim_sub.add_parser("serve", help="serve the simulated board and instruments on loopback sockets")
     serve.add_argument("--die-seed", type=int, default=1, help="seed of the simulated die (default 1)")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=0,
+                       help="the board's TCP port; the instruments take the next five (default: free ports)")
+    serve.add_argument("--smu", choices=("test_pad", "test_mtj"), default="test_pad",
+                       help="what the SMU is wired to (default test_pad)")
     serve.add_argument("--no-pty", action="store_true", help="do not open a pseudo-terminal for the board")
     serve.add_argument("--write-bench", metavar="FILE", help="write a bench file with every resource string")
     serve.set_defaults(func=_sim_serve)
@@ -365,19 +460,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    if argv is None and hasattr(signal, "SIGPIPE"):
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)    # quietly stop when piped into head
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if args.command == "run":
         args.params = extra
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if argv is None:          # the command itself, not a test calling main()
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, _stop_on_signal)
     try:
         return args.func(args)
-    except KeyboardInterrupt:
-        print("interrupted; outputs are off and the data kept", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        reason = getattr(exc, "reason", "interrupted")
+        print(f"labctl: {reason}; every output is off and the data kept", file=sys.stderr)
         return 130
+    finally:
+        if OUT.closed:        # nothing more can be written there, not even at interpreter exit
+            sys.stdout = open("/dev/null", "w")
 
 
 if __name__ == "__main__":

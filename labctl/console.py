@@ -20,8 +20,9 @@ import numpy as np
 
 from instruments.errors import InstrumentError, OutOfRange
 from instruments.scpi import Setting
-from procedures.array_ops import checkerboard
-from procedures.pad_probe import column_probe
+
+from .engine import run_direct
+from .stubs import checkerboard, pad_ohm, probe_off, probe_on
 
 try:
     import readline
@@ -30,7 +31,7 @@ except ImportError:  # pragma: no cover - not on this platform
 
 BANNER = """labctl console on {source}
   chip, bench{roles}, np
-  program(pattern), mac(x), rmap(columns), power_up(), power_down(), limits(), help(x)
+  program(pattern), mac(x), rmap(columns), power_up(), power_down(), status(), limits(), help(x)
   Ctrl-C stops a command (outputs off); exit() or Ctrl-D closes the bench safely."""
 
 _SHADES = " .:-=+*#%@"
@@ -69,7 +70,7 @@ class BenchConsole(code.InteractiveConsole):
         if "generator" in bench.instruments:
             names["gen"] = bench.instruments["generator"]
         names.update(program=self.program, mac=self.mac, rmap=self.rmap, power_up=bench.power_up,
-                     power_down=bench.power_down, limits=self.limits, help=self.help)
+                     power_down=bench.power_down, status=self.status, limits=self.limits, help=self.help)
         super().__init__(names, filename="<labctl>")
 
     # ----------------------------------------------------------- session
@@ -100,6 +101,8 @@ class BenchConsole(code.InteractiveConsole):
             self.write(f"refused: {exc}\n")
         except InstrumentError as exc:
             self.write(f"error: {exc}\n")
+        except (AttributeError, KeyError) as exc:
+            self.write(f"error: {exc.args[0] if exc.args else exc}\n")
         except Exception:
             self.showtraceback()
 
@@ -114,6 +117,10 @@ class BenchConsole(code.InteractiveConsole):
         else:
             import pydoc
             print(pydoc.render_doc(obj, renderer=pydoc.plaintext))
+
+    def status(self) -> None:
+        """Every output, protection state and limit of the bench."""
+        print(self.bench.status())
 
     def limits(self) -> None:
         """The bench's safety limits."""
@@ -142,22 +149,33 @@ class BenchConsole(code.InteractiveConsole):
 
     def rmap(self, columns: int = 16, bias: float = 0.1) -> np.ndarray:
         """Read-margin map (R_high - R_low per cell) of the first columns, as text, via the SMU."""
-        weights = self.bench.chip.verify_array()
-        margins = np.zeros((64, columns))
-        with column_probe(self.bench, bias, nplc=0.1) as pad:
-            for j in range(columns):
-                pad.route(j)
-                low = pad.ohm(weights[:, j])                       # every cell low
-                for i in range(64):
-                    x = weights[:, j].copy()
-                    x[i] = -x[i]                                   # row i high
-                    margins[i, j] = pad.ohm(x) - low
+        margins = run_direct(_margin_map(columns, bias), self.bench)
         top = max(float(margins.max()), 1.0)
         for i in range(64):
             shades = "".join(_SHADES[min(9, max(0, int(9 * m / top)))] for m in margins[i])
             print(f"{i:2d} |{shades}|")
         print(f"   margin 0 '{_SHADES[0]}' .. {top / 1e3:.1f} kOhm '{_SHADES[-1]}'")
         return margins
+
+
+def _margin_map(columns: int, bias: float) -> Any:
+    """Plan: R_high - R_low of every cell of the first ``columns`` columns, ohm (rows x columns)."""
+    from .plan import Call
+
+    weights = yield Call("chip.verify_array")
+    margins = np.zeros((64, columns))
+    yield from probe_on(bias, nplc=0.1)
+    try:
+        for j in range(columns):
+            yield Call("chip.select_test_mux", j)
+            low = yield from pad_ohm(weights[:, j], bias)          # every cell low
+            for i in range(64):
+                x = weights[:, j].copy()
+                x[i] = -x[i]                                       # row i high
+                margins[i, j] = (yield from pad_ohm(x, bias)) - low
+    finally:
+        yield from probe_off()
+    return margins
 
 
 def outputs_left_on(world: Any) -> list[str]:

@@ -1,12 +1,26 @@
-"""The run engine: check, dry-run, run with progress, abort cleanly, resume, keep provenance."""
+"""The run engine: one consumer of plans, for the real run, the dry-run and resume.
+
+:func:`rehearse` drives a plan on the simulated twin of a bench (the built-in
+simulated bench with the same roles, wiring, rails, limits and die seed):
+every value a driver checks against the safety limits is collected, the
+first that breaks one refuses the plan, and the twin's clock measures how
+long the run will take.  That is the dry-run, and the check every real run
+passes before anything reaches an instrument.  :func:`execute` then drives
+the same plan on the real bench: records are stored as they are yielded;
+Ctrl-C, SIGTERM, SIGHUP or a broken pipe (:class:`Abort`) turn every output
+off and mark the run aborted; an exception marks it failed with its
+traceback summary; either way everything recorded so far is kept.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import platform
 import random
+import re
 import sys
 import time
+import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -15,48 +29,285 @@ import numpy as np
 from instruments.errors import SafetyLimitError
 
 from . import __version__
-from .bench import Bench
-from .procedure import ParameterError, Plan, Procedure, RunContext
+from .bench import RAILS, Bench, BenchConfig
+from .plan import (Call, Checkpoint, Context, Load, Message, Plot, Progress, Read, Record, RunContext, Set, SubRun,
+                   Wait)
+from .procedure import ParameterError, Procedure
 from .store import Store
 
 ProgressCallback = Callable[[str, int, int], None]
+#: MAC vectors a rehearsal really computes per batch; the rest repeat them (their codes steer nothing
+#: the safety check or the duration depends on), and their chip time and compute time are extrapolated.
+REHEARSAL_MAC_SAMPLE = 2048
+#: MAC vectors of the first large batch of a rehearsal, timed to extrapolate the compute time of the rest
+REHEARSAL_MAC_COST_SAMPLE = 16384
+#: Estimated wall time of one command and reply over a socket or serial link, s.
+LINK_ROUND_TRIP_S = 0.4e-3
 
 
+#: what :meth:`Interpreter.carry_out` answers for a message that is not about the bench
+NOT_FOR_THE_BENCH = object()
+
+
+class Abort(KeyboardInterrupt):
+    """Stop the run as Ctrl-C does (outputs off, data kept, run aborted); ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class RehearsalError(ParameterError):
+    """The plan failed on the simulated twin of the bench, so it is not run on the bench itself."""
+
+
+# ------------------------------------------------------------------ messages
+class Interpreter:
+    """Carries out Set, Read, Call and Wait on a bench; targets as :mod:`labctl.plan` describes them."""
+
+    def __init__(self, bench: Bench) -> None:
+        self.bench = bench
+
+    def _owner(self, target: str) -> tuple[Any, str]:
+        head, _, rest = target.partition(".")
+        if not rest:
+            raise ParameterError(f"plan target {target!r}: write it as <thing>.<name>")
+        if head == "chip":
+            owner: Any = self.bench.chip
+        elif head == "bench":
+            owner = self.bench
+        elif head in self.bench.instruments:
+            owner = self.bench.instruments[head]
+        else:
+            raise ParameterError(f"plan target {target!r}: this bench ({self.bench.source}) has no {head}")
+        *path, name = rest.split(".")
+        for part in path:
+            match = re.fullmatch(r"ch(\d+)", part)
+            if match is None:
+                raise ParameterError(f"plan target {target!r}: {part!r} is not a channel (ch<N>)")
+            owner = owner.ch[int(match.group(1))]
+        return owner, name
+
+    def set(self, target: str, value: Any) -> None:
+        if target.startswith("rail."):
+            return self._set_rail(target[5:], value)
+        owner, name = self._owner(target)
+        setattr(owner, name, value)
+
+    def read(self, target: str) -> Any:
+        if target.startswith("rail."):
+            rail = self._rail(target[5:])
+            if "supply" in self.bench.instruments:
+                return self.bench.rail_channel(rail).voltage
+            return self.bench.chip.write_voltage()
+        owner, name = self._owner(target)
+        value = getattr(owner, name)
+        return value() if callable(value) else value
+
+    def call(self, target: str, args: tuple, kwargs: dict) -> Any:
+        owner, name = self._owner(target)
+        method = getattr(owner, name)
+        if not callable(method):
+            raise ParameterError(f"plan target {target!r} is a setting: Set or Read it")
+        return method(*args, **kwargs)
+
+    def wait(self, seconds: float) -> None:
+        self.bench.wait(seconds)
+
+    def carry_out(self, message: Message) -> Any:
+        """Set, Read, Call and Wait on the bench; :data:`NOT_FOR_THE_BENCH` for any other message."""
+        if isinstance(message, Set):
+            return self.set(message.target, message.value)
+        if isinstance(message, Read):
+            return self.read(message.target)
+        if isinstance(message, Call):
+            return self.call(message.target, message.args, message.kwargs)
+        if isinstance(message, Wait):
+            return self.wait(message.seconds)
+        return NOT_FOR_THE_BENCH
+
+    @staticmethod
+    def _rail(name: str) -> str:
+        if name not in RAILS:
+            raise ParameterError(f"plan target rail.{name}: rails are {', '.join(RAILS)}")
+        return name
+
+    def _set_rail(self, name: str, volts: float) -> None:
+        rail = self._rail(name)
+        if "supply" in self.bench.instruments:
+            self.bench.rail_channel(rail).voltage = volts
+        elif rail == "vwrite":
+            self.bench.checks.check("chip", "vwrite", float(volts))
+            self.bench.chip.set_write_voltage(volts)
+        else:
+            raise ParameterError(f"plan target rail.{rail}: without a supply only the board's vwrite "
+                                 "regulator can be set")
+
+
+# ----------------------------------------------------------------- driving
+def drive(plan: Any, handle: Callable[[Message], Any]) -> Any:
+    """Send each message of ``plan`` to ``handle`` and its answer back; return the plan's return value.
+
+    An exception while a message is carried out (Ctrl-C included) is thrown
+    into the plan, so that its ``finally`` clauses run and may still yield
+    messages (putting a rail back, say).
+    """
+    reply: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            message = plan.throw(error) if error is not None else plan.send(reply)
+        except StopIteration as stop:
+            return stop.value
+        reply, error = None, None
+        try:
+            reply = handle(message)
+        except BaseException as exc:
+            error = exc
+
+
+def run_direct(plan: Any, bench: Bench, seed: int = 0) -> Any:
+    """Carry out a plan's bench messages at once, storing nothing (the console's commands); its result."""
+    interpreter = Interpreter(bench)
+    context = _context(bench, seed, None)
+
+    def handle(message: Message) -> Any:
+        answer = interpreter.carry_out(message)
+        if answer is not NOT_FOR_THE_BENCH:
+            return answer
+        return context if isinstance(message, Context) else None
+
+    return drive(plan, handle)
+
+
+def _context(bench: Bench, seed: int, resume: dict | None) -> RunContext:
+    return RunContext(seed, np.random.default_rng(seed), resume, frozenset(bench.instruments), bench.wiring,
+                      bench.rails, bench.limits)
+
+
+# --------------------------------------------------------------- rehearsal
+@dataclass
+class Rehearsal:
+    """What a plan did on the simulated twin of a bench."""
+
+    checks: list[tuple[str, float]] = field(default_factory=list)   #: (limit, value) in order
+    bench_s: float = 0.0          #: bench time the run will take (chip, instruments, waits), s
+    wall_s: float = 0.0           #: estimated wall time on the bench, s
+    messages: int = 0
+    mac_vectors: int = 0
+
+    def limits_checked(self) -> dict[str, tuple[float, float]]:
+        """Per limit, the lowest and highest value the run sends."""
+        spans: dict[str, tuple[float, float]] = {}
+        for name, value in self.checks:
+            low, high = spans.get(name, (value, value))
+            spans[name] = (min(low, value), max(high, value))
+        return spans
+
+
+class _RehearsalHandler:
+    def __init__(self, twin: Bench, context: RunContext, rehearsal: Rehearsal, store: Store | None) -> None:
+        self.twin, self.context, self.rehearsal, self.store = twin, context, rehearsal, store
+        self.interpreter = Interpreter(twin)
+        self.skipped_chip_s = 0.0
+        self.skipped_compute_s = 0.0
+        self.seconds_per_vector: float | None = None
+
+    def __call__(self, message: Message) -> Any:
+        self.rehearsal.messages += 1
+        if isinstance(message, Call) and message.target == "chip.mac_batch":
+            return self._mac_batch(*message.args, **message.kwargs)
+        answer = self.interpreter.carry_out(message)
+        if answer is not NOT_FOR_THE_BENCH:
+            return answer
+        if isinstance(message, Context):
+            return self.context
+        if isinstance(message, Load):
+            return _load(self.store, message.run_id)
+        if isinstance(message, SubRun):
+            from .registry import get
+
+            child = get(message.name)
+            params = child.resolve(message.parameters)
+            child.check_bench(self.twin.instruments, self.twin.wiring, self.twin.source)
+            return {**(drive(child(**params), self) or {}), "run_id": None}
+        return None                           # Record, Checkpoint, Progress, Plot: nothing to store
+
+    def _mac_batch(self, x: Any) -> np.ndarray:
+        x = np.asarray(x)
+        n = len(x)
+        self.rehearsal.mac_vectors += n
+        chip = self.twin.chip
+        if n <= REHEARSAL_MAC_SAMPLE:
+            return chip.mac_batch(x)
+        sample = REHEARSAL_MAC_SAMPLE
+        if self.seconds_per_vector is None:    # a batch large enough that the cost per vector has settled
+            sample = min(n, REHEARSAL_MAC_COST_SAMPLE)
+            started = time.perf_counter()
+            codes = chip.mac_batch(x[:sample])
+            self.seconds_per_vector = (time.perf_counter() - started) / sample
+        else:
+            codes = chip.mac_batch(x[:sample])
+        skipped = n - sample
+        self.skipped_compute_s += self.seconds_per_vector * skipped
+        self.skipped_chip_s += skipped / chip.clock()
+        return np.resize(codes, (n, codes.shape[1]))
+
+
+def _load(store: Store | None, run_id: int) -> Any:
+    from .rundata import read_run
+
+    if store is None:
+        raise ParameterError(f"run {run_id} is needed, and there is no run store")
+    return read_run(store, run_id)
+
+
+def rehearse(procedure: Procedure, params: dict, config: BenchConfig, seed: int = 0,
+             resume: dict | None = None, store: Store | None = None) -> Rehearsal:
+    """Run the plan on the simulated twin of ``config``'s bench; refuse it if a set breaks a limit.
+
+    Raises :class:`SafetyLimitError` naming the limit, or :class:`RehearsalError`
+    if the plan fails on the twin.
+    """
+    rehearsal = Rehearsal()
+    with config.twin().open() as twin:
+        procedure.check_bench(twin.instruments, twin.wiring, config.source)
+        twin.checks.log = rehearsal.checks
+        handler = _RehearsalHandler(twin, _context(twin, seed, resume), rehearsal, store)
+        started_wall, started_bench = time.perf_counter(), twin.clock.now()
+        try:
+            drive(procedure(**params), handler)
+        except SafetyLimitError:
+            raise
+        except (ParameterError, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            raise RehearsalError(f"procedure {procedure.name} fails on the simulated twin of the bench, so it is "
+                                 f"not run: {type(exc).__name__}: {exc}") from exc
+        finally:
+            twin.checks.log = None             # closing the twin is not the plan's doing
+        rehearsal.bench_s = twin.clock.now() - started_bench + handler.skipped_chip_s
+        compute_s = time.perf_counter() - started_wall + handler.skipped_compute_s
+    rehearsal.wall_s = _wall_estimate(config, rehearsal, compute_s)
+    return rehearsal
+
+
+def _wall_estimate(config: BenchConfig, rehearsal: Rehearsal, compute_s: float) -> float:
+    """In process: the twin's own compute time.  Over links: plus a round trip per message.  On real
+    time: plus the bench time itself."""
+    if config.builtin:
+        return compute_s
+    wall = compute_s + rehearsal.messages * 2 * LINK_ROUND_TRIP_S
+    return wall if config.clock is not None else wall + rehearsal.bench_s
+
+
+# --------------------------------------------------------------- real runs
 @dataclass
 class RunResult:
     run_id: int | None
     status: str                    #: completed, aborted, dry-run
     summary: dict = field(default_factory=dict)
-    plan: Plan | None = None
-
-
-def check_plan(plan: Plan, bench: Bench) -> None:
-    """Refuse a plan any of whose setpoints breaks the bench's safety limits."""
-    bounds = bench.limits.bounds()
-    for name, value in plan.setpoints:
-        low, high, unit = bounds[name]
-        if not low <= value <= high:
-            raise SafetyLimitError("plan", name, value, f"{low:g} .. {high:g} {unit}")
-
-
-class TerminalProgress:
-    """A progress bar on stderr (a line per task when stderr is not a terminal)."""
-
-    def __init__(self, stream: Any = None) -> None:
-        self.stream = stream or sys.stderr
-        self._last: tuple[str, int] = ("", -1)
-
-    def __call__(self, task: str, done: int, total: int) -> None:
-        fraction = done / total if total else 1.0
-        if self.stream.isatty():
-            bar = "#" * int(30 * fraction)
-            self.stream.write(f"\r{task:22s} [{bar:30s}] {done}/{total}")
-            if done >= total:
-                self.stream.write("\n")
-            self.stream.flush()
-        elif (task, int(10 * fraction)) != self._last:
-            self._last = (task, int(10 * fraction))
-            self.stream.write(f"{task}: {done}/{total}\n")
+    rehearsal: Rehearsal | None = None
 
 
 def provenance(bench: Bench, procedure: Procedure, params: dict, seed: int) -> dict:
@@ -75,54 +326,155 @@ def provenance(bench: Bench, procedure: Procedure, params: dict, seed: int) -> d
     }
 
 
+def _failure_summary(exc: BaseException) -> str:
+    """``Type: message (at file:line in function)`` of the innermost frame."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" (at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno} in {frames[-1].name})" \
+        if frames else ""
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+class _RunHandler:
+    """Carries out one run's messages on the real bench, storing what it yields at once."""
+
+    def __init__(self, engine: "_Engine", procedure: Procedure, run_id: int, context: RunContext) -> None:
+        self.engine, self.procedure, self.run_id, self.context = engine, procedure, run_id, context
+        self._progress_stored = 0.0
+
+    def __call__(self, message: Message) -> Any:
+        engine, store = self.engine, self.engine.store
+        answer = engine.interpreter.carry_out(message)
+        if answer is not NOT_FOR_THE_BENCH:
+            return answer
+        if isinstance(message, Record):
+            return store.record(self.run_id, message.name, message.value, message.meta())
+        if isinstance(message, Checkpoint):
+            return store.checkpoint(self.run_id, message.state)
+        if isinstance(message, Progress):
+            return self._progress(message)
+        if isinstance(message, Plot):
+            return engine.draw(self.procedure, self.run_id, message.name)
+        if isinstance(message, Load):
+            return _load(store, message.run_id)
+        if isinstance(message, Context):
+            return self.context
+        if isinstance(message, SubRun):
+            return engine.child(self, message)
+        raise ParameterError(f"plan of {self.procedure.name} yielded {message!r}, which is not a plan message")
+
+    def _progress(self, message: Progress) -> None:
+        self.engine.progress(message.task, message.done, message.total)
+        now = time.monotonic()
+        if message.done >= message.total or now - self._progress_stored >= 0.25:
+            self._progress_stored = now
+            self.engine.store.progress(self.run_id, message.task, message.done, message.total)
+
+
+class _Engine:
+    def __init__(self, bench: Bench, store: Store, progress: ProgressCallback, seed: int) -> None:
+        self.bench, self.store, self.progress, self.seed = bench, store, progress, seed
+        self.interpreter = Interpreter(bench)
+        self.warnings: list[str] = []
+        self.first_run_id: int | None = None
+
+    def run(self, procedure: Procedure, params: dict, resume_state: dict | None, resumed_from: int | None,
+            parent: int | None = None) -> tuple[int, dict]:
+        """Drive one run to its end; (run id, summary).  Aborts and failures are marked, then raised."""
+        seed = self.seed if parent is None else int(np.random.default_rng([self.seed, len(self.store.run_ids())])
+                                                    .integers(2**31))
+        run_id = self.store.begin_run(procedure.name, params, provenance(self.bench, procedure, params, seed),
+                                      resumed_from, parent)
+        self.first_run_id = self.first_run_id or run_id
+        handler = _RunHandler(self, procedure, run_id, _context(self.bench, seed, resume_state))
+        started = time.perf_counter()
+        try:
+            summary = drive(procedure(**params), handler)
+        except KeyboardInterrupt as exc:
+            self.bench.safe_state()
+            reason = exc.reason if isinstance(exc, Abort) else "interrupted by the user (Ctrl-C)"
+            self.store.event(run_id, "aborted", f"{reason}; outputs off, data kept")
+            raise
+        except BaseException as exc:
+            self.bench.safe_state()
+            self.store.event(run_id, "failed", _failure_summary(exc) + "; outputs off, data kept")
+            raise
+        summary = {**(summary or {}), "wall_time_s": round(time.perf_counter() - started, 3)}
+        self.store.record(run_id, "summary", summary)
+        self.store.event(run_id, "completed")
+        for name in procedure.plots:
+            self.draw(procedure, run_id, name)
+        return run_id, summary
+
+    def child(self, parent: _RunHandler, message: SubRun) -> dict:
+        from .registry import get
+
+        procedure = get(message.name)
+        params = procedure.resolve(message.parameters, self.store)
+        procedure.check_bench(self.bench.instruments, self.bench.wiring, self.bench.source)
+        run_id, summary = self.run(procedure, params, None, None, parent=parent.run_id)
+        return {**summary, "run_id": run_id}
+
+    def draw(self, procedure: Procedure, run_id: int, name: str) -> None:
+        from .plotting import draw
+
+        warning = draw(self.store, procedure, run_id, name)
+        if warning:
+            self.warnings.append(warning)
+            self.store.event(run_id, "warning", warning)
+            print(f"labctl: warning: {warning}", file=sys.stderr)
+
+
+def check_resume(store: Store, run_id: int, procedure: Procedure, bench: Bench) -> tuple[dict, int, dict]:
+    """(parameters, seed, checkpoint) of an aborted run to resume here; refuse what would mix data."""
+    earlier = store.run(run_id)
+    if earlier.procedure != procedure.name:
+        raise ParameterError(f"run {run_id} is a {earlier.procedure} run, not {procedure.name}")
+    if earlier.status == "completed":
+        raise ParameterError(f"run {run_id} completed: there is nothing to resume")
+    if earlier.status == "running":
+        raise ParameterError(f"run {run_id} is still running ({earlier.detail})")
+    then = earlier.provenance.get("identities", {}).get("chip")
+    now = bench.identities()["chip"]
+    if then != now:
+        raise ParameterError(f"run {run_id} ran on {then}; this bench has {now}: resuming would mix two chips' "
+                             "data (choose the same die or bench)")
+    source = earlier.provenance.get("bench", {}).get("source")
+    if source != bench.source:
+        raise ParameterError(f"run {run_id} ran on the bench {source!r}, this is {bench.source!r}")
+    state = store.last_checkpoint(run_id)
+    if state is None:
+        raise ParameterError(f"run {run_id} has no checkpoint to resume from")
+    return earlier.parameters, earlier.provenance.get("seed", 0), state
+
+
 def execute(procedure: Procedure, given: dict[str, Any], bench: Bench, store: Store | None,
             seed: int | None = None, dry_run: bool = False, progress: ProgressCallback | None = None,
             resume: int | None = None) -> RunResult:
-    """Run a procedure on a bench, recording into a store.
+    """Check a procedure, rehearse it on the bench's simulated twin, then run it on ``bench``.
 
-    Parameters and the plan are checked before any instrument is touched.
-    Ctrl-C aborts cleanly (outputs off, data kept, run marked aborted); any
-    other exception marks the run failed and is raised.
+    Parameters, bench needs and the safety limits are checked before any
+    message reaches an instrument; ``dry_run`` stops after the rehearsal.
+    An aborted run returns status ``aborted``; a failed one raises after
+    being marked failed.
     """
     resume_state = None
     if resume is not None:
         if store is None:
             raise ParameterError("resume needs a run store")
-        earlier = store.run(resume)
-        if earlier.procedure != procedure.name:
-            raise ParameterError(f"run {resume} is a {earlier.procedure} run, not {procedure.name}")
-        given = {**earlier.parameters, **given}
-        seed = earlier.provenance.get("seed") if seed is None else seed
-        resume_state = store.last_checkpoint(resume)
-        if resume_state is None:
-            raise ParameterError(f"run {resume} has no checkpoint to resume from")
-    params = procedure.resolve(given)
-    missing = [role for role in procedure.needs if role not in bench.instruments]
-    if missing:
-        raise ParameterError(f"procedure {procedure.name} needs a {', '.join(missing)} on the bench "
-                             f"({bench.source} has {', '.join(bench.instruments) or 'none'})")
-    plan = procedure.plan(params, bench)
-    check_plan(plan, bench)
+        earlier_params, earlier_seed, resume_state = check_resume(store, resume, procedure, bench)
+        given = {**earlier_params, **given}
+        seed = earlier_seed if seed is None else seed
+    params = procedure.resolve(given, store)
+    procedure.check_bench(bench.instruments, bench.wiring, bench.source)
+    seed = random.SystemRandom().randrange(2**31) if seed is None else int(seed)
+    rehearsal = rehearse(procedure, params, bench.config, seed, resume_state, store)
     if dry_run:
-        return RunResult(None, "dry-run", {}, plan)
+        return RunResult(None, "dry-run", {}, rehearsal)
     if store is None:
         raise ParameterError("a run needs a store")
-    seed = random.SystemRandom().randrange(2**31) if seed is None else int(seed)
-    run_id = store.begin_run(procedure.name, params, provenance(bench, procedure, params, seed), resume)
-    ctx = RunContext(bench, store, run_id, seed, progress or (lambda *a: None), resume_state,
-                     store.path.parent / "plots" / f"run-{run_id}")
-    started = time.perf_counter()
+    engine = _Engine(bench, store, progress or (lambda *a: None), seed)
     try:
-        summary = procedure.run(ctx, params)
+        run_id, summary = engine.run(procedure, params, resume_state, resume)
     except KeyboardInterrupt:
-        bench.safe_state()
-        store.event(run_id, "aborted", "interrupted by the user; outputs off, data kept")
-        return RunResult(run_id, "aborted", {}, plan)
-    except BaseException as exc:
-        bench.safe_state()
-        store.event(run_id, "failed", f"{type(exc).__name__}: {exc}")
-        raise
-    summary = {**summary, "wall_time_s": round(time.perf_counter() - started, 3)}
-    store.record(run_id, "summary", summary)
-    store.event(run_id, "completed")
-    return RunResult(run_id, "completed", summary, plan)
+        return RunResult(engine.first_run_id, "aborted", {}, rehearsal)
+    return RunResult(run_id, "completed", summary, rehearsal)

@@ -1,144 +1,283 @@
-"""Procedures: typed parameters, a plan that can be checked before anything runs, and a run.
+"""Procedures: a plan function whose typed keyword parameters are declared once, in its signature.
 
-A procedure declares its parameters (type, unit, range) and says, for given
-parameters, what it would do: the values it would send that the bench's
-safety limits govern, and how long it would take (:class:`Plan`).  The run
-engine checks both before any instrument is touched (``--dry-run`` stops
-there).  ``run`` then works through a :class:`RunContext`: the bench, a
-seeded random generator, and the store for records, plots, progress and
-checkpoints.
+::
+
+    @procedure(needs={"smu": "test_pad"}, plots=(plot_sums,))
+    def column_sums(
+        bias: Annotated[float, Param("SMU voltage across a column", "V", 0.01, 1.0)] = 0.1,
+        columns: Annotated[list[int], Param("columns to read", low=0, high=63)] = (0, 1),
+    ) -> Plan:
+        '''Resistance of some columns through the test multiplexer.'''
+        ...
+
+The annotation gives the type (``int``, ``float``, ``bool``, ``str``, ``Path``,
+``list[int]``, ``list[float]``, ``RunId``, optionally ``| None``), :class:`Param`
+its help, unit and range; the default is the default.  The first line of
+the docstring is the procedure's summary.  ``needs`` names the bench roles
+the procedure uses and, where it matters, what they must be wired to.
+``validate(params, store)`` checks what one parameter cannot: relations
+between parameters, files, earlier runs.  Everything here is checked before
+a bench is opened.
 """
 
 from __future__ import annotations
 
-import io
-from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar
+import difflib
+import inspect
+import math
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, NewType, get_args, get_origin
 
-import numpy as np
+from .plan import Plan
+
+#: The id of an earlier run in the store (a parameter that refers to one).
+RunId = NewType("RunId", int)
 
 
 class ParameterError(ValueError):
-    """A parameter value that is refused; the message names the parameter and its range."""
+    """A parameter value, or a request, refused before the bench is touched; the message says why."""
+
+
+def suggest(name: str, known: typing.Iterable[str]) -> str:
+    """' (did you mean X?)' for a misspelt name, else ''."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.5)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 @dataclass(frozen=True)
-class Parameter:
-    """A typed procedure parameter with unit and limits."""
+class Param:
+    """Help, unit and range of a parameter (for lists: of every element)."""
 
-    name: str
-    kind: type
-    default: Any
-    doc: str
+    help: str
     unit: str = ""
     low: float | None = None
     high: float | None = None
     choices: tuple = ()
+    #: for a :data:`RunId`: the record the referred run must hold
+    record: str = ""
 
-    def parse(self, value: Any) -> Any:
-        """Convert (from text too) and check; raise ParameterError naming the parameter."""
-        try:
-            if self.kind is bool and isinstance(value, str):
-                if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
-                    raise ValueError
-                converted = value.lower() in ("true", "1", "yes")
-            else:
-                converted = self.kind(value)
-        except (TypeError, ValueError):
-            raise ParameterError(f"parameter {self.name}: {value!r} is not a {self.kind.__name__}") from None
-        if self.choices and converted not in self.choices:
-            raise ParameterError(f"parameter {self.name}: {converted!r} not one of {list(self.choices)}")
-        if (self.low is not None and converted < self.low) or (self.high is not None and converted > self.high):
-            raise ParameterError(f"parameter {self.name}: {converted!r} outside {self.describe_range()}")
-        return converted
+
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter of a procedure: name, type, default and its :class:`Param`."""
+
+    name: str
+    kind: type               #: int, float, bool, str, Path or RunId (of the elements, for a list)
+    is_list: bool
+    optional: bool
+    default: Any
+    param: Param
+
+    @property
+    def unit(self) -> str:
+        return self.param.unit
+
+    def type_name(self) -> str:
+        base = {int: "integer", float: "number", bool: "true/false", str: "text", Path: "file",
+                RunId: "run id"}.get(self.kind, self.kind.__name__)
+        return f"comma-separated list of {base}s" if self.is_list else base
 
     def describe_range(self) -> str:
-        if self.choices:
-            return "one of " + ", ".join(map(str, self.choices))
-        if self.low is None and self.high is None:
-            return "any"
-        if self.high is None:
-            return f">= {self.low:g} {self.unit}".rstrip()
-        if self.low is None:
-            return f"<= {self.high:g} {self.unit}".rstrip()
-        return f"{self.low:g} .. {self.high:g} {self.unit}".rstrip()
+        p = self.param
+        unit = f" {p.unit}" if p.unit else ""
+        if p.choices:
+            return "one of " + ", ".join(map(str, p.choices))
+        if p.low is not None and p.high is not None:
+            return f"{p.low:g} .. {p.high:g}{unit}"
+        if p.low is not None:
+            return f">= {p.low:g}{unit}"
+        if p.high is not None:
+            return f"<= {p.high:g}{unit}"
+        return f"any{unit}" if unit else "any"
+
+    def _refuse(self, value: Any, problem: str) -> ParameterError:
+        return ParameterError(f"parameter {self.name}: {value!r} {problem}; expected {_a(self.type_name())}, "
+                              f"{self.describe_range()}")
+
+    def parse(self, value: Any) -> Any:
+        """Convert (from command-line text too) and check; ParameterError naming name, unit and range."""
+        if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none")):
+            if self.optional:
+                return None
+            if value is None or not (self.kind is str and not self.is_list):
+                raise self._refuse(value, "is missing")
+        if not self.is_list:
+            return self._element(value, value)
+        items = value.split(",") if isinstance(value, str) else list(value)
+        if isinstance(value, str) and not all(item.strip() for item in items):
+            raise self._refuse(value, "has an empty element")
+        if not items:
+            raise self._refuse(value, "is empty")
+        return [self._element(item.strip() if isinstance(item, str) else item, value) for item in items]
+
+    def _element(self, item: Any, whole: Any) -> Any:
+        kind = self.kind
+        try:
+            if kind is bool:
+                converted = _boolean(item)
+            elif kind in (int, RunId):
+                converted = _integer(item)
+            elif kind is float:
+                if isinstance(item, bool):
+                    raise ValueError
+                converted = float(item)
+                if not math.isfinite(converted):
+                    raise ValueError
+            elif kind is Path:
+                converted = Path(str(item)).expanduser()
+            else:
+                converted = kind(item)
+        except (TypeError, ValueError):
+            raise self._refuse(whole, "is not " + _a(("list of " if self.is_list else "")
+                                                     + self.type_name().removeprefix("comma-separated list of ")))\
+                from None
+        p = self.param
+        if p.choices and converted not in p.choices:
+            raise self._refuse(whole, "is not one of the choices")
+        if isinstance(converted, (int, float)) and not isinstance(converted, bool):
+            if (p.low is not None and converted < p.low) or (p.high is not None and converted > p.high):
+                raise self._refuse(whole, "is out of range")
+        if kind is Path and not converted.is_file():
+            raise self._refuse(whole, "is not a readable file")
+        return converted
 
 
-@dataclass
-class Plan:
-    """What a run would do: limited values it would send, and its estimated duration."""
+def _a(noun: str) -> str:
+    return ("an " if noun[:1] in "aeiou" else "a ") + noun
 
-    setpoints: list[tuple[str, float]] = field(default_factory=list)   #: (SafetyLimits name, value)
-    duration_s: float = 0.0                                             #: estimated model/bench time
-    steps: list[str] = field(default_factory=list)                      #: human-readable outline
 
-    def send(self, limit: str, *values: float) -> None:
-        for v in values:
-            self.setpoints.append((limit, float(v)))
+def _boolean(item: Any) -> bool:
+    if isinstance(item, bool):
+        return item
+    text = str(item).strip().lower()
+    if text not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+        raise ValueError
+    return text in ("true", "1", "yes", "on")
+
+
+def _integer(item: Any) -> int:
+    """An int, also from integral floats and text in exponent form ("1e9")."""
+    if isinstance(item, bool):
+        raise ValueError
+    if isinstance(item, int):
+        return item
+    number = float(item)
+    if not number.is_integer():
+        raise ValueError
+    return int(number)
+
+
+def _parameter(name: str, hint: Any, default: Any) -> Parameter:
+    if get_origin(hint) is not typing.Annotated:
+        raise TypeError(f"parameter {name}: annotate it as Annotated[type, Param(...)]")
+    kind, *extras = get_args(hint)
+    meta = next((e for e in extras if isinstance(e, Param)), None)
+    if meta is None:
+        raise TypeError(f"parameter {name}: its Annotated[...] needs a Param(...)")
+    optional = False
+    if get_origin(kind) in (typing.Union, types.UnionType):
+        members = [a for a in get_args(kind) if a is not type(None)]
+        optional, kind = len(members) < len(get_args(kind)), members[0]
+    is_list = get_origin(kind) is list
+    if is_list:
+        (kind,) = get_args(kind)
+    if default is inspect.Parameter.empty:
+        raise TypeError(f"parameter {name}: give it a default")
+    parameter = Parameter(name, kind, is_list, optional, default, meta)
+    if default is not None:
+        object.__setattr__(parameter, "default", parameter.parse(default))
+    return parameter
+
+
+Needs = dict[str, "str | None"]
 
 
 class Procedure:
-    """Base of every procedure (one module each in ``procedures/``)."""
+    """A plan function with its declared parameters, bench needs, figures and checks."""
 
-    name: ClassVar[str]
-    summary: ClassVar[str]
-    parameters: ClassVar[tuple[Parameter, ...]] = ()
-    #: bench roles the procedure needs besides the chip
-    needs: ClassVar[tuple[str, ...]] = ()
+    def __init__(self, function: Callable[..., Plan], name: str | None = None, needs: Needs | None = None,
+                 plots: tuple[Callable, ...] = (), validate: Callable[[dict, Any], None] | None = None,
+                 report: Callable[[dict], list[str]] | None = None) -> None:
+        self.function = function
+        self.name = name or function.__name__.replace("_", "-")
+        doc = inspect.getdoc(function) or ""
+        self.summary = doc.splitlines()[0] if doc else ""
+        self.doc = doc
+        self.needs: Needs = dict(needs or {})
+        self.plots = {fn.__name__.removeprefix("plot_"): fn for fn in plots}
+        self.validate = validate
+        self.report = report
+        hints = typing.get_type_hints(function, include_extras=True)
+        self.parameters = {name: _parameter(name, hints.get(name), p.default)
+                           for name, p in inspect.signature(function).parameters.items()}
 
-    def resolve(self, given: dict[str, Any]) -> dict[str, Any]:
-        """Defaults filled in, every value parsed and checked; unknown names refused."""
-        known = {p.name: p for p in self.parameters}
-        unknown = sorted(set(given) - set(known))
+    def __call__(self, **parameters: Any) -> Plan:
+        """The plan itself (for ``yield from`` in another plan)."""
+        return self.function(**parameters)
+
+    def __repr__(self) -> str:
+        return f"<procedure {self.name}>"
+
+    def resolve(self, given: dict[str, Any], store: Any = None) -> dict[str, Any]:
+        """Defaults filled in, every value parsed and checked, then the procedure's own checks.
+
+        ``store`` (read access) lets references to earlier runs be checked.
+        """
+        unknown = sorted(set(given) - set(self.parameters))
         if unknown:
-            raise ParameterError(f"procedure {self.name}: unknown parameter {unknown[0]!r}; "
-                                 f"known: {', '.join(known) or 'none'}")
-        return {name: p.parse(given[name]) if name in given else p.default for name, p in known.items()}
+            raise ParameterError(f"procedure {self.name}: unknown parameter {unknown[0]!r}"
+                                 f"{suggest(unknown[0], self.parameters)}; known: "
+                                 f"{', '.join(self.parameters) or 'none'}")
+        params = {name: p.parse(given[name]) if name in given else p.default
+                  for name, p in self.parameters.items()}
+        for name, p in self.parameters.items():
+            if p.kind is RunId and params[name] is not None and store is not None:
+                check_run_reference(store, p, params[name])
+        if self.validate is not None:
+            self.validate(params, store)
+        return params
 
-    def plan(self, params: dict[str, Any], bench: Any) -> Plan:
-        """What the run would send and how long it would take (override)."""
-        return Plan()
+    def check_bench(self, roles: typing.Iterable[str], wiring: Any, source: str) -> None:
+        """Refuse a bench that lacks a role this procedure needs, or has it wired elsewhere."""
+        roles = set(roles)
+        where = {"test_pad": "test pad", "test_mtj": "test MTJ"}
+        for role, wired_to in self.needs.items():
+            if role not in roles:
+                raise ParameterError(f"procedure {self.name} needs a {role} on the bench "
+                                     f"({source} has {', '.join(sorted(roles)) or 'none'})")
+            present = getattr(wiring, role, None)
+            if wired_to is not None and present != wired_to:
+                raise ParameterError(
+                    f"procedure {self.name} needs the {role} wired to the {where.get(wired_to, wired_to)} "
+                    f"(wiring {role} = \"{wired_to}\"); {source} has it on the "
+                    f"{where.get(str(present), present)}: use --{role} {wired_to} on the built-in bench, "
+                    f"`labctl sim serve --{role} {wired_to}`, or set [wiring] {role} in the bench file")
 
-    def run(self, ctx: "RunContext", params: dict[str, Any]) -> dict[str, Any]:
-        """Do the work; return the run's summary (numbers worth printing)."""
-        raise NotImplementedError
+
+def check_run_reference(store: Any, parameter: Parameter, run_id: int) -> None:
+    """The referred run exists and holds the record the parameter needs."""
+    from .store import StoreError
+
+    try:
+        store.run(run_id)
+    except StoreError:
+        raise ParameterError(f"parameter {parameter.name}: there is no run {run_id} in {store.path}") from None
+    record = parameter.param.record
+    if record and record not in {name for name, _, _ in store.record_names(run_id)}:
+        raise ParameterError(f"parameter {parameter.name}: run {run_id} has no {record!r} record")
 
 
-class RunContext:
-    """What a procedure works with during a run."""
+def procedure(name: str | None = None, *, needs: Needs | typing.Iterable[str] | None = None,
+              plots: tuple[Callable, ...] = (), validate: Callable[[dict, Any], None] | None = None,
+              report: Callable[[dict], list[str]] | None = None) -> Callable[[Callable[..., Plan]], Procedure]:
+    """Make a plan function a :class:`Procedure` (see the module docstring)."""
+    if needs is not None and not isinstance(needs, dict):
+        needs = {role: None for role in needs}
 
-    def __init__(self, bench: Any, store: Any, run_id: int, seed: int,
-                 progress: Callable[[str, int, int], None], resume_state: dict | None,
-                 plot_dir: Any = None) -> None:
-        self.bench = bench
-        self.chip = bench.chip
-        self.store = store
-        self.run_id = run_id
-        self.seed = seed
-        self.rng = np.random.default_rng(seed)
-        self.resume_state = resume_state
-        self._progress = progress
-        self._plot_dir = plot_dir
+    def wrap(function: Callable[..., Plan]) -> Procedure:
+        return Procedure(function, name, needs, plots, validate, report)
 
-    def record(self, name: str, value: Any) -> None:
-        """Keep one result (array or JSON-able value) in the store, at once."""
-        self.store.record(self.run_id, name, value)
-
-    def progress(self, task: str, done: int, total: int) -> None:
-        self._progress(task, done, total)
-
-    def checkpoint(self, state: dict) -> None:
-        """Save enough state to resume from here (JSON-able)."""
-        self.store.checkpoint(self.run_id, state)
-
-    def plot(self, name: str, figure: Any) -> None:
-        """Save a matplotlib figure as PNG with the run (and next to the store)."""
-        buf = io.BytesIO()
-        figure.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-        import matplotlib.pyplot as plt
-
-        plt.close(figure)
-        self.store.attach(self.run_id, f"{name}.png", buf.getvalue())
-        if self._plot_dir is not None:
-            self._plot_dir.mkdir(parents=True, exist_ok=True)
-            (self._plot_dir / f"{name}.png").write_bytes(buf.getvalue())
+    return wrap

@@ -1,10 +1,14 @@
-"""The run store: every run, its records, plots and checkpoints, in one SQLite file.
+"""The run store: every run, its records, plots, progress and checkpoints, in one SQLite file.
 
-Crash-safe and append-only.  The database runs in WAL mode and every record
-is its own transaction, so killing the process mid-run loses at most the
-record being written and leaves the file readable.  Nothing is ever
-updated or deleted: a run's status is its latest event.  Arrays are stored
-losslessly (NumPy's .npy format, dtype and shape included).
+Crash-safe and append-only.  The database runs in WAL mode with
+``synchronous=FULL`` and every record is its own transaction, so killing the
+process mid-run loses at most the record being written and leaves the file
+readable; a reader (``labctl runs``, the monitor) can read beside the
+writer.  Nothing is ever updated or deleted: a run's status is its latest
+event.  A run whose process died without an end event (kill -9, power loss)
+is shown as ``interrupted``.  Arrays are stored losslessly (NumPy's .npy
+format, dtype and shape included).  A store can be opened read-only
+(another user's, or on a read-only mount).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import socket
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -20,7 +25,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+STORE_FILE = "runs.sqlite"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
@@ -29,7 +35,11 @@ CREATE TABLE IF NOT EXISTS runs (
     started REAL NOT NULL,
     parameters TEXT NOT NULL,
     provenance TEXT NOT NULL,
-    resumed_from INTEGER
+    resumed_from INTEGER,
+    parent INTEGER,
+    host TEXT,
+    pid INTEGER,
+    process_start TEXT
 );
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -44,7 +54,8 @@ CREATE TABLE IF NOT EXISTS records (
     time REAL NOT NULL,
     name TEXT NOT NULL,
     kind TEXT NOT NULL,
-    data BLOB NOT NULL
+    data BLOB NOT NULL,
+    meta TEXT NOT NULL DEFAULT '{}'
 );
 CREATE TABLE IF NOT EXISTS files (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -59,9 +70,28 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     time REAL NOT NULL,
     state BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS progress (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    time REAL NOT NULL,
+    task TEXT NOT NULL,
+    done INTEGER NOT NULL,
+    total INTEGER NOT NULL
+);
 CREATE INDEX IF NOT EXISTS records_run ON records(run_id);
 CREATE INDEX IF NOT EXISTS events_run ON events(run_id);
+CREATE INDEX IF NOT EXISTS progress_run ON progress(run_id);
+CREATE INDEX IF NOT EXISTS runs_parent ON runs(parent);
 """
+_MIGRATIONS_FROM_1 = (
+    "ALTER TABLE runs ADD COLUMN parent INTEGER",
+    "ALTER TABLE runs ADD COLUMN host TEXT",
+    "ALTER TABLE runs ADD COLUMN pid INTEGER",
+    "ALTER TABLE runs ADD COLUMN process_start TEXT",
+    "ALTER TABLE records ADD COLUMN meta TEXT NOT NULL DEFAULT '{}'",
+)
+#: statuses a run can end in (its last event); "running" while it goes on
+END_STATUSES = ("completed", "aborted", "failed")
 
 
 class StoreError(RuntimeError):
@@ -69,11 +99,22 @@ class StoreError(RuntimeError):
 
 
 def default_store_path() -> Path:
-    """``$LABCTL_STORE``, else ``~/.local/share/labctl/runs.sqlite``."""
+    """``$LABCTL_STORE`` (a file, or a folder holding ``runs.sqlite``), else ``~/.local/share/labctl/runs.sqlite``."""
     env = os.environ.get("LABCTL_STORE")
     if env:
-        return Path(env)
-    return Path.home() / ".local" / "share" / "labctl" / "runs.sqlite"
+        return Path(env).expanduser()
+    return Path.home() / ".local" / "share" / "labctl" / STORE_FILE
+
+
+def resolve_store_path(path: str | Path | None) -> Path:
+    """The store file a path names: a folder (existing, or written with a trailing /) means its runs.sqlite."""
+    if path is None:
+        path = default_store_path()
+    text = str(path)
+    path = Path(path).expanduser()
+    if path.is_dir() or text.endswith(("/", os.sep)):
+        return path / STORE_FILE
+    return path
 
 
 def _encode(value: Any) -> tuple[str, bytes]:
@@ -100,41 +141,102 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot store {type(value).__name__} as JSON")
 
 
+def to_json(value: Any) -> str:
+    return json.dumps(value, default=_json_default)
+
+
+def _process_start(pid: int) -> str | None:
+    """The kernel's start time of a process (to tell a live process from a reused pid), or None."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rpartition(")")[2].split()[19]
+
+
+def _process_alive(pid: int, started: str | None) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass                                  # another user's live process
+    return started is None or _process_start(pid) in (None, started)
+
+
 @dataclass(frozen=True)
 class RunInfo:
     """One run as listed: id, procedure, status, times (s since the epoch), parameters."""
 
     id: int
     procedure: str
-    status: str
+    status: str             #: running, completed, aborted, failed, or interrupted (its process died)
     started: float
     ended: float | None
     parameters: dict
     provenance: dict
     detail: str
     resumed_from: int | None
+    parent: int | None = None
 
 
 class Store:
-    """An open run store."""
+    """An open run store (``read_only``: never written, not even to create it)."""
 
-    def __init__(self, path: str | Path | None = None) -> None:
-        self.path = Path(path) if path is not None else default_store_path()
-        existed = self.path.exists()
+    def __init__(self, path: str | Path | None = None, read_only: bool = False) -> None:
+        self.path = resolve_store_path(path)
+        self.read_only = read_only
+        self._host = socket.gethostname()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=10.0)
-            if existed:
-                self._check_schema()          # before anything that could write to the file
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
-            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('application', 'labctl')")
+            if read_only:
+                self._db = self._connect_read_only()
+                self._check_schema()
+            else:
+                self._open_for_writing()
+            self._columns = {t: {r[1] for r in self._db.execute(f"PRAGMA table_info({t})")}
+                             for t in ("runs", "records")}
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"run store {self.path}: {exc}") from None
         except OSError as exc:
             raise StoreError(f"run store {self.path}: {exc.strerror}") from None
+
+    def _open_for_writing(self) -> None:
+        existed = self.path.exists()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if existed and not os.access(self.path, os.W_OK):
+            raise StoreError(f"run store {self.path}: not writable (read it with `labctl runs`, or use "
+                             "--store to run into a store of your own)")
+        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=10.0)
+        if existed:
+            self._check_schema()          # before anything that could write to the file
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        if self._schema_version() == 1:
+            for statement in _MIGRATIONS_FROM_1:
+                self._db.execute(statement)
+            self._db.execute("UPDATE meta SET value=? WHERE key='schema'", (str(SCHEMA_VERSION),))
+        self._db.executescript(_SCHEMA)
+        self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+        self._db.execute("INSERT OR IGNORE INTO meta VALUES ('application', 'labctl')")
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        if not self.path.is_file():
+            raise StoreError(f"run store {self.path}: no such file")
+        uri = self.path.resolve().as_uri()
+        db = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None, timeout=10.0)
+        try:
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return db
+        except sqlite3.OperationalError:
+            db.close()          # WAL needs its -shm file: on a read-only mount read the file as it is
+            return sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None)
+
+    def _schema_version(self) -> int | None:
+        tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "meta" not in tables:
+            return None
+        row = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        return int(row[0]) if row else None
 
     def _check_schema(self) -> None:
         tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -142,11 +244,10 @@ class Store:
             raise StoreError(f"run store {self.path}: not an empty file nor a labctl run store; left untouched")
         if tables and "meta" not in tables:
             raise StoreError(f"run store {self.path}: this SQLite file is not a labctl run store; left untouched")
-        if "meta" in tables:
-            row = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-            if row and int(row[0]) > SCHEMA_VERSION:
-                raise StoreError(f"run store {self.path}: schema {row[0]} is newer than this labctl "
-                                 f"({SCHEMA_VERSION}); left untouched")
+        version = self._schema_version()
+        if version is not None and version > SCHEMA_VERSION:
+            raise StoreError(f"run store {self.path}: schema {version} is newer than this labctl "
+                             f"({SCHEMA_VERSION}); left untouched")
 
     def close(self) -> None:
         self._db.close()
@@ -157,65 +258,102 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def plot_dir(self, run_id: int) -> Path:
+        """Where a run's figures are also written as files: ``<store name>-plots/run-N`` beside the store."""
+        return self.path.parent / f"{self.path.stem}-plots" / f"run-{run_id}"
+
     # ----------------------------------------------------------- writing
     def _insert(self, sql: str, values: tuple) -> int:
+        if self.read_only:
+            raise StoreError(f"run store {self.path}: opened read-only")
         try:
             return self._db.execute(sql, values).lastrowid
         except sqlite3.OperationalError as exc:
             raise StoreError(f"run store {self.path}: {exc}") from None
 
     def begin_run(self, procedure: str, parameters: dict, provenance: dict,
-                  resumed_from: int | None = None) -> int:
-        run_id = self._insert("INSERT INTO runs (procedure, started, parameters, provenance, resumed_from) "
-                              "VALUES (?, ?, ?, ?, ?)",
-                              (procedure, time.time(), json.dumps(parameters, default=_json_default),
-                               json.dumps(provenance, default=_json_default), resumed_from))
+                  resumed_from: int | None = None, parent: int | None = None) -> int:
+        pid = os.getpid()
+        run_id = self._insert("INSERT INTO runs (procedure, started, parameters, provenance, resumed_from, parent, "
+                              "host, pid, process_start) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                              (procedure, time.time(), to_json(parameters), to_json(provenance), resumed_from,
+                               parent, self._host, pid, _process_start(pid)))
         self.event(run_id, "running")
         return run_id
 
     def event(self, run_id: int, status: str, detail: str = "") -> None:
-        """Append a status event: running, completed, aborted, failed."""
+        """Append a status event: running, completed, aborted, failed (or a warning)."""
         self._insert("INSERT INTO events (run_id, time, status, detail) VALUES (?, ?, ?, ?)",
                      (run_id, time.time(), status, detail))
 
-    def record(self, run_id: int, name: str, value: Any) -> None:
+    def record(self, run_id: int, name: str, value: Any, meta: dict | None = None) -> None:
         """Append one named result: a NumPy array (lossless) or anything JSON can hold."""
         kind, data = _encode(value)
-        self._insert("INSERT INTO records (run_id, time, name, kind, data) VALUES (?, ?, ?, ?, ?)",
-                     (run_id, time.time(), name, kind, data))
+        self._insert("INSERT INTO records (run_id, time, name, kind, data, meta) VALUES (?, ?, ?, ?, ?, ?)",
+                     (run_id, time.time(), name, kind, data, to_json(meta or {})))
 
     def attach(self, run_id: int, name: str, data: bytes, media_type: str = "image/png") -> None:
         self._insert("INSERT INTO files (run_id, name, media_type, data) VALUES (?, ?, ?, ?)",
                      (run_id, name, media_type, data))
 
     def checkpoint(self, run_id: int, state: dict) -> None:
-        kind, data = _encode(state)
-        self._insert("INSERT INTO checkpoints (run_id, time, state) VALUES (?, ?, ?)",
-                     (run_id, time.time(), data))
+        _, data = _encode(state)
+        self._insert("INSERT INTO checkpoints (run_id, time, state) VALUES (?, ?, ?)", (run_id, time.time(), data))
+
+    def progress(self, run_id: int, task: str, done: int, total: int) -> None:
+        self._insert("INSERT INTO progress (run_id, time, task, done, total) VALUES (?, ?, ?, ?, ?)",
+                     (run_id, time.time(), task, done, total))
 
     # ----------------------------------------------------------- reading
+    def run_ids(self, parent: int | None = None) -> list[int]:
+        """Every run's id, oldest first (the children of ``parent`` only, when given)."""
+        if parent is not None and "parent" in self._columns["runs"]:
+            return [r[0] for r in self._db.execute("SELECT id FROM runs WHERE parent=? ORDER BY id", (parent,))]
+        if parent is not None:
+            return []
+        return [r[0] for r in self._db.execute("SELECT id FROM runs ORDER BY id")]
+
     def runs(self) -> list[RunInfo]:
-        ids = [r[0] for r in self._db.execute("SELECT id FROM runs ORDER BY id")]
-        return [self.run(i) for i in ids]
+        return [self.run(i) for i in self.run_ids()]
 
     def run(self, run_id: int) -> RunInfo:
-        row = self._db.execute("SELECT id, procedure, started, parameters, provenance, resumed_from "
-                               "FROM runs WHERE id=?", (run_id,)).fetchone()
+        extra = [c for c in ("parent", "host", "pid", "process_start") if c in self._columns["runs"]]
+        row = self._db.execute("SELECT id, procedure, started, parameters, provenance, resumed_from"
+                               + "".join(f", {c}" for c in extra) + " FROM runs WHERE id=?", (run_id,)).fetchone()
         if row is None:
             raise StoreError(f"run store {self.path}: no run {run_id}")
-        last = self._db.execute("SELECT status, time, detail FROM events WHERE run_id=? ORDER BY id DESC LIMIT 1",
+        more = dict(zip(extra, row[6:]))
+        last = self._db.execute("SELECT status, time, detail FROM events WHERE run_id=? AND status IN "
+                                "('running', 'completed', 'aborted', 'failed') ORDER BY id DESC LIMIT 1",
                                 (run_id,)).fetchone()
         status, when, detail = last if last else ("unknown", None, "")
         ended = when if status != "running" else None
         if status == "running":
-            detail = "no end event yet: still running, or the process was killed (its data are kept)"
+            if more.get("host") == self._host and more.get("pid") is not None and \
+                    not _process_alive(more["pid"], more.get("process_start")):
+                status, detail = "interrupted", (f"its process ({more['pid']}) ended without finishing the run "
+                                                 "(killed, or the machine stopped); the data stored are kept")
+            else:
+                detail = f"running (process {more.get('pid')} on {more.get('host')})"
         return RunInfo(row[0], row[1], status, row[2], ended, json.loads(row[3]), json.loads(row[4]),
-                       detail, row[5])
+                       detail, row[5], more.get("parent"))
+
+    def events(self, run_id: int) -> list[tuple[float, str, str]]:
+        return list(self._db.execute("SELECT time, status, detail FROM events WHERE run_id=? ORDER BY id", (run_id,)))
 
     def records(self, run_id: int) -> Iterator[tuple[str, Any]]:
         for name, kind, data in self._db.execute("SELECT name, kind, data FROM records WHERE run_id=? ORDER BY id",
                                                  (run_id,)):
             yield name, _decode(kind, data)
+
+    def record_meta(self, run_id: int) -> dict[str, dict]:
+        """Unit, description and axes of every record name (the first occurrence's)."""
+        if "meta" not in self._columns["records"]:
+            return {}
+        found: dict[str, dict] = {}
+        for name, meta in self._db.execute("SELECT name, meta FROM records WHERE run_id=? ORDER BY id", (run_id,)):
+            found.setdefault(name, json.loads(meta))
+        return found
 
     def record_names(self, run_id: int) -> list[tuple[str, str, int]]:
         """(name, kind, bytes) of every record of a run."""
@@ -223,10 +361,19 @@ class Store:
                                      (run_id,)))
 
     def files(self, run_id: int) -> list[tuple[str, str, bytes]]:
-        return list(self._db.execute("SELECT name, media_type, data FROM files WHERE run_id=? ORDER BY id",
-                                     (run_id,)))
+        """(name, media type, bytes) of a run's files; a figure drawn again replaces the earlier one."""
+        latest: dict[str, tuple[str, str, bytes]] = {}
+        for name, media, data in self._db.execute("SELECT name, media_type, data FROM files WHERE run_id=? "
+                                                  "ORDER BY id", (run_id,)):
+            latest[name] = (name, media, data)
+        return list(latest.values())
 
     def last_checkpoint(self, run_id: int) -> dict | None:
         row = self._db.execute("SELECT state FROM checkpoints WHERE run_id=? ORDER BY id DESC LIMIT 1",
                                (run_id,)).fetchone()
         return None if row is None else json.loads(row[0])
+
+    def last_progress(self, run_id: int) -> tuple[str, int, int] | None:
+        row = self._db.execute("SELECT task, done, total FROM progress WHERE run_id=? ORDER BY id DESC LIMIT 1",
+                               (run_id,)).fetchone()
+        return None if row is None else tuple(row)

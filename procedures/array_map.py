@@ -21,96 +21,87 @@ reported is what the patterns determine: the margin of every cell, the
 mean low and high branch resistance of every column, and the branch-to-
 branch spread of the low and high states, from the spread of the column
 sums (a sum of 64 independent branches has 64 times their variance).
+
+Every column is recorded as soon as it is read (records are rows: one per
+column, in the order mapped).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 
-from labctl.procedure import Parameter, Plan, Procedure, RunContext
+from labctl.plan import Call, Plan, Progress, Record
+from labctl.plotting import figure
+from labctl.procedure import Param, procedure
+from labctl.rundata import RunData
+from labctl.stubs import ensure_powered, pad_ohm, probe_off, probe_on
 
-from .common import ensure_powered, figure
-from .pad_probe import ColumnReader, column_probe
 
-MUX_OHM = 500.0    # datasheet-level assumption: multiplexer on-resistance, subtracted from every reading
+def plot_array_map(data: RunData) -> Any:
+    margin = data.array("margin_weight_plus").T                  # (row, column)
+    fig, (a, b, c) = figure(1, 3, 15, 4)
+    image = a.imshow(margin / 1e3, cmap="viridis", interpolation="nearest", aspect="auto")
+    fig.colorbar(image, ax=a, label="margin, kOhm", location="left")
+    a.set_title("read margin R_high - R_low per cell")
+    a.set_xlabel("column")
+    a.set_ylabel("row")
+    b.hist(margin.ravel() / 1e3, bins=60, color="tab:green")
+    b.set_xlabel("R_high - R_low, kOhm")
+    b.set_ylabel("cells")
+    b.set_title("cell margins")
+    c.hist(data.array("column_low_sum") / 64e3, bins=20, alpha=0.7, label="low (P)")
+    if "column_high_sum" in data:
+        c.hist(data.array("column_high_sum") / 64e3, bins=20, alpha=0.7, label="high (AP)")
+    c.set_xlabel("column mean branch resistance, kOhm")
+    c.set_ylabel("columns")
+    c.set_title("low and high states per column")
+    c.legend()
+    return fig
 
 
-class ArrayMap(Procedure):
-    name = "array-map"
-    summary = "branch resistances via the test multiplexer and SMU: margin maps, low/high statistics"
-    needs = ("smu",)
-    parameters = (
-        Parameter("bias", float, 0.1, "SMU voltage across a column", "V", low=0.01, high=1.0),
-        Parameter("nplc", float, 0.1, "SMU integration per reading", "PLC", low=0.01, high=10),
-        Parameter("columns", int, 64, "columns to map (from column 0)", low=1, high=64),
-        Parameter("average", int, 4, "readings averaged for each column sum", low=1, high=100),
-    )
+def _map(sign: int, columns: int, bias: float, average: int) -> Plan:
+    """Every column with all inputs = sign, = -sign, and each row flipped; recorded column by column."""
+    label = "plus" if sign > 0 else "minus"
+    base = np.full(64, sign, np.int8)
+    same, opposite, margins = np.zeros(columns), np.zeros(columns), np.zeros((columns, 64))
+    for j in range(columns):
+        yield Call("chip.select_test_mux", j)
+        same[j] = yield from pad_ohm(base, bias, average)
+        opposite[j] = yield from pad_ohm(-base, bias, average)
+        for i in range(64):
+            x = base.copy()
+            x[i] = -sign
+            margins[j, i] = (yield from pad_ohm(x, bias)) - same[j]
+        if sign > 0:          # weights +1: inputs +1 select the left branches (P, low), -1 the right (AP, high)
+            yield Record("column_low_sum", same[j], "ohm", "sum of the column's 64 low branches")
+            yield Record("column_high_sum", opposite[j], "ohm", "sum of the column's 64 high branches")
+        yield Record(f"margin_weight_{label}", margins[j], "ohm", "R_high - R_low of every cell of the column",
+                     ("column", "row"))
+        yield Progress(f"array-map ({'+' if sign > 0 else '-'}1)", j + 1, columns)
+    return same, opposite, margins
 
-    def plan(self, params: dict, bench: Any) -> Plan:
-        readings = params["columns"] * (64 + 2 * params["average"]) * 2
-        plan = Plan(steps=["program all +1", f"{readings // 2} SMU readings", "program all -1",
-                           f"{readings // 2} SMU readings", "restore nothing: the array is left all -1"])
-        plan.send("smu_voltage", params["bias"])
-        plan.send("smu_current", 1e-3)
-        plan.send("vwrite", bench.rails.vwrite)
-        plan.duration_s = readings * params["nplc"] / 50.0
-        return plan
 
-    def run(self, ctx: RunContext, params: dict) -> dict:
-        bench, chip = ctx.bench, ctx.chip
-        ensure_powered(bench)
-        n = params["columns"]
-        results = {}
-        with column_probe(bench, params["bias"], params["nplc"], ramp=True) as pad:
-            for sign in (1, -1):
-                chip.write_array(np.full((64, 64), sign, np.int8))
-                results[sign] = self._map(ctx, pad, n, sign, params["average"])
-        # weights +1: inputs +1 select the left branches (P, low), inputs -1 the right ones (AP, high)
-        low_sum, high_sum, margin_plus = results[1]
-        margin_minus = results[-1][2]                 # weights -1: left AP against right P
-        for name, value in (("column_low_sum", low_sum), ("column_high_sum", high_sum),
-                            ("margin_weight_plus", margin_plus), ("margin_weight_minus", margin_minus)):
-            ctx.record(name, value)
-        self._plots(ctx, margin_plus, low_sum / 64, high_sum / 64)
-        spread = (lambda sums: float(sums.std(ddof=1) / 8.0)) if n > 2 else (lambda sums: float("nan"))
-        return {"r_low_mean_ohm": float(low_sum.mean() / 64), "r_high_mean_ohm": float(high_sum.mean() / 64),
-                "r_low_sigma_ohm": spread(low_sum), "r_high_sigma_ohm": spread(high_sum),
-                "margin_mean_ohm": float(margin_plus.mean()), "margin_std_ohm": float(margin_plus.std()),
-                "margin_min_ohm": float(min(margin_plus.min(), margin_minus.min())), "columns": n}
-
-    @staticmethod
-    def _map(ctx: RunContext, pad: ColumnReader, n: int, sign: int,
-             average: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per column: the sums with every input = sign and = -sign, and per row the margin."""
-        base = np.full(64, sign, np.int8)
-        same, opposite, margins = np.zeros(n), np.zeros(n), np.zeros((64, n))
-        for j in range(n):
-            pad.route(j)
-            same[j] = pad.ohm(base, average) - MUX_OHM
-            opposite[j] = pad.ohm(-base, average) - MUX_OHM
-            for i in range(64):
-                x = base.copy()
-                x[i] = -sign
-                margins[i, j] = pad.ohm(x) - MUX_OHM - same[j]
-            ctx.progress(f"array-map ({'+' if sign > 0 else '-'}1)", j + 1, n)
-        return same, opposite, margins
-
-    @staticmethod
-    def _plots(ctx: RunContext, margin: np.ndarray, low_mean: np.ndarray, high_mean: np.ndarray) -> None:
-        fig, (a, b, c) = figure(1, 3, 15, 4)
-        image = a.imshow(margin / 1e3, cmap="viridis", interpolation="nearest")
-        fig.colorbar(image, ax=a, label="kOhm")
-        a.set_title("read margin R_high - R_low per cell")
-        a.set_xlabel("column")
-        a.set_ylabel("row")
-        b.hist(margin.ravel() / 1e3, bins=60, color="tab:green")
-        b.set_xlabel("R_high - R_low, kOhm")
-        b.set_title("cell margins")
-        c.hist(low_mean / 1e3, bins=20, alpha=0.7, label="low (P)")
-        c.hist(high_mean / 1e3, bins=20, alpha=0.7, label="high (AP)")
-        c.set_xlabel("column mean branch resistance, kOhm")
-        c.set_title("low and high states per column")
-        c.legend()
-        ctx.plot("array_map", fig)
+@procedure(needs={"smu": "test_pad"}, plots=(plot_array_map,))
+def array_map(
+    bias: Annotated[float, Param("SMU voltage across a column", "V", 0.01, 1.0)] = 0.1,
+    nplc: Annotated[float, Param("SMU integration per reading", "PLC", 0.01, 10)] = 0.1,
+    columns: Annotated[int, Param("columns to map (from column 0)", "", 1, 64)] = 64,
+    average: Annotated[int, Param("readings averaged for each column sum", "", 1, 100)] = 4,
+) -> Plan:
+    """branch resistances via the test multiplexer and SMU: margin maps, low/high statistics"""
+    yield from ensure_powered()
+    yield from probe_on(bias, nplc, ramp=True)
+    try:
+        yield Call("chip.write_array", np.ones((64, 64), np.int8))
+        low, high, margin_plus = yield from _map(1, columns, bias, average)
+        yield Call("chip.write_array", -np.ones((64, 64), np.int8))
+        margin_minus = (yield from _map(-1, columns, bias, average))[2]
+    finally:
+        yield from probe_off()
+    spread = (lambda s: float(np.std(s, ddof=1) / 8.0)) if columns > 2 else (lambda s: float("nan"))
+    return {"r_low_mean_ohm": float(low.mean() / 64), "r_high_mean_ohm": float(high.mean() / 64),
+            "r_low_sigma_ohm": spread(low), "r_high_sigma_ohm": spread(high),
+            "margin_mean_ohm": float(margin_plus.mean()), "margin_std_ohm": float(margin_plus.std()),
+            "margin_min_ohm": float(min(margin_plus.min(), margin_minus.min())), "columns": columns}

@@ -1,83 +1,88 @@
-"""energy: continuous MAC while the supply reads the rail currents; energy per MAC and TOPS/W."""
+"""energy: continuous MAC while the supply reads the rail currents; energy per MAC and TOPS/W.
+
+An idle window and a busy window of equal chip time, each between two
+current readings of every rail (the supply averages the current over the
+window): the dynamic energy of the MACs is the busy energy less the idle
+power over the same time.  Ops are counted as two per binary MAC (a
+multiply and an add).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 
-from labctl.procedure import Parameter, Plan, Procedure, RunContext
-
-from .common import CLOCK_HZ, ensure_powered, figure
+from labctl.plan import Call, Context, Plan, Progress, Read, Record, Wait
+from labctl.plotting import figure
+from labctl.procedure import Param, procedure
+from labctl.rundata import RunData
+from labctl.stubs import ensure_powered
 
 OPS_PER_VECTOR = 2 * 64 * 64   # a multiply and an add per binary MAC
+RAILS = ("vdd", "vddio", "vwrite")
 
 
-class Energy(Procedure):
-    name = "energy"
-    summary = "continuous MAC with supply current readings: energy per MAC vector, TOPS/W"
-    needs = ("supply",)
-    parameters = (
-        Parameter("vectors", int, 1_000_000, "MAC vectors in the busy window", low=1000, high=100_000_000),
-        Parameter("batch", int, 50_000, "vectors per MAC command", low=100, high=65536),
-    )
+def plot_energy(data: RunData) -> Any:
+    idle, busy = data.last("idle_amps"), data.last("busy_amps")
+    fig, ax = figure(1, 1, 6, 4)
+    pos = np.arange(len(RAILS))
+    ax.bar(pos - 0.2, [idle[r] * 1e6 for r in RAILS], 0.4, label="idle")
+    ax.bar(pos + 0.2, [busy[r] * 1e6 for r in RAILS], 0.4, label="continuous MAC")
+    ax.set_xticks(pos, RAILS)
+    ax.set_ylabel("average current, uA")
+    ax.set_title("rail currents")
+    ax.legend()
+    return fig
 
-    def plan(self, params: dict, bench: Any) -> Plan:
-        plan = Plan(steps=["idle window: rail currents", f"{params['vectors']} MAC vectors: rail currents"])
-        plan.send("vwrite", bench.rails.vwrite)
-        plan.duration_s = 2 * params["vectors"] / CLOCK_HZ
-        return plan
 
-    def run(self, ctx: RunContext, params: dict) -> dict:
-        bench, chip = ctx.bench, ctx.chip
-        ensure_powered(bench)
-        supply, wiring = bench.supply, bench.wiring
-        channels = {rail: supply.ch[wiring.channel(rail)] for rail in ("vdd", "vddio", "vwrite")}
-        volts = {rail: ch.measure_voltage() for rail, ch in channels.items()}
-        busy_s = params["vectors"] / chip.clock()
+def _window(channels: dict[str, str], work: Plan) -> Plan:
+    """Average current of every rail (A) over ``work``, and the window's length (s)."""
+    for target in channels.values():
+        yield Read(target)                     # opens the averaging window
+    t0 = yield Read("bench.now")
+    yield from work
+    amps = {}
+    for rail, target in channels.items():
+        amps[rail] = yield Read(target)
+    return amps, (yield Read("bench.now")) - t0
 
-        def window(work) -> tuple[dict[str, float], float]:
-            for ch in channels.values():
-                ch.measure_current()               # opens the averaging window
-            t0 = bench.clock.now()
-            work()
-            amps = {rail: ch.measure_current() for rail, ch in channels.items()}
-            return amps, bench.clock.now() - t0
 
-        idle_amps, idle_s = window(lambda: bench.wait(busy_s))
-        x = ctx.rng.choice(np.array([-1, 1], np.int8), (params["batch"], 64))
+def _idle(seconds: float) -> Plan:
+    yield Wait(seconds)
 
-        def mac_loop() -> None:
-            done = 0
-            while done < params["vectors"]:
-                n = min(params["batch"], params["vectors"] - done)
-                chip.mac_batch(x[:n])
-                done += n
-                ctx.progress("energy", done, params["vectors"])
 
-        busy_amps, busy_window_s = window(mac_loop)
-        power_busy = sum(volts[r] * busy_amps[r] for r in volts)
-        power_idle = sum(volts[r] * idle_amps[r] for r in volts)
-        total_j = power_busy * busy_window_s
-        dynamic_j = total_j - power_idle * busy_window_s
-        per_vector = dynamic_j / params["vectors"]
-        ctx.record("rail_volts", volts)
-        ctx.record("idle_amps", idle_amps)
-        ctx.record("busy_amps", busy_amps)
-        self._plot(ctx, idle_amps, busy_amps)
-        return {"energy_per_vector_J": per_vector, "energy_per_mac_J": per_vector / 4096,
-                "tops_per_watt": OPS_PER_VECTOR / per_vector / 1e12 if per_vector > 0 else float("nan"),
-                "busy_power_W": power_busy, "idle_power_W": power_idle, "busy_seconds": busy_window_s}
+def _mac_loop(x: np.ndarray, vectors: int, batch: int) -> Plan:
+    done = 0
+    while done < vectors:
+        n = min(batch, vectors - done)
+        yield Call("chip.mac_batch", x[:n])
+        done += n
+        yield Progress("energy", done, vectors)
 
-    @staticmethod
-    def _plot(ctx: RunContext, idle: dict, busy: dict) -> None:
-        fig, ax = figure(1, 1, 6, 4)
-        rails = list(idle)
-        pos = np.arange(len(rails))
-        ax.bar(pos - 0.2, [idle[r] * 1e6 for r in rails], 0.4, label="idle")
-        ax.bar(pos + 0.2, [busy[r] * 1e6 for r in rails], 0.4, label="continuous MAC")
-        ax.set_xticks(pos, rails)
-        ax.set_ylabel("average current, uA")
-        ax.set_title("rail currents")
-        ax.legend()
-        ctx.plot("energy", fig)
+
+@procedure(needs={"supply": None}, plots=(plot_energy,))
+def energy(
+    vectors: Annotated[int, Param("MAC vectors in the busy window", low=1000, high=100_000_000)] = 1_000_000,
+    batch: Annotated[int, Param("vectors per MAC command", low=100, high=65536)] = 50_000,
+) -> Plan:
+    """continuous MAC with supply current readings: energy per MAC vector, TOPS/W"""
+    yield from ensure_powered()
+    context = yield Context()
+    channels = {rail: f"supply.ch{context.wiring.channel(rail)}.measure_current" for rail in RAILS}
+    volts = {}
+    for rail in RAILS:
+        volts[rail] = yield Read(f"supply.ch{context.wiring.channel(rail)}.measure_voltage")
+    yield Record("rail_volts", volts, "V")
+    busy_s = vectors / (yield Call("chip.clock"))
+    idle_amps, _ = yield from _window(channels, _idle(busy_s))
+    yield Record("idle_amps", idle_amps, "A", "average rail currents while idle")
+    x = context.rng.choice(np.array([-1, 1], np.int8), (batch, 64))
+    busy_amps, busy_window_s = yield from _window(channels, _mac_loop(x, vectors, batch))
+    yield Record("busy_amps", busy_amps, "A", "average rail currents during continuous MAC")
+    power_busy = sum(volts[r] * busy_amps[r] for r in RAILS)
+    power_idle = sum(volts[r] * idle_amps[r] for r in RAILS)
+    per_vector = (power_busy - power_idle) * busy_window_s / vectors
+    return {"energy_per_vector_J": per_vector, "energy_per_mac_J": per_vector / 4096,
+            "tops_per_watt": OPS_PER_VECTOR / per_vector / 1e12 if per_vector > 0 else float("nan"),
+            "busy_power_W": power_busy, "idle_power_W": power_idle, "busy_seconds": busy_window_s}

@@ -6,22 +6,26 @@ neighbours share four codes, 1 ns, five times the read noise) every one of
 the 65 levels falls well inside some window on every read.  For every
 column, window and code the calibration table holds the mean ideal MAC of
 the reads that gave that code; decoding a vector picks, per column, the
-first window whose code is not clipped.  The table is recorded and can be
-reused by later runs (``calibration_run``).
+window whose code sits nearest the middle of its range.  Each window's table
+is recorded as soon as it is measured (the record ``calibration`` has a row
+per window) and can be reused by later runs (``calibration_run``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 
-from labctl.procedure import Parameter, ParameterError, Plan, Procedure, RunContext
-
-from .common import CLOCK_HZ, ensure_powered, figure
+from labctl.plan import Call, Load, Plan, Progress, Record
+from labctl.plotting import figure
+from labctl.procedure import Param, ParameterError, RunId, procedure
+from labctl.rundata import RunData, read_run
+from labctl.stubs import ensure_powered, random_signs
 
 FIRST_START = 12.875e-9   # s: half an LSB before the nominal MAC=+64 delay
 STEP_LEVELS = 12          # neighbouring windows share four codes
+ERROR_BINS = np.arange(-20.5, 21.5)
 
 
 def level_patterns(weights: np.ndarray) -> np.ndarray:
@@ -38,28 +42,26 @@ def window_starts(windows: int, lsb: float) -> np.ndarray:
     return FIRST_START + STEP_LEVELS * lsb * np.arange(windows)
 
 
-def build_table(codes: np.ndarray, ideal: np.ndarray) -> np.ndarray:
-    """Mean ideal MAC per (column, window, code); NaN where a code never occurred."""
-    windows = codes.shape[0]
-    table = np.full((64, windows, 16), np.nan)
-    for w in range(windows):
-        for j in range(64):
-            sums = np.bincount(codes[w, :, j], weights=ideal[:, j], minlength=16)
-            counts = np.bincount(codes[w, :, j], minlength=16)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                table[j, w] = np.where(counts > 0, sums / counts, np.nan)
+def window_table(codes: np.ndarray, ideal: np.ndarray) -> np.ndarray:
+    """Mean ideal MAC per (column, code) of one window's reads; NaN where a code never occurred."""
+    table = np.full((64, 16), np.nan)
+    for j in range(64):
+        sums = np.bincount(codes[:, j], weights=ideal[:, j], minlength=16)
+        counts = np.bincount(codes[:, j], minlength=16)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            table[j] = np.where(counts > 0, sums / counts, np.nan)
     return table
 
 
 def decode(codes: np.ndarray, table: np.ndarray) -> np.ndarray:
-    """MAC estimates (n, 64) from codes under every window and a calibration table.
+    """MAC estimates (n, 64) from codes (windows, n, 64) under a table (windows, 64, 16).
 
     Per column and vector the window whose code sits nearest the middle of
     its range decides (clipped codes only when no window has an unclipped one).
     """
-    windows, n, _ = codes.shape
+    windows = codes.shape[0]
     cols = np.arange(64)[None, :]
-    values = np.stack([table[cols, w, codes[w]] for w in range(windows)])     # (windows, n, 64)
+    values = np.stack([table[w][cols, codes[w]] for w in range(windows)])     # (windows, n, 64)
     clipped = (codes == 0) | (codes == 15)
     score = np.abs(codes - 7.5) + 100.0 * clipped
     score = np.where(np.isnan(values), np.inf, score)
@@ -67,84 +69,82 @@ def decode(codes: np.ndarray, table: np.ndarray) -> np.ndarray:
     return np.take_along_axis(values, best[None], axis=0)[0]
 
 
-class MacTransfer(Procedure):
-    name = "mac-transfer"
-    summary = "TDC code against MAC for every column over the full range; calibration table; MAC errors"
-    parameters = (
-        Parameter("repeats", int, 10, "reads of every level pattern", low=1, high=1000),
-        Parameter("lsb", float, 0.25e-9, "TDC LSB of the windows", "s", low=0.0625e-9, high=1e-9),
-        Parameter("windows", int, 6, "overlapping TDC windows", low=1, high=9),
-        Parameter("matrix_seed", int, 1, "seed of the random matrix programmed for the measurement"),
-        Parameter("calibration_run", int, 0, "reuse the calibration table of this earlier run (0: build one)",
-                  low=0),
-    )
+def _validate(params: dict, store: Any) -> None:
+    if params["calibration_run"] is None or store is None:
+        return
+    table = read_run(store, params["calibration_run"]).array("calibration")
+    if table.ndim == 2:
+        table = table[None]
+    if table.shape[0] != params["windows"]:
+        raise ParameterError(f"parameter calibration_run: run {params['calibration_run']}'s table has "
+                             f"{table.shape[0]} windows, this run {params['windows']}")
 
-    def plan(self, params: dict, bench: Any) -> Plan:
-        n = 64 * 65 * params["repeats"] * params["windows"]
-        plan = Plan(steps=["program and verify a random matrix",
-                           f"{n} MAC reads: 4160 level patterns x {params['repeats']} repeats x {params['windows']} windows",
-                           "calibration table per column, window and code", "MAC error distribution"])
-        plan.send("vwrite", bench.rails.vwrite)
-        plan.duration_s = (192 + n) / CLOCK_HZ
-        return plan
 
-    def run(self, ctx: RunContext, params: dict) -> dict:
-        chip = ctx.chip
-        ensure_powered(ctx.bench)
-        weights = np.random.default_rng(params["matrix_seed"]).choice(np.array([-1, 1], np.int8), (64, 64))
-        chip.write_array(weights)
-        stored = chip.verify_array()                 # the MAC the chip can compute is of what it holds
-        x = np.repeat(level_patterns(stored), params["repeats"], axis=0)
-        ideal = x.astype(np.int64) @ stored.astype(np.int64)
-        starts = window_starts(params["windows"], params["lsb"])
-        codes = []
-        for w, start in enumerate(starts):           # the same inputs under every window
-            chip.set_tdc_window(float(start), params["lsb"])
-            codes.append(chip.mac_batch(x))
-            ctx.progress("mac-transfer", w + 1, len(starts))
-        codes = np.stack(codes)                       # (windows, n, 64)
-        if params["calibration_run"]:
-            table = self._reused_table(ctx, params["calibration_run"], codes.shape[0])
-        else:
-            table = build_table(codes, ideal)
-        chip.set_tdc_window(13e-9, 1e-9)             # back to the default window
-        estimate = decode(codes, table)
-        error = estimate - ideal
-        finite = np.isfinite(error)
-        ctx.record("calibration", table)
-        ctx.record("window_starts", starts)
-        ctx.record("weights", stored)
-        ctx.record("mac_error_histogram", np.histogram(error[finite], bins=np.arange(-20.5, 21.5))[0])
-        ctx.record("mac_error_by_column", np.array([np.nanstd(error[:, j]) for j in range(64)]))
-        self._plots(ctx, codes, ideal, error)
-        return {"mac_error_mean": float(np.nanmean(error)), "mac_error_std": float(np.nanstd(error)),
-                "exact_fraction": float(np.mean(np.abs(error[finite]) < 1.0)),
-                "undecoded": int((~finite).sum()), "reads": int(codes.size // 64)}
+def plot_mac_transfer(data: RunData) -> Any:
+    fig, axes = figure(1, 2, 11, 4)
+    table = data.array("calibration")
+    table = table[None] if table.ndim == 2 else table
+    for j, colour in zip((0, 21, 42, 63), ("tab:blue", "tab:orange", "tab:green", "tab:red")):
+        for w in range(table.shape[0]):
+            axes[0].plot(table[w, j], np.arange(16) + 16 * w, ".-", ms=3, color=colour,
+                         label=f"column {j}" if w == 0 else None)
+    axes[0].set_xlabel("mean ideal MAC of the reads giving the code")
+    axes[0].set_ylabel("TDC code + 16 x window")
+    axes[0].set_title("transfer, every window")
+    axes[0].legend(fontsize=7)
+    counts = data.last("mac_error_histogram")
+    edges = data.last("mac_error_bin_edges")
+    axes[1].stairs(counts, edges, fill=True, color="tab:blue")
+    axes[1].set_yscale("log")
+    axes[1].set_xlabel("decoded minus ideal MAC")
+    axes[1].set_ylabel("reads")
+    s = data.summary or {}
+    if s:
+        axes[1].set_title(f"MAC error: mean {s['mac_error_mean']:+.2f} ± {s['mac_error_mean_se']:.2f}, "
+                          f"std {s['mac_error_std']:.2f}")
+    return fig
 
-    @staticmethod
-    def _reused_table(ctx: RunContext, run_id: int, windows: int) -> np.ndarray:
-        tables = [v for name, v in ctx.store.records(run_id) if name == "calibration"]
-        if not tables:
-            raise ParameterError(f"parameter calibration_run: run {run_id} has no calibration table")
-        if tables[-1].shape != (64, windows, 16):
-            raise ParameterError(f"parameter calibration_run: run {run_id}'s table has "
-                                 f"{tables[-1].shape[1]} windows, this run {windows}")
-        return tables[-1]
 
-    @staticmethod
-    def _plots(ctx: RunContext, codes: np.ndarray, ideal: np.ndarray, error: np.ndarray) -> None:
-        fig, axes = figure(1, 2, 11, 4)
-        for j, colour in zip((0, 21, 42, 63), ("tab:blue", "tab:orange", "tab:green", "tab:red")):
-            for w in range(codes.shape[0]):
-                axes[0].plot(ideal[::7, j], codes[w, ::7, j] + 16 * w, ".", ms=2, color=colour,
-                             label=f"column {j}" if w == 0 else None)
-        axes[0].set_xlabel("ideal MAC")
-        axes[0].set_ylabel("TDC code + 16 x window")
-        axes[0].set_title("transfer, every window")
-        axes[0].legend(fontsize=7)
-        finite = error[np.isfinite(error)]
-        axes[1].hist(finite, bins=np.arange(-20.5, 21.5), color="tab:blue")
-        axes[1].set_yscale("log")
-        axes[1].set_xlabel("decoded minus ideal MAC")
-        axes[1].set_title(f"MAC error: mean {finite.mean():+.2f}, std {finite.std():.2f}")
-        ctx.plot("mac_transfer", fig)
+@procedure(plots=(plot_mac_transfer,), validate=_validate)
+def mac_transfer(
+    repeats: Annotated[int, Param("reads of every level pattern", low=1, high=1000)] = 10,
+    lsb: Annotated[float, Param("TDC LSB of the windows", "s", 0.0625e-9, 1e-9)] = 0.25e-9,
+    windows: Annotated[int, Param("overlapping TDC windows", low=1, high=9)] = 6,
+    matrix_seed: Annotated[int, Param("seed of the random matrix programmed for the measurement")] = 1,
+    calibration_run: Annotated[RunId | None, Param("decode with the calibration table of this earlier run",
+                                                   record="calibration")] = None,
+) -> Plan:
+    """TDC code against MAC for every column over the full range; calibration table; MAC errors"""
+    yield from ensure_powered()
+    reused = None if calibration_run is None else (yield Load(calibration_run)).array("calibration")
+    yield Call("chip.write_array", random_signs(matrix_seed))
+    stored = yield Call("chip.verify_array")              # the MAC the chip can compute is of what it holds
+    yield Record("weights", stored, description="the matrix as the chip holds it", axes=("row", "column"))
+    x = np.repeat(level_patterns(stored), repeats, axis=0)
+    ideal = x.astype(np.int64) @ stored.astype(np.int64)
+    starts = window_starts(windows, lsb)
+    yield Record("window_starts", starts, "s", "TDC start of every window")
+    before = yield Call("chip.tdc_windows")
+    codes, tables = [], []
+    try:
+        for w, start in enumerate(starts):                # the same inputs under every window
+            yield Call("chip.set_tdc_window", float(start), lsb)
+            codes.append((yield Call("chip.mac_batch", x)))
+            tables.append(window_table(codes[-1], ideal))
+            yield Record("calibration", tables[-1], "MAC", "mean ideal MAC per column and code of one window",
+                         ("column", "code"))
+            yield Progress("mac-transfer", w + 1, len(starts))
+    finally:
+        for column, (start, width) in enumerate(zip(*before)):
+            yield Call("chip.set_tdc_window", float(start), float(width), column)
+    estimate = decode(np.stack(codes), np.stack(tables) if reused is None else reused.reshape(-1, 64, 16))
+    error = estimate - ideal
+    finite = error[np.isfinite(error)]
+    yield Record("mac_error_bin_edges", ERROR_BINS, "MAC")
+    yield Record("mac_error_histogram", np.histogram(finite, bins=ERROR_BINS)[0], "reads",
+                 "decoded minus ideal MAC", ("mac_error_bin_edges",))
+    yield Record("mac_error_by_column", np.array([np.nanstd(error[:, j]) for j in range(64)]), "MAC",
+                 "standard deviation of the MAC error of each column", ("column",))
+    return {"mac_error_mean": float(finite.mean()), "mac_error_mean_se": float(finite.std() / np.sqrt(finite.size)),
+            "mac_error_std": float(finite.std()), "exact_fraction": float(np.mean(np.abs(finite) < 1.0)),
+            "undecoded": int(error.size - finite.size), "reads": int(len(x) * windows)}

@@ -4,66 +4,65 @@ For each bias the array is programmed with a checkerboard at the nominal
 settings, read ``reads`` times with every row's verify at the raised bias,
 then read five times at the nominal bias: cells that read wrong in most of
 them were disturbed.  Cells that did not program, or did not read back
-right five times out of five before the stress, are left out.
+right five times out of five before the stress, are left out.  Each bias
+is recorded as soon as it is done.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 
-from labctl.procedure import Parameter, ParameterError, Plan, Procedure, RunContext
+from labctl.plan import Call, Plan, Progress, Record
+from labctl.plotting import figure
+from labctl.procedure import Param, procedure
+from labctl.rundata import RunData
+from labctl.stubs import checkerboard, correct_reads, ensure_powered, program
 
-from .array_ops import checkerboard, correct_reads, program
-from .common import CLOCK_HZ, ensure_powered, figure, float_list
+
+def plot_read_disturb(data: RunData) -> Any:
+    biases, flips = np.array(data.all("bias")), np.array(data.all("flips"))
+    reads = data.parameters["reads"]
+    fig, ax = figure(1, 1, 6, 4)
+    seen = flips > 0
+    ax.semilogy(biases[seen], flips[seen], "o-", label="cells flipped")
+    if (~seen).any():          # none flipped: no point on a log axis; marked at the axis' floor instead
+        ax.plot(biases[~seen], np.full((~seen).sum(), 0.8), "v", color="tab:gray", clip_on=False,
+                label="none flipped")
+    ax.set_ylim(bottom=0.7)
+    ax.set_xlabel("verify bias across a branch, V")
+    ax.set_ylabel(f"cells flipped after {reads} reads")
+    ax.set_title("read disturb")
+    ax.legend()
+    return fig
 
 
-class ReadDisturb(Procedure):
-    name = "read-disturb"
-    summary = "repeated reads at raised verify bias; flipped cells against bias"
-    parameters = (
-        Parameter("biases", str, "0.1,0.3,0.4,0.45,0.5,0.55", "verify biases across a branch", "V"),
-        Parameter("reads", int, 30, "full-array verify reads at each bias", low=1, high=100_000),
-    )
-
-    def plan(self, params: dict, bench: Any) -> Plan:
-        biases = float_list(params, "biases")
-        if min(biases) < 0.02 or max(biases) > 1.0:
-            raise ParameterError("parameter biases: every bias must be within 0.02 .. 1 V (the verify DAC)")
-        plan = Plan(steps=[f"for each of {len(biases)} biases: program, {params['reads']} reads, count flips"])
-        plan.send("vwrite", bench.rails.vwrite)
-        plan.duration_s = len(biases) * (params["reads"] + 2) * 64 / CLOCK_HZ
-        return plan
-
-    def run(self, ctx: RunContext, params: dict) -> dict:
-        chip = ctx.chip
-        ensure_powered(ctx.bench)
-        biases = float_list(params, "biases")
-        nominal = chip.verify_bias()
-        weights = checkerboard()
-        flips = []
-        try:
-            for k, bias in enumerate(biases):
-                good = program(chip, weights)
-                chip.set_verify_bias(bias)
-                for _ in range(params["reads"]):
-                    chip.verify_array()
-                chip.set_verify_bias(nominal)
-                flipped = (correct_reads(chip, weights) <= 2) & good     # wrong in most of five reads
-                flips.append(int(flipped.sum()))
-                ctx.record(f"flipped_at_{bias:g}V", flipped)
-                ctx.progress("read-disturb", k + 1, len(biases))
-        finally:
-            chip.set_verify_bias(nominal)
-        ctx.record("biases", np.array(biases))
-        ctx.record("flips", np.array(flips))
-        fig, ax = figure(1, 1, 6, 4)
-        ax.semilogy(biases, np.maximum(flips, 0.5), "o-")
-        ax.set_xlabel("verify bias across a branch, V")
-        ax.set_ylabel(f"cells flipped after {params['reads']} reads")
-        ax.set_title("read disturb")
-        ctx.plot("read_disturb", fig)
-        onset = next((b for b, f in zip(biases, flips) if f > 0), float("nan"))
-        return {"flips_at_max_bias": flips[-1], "flips_at_min_bias": flips[0], "onset_bias_V": onset,
-                "reads": params["reads"]}
+@procedure(plots=(plot_read_disturb,))
+def read_disturb(
+    biases: Annotated[list[float], Param("verify biases across a branch (the verify DAC's range)", "V", 0.02, 1.0)]
+        = (0.1, 0.3, 0.4, 0.45, 0.5, 0.55),
+    reads: Annotated[int, Param("full-array verify reads at each bias", low=1, high=100_000)] = 30,
+) -> Plan:
+    """repeated reads at raised verify bias; flipped cells against bias"""
+    yield from ensure_powered()
+    nominal = yield Call("chip.verify_bias")
+    weights = checkerboard()
+    flips = []
+    try:
+        for k, bias in enumerate(biases):
+            good = yield from program(weights)
+            yield Call("chip.set_verify_bias", bias)
+            for _ in range(reads):
+                yield Call("chip.verify_array")
+            yield Call("chip.set_verify_bias", nominal)
+            flipped = ((yield from correct_reads(weights)) <= 2) & good     # wrong in most of five reads
+            flips.append(int(flipped.sum()))
+            yield Record("bias", bias, "V")
+            yield Record("flips", flips[-1], "cells")
+            yield Record("flipped", flipped, "", "cells flipped at this bias", ("row", "column"))
+            yield Progress("read-disturb", k + 1, len(biases))
+    finally:
+        yield Call("chip.set_verify_bias", nominal)
+    onset = next((b for b, f in zip(biases, flips) if f > 0), float("nan"))
+    return {"flips_at_max_bias": flips[-1], "flips_at_min_bias": flips[0], "onset_bias_V": onset, "reads": reads}

@@ -101,13 +101,13 @@ def test_lakeshore_336() -> None:
     tc = open_sim(LakeShore336, "lakeshore_336.yaml", "TCPIP::336.sim::7777::SOCKET", terminator="\r\n",
                   limits=Limits({"temperature": (0, 423.15, "K")}))
     assert tc.check_model().model == "MODEL336"
-    tc.set_setpoint(350.0)
-    tc.set_heater_range("medium")
-    tc.set_ramp(5.0)
-    assert tc.setpoint() == 350.0 and tc.heater_range() == 2
-    assert tc.temperature("A") == 298.15 and tc.heater_output() == 0.0
+    tc.ch[1].setpoint = 350.0
+    tc.ch[1].heater_range = "medium"
+    tc.ch[1].set_ramp(5.0)
+    assert tc.ch[1].setpoint == 350.0 and tc.ch[1].heater_range == "medium"
+    assert tc.temperature("A") == 298.15 and tc.ch[1].heater_output == 0.0
     with pytest.raises(SafetyLimitError, match="temperature = 500.0"):
-        tc.set_setpoint(500.0)
+        tc.ch[1].setpoint = 500.0
     with pytest.raises(CommandError, match="command error"):
         tc.write("NOSUCH 1")                          # *ESR? bit 5, not an SCPI queue
     tc.close()

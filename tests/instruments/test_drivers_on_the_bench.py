@@ -87,15 +87,15 @@ def test_temperature_controller_heats_the_die_in_virtual_time(served: BenchServe
     clock = RemoteVirtualClock(visa(served, "clock"))
     assert tc.check_model().model == "MODEL336"
     start = clock.now()
-    tc.set_setpoint(350.0)
-    tc.set_heater_range("medium")
+    tc.ch[1].setpoint = 350.0
+    tc.ch[1].heater_range = "medium"
     tc.clock = clock
     waited = tc.wait_for_temperature(350.0, tolerance=0.2, poll=30.0)
     assert 120.0 <= waited <= 900.0                       # a first-order lag of one minute
     assert clock.now() - start >= waited                  # virtual time passed, at once
     assert tc.temperature("A") == pytest.approx(350.0, abs=0.2)
     assert served.world.chip.temperature == pytest.approx(tc.temperature("A"), abs=0.01)
-    assert 0 < tc.heater_output() <= 100
+    assert 0 < tc.ch[1].heater_output <= 100
     tc.close()                                              # heaters off
     clock.sleep(1200.0)
     assert served.world.chip.temperature < 300.0

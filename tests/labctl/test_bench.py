@@ -15,7 +15,7 @@ def test_a_destructive_write_voltage_is_refused_and_the_chip_is_unharmed() -> No
         chip = bench.world.chip
         broken = chip.broken_mtjs
         bench.chip.write_array(np.ones((64, 64)))
-        with pytest.raises(SafetyLimitError, match="ch3_voltage = 3.0 exceeds the bench safety limit 0 .. 1.6 V"):
+        with pytest.raises(SafetyLimitError, match="supply CH3: vwrite = 3.0 exceeds the bench safety limit 0 .. 1.6 V"):
             bench.supply.ch[bench.wiring.vwrite].voltage = 3.0      # what a buggy procedure might ask
         assert chip.rails["vwrite"] == 1.5                          # nothing was sent
         bench.chip.write_array(-np.ones((64, 64)))
@@ -41,7 +41,7 @@ def test_limits_are_configurable_per_bench() -> None:
 def test_temperature_ceiling() -> None:
     with default_bench(2) as bench:
         with pytest.raises(SafetyLimitError, match="temperature = 500.0"):
-            bench.thermo.set_setpoint(500.0)
+            bench.thermo.ch[1].setpoint = 500.0
         assert bench.world.thermo.setpoint[1] == pytest.approx(298.15)
 
 
@@ -53,8 +53,8 @@ def test_leaving_the_bench_on_an_exception_turns_every_output_off() -> None:
             bench.smu.source_voltage = 0.2
             bench.smu.output = True
             bench.generator.ch[1].output = True
-            bench.thermo.set_setpoint(330.0)
-            bench.thermo.set_heater_range("low")
+            bench.thermo.ch[1].setpoint = 330.0
+            bench.thermo.ch[1].heater_range = "low"
             raise RuntimeError("procedure bug")
     assert not any(out.on for out in world.supply.outputs.values())
     assert world.smu.output is False and world.smu.volts == 0.0
@@ -82,7 +82,17 @@ def test_unpowered_chip_reports_through_the_interface() -> None:
 
 @pytest.mark.parametrize("text, message", [
     ("[chip]\nresource = 'sim'\n[wiring]\nvdd = 1\nvddio = 1\nvwrite = 3\n", "channels 1, 2, 3 once each"),
-    ("[chip]\nresource = 'sim'\n[limits]\nvwrite_maximum = 1.0\n", "unexpected keyword argument 'vwrite_maximum'"),
+    ("[chip]\nresource = 'sim'\n[limits]\nvwrite_maximum = 1.0\n",
+     "[limits] unknown key 'vwrite_maximum' (did you mean 'vwrite_max'?)"),
+    ("[chip]\nresource = 'sim'\n[limits]\nvwrite_max = 'high'\n", "[limits] vwrite_max = 'high' is not a number (V)"),
+    ("[chip]\nresource = 'sim'\n[limits]\nvwrite_max = 5.0\n",
+     "[limits] vwrite_max = 5 V exceeds the chip's absolute maximum rating 1.8 V"),
+    ("[chip]\nresource = 'sim'\n[limits]\ntemperature_max = true\n", "temperature_max = True is not a number (K)"),
+    ("[chip]\nresource = 'sim'\n[rails]\nvwrite = 1.7\n", "[rails] vwrite = 1.7 V is outside 0 .. 1.6 V"),
+    ("[chip]\nresource = 'sim'\n[wiring]\nsmu = 'test_mjt'\n", "(did you mean 'test_mtj'?)"),
+    ("[chip]\nresource = 'sim'\n[wires]\nsmu = 'test_mtj'\n", "unknown section [wires] (did you mean 'wiring'?)"),
+    ("[chip]\nresource = 'sim'\n[instruments.smu]\ndriver = 'keithley2450'\nresource = 'x'\n",
+     "(did you mean 'keithley_2450'?)"),
     ("[wiring]\nsmu = 'test_pad'\n", "[chip] resource is missing"),
     ("[chip]\nresource = 'sim'\n[clock]\nkind = 'sundial'\n", "kind must be 'wall' or 'virtual'"),
     ("[chip\nresource = 'sim'\n", "not valid TOML"),

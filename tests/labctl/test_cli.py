@@ -25,9 +25,10 @@ def test_demo_runs_the_main_job_and_stores_it(tmp_path, capsys) -> None:
     assert 300 < float(re.search(r"(\d+) TOPS/W", out).group(1)) < 450
     assert main(["runs", "list", "--store", str(store)]) == 0
     listing = capsys.readouterr().out
+    parent = int(re.search(r"(\d+)\s+demo\s+completed", listing).group(1))
     for name in ("write-verify", "mac-transfer", "array-map", "energy"):
-        assert re.search(rf"{name}\s+completed", listing)
-    assert len(list((tmp_path / "plots").glob("run-*/*.png"))) == 4
+        assert re.search(rf"{name}\s+completed .*\(child of {parent}\)", listing)
+    assert len(list((tmp_path / "runs-plots").glob("run-*/*.png"))) == 4
 
 
 def test_demo_reports_an_unreadable_bench_file(tmp_path, capsys) -> None:
@@ -86,9 +87,10 @@ def test_bench_check_names_a_bad_key(tmp_path, capsys) -> None:
 
 def test_run_dry_run_show_and_export(tmp_path, capsys) -> None:
     store = str(tmp_path / "runs.sqlite")
-    assert main(["run", "rv-loop", "--step", "0.05", "--dry-run", "--die-seed", "3"]) == 0
+    assert main(["run", "rv-loop", "--step", "0.05", "--dry-run", "--die-seed", "3", "--smu", "test_mtj"]) == 0
     out = capsys.readouterr().out
-    assert "within the limits" in out and "sends smu_voltage = 0.8" in out and "estimated duration" in out
+    assert "within the limits" in out and "sends smu_voltage = -0.8 .. 0.8" in out
+    assert "sends smu_current = 0.001" in out and re.search(r"estimated duration: [0-9.]+ s of bench time", out)
     assert not (tmp_path / "runs.sqlite").exists()                     # a dry run stores nothing
     assert main(["run", "write-verify", "--max-retries", "2", "--store", store, "--seed", "4"]) == 0
     out = capsys.readouterr().out
@@ -104,19 +106,36 @@ def test_run_dry_run_show_and_export(tmp_path, capsys) -> None:
         assert bytes(f["files/write_verify.png"][:8]) == b"\x89PNG\r\n\x1a\n"
     folder = tmp_path / "csv"
     assert main(["runs", "export", str(run_id), "--store", store, "--format", "csv", "--output", str(folder)]) == 0
-    assert (folder / "read.csv").read_text().count("\n") == 64 and (folder / "run.json").exists()
+    lines = (folder / "read.csv").read_text().splitlines()
+    assert lines[0] == "# record read" and "# unit " in lines and "# shape [64, 64], dtype int8" in lines
+    assert len([line for line in lines if not line.startswith("#")]) == 64 and (folder / "run.json").exists()
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["run", "write-verify", "--voltage-step", "0.5"], "parameter voltage_step: 0.5 outside 0 .. 0.1 V"),
+    (["run", "write-verify", "--voltage-step", "0.5"],
+     "parameter voltage_step: '0.5' is out of range; expected a number, 0 .. 0.1 V"),
     (["run", "write-verify", "--max-retries"], "--max-retries needs a value"),
+    (["run", "write-verify", "--max-retires", "3"], "unknown parameter 'max_retires' (did you mean 'max_retries'?)"),
+    (["run", "write-verfy"], "unknown procedure 'write-verfy' (did you mean 'write-verify'?)"),
     (["run", "retention", "--temperatures", "500"], "temperature = 500.0 exceeds the bench safety limit"),
-    (["run", "array-map", "--bias", "abc"], "parameter bias: 'abc' is not a float"),
-    (["runs", "show", "99"], "no run 99"),
+    (["run", "retention", "--temperatures", "400,hot"], "parameter temperatures: '400,hot' is not a list of numbers"),
+    (["run", "array-map", "--bias", "abc"], "parameter bias: 'abc' is not a number; expected a number, 0.01 .. 1 V"),
+    (["run", "energy", "--vectors", "1e9"], "parameter vectors: '1e9' is out of range; expected an integer, 1000 .. 1e+08"),
+    (["run", "mac-transfer", "--calibration-run", "9999"], "parameter calibration_run: there is no run 9999"),
+    (["run", "switching-probability", "--smu", "test_mtj", "--v-min", "0.5", "--v-max", "0.3"],
+     "v_min (0.5 V) must be below v_max (0.3 V)"),
+    (["run", "rv-loop"], "needs the smu wired to the test MTJ"),
 ])
 def test_bad_run_requests_are_refused_before_any_instrument(tmp_path, capsys, argv, message) -> None:
     assert main([*argv, "--store", str(tmp_path / "runs.sqlite")]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_unknown_runs_are_refused(tmp_path, capsys) -> None:
+    store = tmp_path / "runs.sqlite"
+    assert main(["run", "write-verify", "--store", str(store)]) == 0
+    assert main(["runs", "show", "99", "--store", str(store)]) == 2
+    assert "no run 99" in capsys.readouterr().err
 
 
 def test_ctrl_c_aborts_a_run_and_keeps_its_data(tmp_path) -> None:

@@ -78,7 +78,7 @@ def test_console_on_the_built_in_bench(tmp_path) -> None:
     say(child, "supply.ch[2].voltage = 1.75")
     assert "1.75" in say(child, "supply.ch[2].voltage")
     assert "codes " in say(child, 'mac("random", seed=1)')
-    assert "refused:" in say(child, "thermo.set_setpoint(600)")
+    assert "refused:" in say(child, "thermo.ch[1].setpoint = 600")
     say(child, "smu.source_voltage = 0.1; smu.output = True")
     child.sendline("exit()")
     child.expect(pexpect.EOF)

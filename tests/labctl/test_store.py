@@ -63,10 +63,12 @@ def test_killing_the_writer_mid_run_keeps_the_store_readable(tmp_path) -> None:
     time.sleep(0.2)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    with Store(path) as store:
+    with Store(path, read_only=True) as store:
         (info,) = store.runs()
-        assert info.status == "running" and "killed" in info.detail
+        assert info.status == "interrupted" and "killed" in info.detail
+    with Store(path) as store:
         chunks = [v for name, v in store.records(info.id)]
+        assert store.run(info.id).status == "interrupted"
         assert len(chunks) > 50
         assert all(np.array_equal(c, np.full(1000, i)) for i, c in enumerate(chunks))   # every one complete
         store.event(info.id, "aborted", "found after a crash")                         # and still writable

@@ -8,8 +8,9 @@ import pytest
 from labctl.bench import default_bench, load_bench, write_served_bench_file
 from labctl.engine import execute
 from labctl.procedure import ParameterError
+from labctl.registry import get
+from labctl.rundata import read_run
 from labctl.store import Store
-from procedures import PROCEDURES
 from sim_chip.bench import World
 from sim_chip.bench.serve import BenchServer
 from sim_chip.die import HEALTHY
@@ -23,9 +24,10 @@ def store(tmp_path):
 
 
 def run(name: str, params: dict, bench, store, seed: int = 1):
-    result = execute(PROCEDURES[name](), params, bench, store, seed=seed)
+    result = execute(get(name), params, bench, store, seed=seed)
     assert result.status == "completed"
-    return result.summary, dict(store.records(result.run_id))
+    data = read_run(store, result.run_id)
+    return result.summary, {name: data.array(name) if name != "summary" else data.summary for name in data.records}
 
 
 def test_write_verify_leaves_only_defective_cells(store) -> None:
@@ -36,7 +38,7 @@ def test_write_verify_leaves_only_defective_cells(store) -> None:
     assert summary["bit_errors"] <= defective_cells
     assert summary["clocks"] >= 192 and summary["pulses"] >= 128
     assert summary["write_energy_J"] > 0
-    assert records["errors_per_pass"][-1] == summary["bit_errors"]
+    assert records["errors_after_pass"][-1] == summary["bit_errors"]
 
 
 def test_write_verify_reads_a_weights_file_and_refuses_a_bad_one(store, tmp_path) -> None:
@@ -48,7 +50,7 @@ def test_write_verify_reads_a_weights_file_and_refuses_a_bad_one(store, tmp_path
         _, records = run("write-verify", {"weights_file": str(good)}, bench, store)
         assert np.array_equal(records["weights"], w)
         with pytest.raises(ParameterError, match="must hold a 64 x 64 array of -1/\\+1"):
-            execute(PROCEDURES["write-verify"](), {"weights_file": str(bad)}, bench, store)
+            execute(get("write-verify"), {"weights_file": str(bad)}, bench, store)
 
 
 def test_array_map_recovers_the_die_resistances(store) -> None:
@@ -62,19 +64,21 @@ def test_array_map_recovers_the_die_resistances(store) -> None:
     assert summary["r_low_sigma_ohm"] == pytest.approx(1.6e3, rel=0.2)   # paper: 1.6 kOhm
     assert summary["r_high_sigma_ohm"] == pytest.approx(2.0e3, rel=0.2)  # paper: 2.0 kOhm
     healthy = (die.defect == HEALTHY).all(axis=2)
-    error = records["margin_weight_plus"][healthy] - (high - low)[healthy]
+    error = records["margin_weight_plus"].T[healthy] - (high - low)[healthy]
     assert abs(error.mean()) < 200 and error.std() < 1.2e3      # SMU read noise: ~0.1 % of 830 kOhm
 
 
 def test_mac_transfer_calibrates_and_the_table_is_reusable(store) -> None:
     with default_bench(6) as bench:
-        first = execute(PROCEDURES["mac-transfer"](), {"repeats": 4}, bench, store, seed=1)
+        first = execute(get("mac-transfer"), {"repeats": 4}, bench, store, seed=1)
         assert first.summary["mac_error_std"] < 3.0 and abs(first.summary["mac_error_mean"]) < 0.2
         assert first.summary["undecoded"] == 0
         again, _ = run("mac-transfer", {"repeats": 2, "calibration_run": first.run_id}, bench, store)
         assert again["mac_error_std"] < 3.5
         with pytest.raises(ParameterError, match="has 6 windows, this run 4"):
-            execute(PROCEDURES["mac-transfer"](), {"windows": 4, "calibration_run": first.run_id}, bench, store)
+            execute(get("mac-transfer"), {"windows": 4, "calibration_run": first.run_id}, bench, store)
+        with pytest.raises(ParameterError, match="there is no run 9999"):
+            execute(get("mac-transfer"), {"calibration_run": 9999}, bench, store)
 
 
 def test_energy_recovers_the_model_energy_per_mac(store) -> None:
@@ -110,6 +114,7 @@ def test_switching_probability_fit_recovers_vc0_and_delta(store) -> None:
     assert summary["vc0_V"] == pytest.approx(truth["vc0_p_to_ap"], rel=0.02)
     assert summary["delta"] == pytest.approx(truth["delta"], rel=0.06)
     p = records["probability"]
+    assert summary["vc0_se_V"] < 0.01 and summary["delta_se"] < 3
     assert p.shape == (3, 15) and p[:, 0].max() < 0.5 and p[:, -1].min() > 0.5
     # longer pulses switch at lower voltage (thermal regime)
     v50 = [np.interp(0.5, row, v) for row, v in zip(p, records["mtj_voltages"])]
@@ -152,7 +157,7 @@ def test_retention_refuses_a_bake_above_the_temperature_ceiling(store) -> None:
     from instruments.errors import SafetyLimitError
     with default_bench(8) as bench:
         with pytest.raises(SafetyLimitError, match="temperature = 473"):
-            execute(PROCEDURES["retention"](), {"temperatures": "423,473"}, bench, store)
+            execute(get("retention"), {"temperatures": "423,473"}, bench, store)
         assert bench.world.thermo.setpoint[1] == pytest.approx(298.15)
 
 
@@ -173,6 +178,7 @@ def test_endurance_breakdown_statistics_follow_the_model(store) -> None:
     assert np.all(np.diff(records["failed_cells"]) >= 0)
     tmr = records["column_tmr"]                                  # start, then after every step
     assert len(tmr) == len(records["cycles"]) + 1
+    assert 0 < summary["weibull_beta_se"] < 0.3
     assert tmr[0] == pytest.approx(1.0, abs=0.15)                # (26 - 13) / 13 kOhm
     assert tmr[-1] != tmr[0]                                     # shorts moved it (up or down: P or AP side)
 
@@ -181,11 +187,11 @@ def test_endurance_stress_voltage_is_limit_checked(store) -> None:
     from instruments.errors import SafetyLimitError
     with default_bench(9) as bench:
         with pytest.raises(SafetyLimitError, match="vwrite = 2"):
-            execute(PROCEDURES["endurance"](), {"stress_voltage": 2.0}, bench, store)
+            execute(get("endurance"), {"stress_voltage": 2.0}, bench, store)
 
 
 def test_an_interrupted_endurance_run_resumes_where_it_stopped(store, monkeypatch) -> None:
-    from procedures.endurance import Endurance
+    endurance = get("endurance")
     calls = {"n": 0}
     with default_bench(9) as bench:
         original = bench.chip.cycle_writes
@@ -197,10 +203,13 @@ def test_an_interrupted_endurance_run_resumes_where_it_stopped(store, monkeypatc
             original(weights, cycles)
 
         monkeypatch.setattr(bench.chip, "cycle_writes", cycle_then_interrupt)
-        first = execute(Endurance(), {"max_cycles": 1e8, "points": 8}, bench, store, seed=1)
+        first = execute(endurance, {"max_cycles": 1e8, "points": 8}, bench, store, seed=1)
         assert first.status == "aborted"
+        kept = read_run(store, first.run_id)
+        assert len(kept.all("failed_cells")) == 3                 # the read-backs before the interruption
         monkeypatch.setattr(bench.chip, "cycle_writes", original)
-        resumed = execute(Endurance(), {}, bench, store, resume=first.run_id)
+        resumed = execute(endurance, {}, bench, store, resume=first.run_id)
     assert resumed.status == "completed" and resumed.summary["cycles"] == 10**8
-    records = dict(store.records(resumed.run_id))
-    assert len(records["failed_cells"]) == len(records["cycles"]) == 8
+    data = read_run(store, resumed.run_id)
+    assert len(data.all("failed_cells")) == len(data.all("cycles")) == 8
+    assert data.all("failed_cells")[:3] == kept.all("failed_cells")

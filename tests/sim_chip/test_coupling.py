@@ -61,8 +61,8 @@ def test_higher_temperature_lowers_the_tmr_the_smu_measures() -> None:
         bench.smu.source_voltage = 0.02
         bench.smu.output = True
         cold = measured_tmr(bench)
-        bench.thermo.set_setpoint(400.0)
-        bench.thermo.set_heater_range("high")
+        bench.thermo.ch[1].setpoint = 400.0
+        bench.thermo.ch[1].heater_range = "high"
         bench.thermo.wait_for_temperature(400.0, tolerance=0.1, poll=60.0)
         hot = measured_tmr(bench)
         v, pad = bench.world.chip.test_mtj._v, 50.0

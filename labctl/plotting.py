@@ -1,0 +1,71 @@
+"""Figures drawn from stored data.
+
+A procedure's figures are functions of its stored run (:class:`~labctl.rundata.RunData`),
+so any run's figures can be drawn again from the store alone
+(``labctl runs plot ID``), improved after the fact, or drawn live while
+records arrive.  Every figure carries a footer: run id, procedure, die and
+date.  Figures are kept in the store and written as PNG files beside it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from .rundata import RunData, read_run  # noqa: E402
+from .store import Store  # noqa: E402
+
+
+def figure(rows: int = 1, cols: int = 1, width: float = 6.0, height: float = 4.0) -> tuple[Any, Any]:
+    """A matplotlib figure and axes for a run plot (laid out so labels do not overlap)."""
+    return plt.subplots(rows, cols, figsize=(width, height), layout="constrained")
+
+
+def footer(data: RunData) -> str:
+    chip = data.info.provenance.get("identities", {}).get("chip", "")
+    die = re.search(r"die (\S+)", chip)
+    when = dt.datetime.fromtimestamp(data.info.started).strftime("%Y-%m-%d %H:%M")
+    return f"run {data.id} · {data.info.procedure} · die {die.group(1) if die else '?'} · {when}"
+
+
+def render(plot: Any, data: RunData) -> bytes:
+    """PNG bytes of one figure function applied to a run's data, with its footer."""
+    fig = plot(data)
+    try:
+        fig.text(0.995, 0.002, footer(data), ha="right", va="bottom", fontsize=7, color="0.4")
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+        return buf.getvalue()
+    finally:
+        plt.close(fig)
+
+
+def draw(store: Store, procedure: Any, run_id: int, name: str) -> str | None:
+    """Draw figure ``name`` of a run, keep it in the store and beside it; a warning text, or None.
+
+    A figure that cannot be drawn, or a folder that cannot be written, is a
+    warning: the run and its data stay as they are.
+    """
+    plot = procedure.plots.get(name)
+    if plot is None:
+        return f"procedure {procedure.name} has no figure {name!r}"
+    try:
+        png = render(plot, read_run(store, run_id))
+    except Exception as exc:          # a figure must never lose a run
+        return f"figure {name} of run {run_id} could not be drawn: {type(exc).__name__}: {exc}"
+    if not store.read_only:
+        store.attach(run_id, f"{name}.png", png)
+    folder = store.plot_dir(run_id)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{name}.png").write_bytes(png)
+    except OSError as exc:
+        return f"figure {name} of run {run_id} is in the store but not written to {folder}: {exc.strerror}"
+    return None

@@ -1,0 +1,86 @@
+"""Small plans that procedures and the console share: power, programming, the test-pad probe.
+
+Each is a generator to ``yield from`` inside a plan (or to hand to
+:func:`labctl.engine.run_direct` from the console).  The array patterns
+are plain functions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .plan import Call, Context, Plan, Read, Set
+
+#: the test multiplexer's on-resistance, ohm (datasheet-level assumption), subtracted from pad readings
+MUX_OHM = 500.0
+
+
+def checkerboard() -> np.ndarray:
+    """A +/-1 checkerboard: every column and row holds both states."""
+    rows, cols = np.indices((64, 64))
+    return np.where((rows + cols) % 2 == 0, 1, -1).astype(np.int8)
+
+
+def random_signs(seed: int, shape: tuple[int, ...] = (64, 64)) -> np.ndarray:
+    """A seeded array of +/-1 (int8)."""
+    return np.random.default_rng(seed).choice(np.array([-1, 1], np.int8), shape)
+
+
+def ensure_powered() -> Plan:
+    """Power the chip: through the bench supply if there is one, else the board's regulators."""
+    if (yield Read("chip.is_powered")):
+        return
+    context = yield Context()
+    yield Call("bench.power_up") if "supply" in context.roles else Call("chip.power_on")
+
+
+def correct_reads(weights: np.ndarray, reads: int = 5) -> Plan:
+    """How many of ``reads`` verify passes read each cell as ``weights`` (sense noise shows as < reads)."""
+    count = np.zeros(weights.shape, int)
+    for _ in range(reads):
+        count += (yield Call("chip.verify_array")) == weights
+    return count
+
+
+def program(weights: np.ndarray, retries: int = 3, writes: int = 1) -> Plan:
+    """Write (``writes`` times), verify, rewrite failing rows; the cells that then read right 5 times of 5.
+
+    The differential verify cannot see a cell with one MTJ unswitched whose two
+    branches happen to compare the right way; writing twice makes that rare.
+    """
+    for _ in range(writes):
+        yield Call("chip.write_array", weights)
+    read = yield Call("chip.verify_array")
+    for _ in range(retries):
+        rows = np.flatnonzero((read != weights).any(axis=1))
+        if not len(rows):
+            break
+        for r in rows:
+            yield Call("chip.write_row", int(r), weights[r])
+            read[r] = yield Call("chip.verify_row", int(r))
+    return (yield from correct_reads(weights)) == 5
+
+
+def probe_on(bias: float, nplc: float, ramp: bool = False) -> Plan:
+    """The SMU sourcing ``bias`` (V) into the test pad, reading current through a 1 mA limit."""
+    yield Call("smu.source_voltage_measure_current", current_limit=1e-3, nplc=nplc)
+    if ramp:
+        yield Call("smu.ramp_voltage", bias)
+    else:
+        yield Set("smu.source_voltage", bias)
+    yield Set("smu.output", True)
+
+
+def probe_off() -> Plan:
+    """SMU to zero and off, the test pad disconnected."""
+    yield Call("smu.shutdown")
+    yield Call("chip.select_test_mux", None)
+
+
+def pad_ohm(x: np.ndarray, bias: float, readings: int = 1) -> Plan:
+    """Resistance of the routed column (multiplexer subtracted), ohm, with inputs ``x`` held."""
+    yield Call("chip.hold_input", x)
+    total = 0.0
+    for _ in range(readings):
+        total += bias / (yield Read("smu.read"))
+    return total / readings - MUX_OHM

@@ -1,0 +1,80 @@
+"""Every procedure as a plan: its dry-run checks exactly what a real run sends, read from the
+instruments' command transcripts (the manuals' command syntax, not the drivers' code)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from labctl.bench import default_bench
+from labctl.engine import execute
+from labctl.registry import procedures
+from labctl.store import Store
+
+#: short runs of every procedure, and the SMU wiring each needs
+SHORT = {
+    "write-verify": {},
+    "array-map": {"columns": 3, "average": 1},
+    "mac-transfer": {"repeats": 1, "windows": 2},
+    "switching-probability": {"widths": "1e-5,1e-4", "points": 5, "trials": 10},
+    "rv-loop": {"step": 0.05},
+    "read-disturb": {"biases": "0.1,0.5", "reads": 3},
+    "retention": {"temperatures": "383,403", "points": 4, "bake_time": 1e4},
+    "endurance": {"max_cycles": 1e6, "points": 3},
+    "energy": {"vectors": 20_000, "batch": 5_000},
+    "demo": {},
+}
+SMU = {"switching-probability": "test_mtj", "rv-loop": "test_mtj"}
+RAIL_OF_CHANNEL = {"1": "vdd", "2": "vddio", "3": "vwrite"}
+
+#: (role, command pattern, limit) from the instruments' programming manuals
+LIMITED_COMMANDS = [
+    ("supply", r"VOLT(?:age)? ([-+\d.eE]+),\(@(\d)\)", "rail"),
+    ("supply", r"CURR(?:ent)? ([-+\d.eE]+),\(@(\d)\)", "rail_current"),
+    ("smu", r":SOUR:VOLT ([-+\d.eE]+)", "smu_voltage"),
+    ("smu", r":SOUR:CURR ([-+\d.eE]+)", "smu_current"),
+    ("smu", r":SOUR:VOLT:ILIM ([-+\d.eE]+)", "smu_current"),
+    ("smu", r":SOUR:CURR:VLIM ([-+\d.eE]+)", "smu_voltage"),
+    ("generator", r"SOUR\d:VOLT:(?:HIGH|LOW) ([-+\d.eE]+)", "pulse_amplitude"),
+    ("generator", r"SOUR\d:FUNC:PULS:WIDT ([-+\d.eE]+)", "pulse_width"),
+    ("thermo", r"SETP \d,([-+\d.eE]+)", "temperature"),
+]
+
+
+def limited_values(transcript: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """(limit, value to 9 significant digits) of every limited command sent."""
+    found = set()
+    for role, line in transcript:
+        for pattern_role, pattern, limit in LIMITED_COMMANDS:
+            match = re.fullmatch(pattern, line.strip()) if role == pattern_role else None
+            if match:
+                name = RAIL_OF_CHANNEL[match.group(2)] if limit == "rail" else limit
+                found.add((name, f"{float(match.group(1)):.9g}"))
+    return found
+
+
+def record_commands(world) -> list[tuple[str, str]]:
+    lines: list[tuple[str, str]] = []
+    for role, device in world.instruments().items():
+        def logged(line, role=role, original=device.handle_line):
+            lines.append((role, line))
+            return original(line)
+
+        device.handle_line = logged
+    return lines
+
+
+def test_every_registered_procedure_has_a_short_run_here() -> None:
+    assert set(SHORT) == set(procedures())
+
+
+@pytest.mark.parametrize("name", sorted(SHORT))
+def test_the_dry_run_checks_exactly_what_the_run_sends(name, tmp_path) -> None:
+    with Store(tmp_path / "runs.sqlite") as store, default_bench(4, smu=SMU.get(name, "test_pad")) as bench:
+        sent = record_commands(bench.world)
+        result = execute(procedures()[name], SHORT[name], bench, store, seed=2)
+        assert result.status == "completed"
+    checked = {(limit, f"{value:.9g}") for limit, value in result.rehearsal.checks}
+    assert checked == limited_values(sent)
+    assert checked                                   # every procedure sets something limited (the rails at least)
