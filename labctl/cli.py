@@ -17,12 +17,6 @@ from typing import Any, Sequence
 from . import __version__
 
 
-def _stop_on_signal(signum: int, frame: Any) -> None:
-    from .engine import Abort
-
-    raise Abort(f"stopped by {signal.Signals(signum).name}")
-
-
 class _Output:
     """stdout that turns a closed pipe (``labctl ... | head``) into an abort, then goes quiet."""
 
@@ -35,7 +29,7 @@ class _Output:
         try:
             print(*args, file=sys.stdout, flush=True)
         except BrokenPipeError:
-            from .engine import Abort
+            from .interrupts import Abort
 
             self.closed = True
             raise Abort("the output pipe was closed") from None
@@ -44,8 +38,16 @@ class _Output:
 OUT = _Output()
 
 
-def _fail(command: str, exc: BaseException, status: int = 2) -> int:
-    print(f"labctl {command}: {exc}", file=sys.stderr)
+def _err(text: str) -> None:
+    """A line on stderr; nothing if stderr is gone (the run has already been stopped safely)."""
+    try:
+        print(text, file=sys.stderr, flush=True)
+    except (BrokenPipeError, ValueError):
+        pass
+
+
+def _fail(command: str, exc: BaseException | str, status: int = 2) -> int:
+    _err(f"labctl {command}: {exc}")
     return status
 
 
@@ -165,8 +167,7 @@ def _run_procedure(args: argparse.Namespace, name: str, params: dict[str, Any], 
     except (InstrumentError, BenchConfigError, StoreError) as exc:
         return _fail(label, exc, 1)
     if result.status != "completed":
-        print(f"labctl {label}: run {result.run_id} aborted: every output is off, the data taken are kept",
-              file=sys.stderr)
+        _err(f"labctl {label}: run {result.run_id} aborted: every output is off, the data taken are kept")
         return 130
     OUT.print(f"run {result.run_id}: {name} completed")
     _print_summary(procedure, result.summary)
@@ -260,7 +261,7 @@ def _plot(store: Any, run_id: int) -> int:
         warning = draw(store, procedure, run_id, name)
         if warning:
             failed += 1
-            print(f"labctl runs plot: {warning}", file=sys.stderr)
+            _err(f"labctl runs plot: {warning}")
         else:
             OUT.print(f"run {run_id}: {name}.png drawn to {store.plot_dir(run_id)}")
     return 1 if failed else 0
@@ -466,14 +467,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.params = extra
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    if argv is None:          # the command itself, not a test calling main()
-        for signum in (signal.SIGTERM, signal.SIGHUP):
-            signal.signal(signum, _stop_on_signal)
+    if argv is None and args.command != "sim":      # the command itself, not a test calling main()
+        from .interrupts import install
+
+        install()
     try:
         return args.func(args)
     except KeyboardInterrupt as exc:
         reason = getattr(exc, "reason", "interrupted")
-        print(f"labctl: {reason}; every output is off and the data kept", file=sys.stderr)
+        _err(f"labctl: {reason}; every output is off and the data kept")
         return 130
     finally:
         if OUT.closed:        # nothing more can be written there, not even at interpreter exit

@@ -30,6 +30,7 @@ from instruments.errors import SafetyLimitError
 
 from . import __version__
 from .bench import RAILS, Bench, BenchConfig
+from .interrupts import Abort, shielded
 from .plan import (Call, Checkpoint, Context, Load, Message, Plot, Progress, Read, Record, RunContext, Set, SubRun,
                    Wait)
 from .procedure import ParameterError, Procedure
@@ -47,14 +48,6 @@ LINK_ROUND_TRIP_S = 0.4e-3
 
 #: what :meth:`Interpreter.carry_out` answers for a message that is not about the bench
 NOT_FOR_THE_BENCH = object()
-
-
-class Abort(KeyboardInterrupt):
-    """Stop the run as Ctrl-C does (outputs off, data kept, run aborted); ``reason`` says why."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 class RehearsalError(ParameterError):
@@ -115,15 +108,20 @@ class Interpreter:
         self.bench.wait(seconds)
 
     def carry_out(self, message: Message) -> Any:
-        """Set, Read, Call and Wait on the bench; :data:`NOT_FOR_THE_BENCH` for any other message."""
-        if isinstance(message, Set):
-            return self.set(message.target, message.value)
-        if isinstance(message, Read):
-            return self.read(message.target)
-        if isinstance(message, Call):
-            return self.call(message.target, message.args, message.kwargs)
+        """Set, Read, Call and Wait on the bench; :data:`NOT_FOR_THE_BENCH` for any other message.
+
+        A stop request (Ctrl-C, a signal) is held until a Set, Read or Call is
+        complete, so that no exchange with an instrument is cut in half.
+        """
         if isinstance(message, Wait):
             return self.wait(message.seconds)
+        with shielded():
+            if isinstance(message, Set):
+                return self.set(message.target, message.value)
+            if isinstance(message, Read):
+                return self.read(message.target)
+            if isinstance(message, Call):
+                return self.call(message.target, message.args, message.kwargs)
         return NOT_FOR_THE_BENCH
 
     @staticmethod
@@ -347,7 +345,8 @@ class _RunHandler:
         if answer is not NOT_FOR_THE_BENCH:
             return answer
         if isinstance(message, Record):
-            return store.record(self.run_id, message.name, message.value, message.meta())
+            with shielded():
+                return store.record(self.run_id, message.name, message.value, message.meta())
         if isinstance(message, Checkpoint):
             return store.checkpoint(self.run_id, message.state)
         if isinstance(message, Progress):
@@ -421,7 +420,10 @@ class _Engine:
         if warning:
             self.warnings.append(warning)
             self.store.event(run_id, "warning", warning)
-            print(f"labctl: warning: {warning}", file=sys.stderr)
+            try:
+                print(f"labctl: warning: {warning}", file=sys.stderr)
+            except BrokenPipeError:
+                pass
 
 
 def check_resume(store: Store, run_id: int, procedure: Procedure, bench: Bench) -> tuple[dict, int, dict]:

@@ -30,6 +30,6 @@ class TerminalProgress:
                 self.stream.write(f"{task}: {done}/{total}\n")
                 self.stream.flush()
         except BrokenPipeError:
-            from .engine import Abort
+            from .interrupts import Abort
 
             raise Abort("the terminal's error stream was closed") from None

@@ -190,7 +190,8 @@ class Store:
         try:
             if read_only:
                 self._db = self._connect_read_only()
-                self._check_schema()
+                if self._tables():               # else a store being created this moment: empty
+                    self._check_schema()
             else:
                 self._open_for_writing()
             self._columns = {t: {r[1] for r in self._db.execute(f"PRAGMA table_info({t})")}
@@ -231,15 +232,17 @@ class Store:
             db.close()          # WAL needs its -shm file: on a read-only mount read the file as it is
             return sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None)
 
+    def _tables(self) -> set[str]:
+        return {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
     def _schema_version(self) -> int | None:
-        tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if "meta" not in tables:
+        if "meta" not in self._tables():
             return None
         row = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
         return int(row[0]) if row else None
 
     def _check_schema(self) -> None:
-        tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        tables = self._tables()
         if not tables and self.path.stat().st_size > 0:
             raise StoreError(f"run store {self.path}: not an empty file nor a labctl run store; left untouched")
         if tables and "meta" not in tables:
@@ -307,6 +310,8 @@ class Store:
     # ----------------------------------------------------------- reading
     def run_ids(self, parent: int | None = None) -> list[int]:
         """Every run's id, oldest first (the children of ``parent`` only, when given)."""
+        if not self._columns["runs"]:
+            return []
         if parent is not None and "parent" in self._columns["runs"]:
             return [r[0] for r in self._db.execute("SELECT id FROM runs WHERE parent=? ORDER BY id", (parent,))]
         if parent is not None:
@@ -317,6 +322,8 @@ class Store:
         return [self.run(i) for i in self.run_ids()]
 
     def run(self, run_id: int) -> RunInfo:
+        if not self._columns["runs"]:
+            raise StoreError(f"run store {self.path}: no run {run_id}")
         extra = [c for c in ("parent", "host", "pid", "process_start") if c in self._columns["runs"]]
         row = self._db.execute("SELECT id, procedure, started, parameters, provenance, resumed_from"
                                + "".join(f", {c}" for c in extra) + " FROM runs WHERE id=?", (run_id,)).fetchone()

@@ -78,6 +78,7 @@ def switching_probability(
     try:
         yield from resistance_at(RESET_V, READ_V, pad_resistance)
         r_p = state["r_p"] = state["r_p"] or (yield from resistance(READ_V, pad_resistance))   # the P resistance
+        yield Record("r_p", r_p, "ohm", "the MTJ's resistance in P at the read bias, pads subtracted")
 
         def fractions(amplitudes: np.ndarray, width: float, count: int) -> Plan:
             """Switched fraction of ``count`` pulses at each amplitude."""

@@ -10,7 +10,8 @@ import pytest
 
 from instruments.errors import SafetyLimitError
 from labctl.bench import builtin_config, default_bench
-from labctl.engine import Abort, execute, rehearse
+from labctl.engine import execute, rehearse
+from labctl.interrupts import Abort
 from labctl.plan import Call, Checkpoint, Context, Plan, Progress, Read, Record, Set, SubRun, Wait
 from labctl.procedure import Param, ParameterError, procedure
 from labctl.registry import get
