@@ -64,9 +64,9 @@ class KeysightE36312ASim(SCPIDevice):
         self.world.sync()
 
     def output_voltage(self, channel: int) -> float:
-        """Volts at an output's terminals (0 when off or tripped)."""
+        """Volts at an output's terminals (0 when off)."""
         out = self.outputs[channel]
-        return out.volts if out.on and not out.tripped else 0.0
+        return out.volts if out.on else 0.0
 
     # ---------------------------------------------------------- helpers
     def _channels(self, args: list[str], index: int) -> list[int]:
@@ -101,7 +101,10 @@ class KeysightE36312ASim(SCPIDevice):
 
     def _set_output(self, args: list[str]) -> None:
         state = boolean(args, 0, "output state")
-        for ch in self._channels(args, 1):
+        channels = self._channels(args, 1)
+        if state and any(self.outputs[ch].tripped for ch in channels):
+            raise SCPIError(-221, "Settings conflict; over-voltage protection tripped, clear it first")
+        for ch in channels:
             out = self.outputs[ch]
             if state and not out.on:   # current readings average from here on
                 out.charge_read = self.world.chip.energy.charge[self.world.wiring.rail_of_channel(ch)]
@@ -122,17 +125,18 @@ class KeysightE36312ASim(SCPIDevice):
         self.world.rails_changed()
 
     def _check_ovp(self) -> None:
+        """A trip latches and turns the output off, as on the real supply (OUTP? then answers 0)."""
         for out in self.outputs.values():
             if out.on and out.volts > out.ovp:
-                out.tripped = True
+                out.tripped, out.on = True, False
 
     def _tripped(self, args: list[str]) -> str:
         return ",".join("1" if self.outputs[ch].tripped else "0" for ch in self._channels(args, 0))
 
     def _clear(self, args: list[str]) -> None:
+        """Clear the latch; the output stays off until it is turned on again."""
         for ch in self._channels(args, 0):
             self.outputs[ch].tripped = False
-        self._check_ovp()
         self.world.rails_changed()
 
     def _measure(self, args: list[str], what: str) -> str:

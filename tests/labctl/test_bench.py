@@ -28,7 +28,44 @@ def test_the_supply_trips_on_its_ovp_even_past_the_driver() -> None:
         bench.power_up()
         bench.supply.write("VOLT 2.5,(@3)")                        # raw SCPI, around the driver's check
         assert bench.supply.ch[3].ovp_tripped()
+        assert bench.supply.ch[3].output is False                  # a trip latches the output off (OUTP? 0)
         assert bench.world.chip.rails["vwrite"] == 0.0
+        with pytest.raises(CommandError, match="-221.*protection tripped"):
+            bench.supply.ch[3].output = True                       # not on again until cleared
+
+
+def test_a_tripped_protection_is_found_before_power_up_and_says_what_to_do(capsys) -> None:
+    from labctl.bench import BenchStateError
+    with default_bench(2) as bench:
+        bench.power_up()
+        bench.supply.write("VOLT 2.5,(@3)")
+        with pytest.raises(BenchStateError, match="CH3 \\(vwrite\\): over-voltage protection tripped.*"
+                                                  "labctl bench check --clear-protection"):
+            bench.power_up()
+        assert bench.clear_protection() == [3]
+        assert bench.supply.ch[3].output is False                  # cleared, still off
+        bench.power_up()
+        assert bench.world.chip.powered and bench.world.chip.rails["vwrite"] == 1.5
+
+
+def test_bench_check_reports_and_clears_a_tripped_protection(tmp_path, capsys) -> None:
+    from labctl.cli import main
+    from sim_chip.bench import World
+    from sim_chip.bench.serve import BenchServer
+
+    from labctl.bench import write_served_bench_file
+    world = World(3)
+    with BenchServer(world, pty=False) as server:
+        path = tmp_path / "bench.toml"
+        write_served_bench_file(path, server.resources(), die_seed=3)
+        with load_bench(path) as bench:
+            bench.power_up()
+            bench.supply.write("VOLT 2.5,(@3)")
+        assert main(["bench", "check", "--bench", str(path)]) == 2
+        assert "over-voltage protection tripped" in capsys.readouterr().err
+        assert main(["bench", "check", "--bench", str(path), "--clear-protection"]) == 0
+        assert "cleared the over-voltage protection of CH3" in capsys.readouterr().out
+        assert not world.supply.outputs[3].tripped
 
 
 def test_limits_are_configurable_per_bench() -> None:
