@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .scpi import Choice, Range, SCPIInstrument, Setting, on_off, quoted
+from .scpi import Choice, Range, SCPIInstrument, Setting, move_in_steps, on_off, quoted
 
 _SOURCE = Choice({"VOLT": "VOLT", "VOLTAGE": "VOLT", "CURR": "CURR", "CURRENT": "CURR"})
 _SENSE = Choice({"VOLT": '"VOLT"', "VOLTAGE": '"VOLT"', "CURR": '"CURR"', "CURRENT": '"CURR"',
@@ -68,12 +68,7 @@ class Keithley2450(SCPIInstrument):
         """Move the source voltage to ``volts`` in steps of at most ``step`` V, ``dwell`` s apart."""
         target = Range(-210, 210, "V")(self.name, "source_voltage", volts)
         self.limits.check(self.name, "smu_voltage", target)
-        present = self.source_voltage
-        n = max(1, int(abs(target - present) / step + 0.999))
-        for i in range(1, n + 1):
-            self.source_voltage = present + (target - present) * i / n
-            if i < n:
-                self.clock.sleep(dwell)
+        move_in_steps(self, "source_voltage", target, step, dwell)
 
     def shutdown(self) -> None:
         """Ramp the source to zero and turn the output off."""

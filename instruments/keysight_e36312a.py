@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .scpi import ChannelOf, Channels, Choice, Range, SCPIInstrument, Setting, on_off
+from .scpi import ChannelOf, Channels, Choice, Ramp, Range, SCPIInstrument, Setting, on_off
 
 #: (max volts, max amps) per output.
 RATINGS = {1: (6.18, 5.15), 2: (25.75, 1.03), 3: (25.75, 1.03)}
@@ -19,24 +19,9 @@ class SupplyChannel(ChannelOf):
                   Range(0, 28.8, "V"))
     output = Setting("OUTP? (@{ch})", "OUTP {value},(@{ch})", "output on",
                      validator=Choice({True: "1", False: "0"}), parse=on_off)
-    _voltage = Setting("VOLT? (@{ch})", "VOLT {value},(@{ch})", "programmed voltage", "V", Range(0, 25.75, "V"),
-                       limit=lambda ch: f"ch{ch.number}_voltage")
-
-    @property
-    def voltage(self) -> float:
-        """Programmed voltage (V); setting it ramps in steps of at most 0.1 V."""
-        return self._voltage
-
-    @voltage.setter
-    def voltage(self, volts: float) -> None:
-        Range(0, RATINGS[self.number][0], "V")(self.name, "voltage", volts)
-        self.limits.check(self.name, f"ch{self.number}_voltage", float(volts))
-        present = self._voltage
-        steps = max(1, int(abs(volts - present) / 0.1 + 0.999)) if self.output else 1
-        for i in range(1, steps + 1):
-            self._voltage = present + (volts - present) * i / steps
-            if i < steps:
-                self.clock.sleep(0.005)
+    voltage = Setting("VOLT? (@{ch})", "VOLT {value},(@{ch})", "programmed voltage", "V",
+                      lambda ch: Range(0, RATINGS[ch.number][0], "V"), limit=lambda ch: f"ch{ch.number}_voltage",
+                      ramp=Ramp(step=0.1, dwell=0.005, while_on="output"))
 
     def measure_voltage(self) -> float:
         return float(self.ask(f"MEAS:VOLT? (@{self.number})"))

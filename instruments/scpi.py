@@ -14,6 +14,7 @@ called directly, for the built-in bench).
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from dataclasses import dataclass
@@ -184,23 +185,37 @@ class Limits:
 
 
 # ----------------------------------------------------------------- settings
+@dataclass(frozen=True)
+class Ramp:
+    """How a setting moves to a new value: steps of at most ``step`` (its unit), ``dwell`` s apart,
+    and only while the setting ``while_on`` (an output) reads true; otherwise in one command."""
+
+    step: float
+    dwell: float
+    while_on: str | None = None
+
+
 class Setting(Generic[T]):
     """A value on the instrument.
 
     ``get``/``set`` are command templates formatted with the owner's
     context (``{ch}`` for channels) and, for ``set``, ``{value}``.
-    ``validator`` says what the instrument accepts; ``limit`` names the bench
-    safety limit that also applies.
+    ``validator`` says what the instrument accepts (or, callable with the
+    owner, gives that per channel); ``limit`` names the bench safety limit
+    that also applies; ``ramp`` makes a set move in steps.
     """
 
     def __init__(self, get: str | None, set: str | None, doc: str, unit: str = "",
-                 validator: Range | Choice | None = None, parse: Callable[[str], T] = float,
+                 validator: Range | Choice | Callable[[Any], Range] | None = None, parse: Callable[[str], T] = float,
                  format: Callable[[Any], str] = lambda v: f"{v:.10g}" if isinstance(v, float) else str(v),
-                 limit: str | Callable[[Any], str] | None = None) -> None:
+                 limit: str | Callable[[Any], str] | None = None, ramp: Ramp | None = None) -> None:
         self.get_command, self.set_command = get, set
         self.unit, self.validator, self.parse, self.format, self.limit = unit, validator, parse, format, limit
-        allowed = f"; allowed {self.validator.describe()}" if self.validator else ""
-        self.__doc__ = f"{doc} ({unit}){allowed}" if unit else f"{doc}{allowed}"
+        self.ramp = ramp
+        described = getattr(validator, "describe", None)
+        allowed = f"; allowed {described()}" if described else ""
+        stepped = f"; moves in steps of at most {ramp.step:g} {unit}" if ramp else ""
+        self.__doc__ = (f"{doc} ({unit}){allowed}" if unit else f"{doc}{allowed}") + stepped
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
@@ -212,15 +227,46 @@ class Setting(Generic[T]):
             raise AttributeError(f"{self.name} can only be set")
         return self.parse(obj.ask(self.get_command.format(**obj.context)))
 
+    def _validator(self, obj: Any) -> Any:
+        if self.validator is None or isinstance(self.validator, (Range, Choice)):
+            return self.validator
+        return self.validator(obj)
+
     def __set__(self, obj: Any, value: Any) -> None:
         if self.set_command is None:
             raise AttributeError(f"{self.name} is read-only")
-        if self.validator is not None:
-            value = self.validator(obj.name, self.name, value)
+        validator = self._validator(obj)
+        if validator is not None:
+            value = validator(obj.name, self.name, value)
+        numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
         limit = self.limit(obj) if callable(self.limit) else self.limit
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if numeric:
             obj.limits.check(obj.name, limit, float(value))
+        ramp = self.ramp
+        if numeric and ramp is not None and (ramp.while_on is None or getattr(obj, ramp.while_on)):
+            return move_in_steps(obj, self.name, float(value), ramp.step, ramp.dwell)
         obj.write(self.set_command.format(value=self.format(value), **obj.context))
+
+    def send(self, obj: Any, value: Any) -> None:
+        """One command, no validation and no ramp (the steps of :func:`move_in_steps`, already checked)."""
+        limit = self.limit(obj) if callable(self.limit) else self.limit
+        obj.limits.check(obj.name, limit, float(value))
+        obj.write(self.set_command.format(value=self.format(value), **obj.context))
+
+
+def move_in_steps(obj: Any, name: str, target: float, step: float, dwell: float) -> None:
+    """Move setting ``name`` of ``obj`` to ``target`` in steps of at most ``step``, ``dwell`` s apart.
+
+    The target has been validated and limit-checked; every step is checked
+    again as it is sent (it lies between the present value and the target).
+    """
+    setting = getattr(type(obj), name)
+    present = getattr(obj, name)
+    steps = max(1, math.ceil(abs(target - present) / step - 1e-9))
+    for i in range(1, steps + 1):
+        setting.send(obj, present + (target - present) * i / steps)
+        if i < steps:
+            obj.clock.sleep(dwell)
 
 
 def on_off(text: str) -> bool:

@@ -61,12 +61,14 @@ class Chip(Protocol):
     def close(self) -> None: ...
 
 
-def open_chip(spec: str, timeout: float = 5.0) -> Chip:
+def open_chip(spec: str, timeout: float = 5.0, ideal: bool = False) -> Chip:
     """Open a chip from a spec string.
 
-    ``sim`` or ``sim:<die seed>``: in-process simulation.  Anything else is
-    a pyserial port name or URL (``/dev/ttyACM0``, ``COM3``,
-    ``socket://127.0.0.1:5025``, ``loop://``) with the board behind it.
+    ``sim`` or ``sim:<die seed>``: in-process simulation; ``ideal=True`` gives
+    the ideal chip (no variation, defects, noise or write errors: its MAC is
+    the exact popcount, the golden reference).  Anything else is a pyserial
+    port name or URL (``/dev/ttyACM0``, ``COM3``, ``socket://127.0.0.1:5025``,
+    ``loop://``) with the board behind it.
     """
     if spec == "sim" or spec.startswith("sim:"):
         from .inprocess import simulated_chip
@@ -74,5 +76,7 @@ def open_chip(spec: str, timeout: float = 5.0) -> Chip:
         seed = spec.partition(":")[2] or "1"
         if not seed.isdigit():
             raise ValueError(f"chip spec {spec!r}: the die seed after 'sim:' must be an integer")
-        return simulated_chip(int(seed))
+        return simulated_chip(int(seed), ideal=ideal)
+    if ideal:
+        raise ValueError(f"chip spec {spec!r}: only a simulated chip ('sim') can be ideal")
     return MX64Board(spec, timeout=timeout)

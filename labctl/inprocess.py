@@ -14,7 +14,7 @@ import numpy as np
 
 from instruments.errors import CommandError
 from instruments.mx64_board import BoardIdentity, as_signs
-from sim_chip import Board, ChipError, MX64
+from sim_chip import MX64, Board, ChipError, ChipParameters
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -166,6 +166,9 @@ class InProcessChip:
         """Nothing to release in process."""
 
 
-def simulated_chip(die_seed: int = 1, params: Any = None, supply: str = "onboard") -> InProcessChip:
-    """A fresh simulated die on a simulated board, in process."""
+def simulated_chip(die_seed: int = 1, params: Any = None, supply: str = "onboard",
+                   ideal: bool = False) -> InProcessChip:
+    """A fresh simulated die on a simulated board, in process (``ideal``: the golden-reference chip)."""
+    if ideal:
+        params = ChipParameters.ideal()
     return InProcessChip(Board(MX64(die_seed, params), supply=supply))

@@ -79,6 +79,13 @@ def test_console_on_the_built_in_bench(tmp_path) -> None:
     assert "1.75" in say(child, "supply.ch[2].voltage")
     assert "codes " in say(child, 'mac("random", seed=1)')
     assert "refused:" in say(child, "thermo.ch[1].setpoint = 600")
+    wrong = say(child, "gen.ch[1].amplitude = 3")                # no such setting: refused, with the list
+    assert "'amplitude' is not a setting; settings: " in wrong and "high_level" in wrong
+    assert "'setpoint' is not a setting" in say(child, "thermo.setpoint = 500")   # would hide a method
+    assert "has channels 1, 2, 3; no channel 4" in say(child, "supply.ch[4]")
+    status = say(child, "status()")
+    assert "CH2: output True; voltage 1.75 V" in status and "ovp_tripped False" in status
+    assert "smu_voltage -1..1 V" in status
     say(child, "smu.source_voltage = 0.1; smu.output = True")
     child.sendline("exit()")
     child.expect(pexpect.EOF)

@@ -1,0 +1,74 @@
+"""The documentation's procedure example: copied as it stands, it runs, dry-runs, refuses and resumes."""
+
+from __future__ import annotations
+
+import re
+import types
+from pathlib import Path
+
+import pytest
+
+from instruments.errors import SafetyLimitError
+from instruments.keithley_2450 import Keithley2450
+from labctl.bench import default_bench
+from labctl.engine import execute
+from labctl.rundata import read_run
+from labctl.store import Store
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "procedures.md"
+
+
+@pytest.fixture
+def example():
+    text = DOC.read_text()
+    section = text[text.index("## Writing a procedure"):]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    assert len(code.strip().splitlines()) <= 32              # short enough to copy
+    module = types.ModuleType("mylab_sweeps")
+    exec(compile(code, "docs/procedures.md", "exec"), module.__dict__)
+    return module.column_bias_sweep
+
+
+def test_the_documented_procedure_runs_dry_runs_refuses_and_resumes(example, tmp_path, monkeypatch) -> None:
+    with Store(tmp_path / "runs.sqlite") as store, default_bench(2) as bench:
+        dry = execute(example, {"biases": "0.05,0.3"}, bench, store, dry_run=True)
+        assert dry.rehearsal.limits_checked()["smu_voltage"] == (0.0, 0.3)
+        with pytest.raises(SafetyLimitError, match="smu_voltage = 2.0 exceeds"):
+            execute(example, {"biases": "0.05,2"}, bench, store)
+        assert store.runs() == []
+        original, reads = Keithley2450.read, []
+
+        def read_then_stop(smu):                      # the second reading on the bench itself: Ctrl-C
+            if smu is bench.smu:
+                reads.append(1)
+                if len(reads) == 2:
+                    raise KeyboardInterrupt
+            return original(smu)
+
+        monkeypatch.setattr(Keithley2450, "read", read_then_stop)
+        first = execute(example, {"biases": "0.05,0.1,0.2"}, bench, store, seed=1)
+        assert first.status == "aborted" and len(read_run(store, first.run_id).all("ohm")) == 1
+        monkeypatch.undo()
+        resumed = execute(example, {}, bench, store, resume=first.run_id)
+        assert resumed.status == "completed" and len(read_run(store, resumed.run_id).all("ohm")) == 2
+        assert not bench.world.smu.output
+
+
+def test_the_readme_python_examples_run_as_written(tmp_path, monkeypatch) -> None:
+    from labctl.bench import write_served_bench_file
+    from sim_chip.bench import World
+    from sim_chip.bench.serve import BenchServer
+
+    readme = (DOC.parents[1] / "README.md").read_text()
+    section = readme[readme.index("## Driving the chip from Python"):readme.index("## Architecture")]
+    first, second = re.findall(r"```python\n(.*?)```", section, re.S)
+    namespace: dict = {}
+    exec(first, namespace)
+    assert namespace["codes"].shape == (1000, 64)
+    world = World(2)
+    with BenchServer(world, pty=False) as server:
+        write_served_bench_file(tmp_path / "bench.toml", server.resources(), die_seed=2)
+        monkeypatch.chdir(tmp_path)
+        exec(second, namespace)
+        assert namespace["codes"].shape == (1000, 64)
+        assert not any(out.on for out in world.supply.outputs.values())
