@@ -30,10 +30,14 @@ def report(summary: dict) -> list[str]:
 @procedure(needs={"supply": None, "smu": "test_pad"}, report=report)
 def demo(
     seed: Annotated[int, Param("seed of the matrices programmed")] = 0,
+    repeats: Annotated[int, Param("reads of every level in mac-transfer", low=1, high=1000)] = 10,
+    columns: Annotated[int, Param("columns array-map maps", low=1, high=64)] = 64,
+    vectors: Annotated[int, Param("MAC vectors energy averages over", low=1000, high=100_000_000)] = 1_000_000,
 ) -> Plan:
     """the main job: write-verify, mac-transfer, array-map and energy, each a child run"""
     yield from ensure_powered()
-    parameters = {"write-verify": {"matrix_seed": seed}, "mac-transfer": {"matrix_seed": seed + 1}}
+    parameters = {"write-verify": {"matrix_seed": seed}, "mac-transfer": {"matrix_seed": seed + 1, "repeats": repeats},
+                  "array-map": {"columns": columns}, "energy": {"vectors": vectors}}
     summary = {}
     for name in STEPS:
         summary[name] = yield SubRun(name, parameters.get(name, {}))

@@ -23,7 +23,7 @@ SHORT = {
     "retention": {"temperatures": "383,403", "points": 4, "bake_time": 1e4},
     "endurance": {"max_cycles": 1e6, "points": 3},
     "energy": {"vectors": 20_000, "batch": 5_000},
-    "demo": {},
+    "demo": {"columns": 3, "vectors": 20_000, "repeats": 1},
 }
 SMU = {"switching-probability": "test_mtj", "rv-loop": "test_mtj"}
 RAIL_OF_CHANNEL = {"1": "vdd", "2": "vddio", "3": "vwrite"}
