@@ -54,7 +54,7 @@ class SerialLineAdapter:
                 data = self.port.read(length)
                 self.port.read(1)
                 return f"<block of {length} bytes: {data[:16].hex(' ')}{' ...' if length > 16 else ''}>"
-            line = head + self.port.read_until(self.term[-1:])
+            line = head if head == self.term[-1:] else head + self.port.read_until(self.term[-1:])
         except (self._serial.SerialException, OSError, ValueError) as exc:
             raise LinkError(f"{self.resource}: {exc}") from None
         if not line.endswith(self.term[-1:]):
@@ -98,7 +98,8 @@ def run_terminal(resource: str, timeout: float = 5.0, termination: str = "\n",
             try:
                 try:
                     if "?" in line:
-                        print(adapter.query(line))
+                        reply = adapter.query(line)
+                        print(reply if reply else "(empty reply: the query failed)")
                     else:
                         adapter.write(line)
                 except LinkTimeout as exc:

@@ -3,7 +3,8 @@
 :class:`Firmware` sits between a byte transport and :class:`Board`: it frames
 the incoming bytes, dispatches each command and returns the reply bytes.
 Errors never escape: each goes to the board's error queue with its SCPI
-number, a failed query sends no reply, and the chip's state is unchanged.
+number, a failed query answers at once with an empty line (the error queue
+says why), and the chip's state is unchanged.
 """
 
 from __future__ import annotations
@@ -108,12 +109,13 @@ class Firmware:
         if msg.block is not None and msg.text.endswith(","):
             rest = rest.rstrip().rstrip(",")
         args = [a.strip() for a in rest.split(",")] if rest.strip() else []
+        failed = b"" if header.endswith("?") else None      # a failed query answers at once, empty
         for pattern, handler, n_args in self._commands:
             if pattern.matches(header):
                 break
         else:
             self.board.push_error(-113, f"Undefined header; {header!r}")
-            return None
+            return failed
         try:
             if n_args >= 0 and len(args) > n_args:
                 raise CommandError(-108, f"Parameter not allowed; {pattern.pattern} takes at most {n_args}")
@@ -124,7 +126,7 @@ class Firmware:
             self.board.push_error(exc.code, str(exc))
         except ChipError:
             pass  # the board has queued it already
-        return None
+        return failed
 
     # -------------------------------------------------------- commands
     def _table(self) -> list[tuple[str, Callable[[list[str], bytes | None], bytes | None], int]]:
