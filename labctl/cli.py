@@ -255,6 +255,14 @@ def _plot(store: Any, run_id: int) -> int:
     from .registry import get
 
     info = store.run(run_id)
+    if info.procedure == "campaign":
+        from .campaign_plots import draw_campaign
+
+        warnings = draw_campaign(store, run_id)
+        for warning in warnings:
+            _err(f"labctl runs plot: {warning}")
+        OUT.print(f"run {run_id}: campaign figures drawn to {store.plot_dir(run_id)}")
+        return 1 if warnings else 0
     procedure = get(info.procedure)
     failed = 0
     for name in procedure.plots:
@@ -265,6 +273,67 @@ def _plot(store: Any, run_id: int) -> int:
         else:
             OUT.print(f"run {run_id}: {name}.png drawn to {store.plot_dir(run_id)}")
     return 1 if failed else 0
+
+
+# ---------------------------------------------------------------- campaigns
+def _key_values(items: list[str], option: str) -> dict[str, str]:
+    found = {}
+    for item in items:
+        name, eq, value = item.partition("=")
+        if not eq or not name.strip():
+            raise ValueError(f"{option} {item!r}: write it as name=value")
+        found[name.strip().replace("-", "_")] = value.strip()
+    return found
+
+
+def _campaign(args: argparse.Namespace) -> int:
+    """One procedure over many simulated dies (and sweep points) on Dask."""
+    from .campaign import CampaignSpec, parse_dies, run_campaign, start_client
+    from .campaign_plots import Condition, load_campaign, yield_by_point
+    from .procedure import ParameterError
+    from .progress import TerminalProgress
+    from .registry import get
+    from .store import StoreError
+
+    try:
+        procedure = get(args.procedure)
+        sweep = {name: values.split(",") for name, values in _key_values(args.sweep, "--sweep").items()}
+        spec = CampaignSpec(args.procedure, parse_dies(args.dies), _key_values(args.param, "--param"), sweep,
+                            args.seed, args.smu, args.yield_if, args.wafer_figure)
+        from .campaign import check
+        check(spec, procedure)
+        sweep_typed = {name: [procedure.parameters[name].parse(v) for v in values] for name, values in sweep.items()}
+        spec.sweep = sweep_typed
+        store = _store(args)
+    except (ValueError, StoreError) as exc:
+        return _fail("campaign", exc)
+    OUT.print(f"campaign {spec.procedure}: {len(spec.dies)} dies x {len(spec.points())} sweep points = "
+              f"{len(spec.tasks())} tasks")
+    client, cluster = start_client(args.scheduler, args.workers)
+    try:
+        if client.dashboard_link:
+            OUT.print(f"Dask dashboard: {client.dashboard_link}")
+        bar = TerminalProgress()
+        with store:
+            result = run_campaign(spec, store, client, progress=lambda done, total: bar("campaign", done, total))
+            from .campaign_plots import draw_campaign
+            for warning in draw_campaign(store, result.run_id):
+                _err(f"labctl campaign: warning: {warning}")
+            data = load_campaign(store, result.run_id)
+    except ParameterError as exc:
+        return _fail("campaign", exc)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    OUT.print(f"run {result.run_id}: campaign {result.status}: {result.completed} tasks completed, {result.failed} "
+              f"failed, {result.done_before} done by earlier runs; {result.seconds:.1f} s")
+    if spec.yield_if:
+        for point, fraction, dies in yield_by_point(data, Condition.parse(spec.yield_if)):
+            label = ", ".join(f"{k} = {v}" for k, v in point.items()) or "all"
+            OUT.print(f"  yield {100 * fraction:5.1f} % of {dies} dies with {spec.yield_if}  ({label})")
+    OUT.print(f"figures in {store.plot_dir(result.run_id)}")
+    return 0 if result.status == "completed" else 130
 
 
 # -------------------------------------------------------------- bench, sim
@@ -420,6 +489,24 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=None, help="seed of the run's random numbers (default: fresh)")
     run.add_argument("--resume", type=int, metavar="RUN_ID", help="resume an aborted run from its last checkpoint")
     run.set_defaults(func=_run)
+
+    campaign = sub.add_parser("campaign", help="one procedure over many simulated dies, on Dask")
+    campaign.add_argument("procedure", help="procedure name (see labctl procedures)")
+    campaign.add_argument("--dies", required=True, help="die seeds: 0-199, 3,5,7 or a mix")
+    campaign.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                          help="a parameter of every task (repeatable)")
+    campaign.add_argument("--sweep", action="append", default=[], metavar="NAME=V1,V2,...",
+                          help="a parameter swept over values: every die at every value (repeatable)")
+    campaign.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler (tcp://host:8786)")
+    campaign.add_argument("--workers", type=int, default=2, help="worker processes of the embedded cluster")
+    campaign.add_argument("--seed", type=int, default=0, help="campaign seed (each task's seed derives from it)")
+    campaign.add_argument("--smu", choices=("test_pad", "test_mtj"), default="test_pad",
+                          help="what the SMU of every simulated bench is wired to")
+    campaign.add_argument("--yield-if", metavar="CONDITION",
+                          help="yield condition on a summary figure, e.g. bit_errors<=0")
+    campaign.add_argument("--wafer-figure", metavar="NAME", help="summary figure the wafer map shows")
+    _store_option(campaign)
+    campaign.set_defaults(func=_campaign)
 
     runs = sub.add_parser("runs", help="stored runs")
     runs_sub = runs.add_subparsers(dest="runs_command", required=True)

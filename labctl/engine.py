@@ -352,7 +352,7 @@ class _RunHandler:
         if isinstance(message, Progress):
             return self._progress(message)
         if isinstance(message, Plot):
-            return engine.draw(self.procedure, self.run_id, message.name)
+            return engine.draw(self.procedure, self.run_id, message.name) if engine.draw_figures else None
         if isinstance(message, Load):
             return _load(store, message.run_id)
         if isinstance(message, Context):
@@ -370,8 +370,10 @@ class _RunHandler:
 
 
 class _Engine:
-    def __init__(self, bench: Bench, store: Store, progress: ProgressCallback, seed: int) -> None:
+    def __init__(self, bench: Bench, store: Store, progress: ProgressCallback, seed: int,
+                 draw_figures: bool = True) -> None:
         self.bench, self.store, self.progress, self.seed = bench, store, progress, seed
+        self.draw_figures = draw_figures
         self.interpreter = Interpreter(bench)
         self.warnings: list[str] = []
         self.first_run_id: int | None = None
@@ -400,7 +402,7 @@ class _Engine:
         summary = {**(summary or {}), "wall_time_s": round(time.perf_counter() - started, 3)}
         self.store.record(run_id, "summary", summary)
         self.store.event(run_id, "completed")
-        for name in procedure.plots:
+        for name in procedure.plots if self.draw_figures else ():
             self.draw(procedure, run_id, name)
         return run_id, summary
 
@@ -451,14 +453,18 @@ def check_resume(store: Store, run_id: int, procedure: Procedure, bench: Bench) 
 
 def execute(procedure: Procedure, given: dict[str, Any], bench: Bench, store: Store | None,
             seed: int | None = None, dry_run: bool = False, progress: ProgressCallback | None = None,
-            resume: int | None = None) -> RunResult:
+            resume: int | None = None, rehearse_first: bool = True, draw_figures: bool = True) -> RunResult:
     """Check a procedure, rehearse it on the bench's simulated twin, then run it on ``bench``.
 
     Parameters, bench needs and the safety limits are checked before any
     message reaches an instrument; ``dry_run`` stops after the rehearsal.
     An aborted run returns status ``aborted``; a failed one raises after
-    being marked failed.
+    being marked failed.  ``rehearse_first=False`` is for runs on a fresh
+    simulated bench only (campaign tasks): the drivers still refuse any set
+    beyond the limits, but mid-run.
     """
+    if not rehearse_first and not (bench.config and bench.config.builtin):
+        raise ParameterError("only a run on the built-in simulated bench may skip the rehearsal")
     resume_state = None
     if resume is not None:
         if store is None:
@@ -469,12 +475,13 @@ def execute(procedure: Procedure, given: dict[str, Any], bench: Bench, store: St
     params = procedure.resolve(given, store)
     procedure.check_bench(bench.instruments, bench.wiring, bench.source)
     seed = random.SystemRandom().randrange(2**31) if seed is None else int(seed)
-    rehearsal = rehearse(procedure, params, bench.config, seed, resume_state, store)
+    rehearsal = rehearse(procedure, params, bench.config, seed, resume_state, store) \
+        if rehearse_first or dry_run else None
     if dry_run:
         return RunResult(None, "dry-run", {}, rehearsal)
     if store is None:
         raise ParameterError("a run needs a store")
-    engine = _Engine(bench, store, progress or (lambda *a: None), seed)
+    engine = _Engine(bench, store, progress or (lambda *a: None), seed, draw_figures)
     try:
         run_id, summary = engine.run(procedure, params, resume_state, resume)
     except KeyboardInterrupt:

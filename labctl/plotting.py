@@ -35,16 +35,28 @@ def footer(data: RunData) -> str:
     return f"run {data.id} · {data.info.procedure} · die {die.group(1) if die else '?'} · {when}"
 
 
-def render(plot: Any, data: RunData) -> bytes:
-    """PNG bytes of one figure function applied to a run's data, with its footer."""
-    fig = plot(data)
+def png(fig: Any, footer_text: str) -> bytes:
+    """PNG bytes of a figure with its footer; the figure is closed."""
     try:
-        fig.text(0.995, 0.002, footer(data), ha="right", va="bottom", fontsize=7, color="0.4")
+        fig.text(0.995, 0.002, footer_text, ha="right", va="bottom", fontsize=7, color="0.4")
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
         return buf.getvalue()
     finally:
         plt.close(fig)
+
+
+def keep(store: Store, run_id: int, name: str, image: bytes) -> str | None:
+    """Keep a figure in the store and as a file beside it; a warning text if the file cannot be written."""
+    if not store.read_only:
+        store.attach(run_id, f"{name}.png", image)
+    folder = store.plot_dir(run_id)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{name}.png").write_bytes(image)
+    except OSError as exc:
+        return f"figure {name} of run {run_id} is in the store but not written to {folder}: {exc.strerror}"
+    return None
 
 
 def draw(store: Store, procedure: Any, run_id: int, name: str) -> str | None:
@@ -57,15 +69,8 @@ def draw(store: Store, procedure: Any, run_id: int, name: str) -> str | None:
     if plot is None:
         return f"procedure {procedure.name} has no figure {name!r}"
     try:
-        png = render(plot, read_run(store, run_id))
+        data = read_run(store, run_id)
+        image = png(plot(data), footer(data))
     except Exception as exc:          # a figure must never lose a run
         return f"figure {name} of run {run_id} could not be drawn: {type(exc).__name__}: {exc}"
-    if not store.read_only:
-        store.attach(run_id, f"{name}.png", png)
-    folder = store.plot_dir(run_id)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{name}.png").write_bytes(png)
-    except OSError as exc:
-        return f"figure {name} of run {run_id} is in the store but not written to {folder}: {exc.strerror}"
-    return None
+    return keep(store, run_id, name, image)

@@ -200,8 +200,10 @@ class Procedure:
 
     def __init__(self, function: Callable[..., Plan], name: str | None = None, needs: Needs | None = None,
                  plots: tuple[Callable, ...] = (), validate: Callable[[dict, Any], None] | None = None,
-                 report: Callable[[dict], list[str]] | None = None) -> None:
+                 report: Callable[[dict], list[str]] | None = None, campaign: tuple[str, ...] = ()) -> None:
         self.function = function
+        #: records a campaign task returns besides the summary
+        self.campaign_records = tuple(campaign)
         self.name = name or function.__name__.replace("_", "-")
         doc = inspect.getdoc(function) or ""
         self.summary = doc.splitlines()[0] if doc else ""
@@ -272,12 +274,14 @@ def check_run_reference(store: Any, parameter: Parameter, run_id: int) -> None:
 
 def procedure(name: str | None = None, *, needs: Needs | typing.Iterable[str] | None = None,
               plots: tuple[Callable, ...] = (), validate: Callable[[dict, Any], None] | None = None,
-              report: Callable[[dict], list[str]] | None = None) -> Callable[[Callable[..., Plan]], Procedure]:
-    """Make a plan function a :class:`Procedure` (see the module docstring)."""
+              report: Callable[[dict], list[str]] | None = None,
+              campaign: tuple[str, ...] = ()) -> Callable[[Callable[..., Plan]], Procedure]:
+    """Make a plan function a :class:`Procedure` (see the module docstring); ``campaign`` names the
+    records a campaign task returns besides its summary."""
     if needs is not None and not isinstance(needs, dict):
         needs = {role: None for role in needs}
 
     def wrap(function: Callable[..., Plan]) -> Procedure:
-        return Procedure(function, name, needs, plots, validate, report)
+        return Procedure(function, name, needs, plots, validate, report, campaign)
 
     return wrap

@@ -19,6 +19,7 @@ import os
 import socket
 import sqlite3
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -266,6 +267,19 @@ class Store:
         return self.path.parent / f"{self.path.stem}-plots" / f"run-{run_id}"
 
     # ----------------------------------------------------------- writing
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Several writes made durable together, all or none (a campaign task's result, say)."""
+        if self.read_only:
+            raise StoreError(f"run store {self.path}: opened read-only")
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
     def _insert(self, sql: str, values: tuple) -> int:
         if self.read_only:
             raise StoreError(f"run store {self.path}: opened read-only")

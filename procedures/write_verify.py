@@ -47,26 +47,31 @@ def plot_write_verify(data: RunData) -> Any:
     return fig
 
 
-@procedure(plots=(plot_write_verify,), validate=_validate)
+@procedure(plots=(plot_write_verify,), validate=_validate, campaign=("errors_after_pass", "column_errors"))
 def write_verify(
     matrix_seed: Annotated[int, Param("seed of the random matrix (when no weights_file)")] = 0,
     weights_file: Annotated[Path | None, Param("a .npy file with a 64 x 64 matrix of -1/+1")] = None,
     max_retries: Annotated[int, Param("rewrite passes after the first", low=0, high=20)] = 5,
     voltage_step: Annotated[float, Param("V_WRITE increase per retry", "V", 0.0, 0.1)] = 0.0,
     width_step: Annotated[int, Param("write-pulse increase per retry", "clock", 0, 8)] = 1,
+    v_write: Annotated[float | None, Param("V_WRITE for this run (default: the bench's nominal rail)", "V",
+                                           0.5, 1.8)] = None,
 ) -> Plan:
     """program a +/-1 matrix row by row, verify, rewrite failing rows with bounded retries"""
     weights = load_weights(weights_file, matrix_seed)
     yield Record("weights", weights, description="the matrix programmed", axes=("row", "column"))
     yield from ensure_powered()
     context = yield Context()
-    v0 = yield Read("rail.vwrite")
+    nominal = yield Read("rail.vwrite")
+    v0 = nominal if v_write is None else v_write
     width0 = yield Call("chip.write_width")
     current = f"supply.ch{context.wiring.vwrite}.measure_current" if "supply" in context.roles else None
     if current:
         yield Read(current)                                   # opens the averaging window
     t0 = yield Read("bench.now")
     yield Call("chip.reset_counter")
+    if v0 != nominal:
+        yield Set("rail.vwrite", v0)
     yield Call("chip.write_array", weights)
     read = yield Call("chip.verify_array")
     errors = read != weights
@@ -89,11 +94,12 @@ def write_verify(
             yield Record("errors_after_pass", int(errors.sum()), "bits")
             yield Progress("write-verify", k, max_retries)
     finally:
-        yield Set("rail.vwrite", v0)
+        yield Set("rail.vwrite", nominal)
         yield Call("chip.set_write_width", width0)
     seconds = (yield Read("bench.now")) - t0
     clocks = yield Call("chip.cycle_counter")
     energy = (yield Read(current)) * v0 * seconds if current else None
     yield Record("read", read, description="the matrix read back after the last pass", axes=("row", "column"))
+    yield Record("column_errors", errors.sum(axis=0), "bits", "residual bit errors of every column", ("column",))
     return {"bit_errors": int(errors.sum()), "first_pass_errors": first, "passes": passes, "pulses": pulses,
             "clocks": clocks, "seconds": seconds, "write_energy_J": energy}
