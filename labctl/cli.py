@@ -336,6 +336,35 @@ def _campaign(args: argparse.Namespace) -> int:
     return 0 if result.status == "completed" else 130
 
 
+# ------------------------------------------------------------------ monitor
+def _monitor(args: argparse.Namespace) -> int:
+    """Serve the browser monitor of a store (read-only) until Ctrl-C."""
+    import secrets
+
+    from .store import resolve_store_path
+
+    try:
+        import uvicorn
+
+        from .monitor.app import create_app
+    except ImportError as exc:
+        return _fail("monitor", f"needs the monitor extra (pip install 'labctl[monitor]'): {exc}")
+    path = resolve_store_path(args.store)
+    if not path.is_file():
+        return _fail("monitor", f"no run store at {path} (run something first, or give --store)")
+    loopback = args.host in ("127.0.0.1", "localhost", "::1")
+    token = None if loopback else secrets.token_urlsafe(24)
+    address = f"http://{args.host if ':' not in args.host else f'[{args.host}]'}:{args.port}/"
+    OUT.print(f"labctl monitor of {path} at {address}" + (f"?token={token}" if token else ""))
+    if token:
+        OUT.print("  bound beyond this machine: every request needs that token")
+    try:
+        uvicorn.run(create_app(path, token), host=args.host, port=args.port, log_level="warning")
+    except (OSError, SystemExit) as exc:
+        return _fail("monitor", f"cannot serve on {args.host}:{args.port}: {exc}")
+    return 0
+
+
 # -------------------------------------------------------------- bench, sim
 def _bench_check(args: argparse.Namespace) -> int:
     """Open a bench, identify every instrument and the chip, check the protections, close it safely."""
@@ -508,6 +537,13 @@ def build_parser() -> argparse.ArgumentParser:
     _store_option(campaign)
     campaign.set_defaults(func=_campaign)
 
+    monitor = sub.add_parser("monitor", help="browse the run store, live, in a web browser")
+    _store_option(monitor)
+    monitor.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; any other "
+                                                             "needs the printed token)")
+    monitor.add_argument("--port", type=int, default=8765, help="TCP port (default 8765)")
+    monitor.set_defaults(func=_monitor)
+
     runs = sub.add_parser("runs", help="stored runs")
     runs_sub = runs.add_subparsers(dest="runs_command", required=True)
     for name, text in (("list", "list the runs"), ("show", "show one run"), ("export", "export one run"),
@@ -554,7 +590,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.params = extra
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    if argv is None and args.command != "sim":      # the command itself, not a test calling main()
+    if argv is None and args.command not in ("sim", "monitor"):     # the command itself, not a test
         from .interrupts import install
 
         install()

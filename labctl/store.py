@@ -335,6 +335,40 @@ class Store:
     def runs(self) -> list[RunInfo]:
         return [self.run(i) for i in self.run_ids()]
 
+    def procedure_names(self) -> list[str]:
+        """Every procedure that has a run in the store."""
+        if not self._columns["runs"]:
+            return []
+        return sorted(r[0] for r in self._db.execute("SELECT DISTINCT procedure FROM runs"))
+
+    def list_runs(self, limit: int = 50, offset: int = 0, procedure: str | None = None, status: str | None = None,
+                  since: float | None = None, until: float | None = None, die: str | None = None,
+                  top_level: bool = False) -> tuple[list[RunInfo], int]:
+        """One page of runs, newest first, and how many match: a few queries whatever the store's size."""
+        if not self._columns["runs"]:
+            return [], 0
+        last_status = ("(SELECT e.status FROM events e WHERE e.run_id = runs.id AND e.status IN "
+                       "('running', 'completed', 'aborted', 'failed') ORDER BY e.id DESC LIMIT 1)")
+        where, values = [], []
+        for clause, value in (("procedure = ?", procedure), ("started >= ?", since), ("started < ?", until),
+                              ("instr(provenance, ?) > 0", f"die {die}" if die else None)):
+            if value is not None:
+                where.append(clause)
+                values.append(value)
+        if status is not None:            # interrupted runs are running ones whose process is gone
+            where.append(f"{last_status} = ?")
+            values.append("running" if status == "interrupted" else status)
+        if top_level and "parent" in self._columns["runs"]:
+            where.append("parent IS NULL")
+        sql = " FROM runs" + (" WHERE " + " AND ".join(where) if where else "")
+        total = self._db.execute("SELECT count(*)" + sql, values).fetchone()[0]
+        ids = [r[0] for r in self._db.execute("SELECT id" + sql + " ORDER BY id DESC LIMIT ? OFFSET ?",
+                                              (*values, limit, offset))]
+        found = [self.run(i) for i in ids]
+        if status in ("running", "interrupted"):
+            found = [info for info in found if info.status == status]
+        return found, total
+
     def run(self, run_id: int) -> RunInfo:
         if not self._columns["runs"]:
             raise StoreError(f"run store {self.path}: no run {run_id}")
