@@ -20,6 +20,7 @@ import numpy as np
 import serial
 
 from .errors import CommandError, LinkError, LinkTimeout
+from .interrupts import shielded
 
 #: Largest number of input vectors sent in one MAC:BATCh? command (4 MiB block).
 MAX_BATCH = 65536
@@ -156,12 +157,13 @@ class MX64Board:
         message = command.encode() + ((b" " if " " not in command else b",") + block(payload)
                                       if payload is not None else b"") + b"\nSYST:ERR?\n"
         try:
-            self._write(message)
-            is_block, reply = self._read_reply() if query else (False, None)
-            if reply is not None and not is_block and _ERROR_REPLY.match(reply):
-                error, reply = reply, None          # the query failed: no reply, only the error
-            else:
-                error = self._read_line()
+            with shielded():                        # a stop request waits for the whole exchange
+                self._write(message)
+                is_block, reply = self._read_reply() if query else (False, None)
+                if reply is not None and not is_block and _ERROR_REPLY.match(reply):
+                    error, reply = reply, None      # the query failed: no reply, only the error
+                else:
+                    error = self._read_line()
         except LinkTimeout:
             self.resync()
             raise

@@ -18,11 +18,10 @@ import math
 import re
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Generic, Protocol, TypeVar
+from typing import Any, Callable, Protocol
 
 from .errors import CommandError, LinkError, LinkTimeout, OutOfRange, SafetyLimitError
-
-T = TypeVar("T")
+from .interrupts import shielded
 
 
 class Clock(Protocol):
@@ -68,7 +67,8 @@ class VisaAdapter:
 
     def _call(self, fn: Callable[[str], Any], command: str) -> Any:
         try:
-            return fn(command)
+            with shielded():                # a stop request waits for the reply
+                return fn(command)
         except self._errors.VisaIOError as exc:
             if exc.error_code == self._errors.StatusCode.error_timeout:
                 raise LinkTimeout(f"{self.resource}: no reply to {command!r} (timeout)") from None
@@ -101,10 +101,11 @@ class InProcessAdapter:
         self._lock = lock
 
     def _handle(self, command: str) -> str | None:
-        if self._lock is None:
-            return self.device.handle_line(command)
-        with self._lock:
-            return self.device.handle_line(command)
+        with shielded():
+            if self._lock is None:
+                return self.device.handle_line(command)
+            with self._lock:
+                return self.device.handle_line(command)
 
     def write(self, command: str) -> None:
         self._handle(command)
@@ -195,8 +196,11 @@ class Ramp:
     while_on: str | None = None
 
 
-class Setting(Generic[T]):
+class Setting(property):
     """A value on the instrument.
+
+    A data descriptor (a ``property`` subclass, so that IPython's ``x.name?``
+    shows this help instead of querying the instrument).
 
     ``get``/``set`` are command templates formatted with the owner's
     context (``{ch}`` for channels) and, for ``set``, ``{value}``.
@@ -206,7 +210,7 @@ class Setting(Generic[T]):
     """
 
     def __init__(self, get: str | None, set: str | None, doc: str, unit: str = "",
-                 validator: Range | Choice | Callable[[Any], Range] | None = None, parse: Callable[[str], T] = float,
+                 validator: Range | Choice | Callable[[Any], Range] | None = None, parse: Callable[[str], Any] = float,
                  format: Callable[[Any], str] = lambda v: f"{v:.10g}" if isinstance(v, float) else str(v),
                  limit: str | Callable[[Any], str] | None = None, ramp: Ramp | None = None) -> None:
         self.get_command, self.set_command = get, set
@@ -425,6 +429,10 @@ class SCPIInstrument(metaclass=_Sealed):
         """Settings with units and ranges, and methods, as text (the console's help)."""
         return describe(self)
 
+    def getdoc(self) -> str:
+        """What IPython's ``x?`` shows: the settings with units and ranges."""
+        return describe(self)
+
     def status(self) -> list[str]:
         """What the instrument is doing now (outputs, levels, protection), a line each."""
         lines = _status_lines(self)
@@ -501,4 +509,8 @@ class ChannelOf(metaclass=_Sealed):
 
     def describe(self) -> str:
         """Settings with units and ranges, and methods, as text (the console's help)."""
+        return describe(self)
+
+    def getdoc(self) -> str:
+        """What IPython's ``x?`` shows: the settings with units and ranges."""
         return describe(self)

@@ -15,3 +15,10 @@ def __getattr__(name: str):
 
         return load_run
     raise AttributeError(f"module 'labctl' has no attribute {name!r}")
+
+
+def load_ipython_extension(shell) -> None:
+    """``%load_ext labctl`` in IPython or Jupyter: a bench, its instruments and the labctl magics."""
+    from .console.ipython import load_ipython_extension as load
+
+    load(shell)

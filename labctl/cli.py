@@ -29,7 +29,7 @@ class _Output:
         try:
             print(*args, file=sys.stdout, flush=True)
         except BrokenPipeError:
-            from .interrupts import Abort
+            from instruments.interrupts import Abort
 
             self.closed = True
             raise Abort("the output pipe was closed") from None
@@ -159,8 +159,12 @@ def _run_procedure(args: argparse.Namespace, name: str, params: dict[str, Any], 
         with store, config.open() as bench:
             ident = bench.chip.identify()
             OUT.print(f"bench {bench.source}: {ident.model} {ident.serial}, die {ident.die_id}")
-            result = execute(procedure, params, bench, store, seed=args.seed, progress=TerminalProgress(),
-                             resume=args.resume)
+            progress = TerminalProgress()
+            try:
+                result = execute(procedure, params, bench, store, seed=args.seed, progress=progress,
+                                 resume=args.resume)
+            finally:
+                progress.close()
             plots = store.plot_dir(result.run_id).parent
     except (ParameterError, SafetyLimitError) as exc:
         return _fail(label, f"refused before touching any instrument: {exc}")
@@ -399,7 +403,7 @@ def _console(args: argparse.Namespace) -> int:
         bench = _bench_config(args).open()
     except (InstrumentError, BenchConfigError) as exc:
         return _fail("console", exc)
-    return run_console(bench, Path(args.history) if args.history else _data_dir() / "console_history")
+    return run_console(bench, Path(args.history) if args.history else _data_dir() / "console_history", args.plain)
 
 
 def _scpi(args: argparse.Namespace) -> int:
@@ -495,6 +499,7 @@ def build_parser() -> argparse.ArgumentParser:
     console = sub.add_parser("console", help="interactive session on a bench")
     _bench_options(console)
     console.add_argument("--history", metavar="PATH", help="history file (default beside the run store)")
+    console.add_argument("--plain", action="store_true", help="the standard library's console, not IPython")
     console.set_defaults(func=_console)
 
     scpi = sub.add_parser("scpi", help="raw SCPI terminal on an instrument or the board")
@@ -591,7 +596,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if argv is None and args.command not in ("sim", "monitor"):     # the command itself, not a test
-        from .interrupts import install
+        from instruments.interrupts import install
 
         install()
     try:

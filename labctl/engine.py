@@ -30,7 +30,7 @@ from instruments.errors import SafetyLimitError
 
 from . import __version__
 from .bench import RAILS, Bench, BenchConfig
-from .interrupts import Abort, shielded
+from instruments.interrupts import Abort, shielded
 from .plan import (Call, Checkpoint, Context, Load, Message, Plot, Progress, Read, Record, RunContext, Set, SubRun,
                    Wait)
 from .procedure import ParameterError, Procedure
@@ -481,6 +481,9 @@ def execute(procedure: Procedure, given: dict[str, Any], bench: Bench, store: St
         return RunResult(None, "dry-run", {}, rehearsal)
     if store is None:
         raise ParameterError("a run needs a store")
+    start = getattr(progress, "start", None)
+    if start is not None:                       # a progress display that shows the run's time left
+        start(rehearsal.wall_s if rehearsal else None)
     engine = _Engine(bench, store, progress or (lambda *a: None), seed, draw_figures)
     try:
         run_id, summary = engine.run(procedure, params, resume_state, resume)

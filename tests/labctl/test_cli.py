@@ -149,14 +149,14 @@ def test_ctrl_c_aborts_a_run_and_keeps_its_data(tmp_path) -> None:
     while time.time() < deadline:                         # wait until the first bake has recorded data
         time.sleep(0.5)
         if store.exists():
-            with Store(store) as s:
+            with Store(store, read_only=True) as s:
                 runs = s.runs()
                 if runs and s.record_names(runs[0].id):
                     break
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
-    with Store(store) as s:
+    with Store(store, read_only=True) as s:
         (info,) = s.runs()
         assert info.status == "aborted" and "outputs off" in info.detail
         assert s.record_names(info.id)                    # the data taken so far are kept

@@ -25,9 +25,87 @@ def served(tmp_path):
         yield server, path
 
 
-def spawn(*args: str) -> pexpect.spawn:
+def spawn(*args: str, **env: str) -> pexpect.spawn:
     return pexpect.spawn(sys.executable, ["-m", "labctl.cli", *args], encoding="utf-8", timeout=30,
-                         env={"TERM": "xterm", "PATH": "/usr/bin:/bin"})
+                         env={"TERM": "xterm", "PATH": "/usr/bin:/bin", **env})
+
+
+IN = r"In \[\d+\]: "
+
+
+def ask(child: pexpect.spawn, line: str) -> str:
+    """A line to the IPython console; what it printed before the next prompt."""
+    child.sendline(line)
+    child.expect(IN)
+    return child.before
+
+
+def queries(world, role: str) -> list[str]:
+    """Every command the served instrument receives from now on."""
+    device, seen = world.instruments()[role], []
+    original = device.handle_line
+
+    def logged(line):
+        seen.append(line)
+        return original(line)
+
+    device.handle_line = logged
+    return seen
+
+
+def test_ipython_console_session(served, tmp_path) -> None:
+    server, bench_file = served
+    world = server.world
+    child = spawn("console", "--bench", str(bench_file), "--history", str(tmp_path / "history"),
+                  IPY_TEST_SIMPLE_PROMPT="1", PAGER="cat")
+    child.expect(IN)
+    assert "%run_procedure" in child.before and "E36312A" in ask(child, "supply.identify().model")
+    ask(child, "power_up()")
+    ask(child, "supply.ch[2].voltage = 1.75")
+    assert "1.75" in ask(child, "supply.ch[2].voltage")
+    sent = queries(world, "smu")
+    helped = ask(child, "smu?")
+    assert "source_voltage" in helped and "allowed -210 .. 210 V" in helped
+    setting = ask(child, "smu.source_voltage?")
+    assert "source voltage (V); allowed -210 .. 210 V" in setting
+    assert sent == []                                        # help never queried the SMU
+    refused = ask(child, "supply.ch[3].voltage = 3")
+    assert "refused:" in refused and "vwrite = 3" in refused and world.chip.rails["vwrite"] == 1.5
+    assert "'amplitude' is not a setting" in ask(child, "gen.ch[1].amplitude = 3")
+    assert "CH3: output True" in ask(child, "%status")
+    ask(child, "smu.source_voltage = 0.2; smu.output = True")
+    assert world.smu.output
+    child.sendline("codes = chip.mac_batch(np.ones((4_000_000, 64)))")
+    time.sleep(1.5)                                          # the batch is on its way
+    child.sendintr()
+    child.expect("interrupted: every output is off")
+    child.expect(IN)
+    assert not world.smu.output and not any(o.on for o in world.supply.outputs.values())
+    assert "MX64-EVB" in ask(child, "chip.identify().model")   # the link is still in step
+    ask(child, "power_up(); smu.output = True")
+    child.sendline("exit")
+    child.expect(pexpect.EOF)
+    assert "bench closed" in child.before
+    assert not world.smu.output and not any(o.on for o in world.supply.outputs.values())
+    assert (tmp_path / "history.sqlite").is_file()
+
+
+def test_ipython_completion_never_queries_an_instrument() -> None:
+    from IPython.core.completer import IPCompleter
+    from IPython.testing.globalipapp import get_ipython
+    from labctl.bench import default_bench
+    from labctl.console.ipython import attach
+
+    shell = get_ipython()
+    shell.Completer.use_jedi = False
+    with default_bench(2) as bench:
+        attach(shell, bench)
+        sent = queries(bench.world, "smu")
+        _, matches = shell.complete("smu.source_vol")
+        assert ".source_voltage" in matches
+        _, matches = shell.complete("supply.ch[1].vol")
+        assert ".voltage" in matches
+        assert sent == [] and isinstance(shell.Completer, IPCompleter)
 
 
 def say(child: pexpect.spawn, line: str) -> str:
@@ -40,7 +118,7 @@ def test_console_session(served, tmp_path) -> None:
     server, bench_file = served
     world = server.world
     history = tmp_path / "history"
-    child = spawn("console", "--bench", str(bench_file), "--history", str(history))
+    child = spawn("console", "--plain", "--bench", str(bench_file), "--history", str(history))
     child.expect_exact(PROMPT)
     assert "E36312A" in say(child, "supply.identify().model")
     say(child, "power_up()")
@@ -72,7 +150,7 @@ def test_console_session(served, tmp_path) -> None:
 
 
 def test_console_on_the_built_in_bench(tmp_path) -> None:
-    child = spawn("console", "--history", str(tmp_path / "history"))
+    child = spawn("console", "--plain", "--history", str(tmp_path / "history"))
     child.expect_exact(PROMPT)
     assert "MODEL 2450" in say(child, "smu.identify().model")
     say(child, "power_up()")

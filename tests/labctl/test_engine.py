@@ -11,7 +11,7 @@ import pytest
 from instruments.errors import SafetyLimitError
 from labctl.bench import builtin_config, default_bench
 from labctl.engine import execute, rehearse
-from labctl.interrupts import Abort
+from instruments.interrupts import Abort
 from labctl.plan import Call, Checkpoint, Context, Plan, Progress, Read, Record, Set, SubRun, Wait
 from labctl.procedure import Param, ParameterError, procedure
 from labctl.registry import get

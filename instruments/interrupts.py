@@ -1,10 +1,13 @@
-"""Stopping a run from outside (Ctrl-C, SIGTERM, SIGHUP) without cutting an instrument exchange in half.
+"""Stopping from outside (Ctrl-C, SIGTERM, SIGHUP) without cutting an instrument exchange in half.
 
 A signal that arrives while a command and its reply are on the wire would
-leave the reply unread, and the next query would take it for its own.  So
-while the engine carries out one bench message (and while it stores a
-record) the signal is held, and raised as :class:`Abort` the moment the
-exchange is complete.  Waits are not shielded: a long wait stops at once.
+leave the reply unread, and the next query would take it for its own.  So,
+once :func:`install` has put these handlers in place (the ``labctl``
+command and console do), every adapter exchange is :func:`shielded`: the
+signal is held and raised as :class:`Abort` (a KeyboardInterrupt) the
+moment the exchange is complete.  The run engine shields each plan message
+and each stored record the same way.  Waits are not shielded: a long wait
+stops at once.
 """
 
 from __future__ import annotations
