@@ -154,7 +154,7 @@ class ThermalFlips:
     # -- idle channel -----------------------------------------------------------
     def _idle_outcome(self, cells: np.ndarray, low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(found, is_ap) of the last idle event of each cell in (low, high]; moves the cursor to ``high``."""
-        found, pos, interval, index = self._idle_grid.last_in(cells, low, high)
+        found, _, interval, index = self._idle_grid.last_in(cells, low, high)
         is_ap = self._idle_grid.mark(cells, interval, index) < self._p_ap[cells]
         self.seen_idle[cells] = high
         nxt = self._idle_grid.next_after(cells, high)
@@ -209,7 +209,7 @@ class ThermalFlips:
                 k = np.where((self._idle_at(cand, clock + k + 1) < e) & (k < n - 1), k + 1, k)
                 k = np.where((self._idle_at(cand, clock + k) >= e) & (k > 0), k - 1, k)
             before, after = self._idle_at(cand, clock + k), self._idle_at(cand, clock + k + 1)
-            found, pos, interval, index = self._idle_grid.last_in(cand, before, after)
+            _, pos, interval, index = self._idle_grid.last_in(cand, before, after)
             is_ap = self._idle_grid.mark(cand, interval, index) < self._p_ap[cand]
             out.append((k, cand, is_ap, (pos - before) / (after - before)))
             self.seen_idle[cand] = after
@@ -223,7 +223,7 @@ class ThermalFlips:
     def _disturb_events(self, cand: np.ndarray, k: np.ndarray, before: np.ndarray,
                         after: np.ndarray) -> tuple[np.ndarray, ...]:
         """The last disturb event of each candidate in its clock k, in (before, after]; moves the cursor."""
-        found, pos, _, _ = self._dist_grid.last_in(cand, before, after)
+        _, pos, _, _ = self._dist_grid.last_in(cand, before, after)
         self.seen_dist[cand] = after
         nxt = self._dist_grid.next_after(cand, after)
         for arr, new in zip(self.next_dist, nxt):

@@ -31,7 +31,7 @@ def test_mac_energy_follows_the_stated_circuit(chip: MX64) -> None:
                                           + int(codes.sum()) * e.tdc_energy_per_lsb, rel=1e-9)
     assert blocks["comparators"] == pytest.approx(n * 64 * e.comparator_energy)
     assert blocks["control"] == pytest.approx(n * e.control_energy_per_clock)
-    c, v_th, i_ref = circuit_constants(chip.params)
+    _, v_th, i_ref = circuit_constants(chip.params)
     # each column charges C V_th plus what the reference sinks until the trip (13 .. 29 ns): from VDD
     low = vdd * n * (chip.die.column_capacitance.sum() * v_th + 64 * i_ref * 13e-9)
     high = vdd * n * (chip.die.column_capacitance.sum() * v_th + 64 * i_ref * 29e-9)

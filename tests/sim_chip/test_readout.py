@@ -234,7 +234,10 @@ def test_test_pad_sees_the_selected_column_resistance(ideal_chip: MX64) -> None:
     assert ideal_chip.test_pad_resistance(0.1) == float("inf")
 
 
-def test_circuit_constants_are_physical() -> None:
+def test_circuit_constants_are_physical_and_agree_with_an_independent_solution() -> None:
+    from sim_chip.readout import readout_circuit
     c, v_th, i_ref = circuit_constants(ChipParameters())
-    assert c == pytest.approx(64 * 2.1e-15 + 5e-15)
+    model = readout_circuit(ChipParameters())
+    assert model.capacitance == pytest.approx(64 * 2.1e-15 + 5e-15) == pytest.approx(c)
+    assert model.threshold == pytest.approx(v_th, rel=1e-6) and model.reference_current == pytest.approx(i_ref, rel=1e-6)
     assert 0 < v_th < 0.25 and 0 < i_ref < 0.25 / (64 * 26e3)    # trips below the read bias, sinks less than the column

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 
@@ -70,4 +68,4 @@ def test_ir_drop_along_the_row_follows_the_ladder() -> None:
     drop = 2 * r * np.array([sum(i[k:].sum() for k in range(j + 1)) for j in range(64)])
     assert drop[-1] == pytest.approx(2 * r * i.mean() * 64 * 65 / 2, rel=0.02)
     assert 0.03 < drop[-1] < 0.3                               # ~7 mA per half row on ~0.25 ohm per pitch
-    assert math.isclose(i.sum(), current[0, :, 0].sum())
+    assert 0 < v_mtj[0, 0, 0] - v_mtj[0, -1, 0] < drop[-1]          # the FET absorbs part of the drop
