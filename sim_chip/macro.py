@@ -13,6 +13,9 @@ Voltages in V, times in s, resistances in ohm, temperatures in K.
 
 from __future__ import annotations
 
+import functools
+import os
+from concurrent.futures import ThreadPoolExecutor
 from statistics import NormalDist
 
 import numpy as np
@@ -482,24 +485,36 @@ class MX64:
         """MAC of vectors that all see the same array state; books their clocks and energy."""
         kernel = self._mac_kernel()
         n = x.shape[0]
-        noise = self._mac_noise if kernel.noisy else None
-        units = np.zeros(COLUMNS)
-        rr = kernel.resistances(x)           # one BLAS call for the whole run
-        if n <= _CHUNK:
-            out = kernel.codes(rr, noise, self._clock, units)
+        noisy = kernel.noisy
+        if n == 1:
+            u = kernel.delays(kernel.resistances(x))
+            units = u.astype(np.float64)
+            if noisy:
+                self._mac_noise.add_one(u, self._clock, kernel)
+            out = kernel.finish(u)
+            toggles = np.count_nonzero(x[0] != self._last_input)
+            counted = sum(out.tobytes())
         else:
             out = np.empty((n, COLUMNS), np.uint8)
-            for s in range(0, n, _CHUNK):
-                out[s:s + _CHUNK] = kernel.codes(rr[s:s + _CHUNK], noise, self._clock + s, units)
-        if n == 1:
-            toggles = np.count_nonzero(x[0] != self._last_input)
-        else:
+            draws = self._mac_noise.draws(self._clock, n) if noisy else None
+
+            def chunk(start: int) -> np.ndarray:
+                u = kernel.delays(kernel.resistances(x[start:start + _CHUNK]))
+                part = np.add.reduce(u, axis=0)
+                if draws is not None:
+                    draws.add_to(u, start, kernel)
+                out[start:start + _CHUNK] = kernel.finish(u)
+                return part
+
+            starts = range(0, n, _CHUNK)
+            parts = list(_pool().map(chunk, starts)) if n > _CHUNK else [chunk(0)]
+            units = np.sum(parts, axis=0, dtype=np.float64)
             toggles = np.count_nonzero(x[0] != self._last_input) + np.count_nonzero(x[1:] != x[:-1])
+            counted = int(out.sum(dtype=np.int64))
         self._last_input = x[-1].copy()
         delay = n * kernel.start_sum + float(kernel.lsb @ units)     # summed column delays, s
         if kernel.never_trips:                                         # the driver stops at the clock's end
             delay = np.minimum(n * kernel.start + kernel.lsb * units, n / self.clock_hz).sum()
-        counted = sum(out.tobytes()) if n == 1 else int(out.sum(dtype=np.int64))   # counted LSBs
         blocks = self._mac_energy.blocks(n, float(toggles), float(counted), float(delay))
         self._tick("mac", n * CLOCKS["mac"], blocks)
         return out
@@ -553,6 +568,12 @@ class MX64:
 def _targets(w: np.ndarray) -> np.ndarray:
     """Target states (rows, 64, 2), True for AP, of weights (rows, 64): w = +1 puts MTJ_R in AP."""
     return np.stack([w == -1, w == 1], axis=-1)
+
+
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    """Workers for the chunks of a long MAC run (numpy releases the GIL in its loops)."""
+    return ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1), thread_name_prefix="mx64-mac")
 
 
 def _quantise(value: float, step: float) -> float:

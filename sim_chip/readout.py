@@ -35,10 +35,11 @@ columns (clock jitter, supply), plus one per column, both Gaussian with
 untruncated tails.
 
 Arithmetic.  R and R_eff are affine in x in {-1, +1}^64 (x_i = +1 selects
-the left branch): R = sum_i (R_L + R_R)/2 + sum_i x_i (R_L - R_R)/2.  Both
-come from one float32 matmul on [x, 1] whose entries are multiples of
-2^-12 kOhm, so every partial sum is exact and the result cannot depend on
-BLAS blocking or batch size; the delay is then an elementwise function.
+the left branch): R = sum_i (R_L + R_R)/2 + sum_i x_i (R_L - R_R)/2.  The
+kernel works with I_ref R in volts, from one float32 matmul on [x, 1] whose
+entries are multiples of 2^-27 V (0.24 ohm), so every partial sum is exact
+and the result cannot depend on BLAS blocking or batch size; the delay is
+then an elementwise function.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ import numpy as np
 from .parameters import ChipParameters
 from .rng import gaussian_table, hash_uniform, tail_draws, tail_positions
 
-_QUANTUM = 2.0**-12   # kOhm
+_QUANTUM = 2.0**-27   # V of I_ref R (~0.24 ohm)
 _SERIAL_ROWS = 63     # OpenBLAS keeps an m x 65 x 64 product on one thread while m n k < 2^18
 ROWS = 64
 
@@ -113,10 +114,9 @@ def column_delay(r_col: np.ndarray, r_eff: np.ndarray, capacitance: np.ndarray, 
 class MacKernel:
     """The compiled MAC of one array state, TDC configuration, temperature and read bias."""
 
-    matrix: np.ndarray        #: (65, 64) or (65, 128) float32 on [x, 1]: R (and R_eff), kOhm
-    scale: np.ndarray         #: (64,) float32, -C/lsb per kOhm: code units per kOhm of R_eff per unit log
+    matrix: np.ndarray        #: (65, 64) or (65, 128) float32 on [x, 1]: I_ref R (and I_ref R_eff), V
+    scale: np.ndarray         #: (64,) float32, -C/(I_ref lsb): code units per volt of I_ref R_eff per unit log
     offset: np.ndarray        #: (64,) float32, (t_cmp + column offset - start)/lsb, code units
-    slope: float              #: float32, I_ref in V per kOhm
     v_read: float             #: V
     threshold: float          #: V
     never_trips: bool         #: some column's R may reach V_inf <= V_th: guard the logarithm
@@ -137,8 +137,9 @@ class MacKernel:
         """
         r, dt = params.readout, temperature - params.device.t_ref
         circuit = readout_circuit(params)
+        i_ref = circuit.reference_current
         weights = row_weights(params)
-        half_diff, half_sum = 0.5 * (r_left - r_right) / 1e3, 0.5 * (r_left + r_right) / 1e3
+        half_diff, half_sum = 0.5 * i_ref * (r_left - r_right), 0.5 * i_ref * (r_left + r_right)
         blocks = [np.vstack([half_diff, half_sum.sum(0)])]
         if r.topology != "lumped":
             w = weights[:, None]
@@ -149,22 +150,22 @@ class MacKernel:
         tdc_scale = 1.0 + r.tdc_lsb_tempco * dt
         start, lsb = tdc_start * tdc_scale, tdc_lsb * tdc_scale
         t_cmp = r.comparator_delay * (1.0 + r.comparator_delay_tempco * dt)
-        r_max = (np.maximum(r_left, r_right).sum(0) / 1e3).max()
-        never = v_read - circuit.reference_current * 1e3 * r_max <= circuit.threshold * 1.001
+        r_max = np.maximum(r_left, r_right).sum(0).max()
+        never = v_read - i_ref * r_max <= circuit.threshold * 1.001
         stochastic = params.stochastic
-        return cls(m.astype(np.float32), (-column_capacitance * 1e3 / lsb).astype(np.float32),
+        return cls(m.astype(np.float32), (-column_capacitance / (i_ref * lsb)).astype(np.float32),
                    ((t_cmp + column_offset - start) / lsb).astype(np.float32),
-                   float(np.float32(circuit.reference_current * 1e3)), float(v_read), circuit.threshold,
-                   bool(never),
+                   float(v_read), circuit.threshold, bool(never),
                    (r.noise_sigma_column / lsb * stochastic).astype(np.float32),
                    (r.noise_sigma_common / lsb * stochastic).astype(np.float32),
                    start, lsb, 2 ** r.tdc_bits - 1)
 
     def __post_init__(self) -> None:
-        f32 = (np.float32(self.slope), np.float32(self.v_read), np.float32(self.threshold),
+        f32 = (np.float32(self.v_read), np.float32(self.threshold),
                np.float32(-self.threshold * (1.0 + 2.0**-20)), np.float32(0.0), np.float32(self.max_code))
         object.__setattr__(self, "_f32", f32)
         object.__setattr__(self, "_start_sum", float(self.start.sum()))
+        object.__setattr__(self, "noise_table", _scaled_table(self.noise_column))
 
     @property
     def start_sum(self) -> float:
@@ -177,7 +178,7 @@ class MacKernel:
         return bool(self.noise_column.any() or self.noise_common.any())
 
     def resistances(self, x: np.ndarray) -> np.ndarray:
-        """R (and R_eff) in kOhm, (n, 64) or (n, 128) float32, of an int8 batch x (n, 64): exact."""
+        """I_ref R (and I_ref R_eff) in V, (n, 64) or (n, 128) float32, of an int8 batch x (n, 64): exact."""
         n = x.shape[0]
         if n == 1:
             return (x[0].astype(np.float32) @ self.matrix[:64] + self.matrix[64])[None, :]
@@ -189,47 +190,43 @@ class MacKernel:
             np.matmul(xa[s:s + _SERIAL_ROWS], self.matrix, out=out[s:s + _SERIAL_ROWS])
         return out
 
-    def codes(self, rr: np.ndarray, noise: "ReadNoise | None", first_clock: int,
-              unit_sums: np.ndarray) -> np.ndarray:
-        """TDC codes (n, 64) uint8 from :meth:`resistances` of vectors whose first runs at ``first_clock``.
+    def delays(self, rr: np.ndarray) -> np.ndarray:
+        """Noiseless delays in code units (t - start)/lsb, float32, from :meth:`resistances` ((n, 64) or (64,)).
 
-        Adds to ``unit_sums`` (64,) float64 the noiseless delays in code
-        units (the read energy needs them).  Elementwise, so a vector gets
-        the same bits alone or in a batch.
+        Elementwise, so a vector gets the same bits alone or in a batch.
         """
-        n = rr.shape[0]
-        if n == 1:                            # the same elementwise steps on 1-D arrays: less set-up
+        if rr.shape[0] == 1:                  # the same steps on 1-D arrays: less set-up
             rr = rr[0]
-            r_col = rr[:64]
-            r_eff = rr[64:] if rr.shape[0] > 64 else r_col
-        else:
-            r_col = rr[:, :64]
-            r_eff = rr[:, 64:] if rr.shape[1] > 64 else r_col
-        u = r_col * self._f32[0]
-        u -= self._f32[1]                                 # I_ref R - V_r = -V_inf
+        r_col = rr[..., :64]
+        r_eff = rr[..., 64:] if rr.shape[-1] > 64 else r_col
+        u = r_col - self._f32[0]                          # I_ref R - V_r = -V_inf
         if self.never_trips:                              # V_inf <= V_th: the comparator never fires
-            np.minimum(u, self._f32[3], out=u)
-        np.divide(self._f32[2], u, out=u)                 # -V_th / V_inf
+            np.minimum(u, self._f32[2], out=u)
+        np.divide(self._f32[1], u, out=u)                 # -V_th / V_inf
         np.log1p(u, out=u)                                # -ln(V_inf / (V_inf - V_th))
         u *= r_eff
         u *= self.scale
         u += self.offset
-        unit_sums += u if n == 1 else np.add.reduce(u, axis=0)
-        if noise is not None:
-            noise.add_to(u, first_clock, self)
-        np.maximum(u, self._f32[4], out=u)
-        np.minimum(u, self._f32[5], out=u)               # then truncation is the floor
-        return u.astype(np.uint8).reshape(n, 64)
+        return u
+
+    def finish(self, u: np.ndarray) -> np.ndarray:
+        """TDC codes (n, 64) uint8 of delays in code units (noise added): clip to 0..15, then the floor."""
+        if u.ndim == 1:
+            np.maximum(u, self._f32[3], out=u)
+            np.minimum(u, self._f32[4], out=u)
+            return u.astype(np.uint8)[None, :]
+        np.clip(u, self._f32[3], self._f32[4], out=u)       # the same values in one pass
+        return u.astype(np.uint8)
 
 
-#: Philox blocks (4 words, 16 normal draws) per clock: the 64 column draws.
+#: Stream blocks (4 words, 16 normal draws) per clock: the 64 column draws.
 NOISE_BLOCKS_PER_CLOCK = 4
 
 
 class ReadNoise:
     """Counter-based noise of MAC reads: 64 per-column draws and one common draw per clock.
 
-    A clock's column draws come from 16 Philox words (16-bit inverse-CDF
+    A clock's column draws come from 16 stream words (16-bit inverse-CDF
     indices), its common draw from a hash of the clock; outer-bin hits are
     replaced by exact tail draws.  Noise in code units is each float32 draw
     times its float32 sigma, added column part first, so a vector's noise
@@ -278,22 +275,39 @@ class ReadNoise:
             self._cache_start, self._cache = clock, cache
         return self._cache[clock - self._cache_start]
 
-    def add_to(self, u: np.ndarray, first_clock: int, kernel: MacKernel) -> None:
-        """Add the noise in code units of clocks first_clock .. to ``u`` ((n, 64), or (64,) for one clock)."""
-        if u.ndim == 1:
-            z = self._unit(first_clock)
-            u += z[:64] * kernel.noise_column
-            u += z[64] * kernel.noise_common
-            return
-        n = u.shape[0]
-        idx = self._indices(first_clock, n)
-        table = _scaled_table(kernel.noise_column)
-        g = table[idx] if table is not None else _nan_table()[idx] * kernel.noise_column
+    def add_one(self, u: np.ndarray, clock: int, kernel: MacKernel) -> None:
+        """Add one clock's noise in code units to ``u`` (64,)."""
+        z = self._unit(clock)
+        u += z[:64] * kernel.noise_column
+        u += z[64] * kernel.noise_common
+
+    def draws(self, first_clock: int, n: int) -> "NoiseDraws":
+        """The raw draws of clocks first_clock .. first_clock + n - 1 (fetched in order, used by chunks)."""
+        return NoiseDraws(first_clock, self._indices(first_clock, n), self._common(first_clock, n), self._tail_key)
+
+
+@dataclass(frozen=True)
+class NoiseDraws:
+    """Column indices (n, 64) uint16 and common draws (n,) float32 of a run of clocks."""
+
+    first_clock: int
+    idx: np.ndarray
+    common: np.ndarray
+    tail_key: int
+
+    def add_to(self, u: np.ndarray, row: int, kernel: MacKernel) -> None:
+        """Add the noise in code units of rows row .. row + len(u) - 1 to ``u`` (m, 64); safe in threads."""
+        m = u.shape[0]
+        idx = self.idx[row:row + m]
+        table = kernel.noise_table
+        g = np.take(table, idx) if table is not None else np.take(_nan_table(), idx) * kernel.noise_column
         if np.isnan(g.sum()):                                    # an outer bin: exact tail draws
             at = np.flatnonzero(np.isnan(g))
-            g.flat[at] = self._column_tails(idx, at, first_clock) * kernel.noise_column[at % 64]
+            lanes = (self.first_clock + row) * 64 + at
+            tails = tail_draws(self.tail_key, lanes, idx.flat[at] == 65535).astype(np.float32)
+            g.flat[at] = tails * kernel.noise_column[at % 64]
         u += g
-        u += self._common(first_clock, n)[:, None] * kernel.noise_common
+        u += self.common[row:row + m, None] * kernel.noise_common
 
 
 @functools.cache
@@ -308,7 +322,7 @@ _SCALED: dict[float, np.ndarray] = {}
 
 
 def _scaled_table(scale: np.ndarray) -> np.ndarray | None:
-    """The NaN-marked normal table times a per-column noise the same for all columns, or None."""
+    """The NaN-marked normal table times a per-column noise the same for all columns (None if they differ)."""
     if not (scale == scale[0]).all():
         return None
     key = float(scale[0])

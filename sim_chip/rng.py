@@ -7,12 +7,19 @@ batch, and any single draw can be recomputed on its own.
 
 Two kinds of stream:
 
-* :class:`DenseStream` - Philox-4x64 blocks addressed by a block counter,
-  for operations that need many numbers per clock (MAC noise, write
-  decisions, verify noise).  Sequential access advances a cached generator
-  instead of rebuilding it, which keeps single-vector calls cheap.
+* :class:`DenseStream` - a PCG64 sequence addressed by position (PCG64
+  jumps ahead in O(log n) steps, so any block is reachable directly), for
+  operations that need many numbers per clock (MAC noise, write decisions,
+  verify noise).  Sequential access continues a cached generator instead
+  of rebuilding it, which keeps single-vector calls cheap.
 * :func:`hash_uniform` - a stateless 64-bit mix of (key, counters), for
-  sparse draws addressed by cell and generation (flip thresholds).
+  sparse draws addressed by cell and position (thermal events on each
+  MTJ's intensity axis, breakdown thresholds, the common read noise of a
+  clock, exact normal tails).
+
+Normal draws index a table of 65,536 equiprobable quantiles with 16 random
+bits; the two outer bins are redrawn exactly (:func:`tail_draws`), so the
+tails are Gaussian, not cut.
 """
 
 from __future__ import annotations
@@ -60,20 +67,21 @@ def exponential_thresholds(key: int, cell: np.ndarray, generation: np.ndarray) -
 
 
 class DenseStream:
-    """Philox-4x64 stream; block ``b`` yields the 4 uint64 words ``4b .. 4b+3``."""
+    """A PCG64 word sequence of one key; block ``b`` is the 4 uint64 words ``4b .. 4b+3``."""
 
     def __init__(self, seed: int, name: str) -> None:
         self._key = derive_key(seed, name)
-        self._gen = np.random.Philox(key=self._key)
+        self._gen = np.random.PCG64(self._key)
         self._next_block = 0
 
     def words(self, first_block: int, n_blocks: int) -> np.ndarray:
         """``4 * n_blocks`` uint64 words starting at block ``first_block``."""
         if first_block >= self._next_block:
             if first_block > self._next_block:
-                self._gen.advance(first_block - self._next_block)
+                self._gen.advance(4 * (first_block - self._next_block))
         else:
-            self._gen = np.random.Philox(key=self._key, counter=first_block)
+            self._gen = np.random.PCG64(self._key)
+            self._gen.advance(4 * first_block)
         self._next_block = first_block + n_blocks
         return self._gen.random_raw(4 * n_blocks)
 
