@@ -79,13 +79,15 @@ class ThermalFlips:
         self._idle_grid, self._dist_grid = EventGrid(idle_key), EventGrid(disturb_key)
         zero = np.zeros(n)
         self.lam_idle, self.seen_idle = zero.copy(), zero.copy()
-        self.lam_dist, self.seen_dist = zero.copy(), zero.copy()
+        self.lam_dist = zero.copy()
         self.next_idle = self._idle_grid.next_after(self._cells, zero)
         self.next_dist = self._dist_grid.next_after(self._cells, zero)
         self.mac_vectors = 0
         self.mac_input_sum = np.zeros(ROWS, np.int64)
         self.sel_verify = np.zeros(ROWS, np.int64)
         self.clock0 = 0
+        self._rows = self._cells // (2 * COLUMNS)
+        self._pattern = 2 * self._rows + self._cells % 2          # (row, side) of each cell
         self.rates = rates
         self._flat_rates()
         self._update_horizon(0)
@@ -96,8 +98,6 @@ class ThermalFlips:
         self._idle_rate = r.idle.ravel()
         self._p_ap = r.p_ap.ravel()
         self._h_mac, self._h_ver = r.mac.ravel(), r.verify.ravel()
-        self._rows = self._cells // (2 * COLUMNS)
-        self._pattern = 2 * self._rows + self._cells % 2          # (row, side) of each cell
 
     def _idle_at(self, cells: np.ndarray, clock: np.ndarray | int) -> np.ndarray:
         """Lambda_idle of ``cells`` at ``clock`` (the one formula every path uses)."""
@@ -224,7 +224,6 @@ class ThermalFlips:
                         after: np.ndarray) -> tuple[np.ndarray, ...]:
         """The last disturb event of each candidate in its clock k, in (before, after]; moves the cursor."""
         _, pos, _, _ = self._dist_grid.last_in(cand, before, after)
-        self.seen_dist[cand] = after
         nxt = self._dist_grid.next_after(cand, after)
         for arr, new in zip(self.next_dist, nxt):
             arr[cand] = new

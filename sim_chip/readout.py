@@ -50,7 +50,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .parameters import ChipParameters
-from .rng import gaussian_table, hash_uniform, tail_draws, tail_positions
+from .rng import DenseStream, gaussian_table, hash_uniform, tail_draws, tail_positions
 
 _QUANTUM = 2.0**-27   # V of I_ref R (~0.24 ohm)
 _SERIAL_ROWS = 63     # OpenBLAS keeps an m x 65 x 64 product on one thread while m n k < 2^18
@@ -235,8 +235,8 @@ class ReadNoise:
 
     _CACHED_CLOCKS = 256   # single-vector reads draw this many clocks ahead
 
-    def __init__(self, stream, common_key: int, tail_key: int) -> None:
-        self._stream = stream            #: DenseStream of NOISE_BLOCKS_PER_CLOCK blocks per clock
+    def __init__(self, stream: DenseStream, common_key: int, tail_key: int) -> None:
+        self._stream = stream            #: NOISE_BLOCKS_PER_CLOCK blocks per clock
         self._common_key = common_key
         self._tail_key = tail_key
         self._cache_start = -1
