@@ -13,17 +13,20 @@ Voltages in V, times in s, resistances in ohm, temperatures in K.
 
 from __future__ import annotations
 
+import functools
+import os
+from concurrent.futures import ThreadPoolExecutor
 from statistics import NormalDist
 
 import numpy as np
 
-from . import physics, validation
+from . import array_physics, physics, validation
 from .die import COLUMNS, ROWS, SHAPE, SHORTED, STUCK_AP, STUCK_P, fabricate
-from .energy import EnergyMeter, mac_energy_per_vector, verify_energy, write_energy
+from .energy import EnergyMeter, MacEnergy
 from .errors import InvalidArgument, NotPowered
-from .flips import FlipRates, ThermalFlips
+from .flips import ThermalFlips
 from .parameters import ChipParameters
-from .readout import MacKernel
+from .readout import MacKernel, ReadNoise, column_delay, row_weights
 from .rng import DenseStream, derive_key, exponential_thresholds, gaussian16, hash_uniform
 from .test_mtj import TestMTJ
 
@@ -43,7 +46,6 @@ TDC_LSB_STEP = 1e-9 / 256      # s, DAC resolution of the LSB
 TEMPERATURE_RANGE = (4.0, 500.0)  # K the model is calibrated for
 RAIL_RANGE = (0.0, 5.0)        # V at any supply pin
 _CHUNK = 4096                  # vectors per MAC kernel call (fits the L2 cache)
-_FLIP_WINDOW = 256             # vectors looked ahead at once when flips may fall inside a batch
 
 
 class MX64:
@@ -69,19 +71,21 @@ class MX64:
         self._counter_base = 0     # clock at the last counter reset
         self._busy_seconds = 0.0
         self._idle_seconds = 0.0
-        self._advances = 0
         self._analog_reads = 0
         self.temperature = p.defaults.temperature
         self.rails = {"vdd": 0.0, "vddio": 0.0, "vwrite": 0.0}
-        self._mac_stream = DenseStream(seed, "mac-noise")
+        self._mac_noise = ReadNoise(DenseStream(seed, "mac-noise"), derive_key(seed, "mac-noise-common"),
+                                    derive_key(seed, "mac-noise-tails"))
         self._write_stream = DenseStream(seed, "write")
         self._verify_stream = DenseStream(seed, "verify")
+        self._verify_tail_key = derive_key(seed, "verify-tails")
         self._analog_key = derive_key(seed, "analog")
         self.energy = EnergyMeter()
-        self.test_mtj = TestMTJ(self.seed, d.test_mtj, p)
+        self.test_mtj = TestMTJ(self.seed, d.test_mtj, p, lambda: self.elapsed_seconds)
+        self._power_up_start = self._calibrated_starts()
         self._reset_registers()
-        self._rate_cache: tuple | None = None
-        self._flips = ThermalFlips(derive_key(seed, "flips"), self._flip_rates(), p.stochastic)
+        self._flips = ThermalFlips(derive_key(seed, "flips-idle"), derive_key(seed, "flips-disturb"),
+                                   self._flip_rates())
         self._kernel: MacKernel | None = None
 
     # ------------------------------------------------------------ identity
@@ -124,16 +128,39 @@ class MX64:
             self._new_segment()
 
     # --------------------------------------------------------- registers
+    def _calibrated_starts(self) -> np.ndarray:
+        """Power-up TDC starts (64,), s: each column's window centred on its MAC = ``tdc_centre_mac``.
+
+        The factory calibration: the delay of the column's mean resistance
+        (half its cells mismatched, every MTJ at its mean of P and AP) at
+        25 degC and the nominal read bias, moved by the centre MAC, less
+        half the window (8 LSB).  Frozen with the die, like a fuse table.
+        """
+        p, d = self.params, self.die
+        dev, dflt = p.device, p.defaults
+        r_fet = d.r_fet
+        r_mtj = np.where(d.defect == SHORTED, dev.r_short, 0.5 * (d.r_p + d.r_ap))
+        mid = (r_fet + r_mtj).mean(axis=2)                      # (64, 64): the cell at half mismatch
+        step = np.where(d.defect == SHORTED, 0.0, 0.5 * (d.r_ap - d.r_p)).sum(axis=2)  # R_high - R_low
+        per_row = mid - dflt.tdc_centre_mac / (2 * ROWS) * step
+        r_col = per_row.sum(axis=0)
+        r_eff = (row_weights(p)[:, None] * per_row).sum(axis=0)
+        delay = column_delay(r_col, r_eff, d.column_capacitance, dflt.v_read, dev.t_ref, p) + d.column_offset
+        half = 2 ** (p.readout.tdc_bits - 1) * _quantise(dflt.tdc_lsb, TDC_LSB_STEP)
+        start = np.clip(delay - half, *TDC_START_RANGE)
+        return np.round(start / TDC_START_STEP) * TDC_START_STEP
+
     def _reset_registers(self) -> None:
         dflt = self.params.defaults
         self.clock_hz = dflt.clock_hz
         self.write_width_clocks = dflt.write_width_clocks
         self.read_bias = dflt.v_read
         self.verify_bias = dflt.v_verify
-        self.tdc_start = np.full(COLUMNS, _quantise(dflt.tdc_start, TDC_START_STEP))
+        self.tdc_start = self._power_up_start.copy()
         self.tdc_lsb = np.full(COLUMNS, _quantise(dflt.tdc_lsb, TDC_LSB_STEP))
         self.test_mux: int | None = None
         self.hold_input = np.ones(ROWS, np.int8)
+        self._last_input = np.ones(ROWS, np.int8)   # the row drivers' state
         self._kernel = None
 
     def reset(self) -> None:
@@ -214,97 +241,44 @@ class MX64:
         """Let ``seconds`` pass with the array unbiased (retention), powered or not."""
         seconds = validation.number("seconds", seconds, 0.0, 1e12, "s")
         self._settle()
-        self._flips.begin_segment(self._clock, self._flips.rates)
-        toggled = self._flips.idle_flips(seconds, self._advances) % 2 == 1
-        self._advances += 1
-        if toggled.any():
-            self._ap ^= toggled
-            self._new_segment()
+        self._set_states(self._flips.idle(self._clock, seconds))
         self.test_mtj.idle(seconds, self.temperature)
         if self.powered:
             self.energy.static(seconds, self.rails, self.params)
         self._idle_seconds += seconds
 
-    def _tick(self, operation: str, clocks: int, rail_joules: dict[str, float]) -> None:
-        """Book an operation's clocks, time and energy."""
+    def _tick(self, operation: str, clocks: int, block_joules: dict[str, float]) -> None:
+        """Book an operation's clocks, time and energy by block."""
         self._clock += clocks
         seconds = clocks / self.clock_hz
         self._busy_seconds += seconds
-        self.energy.book(operation, rail_joules, self.rails, seconds, self.params)
+        self.energy.book(operation, block_joules, self.rails, seconds, self.params)
 
     # ------------------------------------------------------ array physics
-    def _branch_resistance(self, bias_across_branch: float | None, rows: slice = slice(None)) -> np.ndarray:
-        """Branch resistances (rows, 64, 2), FET included, at a branch bias (None: MAC read bias)."""
-        d, T, dev = self.die, self.temperature, self.params.device
-        r_fet = physics.fet_resistance(d.r_fet[rows], T, dev)
-        r_p, r_ap, ap, broken = d.r_p[rows], d.r_ap[rows], self._ap[rows], self._broken[rows]
-        if bias_across_branch is None:
-            r0 = physics.mtj_resistance(r_p, r_ap, ap, 0.0, T, dev)
-            r0 = np.where(broken, dev.r_short, r0)
-            column = (r_fet + r0).sum(axis=(0, 2)) / 2.0        # mean column resistance
-            v_mtj = self.read_bias * r0 / column[None, :, None]
-        else:
-            v_mtj = physics.mtj_voltage_in_series(bias_across_branch, r_fet, r_p, r_ap, ap, T, dev)
-        r_mtj = physics.mtj_resistance(r_p, r_ap, ap, v_mtj, T, dev)
-        return r_fet + np.where(broken, dev.r_short, r_mtj)
-
-    def _rate_tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Flip rates for the present temperature and biases, 1/s, (64, 64, 2) each.
-
-        Returns (idle, mac if in P, verify if in P, is susceptible direction P).
-        The extra rates under read bias apply to MTJs in the state that the
-        read current pushes out of (``read_disturb_direction``); a MAC cell's
-        bias is its share of the read bias against its column's mean
-        resistance (half the branches in each state).  Cached until the
-        temperature, a bias or the clock changes.
-        """
-        key = (self.temperature, self.read_bias, self.verify_bias, self.clock_hz)
-        if self._rate_cache is not None and self._rate_cache[0] == key:
-            return self._rate_cache[1]
-        p = self.params
-        d, T, dev = self.die, self.temperature, p.device
-        delta = physics.thermal_stability(d.delta, T, dev)
-        idle = np.where(self._stuck, 0.0, physics.thermal_flip_rate(delta, dev))
-        from_p = p.readout.read_disturb_direction == "P->AP"
-        vc0 = physics.critical_voltage(d.vc0_p_to_ap if from_p else d.vc0_ap_to_p, T, dev)
-        r_fet = physics.fet_resistance(d.r_fet, T, dev)
-        r_mtj = physics.mtj_resistance(d.r_p, d.r_ap, not from_p, 0.0, T, dev)  # in the susceptible state
-        r_p0 = physics.mtj_resistance(d.r_p, d.r_ap, False, 0.0, T, dev)
-        r_ap0 = physics.mtj_resistance(d.r_p, d.r_ap, True, 0.0, T, dev)
-        column = (r_fet + 0.5 * (r_p0 + r_ap0)).sum(axis=(0, 2)) / 2.0
-
-        def extra(v_mtj: np.ndarray) -> np.ndarray:
-            rate = 1.0 / physics.switching_time_constant(v_mtj, vc0, delta, dev)
-            return np.where(idle > 0, np.maximum(rate - idle, 0.0), 0.0)
-
-        tables = (idle, extra(self.read_bias * r_mtj / column[None, :, None]),
-                  extra(self.verify_bias * r_mtj / (r_mtj + r_fet)), from_p)
-        self._rate_cache = (key, tables)
-        return tables
-
-    def _flip_rates(self) -> FlipRates:
-        """Retention and read-disturb hazard rates for the present state and biases."""
-        if not self.params.stochastic:
-            return FlipRates.zero(self.clock_hz)
-        idle, mac, verify, from_p = self._rate_tables()
-        susceptible = (self._ap != from_p) & ~self._broken
-        return FlipRates(np.where(self._broken, 0.0, idle), np.where(susceptible, mac, 0.0),
-                         np.where(susceptible, verify, 0.0), self.clock_hz)
+    def _flip_rates(self):
+        return array_physics.flip_rates(self.die, self._stuck | self._broken, self.read_bias, self.verify_bias,
+                                        self.temperature, self.clock_hz, self.params)
 
     def _new_segment(self) -> None:
+        """Rates changed (temperature, a bias, the clock, a breakdown): settle, then start a segment."""
+        self._settle()
         self._flips.begin_segment(self._clock, self._flip_rates())
         self._kernel = None
 
-    def _apply_flips(self, mask: np.ndarray) -> None:
-        self._ap ^= mask
-        self._flips.renew(mask, self._clock)
-        self._new_segment()
+    def _set_states(self, change: tuple[np.ndarray, np.ndarray] | None) -> None:
+        """Apply (flat cells, is_ap) from thermal events."""
+        if change is None:
+            return
+        cells, is_ap = change
+        flat = self._ap.reshape(-1)
+        moved = flat[cells] != is_ap
+        if moved.any():
+            flat[cells[moved]] = is_ap[moved]
+            self._kernel = None
 
     def _settle(self) -> None:
-        """Apply retention/disturb flips that are due by now."""
-        due = self._flips.due(self._clock)
-        if due is not None:
-            self._apply_flips(due)
+        """Apply retention flips that fell in clocks no read selected (writes), up to now."""
+        self._set_states(self._flips.settle(self._clock))
 
     # ------------------------------------------------------------- write
     def write_row(self, row: int, weights: np.ndarray) -> None:
@@ -333,43 +307,72 @@ class MX64:
         cycles = validation.integer("cycles", cycles, 1, 10**12, "")
         self.require_power("cycle_writes")
         if cycles > 1:
-            self._stress_cycles(cycles - 1)
+            self._stress_cycles(w, cycles - 1)
         self._write_rows(0, -w)
         self._write_rows(0, w)
 
-    def _stress_cycles(self, cycles: int) -> None:
-        d, T, dev, p = self.die, self.temperature, self.params.device, self.params
+    def write_bias(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(MTJ voltage V, branch current A), (64, 64, 2), of every branch while ``weights`` are written.
+
+        From the present states, at the present V_WRITE and temperature, each
+        half-row pulse with its FETs and write lines.  Model-side truth for
+        tests and characterisation; real hardware has no such call.
+        """
+        w = validation.signs("weights", weights, (ROWS, COLUMNS))
+        target = _targets(w)
+        return array_physics.write_bias(self.die, slice(None), target, self._ap, self._broken,
+                                        self.rails["vwrite"], self.temperature, self.params)
+
+    def write_error_rates(self) -> np.ndarray:
+        """Expected write error rate per column (64,): the mean chance that a pulse fails to switch an MTJ.
+
+        For writing the complement of what the array holds (every healthy MTJ
+        of the column must switch), at the present V_WRITE, pulse width and
+        temperature, over the column's healthy MTJs.  Model-side analysis
+        that a board could expose; real hardware measures it.
+        """
+        w = -self.stored_weights()
+        target = _targets(w)
+        v_mtj, _ = self.write_bias(w)
+        width = self.write_width_clocks / self.clock_hz
+        fail = array_physics.write_survival(self.die, slice(None), target, v_mtj, width, self.temperature,
+                                            self.params)
+        counted = (self._ap != target) & ~self._broken & ~self._stuck
+        return (fail * counted).sum(axis=(0, 2)) / np.maximum(counted.sum(axis=(0, 2)), 1)
+
+    def _stress_cycles(self, w: np.ndarray, cycles: int) -> None:
+        """Breakdown stress of ``cycles`` endurance cycles (-w then w), in closed form."""
+        d, p = self.die, self.params
         width = self.write_width_clocks / self.clock_hz
         v = self.rails["vwrite"]
-        r_fet = physics.fet_resistance(d.r_fet, T, dev)
-        from_p = physics.mtj_voltage_in_series(v, r_fet, d.r_p, d.r_ap, False, T, dev)
-        from_ap = physics.mtj_voltage_in_series(v, r_fet, d.r_p, d.r_ap, True, T, dev)
-        rate_p, rate_ap = physics.breakdown_rate(from_p, dev), physics.breakdown_rate(from_ap, dev)
         stuck_p, stuck_ap = d.defect == STUCK_P, d.defect == STUCK_AP
-        per_cycle = np.where(stuck_p, 2 * rate_p, np.where(stuck_ap, 2 * rate_ap, rate_p + rate_ap)) * width
+        per_cycle, amps = np.zeros(SHAPE), np.zeros(SHAPE)
+        for target in (_targets(-w), _targets(w)):
+            ap = np.where(stuck_p, False, np.where(stuck_ap, True, ~target))
+            v_mtj, current = array_physics.write_bias(d, slice(None), target, ap, self._broken, v,
+                                                      self.temperature, p)
+            per_cycle += physics.breakdown_rate(v_mtj, p.device) * width
+            amps += current
         per_cycle = np.where(self._broken, 0.0, per_cycle)
         with np.errstate(divide="ignore", invalid="ignore"):
             needed = np.where(per_cycle > 0, (self._bd_threshold - self._bd_stress) / per_cycle, np.inf)
         breaks = ~self._broken & (needed <= cycles)
         self._bd_stress += per_cycle * cycles
-        self._broken |= breaks
         self._settle()
-        if breaks.any():
-            self._flips.renew(breaks, self._clock)
-            self._new_segment()
-        r_p = r_fet + physics.mtj_resistance(d.r_p, d.r_ap, False, from_p, T, dev)
-        r_ap = r_fet + physics.mtj_resistance(d.r_p, d.r_ap, True, from_ap, T, dev)
-        joules = float(np.sum(v**2 / r_p + v**2 / r_ap) * width) * cycles
         clocks = 256 * self.write_width_clocks * cycles
-        self._tick("write", clocks, {"vwrite": joules, "vdd": p.energy.control_energy_per_clock * clocks})
+        self._tick("write", clocks, {"write": v * float(amps.sum()) * width * cycles,
+                                     "control": p.energy.control_energy_per_clock * clocks})
+        if breaks.any():
+            self._broken |= breaks
+            self._new_segment()
 
     def _write_rows(self, first: int, w: np.ndarray) -> None:
         """Write rows first .. first+k-1, in order: row r left, row r right, row r+1 left, ...
 
         Each pulse acts only on its own 64 MTJs, so the k rows are computed
         at once, each pulse with the random numbers of its own clock.  If a
-        retention or disturb flip could fall inside the sequence, the rows go
-        one at a time so that the flip lands between the right pulses.
+        retention flip could fall inside the sequence, the rows go one at a
+        time so that the flip lands between the right pulses.
         """
         k = w.shape[0]
         width = self.write_width_clocks
@@ -378,44 +381,34 @@ class MX64:
                 self._write_rows(first + i, w[i:i + 1])
             return
         self._settle()
-        p, d, T, dev = self.params, self.die, self.temperature, self.params.device
+        p, d = self.params, self.die
         at = slice(first, first + k)
-        target_ap = np.stack([w == -1, w == 1], axis=-1)                 # (k, 64, 2)
+        target_ap = _targets(w)                                           # (k, 64, 2)
         pulse = 2 * np.arange(k)[:, None, None] + np.arange(2)[None, None, :]  # pulse index
         clocks = self._clock + pulse * width                              # (k, 1, 2) start clocks
         duration = width / self.clock_hz
         v = self.rails["vwrite"]
         ap, broken = self._ap[at], self._broken[at]
-        r_fet = physics.fet_resistance(d.r_fet[at], T, dev)
-        v_mtj = physics.mtj_voltage_in_series(v, r_fet, d.r_p[at], d.r_ap[at], ap, T, dev)
-        v_mtj = np.where(broken, v * dev.r_short / (dev.r_short + r_fet), v_mtj)
-        r_mtj = np.where(broken, dev.r_short, physics.mtj_resistance(d.r_p[at], d.r_ap[at], ap, v_mtj, T, dev))
-
+        v_mtj, current = array_physics.write_bias(d, at, target_ap, ap, broken, v, self.temperature, p)
         needs = (ap != target_ap) & ~broken & ~self._stuck[at]
-        vc0 = physics.critical_voltage(np.where(target_ap, d.vc0_p_to_ap[at], d.vc0_ap_to_p[at]), T, dev)
-        delta = physics.thermal_stability(d.delta[at], T, dev)
-        p_switch = physics.switching_probability(v_mtj, duration, vc0, delta, dev)
+        fail = array_physics.write_survival(d, at, target_ap, v_mtj, duration, self.temperature, p)
         if p.stochastic:
             u = np.stack([self._write_stream.uniforms(int(c) * 16, 16) for c in clocks.ravel()])
-            switched = needs & (u.reshape(k, 2, COLUMNS).transpose(0, 2, 1) < p_switch)
+            switched = needs & (u.reshape(k, 2, COLUMNS).transpose(0, 2, 1) >= fail)
         else:
-            switched = needs & (p_switch > 0.5)
+            switched = needs & (fail < 0.5)
 
         stress = self._bd_stress[at]
-        stress += np.where(broken, 0.0, physics.breakdown_rate(v_mtj, dev) * duration)
+        stress += np.where(broken, 0.0, physics.breakdown_rate(v_mtj, p.device) * duration)
         newly_broken = ~broken & (stress >= self._bd_threshold[at])
         self._ap[at] ^= switched
         self._broken[at] |= newly_broken
-        renewed = np.zeros(SHAPE, bool)
-        renewed[at] = switched | newly_broken
-        if renewed.any():
-            end_of_pulse = np.zeros((ROWS, 1, 2), np.int64)
-            end_of_pulse[at] = clocks + width
-            self._flips.renew(renewed, end_of_pulse)
+        if switched.any():
+            self._kernel = None
         self._tick("write", 2 * k * width,
-                   {"vwrite": write_energy(v, r_fet + r_mtj, duration, p),
-                    "vdd": p.energy.control_energy_per_clock * 2 * k * width})
-        if renewed.any():
+                   {"write": v * float(current.sum()) * duration,
+                    "control": p.energy.control_energy_per_clock * 2 * k * width})
+        if newly_broken.any():
             self._new_segment()
 
     # ------------------------------------------------------------ verify
@@ -425,25 +418,33 @@ class MX64:
         self.require_power("verify_row")
         self._settle()
         p = self.params
-        r = self._branch_resistance(self.verify_bias, slice(row, row + 1))[0]
-        diff = r[:, 1] - r[:, 0] + self.die.sense_offset
+        at = slice(row, row + 1)
+        r, current = array_physics.verify_branches(self.die, at, self._ap[at], self._broken[at],
+                                                   self.verify_bias, self.temperature, p)
+        diff = r[0, :, 1] - r[0, :, 0] + self.die.sense_offset
         if p.stochastic:
-            diff = diff + p.readout.sense_noise_sigma * gaussian16(self._verify_stream.words(self._clock * 4, 4))
-        self._flips.sel_verify[row, 0, 0] += 1
+            words = self._verify_stream.words(self._clock * 4, 4)
+            diff = diff + p.readout.sense_noise_sigma * gaussian16(words, self._verify_tail_key, self._clock * 64)
+        events = self._flips.scan_verify(row, self._clock)
+        self._flips.count_verify(row, self._clock + CLOCKS["verify_row"])
         period = 1.0 / self.clock_hz
-        self._tick("verify", CLOCKS["verify_row"], {"vdd": verify_energy(self.verify_bias, r, 0.5 * period, p)})
-        self._settle()
+        self._tick("verify", CLOCKS["verify_row"],
+                   {"verify": self.verify_bias * float(current.sum()) * 0.5 * period
+                    + COLUMNS * p.energy.sense_energy_per_column,
+                    "control": p.energy.control_energy_per_clock})
+        if events is not None:
+            self._set_states((events.cell, events.is_ap))
         return np.where(diff > 0, 1, -1).astype(np.int8)
 
     # --------------------------------------------------------------- MAC
     def _mac_kernel(self) -> MacKernel:
         if self._kernel is None:
-            self._mac_energy = mac_energy_per_vector(self.read_bias, self.rails["vdd"], self.params)
-            r = self._branch_resistance(None)
+            d, p = self.die, self.params
+            self._mac_energy = MacEnergy.at(self.rails["vdd"], d.column_capacitance, p)
+            r = array_physics.read_branches(d, self._ap, self._broken, self.read_bias, self.temperature, p)
             try:
-                self._kernel = MacKernel.compile(r[:, :, 0], r[:, :, 1], self.die.column_gain,
-                                                 self.die.column_offset, self.tdc_start, self.tdc_lsb,
-                                                 self.params)
+                self._kernel = MacKernel.compile(r[:, :, 0], r[:, :, 1], d.column_capacitance, d.column_offset,
+                                                 self.tdc_start, self.tdc_lsb, self.temperature, self.read_bias, p)
             except ValueError as exc:
                 raise InvalidArgument("tdc window", "start/lsb", str(exc)) from None
         return self._kernel
@@ -461,39 +462,61 @@ class MX64:
         return self._mac(x)
 
     def _mac(self, x: np.ndarray) -> np.ndarray:
+        """Run a batch; thermal events inside it change the array after their own vector."""
         self._settle()
-        n = x.shape[0]
-        if self._clock + n <= self._flips.horizon:  # no flip can happen: one state throughout
-            return self._mac_run(x)
-        out = np.empty((n, COLUMNS), np.uint8)
-        start = 0
-        while start < n:  # look ahead a window at a time: few candidates, short trajectories
-            window = x[start:start + _FLIP_WINDOW]
-            hit = self._flips.first_flip_in_batch(window, self._clock)
-            end = start + (window.shape[0] if hit is None else hit[0] + 1)
-            out[start:end] = self._mac_run(x[start:end])
-            if hit is not None:
-                self._apply_flips(hit[1])
-            start = end
+        events = self._flips.scan_mac(x, self._clock)
+        if events is None:
+            out = self._mac_run(x)
+        else:
+            n = x.shape[0]
+            out = np.empty((n, COLUMNS), np.uint8)
+            start = 0
+            for k in np.unique(events.k):
+                out[start:k + 1] = self._mac_run(x[start:k + 1])
+                at = events.k == k
+                self._set_states((events.cell[at], events.is_ap[at]))
+                start = int(k) + 1
+            if start < n:
+                out[start:] = self._mac_run(x[start:])
+        self._flips.count_mac(x, self._clock)
         return out
 
     def _mac_run(self, x: np.ndarray) -> np.ndarray:
-        """MAC of vectors that all see the same array state."""
+        """MAC of vectors that all see the same array state; books their clocks and energy."""
         kernel = self._mac_kernel()
         n = x.shape[0]
-        stream = self._mac_stream if kernel.noisy else None
-        sums = np.zeros(ROWS, np.int64)
-        if n <= _CHUNK:
-            words = stream.words(self._clock * 4, 4 * n) if stream else None
-            out = kernel.codes(x, words, sums)
+        noisy = kernel.noisy
+        if n == 1:
+            u = kernel.delays(kernel.resistances(x))
+            units = u.astype(np.float64)
+            if noisy:
+                self._mac_noise.add_one(u, self._clock, kernel)
+            out = kernel.finish(u)
+            toggles = np.count_nonzero(x[0] != self._last_input)
+            counted = sum(out.tobytes())
         else:
             out = np.empty((n, COLUMNS), np.uint8)
-            for s in range(0, n, _CHUNK):
-                chunk = x[s:s + _CHUNK]
-                words = stream.words((self._clock + s) * 4, 4 * chunk.shape[0]) if stream else None
-                out[s:s + chunk.shape[0]] = kernel.codes(chunk, words, sums)
-        self._flips.count_mac(n, sums)
-        self._tick("mac", n * CLOCKS["mac"], {"vdd": n * self._mac_energy})
+            draws = self._mac_noise.draws(self._clock, n) if noisy else None
+
+            def chunk(start: int) -> np.ndarray:
+                u = kernel.delays(kernel.resistances(x[start:start + _CHUNK]))
+                part = np.add.reduce(u, axis=0)
+                if draws is not None:
+                    draws.add_to(u, start, kernel)
+                out[start:start + _CHUNK] = kernel.finish(u)
+                return part
+
+            starts = range(0, n, _CHUNK)
+            parts = list(_pool().map(chunk, starts)) if n > _CHUNK else [chunk(0)]
+            units = np.sum(parts, axis=0, dtype=np.float64)
+            toggles = np.count_nonzero(x[0] != self._last_input) + np.count_nonzero(x[1:] != x[:-1])
+            counted = int(out.sum(dtype=np.int64))
+        self._last_input = x[-1].copy()
+        delay = n * kernel.start_sum + float(kernel.lsb @ units)     # summed column delays, s
+        if kernel.never_trips:                                         # the driver stops at the clock's end
+            delay = np.minimum(n * kernel.start + kernel.lsb * units, n / self.clock_hz).sum()
+        blocks = self._mac_energy.blocks(n, float(toggles), float(counted), float(delay))
+        self._tick("mac", n * CLOCKS["mac"], blocks)
         return out
 
     # ------------------------------------------------------- analog pad
@@ -533,13 +556,24 @@ class MX64:
 
         Model-side truth for tests and the simulated bench; real hardware has no such call.
         """
-        r = self._branch_resistance(0.0)
+        r = array_physics.idle_branches(self.die, self._ap, self._broken, self.temperature, self.params)
         return np.where(r[:, :, 1] > r[:, :, 0], 1, -1).astype(np.int8)
 
     @property
     def broken_mtjs(self) -> int:
         """Number of MTJs whose barrier is broken (including fabrication shorts)."""
         return int(self._broken.sum())
+
+
+def _targets(w: np.ndarray) -> np.ndarray:
+    """Target states (rows, 64, 2), True for AP, of weights (rows, 64): w = +1 puts MTJ_R in AP."""
+    return np.stack([w == -1, w == 1], axis=-1)
+
+
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    """Workers for the chunks of a long MAC run (numpy releases the GIL in its loops)."""
+    return ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1), thread_name_prefix="mx64-mac")
 
 
 def _quantise(value: float, step: float) -> float:

@@ -32,26 +32,50 @@ class DeviceParameters:
     r_p_sigma: float = _p(1.593e3, "ohm", "paper: R_low sigma 1.6 kOhm minus FET share, in quadrature")
     r_ap_mean: float = _p(23.0e3, "ohm", "datasheet 1: MTJ R_AP ~23 kOhm at read bias")
     r_ap_sigma: float = _p(1.994e3, "ohm", "paper: R_high sigma 2.0 kOhm minus FET share, in quadrature")
-    r_pa_correlation: float = _p(0.0, "1", "assumed: R_P and R_AP of one MTJ drawn independently")
+    r_pa_correlation: float = _p(0.95, "1", "datasheet 1: R_P and R_AP of one MTJ correlated 0.9-0.95 "
+                                 "(same junction area and barrier)")
     r_short: float = _p(150.0, "ohm", "assumed: residual resistance of a broken or shorted MgO barrier")
     v_half_tmr: float = _p(0.5, "V", "datasheet 1: TMR(V) = TMR0/(1+V^2/Vh^2), Vh ~0.5 V (assumed)")
     t_ref: float = _p(298.15, "K", "datasheet: values hold at 25 degC")
     r_p_tempco: float = _p(-1.0e-4, "1/K", "assumed: R_P nearly flat in T for MgO MTJs")
     tmr_tempco: float = _p(-1.5e-3, "1/K", "assumed: TMR falls ~0.15 %/K near room temperature")
     r_fet_tempco: float = _p(2.5e-3, "1/K", "assumed: FET on-resistance rises with T (mobility)")
-    delta_mean: float = _p(60.0, "1", "datasheet 4: thermal stability ~60 at 25 degC")
+    fet_isat_p_to_ap: float = _p(78e-6, "A", "assumed: access-FET saturation current in the P->AP write "
+                                 "polarity (source grounded); sets a nominal write error rate of order "
+                                 "1e-4 with the variation tails (datasheet 4)")
+    fet_isat_ap_to_p: float = _p(60e-6, "A", "assumed: saturation current in the AP->P polarity, lower "
+                                 "by source degeneration (the FET's source rises with the MTJ)")
+    fet_output_conductance: float = _p(0.4, "1/V", "assumed: channel-length modulation of a short-channel "
+                                       "28 nm FET, I ~ (1 + lambda V_DS)")
+    write_line_resistance: float = _p(0.25, "ohm", "assumed: resistance per cell pitch of each of a row's "
+                                      "two write lines (strapped intermediate Cu metal, ~0.1 ohm/sq, "
+                                      "2-3 squares per pitch)")
+    delta_mean: float = _p(60.0, "1", "datasheet 4: Delta ~60 at 25 degC in the thermal switching law "
+                           "tau0 exp(Delta (1 - V/Vc0))")
+    delta_retention_mean: float = _p(90.0, "1", "calibrated: zero-bias thermal stability that meets the "
+                                     "retention spec, no flip in 10 years at 85 degC (datasheet 4); "
+                                     "switching-derived Delta underestimates it (Thomas et al., IEDM 2015)")
     delta_cv: float = _p(0.05, "1", "assumed: 5 % device-to-device spread of thermal stability")
+    stray_field_ratio: float = _p(0.03, "1", "assumed: reference-layer stray field / anisotropy field; "
+                                  "favours P: Delta_P = Delta (1+h)^2, Delta_AP = Delta (1-h)^2")
     curie_temperature: float = _p(800.0, "K", "assumed: effective Tc of the thin CoFeB free layer (Bloch law)")
     tau0: float = _p(1.0e-9, "s", "datasheet 4: attempt time ~1 ns")
+    neel_brown_min_barrier: float = _p(5.0, "1", "assumed: the Neel-Brown law holds while its barrier is "
+                                       "at least ~5 kT (Brown, Phys. Rev. 130, 1677, 1963); above that "
+                                       "bias the thermal rate stays at its value there")
+    tau_precession: float = _p(1.0e-9, "s", "assumed: macrospin time scale (1+a^2)/(a gamma mu0 Hk) with "
+                               "damping a ~0.01 and mu0 Hk ~0.6 T (Sun, PRB 62, 570, 2000)")
     vc0_p_to_ap: float = _p(0.45, "V", "datasheet 4: Vc0 0.3-0.5 V; P->AP needs the larger one (assumed)")
     vc0_ap_to_p: float = _p(0.35, "V", "datasheet 4: Vc0 0.3-0.5 V (assumed)")
     vc0_cv: float = _p(0.06, "1", "datasheet 4: CV ~6 %")
-    tau_precess: float = _p(27.0e-9, "s",
-                            "calibrated: precessional time scale tau_p*Vc0/V giving a nominal "
-                            "write error rate of order 1e-4 (datasheet 4)")
+    weak_bit_fraction: float = _p(1.5e-3, "1", "assumed: fraction of MTJs with a weak spin-torque "
+                                  "efficiency (edge damage), the write-error tail (datasheet 4)")
+    weak_bit_vc0_factor: float = _p(1.75, "1", "assumed: mean factor on Vc0 of a weak bit")
+    weak_bit_vc0_factor_sigma: float = _p(0.08, "1", "assumed: spread of that factor")
     v_breakdown: float = _p(1.5, "V", "datasheet 4: barrier breaks down above ~1.5 V at the MTJ")
-    tau_breakdown_at_vbd: float = _p(1.0, "s", "assumed: mean stress time to breakdown at V_breakdown; "
-                                     "with the slope, ~1e10 nominal write cycles")
+    tau_breakdown_at_vbd: float = _p(5.0e-3, "s", "calibrated: mean stress time to breakdown at V_breakdown; "
+                                     "with the slope, ~1e10 nominal write cycles before a few "
+                                     "percent of the MTJs fail")
     v_breakdown_slope: float = _p(0.03, "V", "assumed: TDDB time falls e-fold per 30 mV (E-model)")
 
 
@@ -66,16 +90,29 @@ class DefectParameters:
 
 @dataclass(frozen=True)
 class ReadoutParameters:
-    """Column delay, time-to-digital converter and sense amplifiers."""
+    """The column readout circuit (datasheet 3), the TDC and the sense amplifiers."""
 
     delay_at_mac_max: float = _p(13.0e-9, "s", "paper: column delay ~13 ns at MAC=+64")
     delay_at_mac_min: float = _p(29.0e-9, "s", "paper: column delay ~29 ns at MAC=-64")
-    column_gain_cv: float = _p(0.01, "1", "assumed: 1 % spread of column delay slope (line capacitance)")
-    column_offset_sigma: float = _p(0.3e-9, "s", "assumed: per-column TDC start offset, needs calibration")
-    jitter_sigma: float = _p(0.2e-9, "s", "datasheet 3: jitter and comparator offset ~0.2 ns")
-    read_noise_rel: float = _p(1.0e-3, "1", "assumed: relative read noise of a column's resistance")
-    tdc_bits: int = _p(4, "bit", "paper: 4-bit TDC")
     line_capacitance_per_cell: float = _p(2.1e-15, "F", "paper: ~2.1 fF per cell")
+    comparator_capacitance: float = _p(5.0e-15, "F", "assumed: comparator input and TDC stop gate")
+    comparator_delay: float = _p(0.5e-9, "s", "assumed: comparator decision and TDC stop latency")
+    comparator_delay_tempco: float = _p(2.0e-3, "1/K", "assumed: comparator slows ~0.2 %/K (mobility)")
+    tdc_lsb_tempco: float = _p(1.0e-3, "1/K", "assumed: TDC delay-line unit delay rises ~0.1 %/K")
+    topology: str = field(
+        default="lumped",
+        metadata={"unit": "", "source": "assumed: 'lumped' (line capacitance on the sense node, delay set "
+                                        "by the column's total resistance) or 'ladder' (capacitance at "
+                                        "every cell node, Elmore-weighted; rows near the driver count more)"})
+    column_capacitance_cv: float = _p(0.01, "1", "assumed: 1 % spread of a column's sense capacitance")
+    column_offset_sigma: float = _p(0.3e-9, "s", "assumed: per-column comparator delay mismatch, "
+                                    "needs calibration")
+    noise_sigma_common: float = _p(0.1e-9, "s", "datasheet 3: clock jitter and supply noise, common to all "
+                                   "columns of one read (assumed half of the ~0.2 ns)")
+    noise_sigma_column: float = _p(0.17e-9, "s", "datasheet 3: comparator noise per column; with the "
+                                   "common part ~0.2 ns in total")
+    read_noise_rel: float = _p(1.0e-3, "1", "assumed: relative read noise of a resistance at the analog pads")
+    tdc_bits: int = _p(4, "bit", "paper: 4-bit TDC")
     sense_offset_sigma: float = _p(500.0, "ohm", "assumed: verify sense-amplifier offset per column")
     sense_noise_sigma: float = _p(800.0, "ohm", "assumed: verify sense noise per read")
     test_mux_resistance: float = _p(500.0, "ohm", "assumed: on-resistance of the analog test multiplexer")
@@ -95,8 +132,9 @@ class OperatingDefaults:
     write_width_clocks: int = _p(1, "clock", "datasheet 4: one clock per half-row write")
     v_read: float = _p(0.25, "V", "assumed: MAC read bias across a column (~4 mV per cell)")
     v_verify: float = _p(0.1, "V", "assumed: differential verify bias across a branch")
-    tdc_start: float = _p(13.0e-9, "s", "assumed: default window starts at the MAC=+64 delay")
-    tdc_lsb: float = _p(1.0e-9, "s", "assumed: default LSB spreads 16 codes over 13-29 ns")
+    tdc_centre_mac: float = _p(0.0, "1", "datasheet 3: power-up window centred on each column's MAC = 0 "
+                               "(per-column starts from the factory calibration)")
+    tdc_lsb: float = _p(0.4e-9, "s", "datasheet 3: power-up LSB near 0.4 ns (2-3 MAC units per code)")
     vdd: float = _p(0.9, "V", "assumed: 28 nm core supply")
     vddio: float = _p(1.8, "V", "assumed: I/O supply")
     supply_tolerance: float = _p(0.1, "1", "assumed: chip works within +-10 % of nominal rails")
@@ -105,12 +143,15 @@ class OperatingDefaults:
 
 @dataclass(frozen=True)
 class EnergyParameters:
-    """Energy of the periphery; array energies follow from the physics."""
+    """Energy of the periphery; array energies follow from the physics and the readout circuit."""
 
-    tdc_energy_per_conversion: float = _p(250e-15, "J",
-                                          "assumed: 4-bit counter per column, set so that MAC "
-                                          "efficiency lands near the paper's ~400 TOPS/W")
-    row_driver_capacitance: float = _p(128e-15, "F", "assumed: gate load of one row's 128 access FETs")
+    tdc_energy_per_lsb: float = _p(25e-15, "J", "assumed: one counted LSB (delay-line stage and counter "
+                                   "toggle); with the conversion energy the random-input MAC efficiency "
+                                   "lands near the paper's ~400 TOPS/W")
+    tdc_energy_per_conversion: float = _p(40e-15, "J", "assumed: start, stop and read-out of one TDC")
+    comparator_energy: float = _p(20e-15, "J", "assumed: one comparator decision")
+    row_driver_capacitance: float = _p(64e-15, "F", "assumed: one gate line of a row (64 access-FET gates "
+                                       "and wire); an input toggle charges one of the row's two lines")
     control_energy_per_clock: float = _p(2e-12, "J", "assumed: clocking, decoders and control per clock")
     sense_energy_per_column: float = _p(50e-15, "J", "assumed: one verify sense amplifier decision")
     static_current_vdd: float = _p(50e-6, "A", "assumed: core leakage at 25 degC")

@@ -1,22 +1,18 @@
-"""Device physics of one MTJ and its access FET: pure, vectorised functions.
+"""Device physics of one MTJ and its access FET at read biases: pure, vectorised functions.
 
 Units: ohm, volt, second, kelvin.  ``p`` is a :class:`DeviceParameters`.
-
-Switching model.  Switching is a Poisson process of time constant
-
-    tau(V) = max( tau0 * exp(Delta * (1 - V/Vc0)),  tau_p * Vc0 / V )
-
-The first term is the datasheet's thermal regime.  The second is the
-precessional limit: spin-torque reversal cannot be faster than a time that
-scales inversely with the drive (Sun, PRB 62, 570, 2000).  Above Vc0 it
-dominates, so the write error rate exp(-t/tau) falls exponentially with
-pulse width there, as the datasheet says; the max keeps tau continuous and
-monotonic in V.  ``tau_p`` is calibrated to a nominal write error rate of
-order 1e-4 (1.5 V on the branch, one 90 ns clock).
 
 Temperature.  Bloch law for the free layer's magnetisation m(T); thermal
 stability Delta(T) = Delta_ref * (T_ref/T) * (m(T)/m(T_ref))^2, and
 Vc0 scales with the barrier energy, (m(T)/m(T_ref))^2.
+
+Stray field.  The reference layer's residual field h (in units of the
+anisotropy field) tilts the double well: the barrier out of P is
+Delta (1 + h)^2 and out of AP Delta (1 - h)^2 (Stoner-Wohlfarth energy of a
+uniaxial particle in an axial field).
+
+Switching under bias is in :mod:`sim_chip.switching`; the access FET at
+write biases in :mod:`sim_chip.write_path`.
 """
 
 from __future__ import annotations
@@ -33,8 +29,14 @@ def magnetisation_ratio(temperature: float, p: DeviceParameters) -> float:
 
 
 def thermal_stability(delta_ref: np.ndarray, temperature: float, p: DeviceParameters) -> np.ndarray:
-    """Delta(T) from the reference-temperature value."""
+    """Delta(T) from the reference-temperature value (either Delta of the die)."""
     return delta_ref * (p.t_ref / temperature) * magnetisation_ratio(temperature, p) ** 2
+
+
+def state_barriers(delta: np.ndarray, p: DeviceParameters) -> tuple[np.ndarray, np.ndarray]:
+    """(barrier out of P, barrier out of AP) in kT from a thermal stability, with the stray field."""
+    h = p.stray_field_ratio
+    return delta * (1.0 + h) ** 2, delta * (1.0 - h) ** 2
 
 
 def critical_voltage(vc0_ref: np.ndarray, temperature: float, p: DeviceParameters) -> np.ndarray:
@@ -43,7 +45,7 @@ def critical_voltage(vc0_ref: np.ndarray, temperature: float, p: DeviceParameter
 
 
 def fet_resistance(r_fet_ref: np.ndarray, temperature: float, p: DeviceParameters) -> np.ndarray:
-    """Access-FET on-resistance at temperature, ohm."""
+    """Access-FET on-resistance (linear region) at temperature, ohm."""
     return r_fet_ref * (1.0 + p.r_fet_tempco * (temperature - p.t_ref))
 
 
@@ -65,7 +67,7 @@ def mtj_resistance(r_p: np.ndarray, r_ap: np.ndarray, is_ap: np.ndarray, voltage
 def mtj_voltage_in_series(v_total: np.ndarray | float, r_series: np.ndarray, r_p: np.ndarray,
                           r_ap: np.ndarray, is_ap: np.ndarray, temperature: float,
                           p: DeviceParameters) -> np.ndarray:
-    """Voltage across an MTJ in series with ``r_series`` under ``v_total``.
+    """Voltage across an MTJ in series with a linear ``r_series`` under ``v_total``.
 
     The MTJ's resistance depends on its own bias, so the divider is solved
     by fixed-point iteration (it contracts quickly: dR/dV is small).
@@ -77,30 +79,7 @@ def mtj_voltage_in_series(v_total: np.ndarray | float, r_series: np.ndarray, r_p
     return v
 
 
-def switching_time_constant(v_mtj: np.ndarray, vc0: np.ndarray, delta: np.ndarray,
-                            p: DeviceParameters) -> np.ndarray:
-    """tau(V) in seconds (module docstring); infinite for V <= 0."""
-    v = np.maximum(np.asarray(v_mtj, dtype=float), 0.0)
-    with np.errstate(divide="ignore", over="ignore"):
-        thermal = p.tau0 * np.exp(np.minimum(delta * (1.0 - v / vc0), 700.0))
-        precessional = np.where(v > 0, p.tau_precess * vc0 / np.where(v > 0, v, 1.0), np.inf)
-    return np.where(v > 0, np.maximum(thermal, precessional), np.inf)
-
-
-def switching_probability(v_mtj: np.ndarray, width: float | np.ndarray, vc0: np.ndarray,
-                          delta: np.ndarray, p: DeviceParameters) -> np.ndarray:
-    """Probability that a pulse of ``width`` seconds at ``v_mtj`` switches the MTJ."""
-    tau = switching_time_constant(v_mtj, vc0, delta, p)
-    with np.errstate(divide="ignore"):
-        return -np.expm1(-np.asarray(width) / tau)
-
-
 def breakdown_rate(v_mtj: np.ndarray, p: DeviceParameters) -> np.ndarray:
     """Barrier breakdown hazard rate in 1/s at |V| across the MTJ (E-model TDDB)."""
     x = (np.abs(v_mtj) - p.v_breakdown) / p.v_breakdown_slope
     return np.exp(np.minimum(x, 700.0)) / p.tau_breakdown_at_vbd
-
-
-def thermal_flip_rate(delta: np.ndarray, p: DeviceParameters) -> np.ndarray:
-    """Unbiased (retention) flip rate exp(-Delta)/tau0 in 1/s."""
-    return np.exp(-delta) / p.tau0

@@ -7,12 +7,19 @@ batch, and any single draw can be recomputed on its own.
 
 Two kinds of stream:
 
-* :class:`DenseStream` - Philox-4x64 blocks addressed by a block counter,
-  for operations that need many numbers per clock (MAC noise, write
-  decisions, verify noise).  Sequential access advances a cached generator
-  instead of rebuilding it, which keeps single-vector calls cheap.
+* :class:`DenseStream` - a PCG64 sequence addressed by position (PCG64
+  jumps ahead in O(log n) steps, so any block is reachable directly), for
+  operations that need many numbers per clock (MAC noise, write decisions,
+  verify noise).  Sequential access continues a cached generator instead
+  of rebuilding it, which keeps single-vector calls cheap.
 * :func:`hash_uniform` - a stateless 64-bit mix of (key, counters), for
-  sparse draws addressed by cell and generation (flip thresholds).
+  sparse draws addressed by cell and position (thermal events on each
+  MTJ's intensity axis, breakdown thresholds, the common read noise of a
+  clock, exact normal tails).
+
+Normal draws index a table of 65,536 equiprobable quantiles with 16 random
+bits; the two outer bins are redrawn exactly (:func:`tail_draws`), so the
+tails are Gaussian, not cut.
 """
 
 from __future__ import annotations
@@ -60,20 +67,21 @@ def exponential_thresholds(key: int, cell: np.ndarray, generation: np.ndarray) -
 
 
 class DenseStream:
-    """Philox-4x64 stream; block ``b`` yields the 4 uint64 words ``4b .. 4b+3``."""
+    """A PCG64 word sequence of one key; block ``b`` is the 4 uint64 words ``4b .. 4b+3``."""
 
     def __init__(self, seed: int, name: str) -> None:
         self._key = derive_key(seed, name)
-        self._gen = np.random.Philox(key=self._key)
+        self._gen = np.random.PCG64(self._key)
         self._next_block = 0
 
     def words(self, first_block: int, n_blocks: int) -> np.ndarray:
         """``4 * n_blocks`` uint64 words starting at block ``first_block``."""
         if first_block >= self._next_block:
             if first_block > self._next_block:
-                self._gen.advance(first_block - self._next_block)
+                self._gen.advance(4 * (first_block - self._next_block))
         else:
-            self._gen = np.random.Philox(key=self._key, counter=first_block)
+            self._gen = np.random.PCG64(self._key)
+            self._gen.advance(4 * first_block)
         self._next_block = first_block + n_blocks
         return self._gen.random_raw(4 * n_blocks)
 
@@ -85,17 +93,43 @@ class DenseStream:
 
 @functools.cache
 def gaussian_table() -> np.ndarray:
-    """65,536 equiprobable standard-normal quantiles (float32).
+    """65,536 equiprobable standard-normal quantiles (float32), bin midpoints.
 
-    Indexing it with a uniform 16-bit integer is an exact inverse-CDF draw
-    of a normal distribution quantised to 2^-16 in probability (tails are
-    cut at +-4.3 sigma).  One Philox word gives four such draws.
+    Indexing it with a uniform 16-bit integer is an inverse-CDF draw of a
+    normal distribution quantised to 2^-16 in probability.  The two outer
+    bins (|z| > 4.17) stand for the tails; :func:`fix_tails` replaces them
+    with exact tail draws, so the tails are not cut.
     """
     inv = NormalDist().inv_cdf
     return np.array([inv((k + 0.5) / 65536.0) for k in range(65536)], dtype=np.float32)
 
 
-def gaussian16(words: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """Four standard-normal draws per uint64 word (see :func:`gaussian_table`)."""
+def tail_positions(idx: np.ndarray) -> np.ndarray:
+    """Flat positions of 16-bit indices that fell in an outer bin (0 or 65535)."""
+    return np.flatnonzero((idx - np.uint16(1)) >= np.uint16(65534))
+
+
+def tail_draws(key: int, lanes: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """Exact standard-normal draws for outer-bin hits (float64).
+
+    Bin 0 holds the probability (0, 2^-16): its draw is inv_cdf(u 2^-16)
+    with u a fresh uniform keyed on the draw's global ``lanes`` number; bin
+    65535 (``upper``) is its mirror image.
+    """
+    inv = NormalDist().inv_cdf
+    tail = np.array([inv(float(v) * 2.0**-16) for v in hash_uniform(key, lanes)])
+    return np.where(upper, -tail, tail)
+
+
+def gaussian16(words: np.ndarray, key: int, first_lane: int) -> np.ndarray:
+    """Four standard-normal draws per uint64 word, tails exact (float64 array).
+
+    ``first_lane`` is the global number of the first draw (4 per word), so
+    that the same draw is the same number however the words were fetched.
+    """
     idx = words.view("<u2")
-    return np.take(gaussian_table(), idx, out=out)
+    z = gaussian_table()[idx].astype(np.float64)
+    at = tail_positions(idx)
+    if at.size:
+        z[at] = tail_draws(key, first_lane + at, idx[at] == 65535)
+    return z

@@ -130,8 +130,9 @@ class Keysight33600Sim(SCPIDevice):
         if 1 in numbers and ch1.output and ch1.burst and ch1.function == "PULS" and ch1.trigger == "BUS":
             pulse, baseline = self._levels(ch1)
             if baseline != 0.0:
-                self.world.pulse_test_mtj(self._mtj_pads(baseline, ch1), ch1.cycles * (ch1.period - ch1.width))
-            self.world.pulse_test_mtj(self._mtj_pads(pulse, ch1), ch1.cycles * ch1.width)
+                self.world.pulse_test_mtj(self._mtj_pads(baseline, ch1), ch1.cycles * (ch1.period - ch1.width),
+                                          ch1.cycles)
+            self.world.pulse_test_mtj(self._mtj_pads(pulse, ch1), ch1.cycles * ch1.width, ch1.cycles)
             self.world.advance(ch1.cycles * ch1.period)
 
     def continuous_stress(self, seconds: float) -> None:
@@ -139,4 +140,5 @@ class Keysight33600Sim(SCPIDevice):
         ch1 = self.channels[1]
         if ch1.output and not ch1.burst and ch1.function == "PULS":
             pulse, _ = self._levels(ch1)
-            self.world.pulse_test_mtj(self._mtj_pads(pulse, ch1), seconds * ch1.width / ch1.period)
+            self.world.pulse_test_mtj(self._mtj_pads(pulse, ch1), seconds * ch1.width / ch1.period,
+                                      max(1, round(seconds / ch1.period)))

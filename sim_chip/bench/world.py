@@ -139,10 +139,10 @@ class World:
         self.advance(seconds)
         return resistance
 
-    def pulse_test_mtj(self, volts: float, seconds: float) -> None:
-        """Generator pulses: ``seconds`` of total width at ``volts`` on the test MTJ's pads."""
+    def pulse_test_mtj(self, volts: float, seconds: float, pulses: int = 1) -> None:
+        """Generator pulses: ``pulses`` pulses of ``seconds`` total width at ``volts`` on the test MTJ's pads."""
         self.sync()
-        self.chip.test_mtj.apply(volts, seconds, self.chip.temperature)
+        self.chip.test_mtj.apply(volts, seconds, self.chip.temperature, pulses)
 
     def sensor_resistance(self) -> float:
         """What the DMM sees, ohm: PT1000 at the die temperature or the 10 kOhm reference."""

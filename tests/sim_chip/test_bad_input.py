@@ -16,7 +16,7 @@ def snapshot(chip: MX64) -> tuple:
     return (chip._ap.tobytes(), chip._broken.tobytes(), chip._clock, chip.clock_hz, chip.write_width_clocks,
             chip.read_bias, chip.verify_bias, chip.tdc_start.tobytes(), chip.tdc_lsb.tobytes(), chip.test_mux,
             chip.hold_input.tobytes(), dict(chip.energy.charge), dict(chip.rails), chip.temperature,
-            chip.elapsed_seconds, chip._flips.h0.tobytes())
+            chip.elapsed_seconds, chip._flips.lam_idle.tobytes(), chip._flips.lam_dist.tobytes())
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 
 from instruments.errors import CommandError
 from labctl.bench import default_bench
-from sim_chip import physics
+from sim_chip import switching
 
 
 def test_supply_off_makes_the_chip_unpowered() -> None:
@@ -30,10 +30,11 @@ def test_supply_current_follows_chip_activity() -> None:
         bench.wait(1.0)
         idle = vdd.measure_current()
         vdd.measure_current()
-        bench.chip.mac_batch(np.ones((200_000, 64)))
+        x = np.random.default_rng(0).choice(np.array([-1, 1], np.int8), (400_000, 64))
+        bench.chip.mac_batch(x)
         busy = vdd.measure_current()
         assert idle == pytest.approx(50e-6, rel=0.05)          # static current only
-        assert busy > 2 * idle                                  # 200k MACs in ~38 ms of model time
+        assert busy > 2 * idle                                  # 400k random MACs in ~36 ms of model time
 
 
 def measured_tmr(bench, volts: float = 0.02) -> float:
@@ -85,8 +86,9 @@ def test_generator_pulses_flip_the_test_mtj_with_the_model_probability() -> None
         v_mtj = v["vc0_p_to_ap"] * (1 - math.log(tau / 1e-9) / v["delta"])
         pad = world.chip.params.readout.test_pad_resistance
         amplitude = v_mtj * (v["r_p"] + pad) / v["r_p"] * (10e3 + 50) / 10e3
-        expected = float(physics.switching_probability(v_mtj, width, v["vc0_p_to_ap"], v["delta"],
-                                                       world.chip.params.device))
+        dev = world.chip.params.device
+        out_of_p = v["delta_retention"] * (1 + dev.stray_field_ratio) ** 2
+        expected = float(switching.switching_probability(v_mtj, width, v["vc0_p_to_ap"], v["delta"], out_of_p, dev))
         switched = 0
         for _ in range(trials):
             gen.configure_pulse_burst(amplitude=-1.0, width=10e-6, period=100e-6)   # reset to P

@@ -26,6 +26,29 @@ def test_branch_resistances_match_the_paper(dies) -> None:
         assert r_high.std() == pytest.approx(2.0e3, abs=0.12e3)
 
 
+def test_r_p_and_r_ap_are_correlated_and_the_tmr_spread_is_narrow(dies) -> None:
+    """Datasheet 1: the same area and barrier set both (correlation 0.9-0.95), so TMR CV <~ 15 %."""
+    for die in dies:
+        healthy = die.defect == HEALTHY
+        r_p, r_ap = die.r_p[healthy], die.r_ap[healthy]
+        assert 0.9 < np.corrcoef(np.log(r_p), np.log(r_ap))[0, 1] < 0.97
+        tmr = r_ap / r_p - 1
+        assert tmr.mean() == pytest.approx(1.3, abs=0.05)
+        assert 0.10 < tmr.std() / tmr.mean() < 0.15
+        assert tmr.min() > 0.5 and tmr.max() < 3.0
+
+
+def test_weak_bits_are_a_small_write_hard_population(dies) -> None:
+    d = ChipParameters().device
+    weak = np.concatenate([die.weak_bit.ravel() for die in dies])
+    expected = d.weak_bit_fraction * weak.size
+    assert abs(weak.sum() - expected) < 5 * np.sqrt(expected)
+    die = dies[0]
+    ratio = die.vc0_p_to_ap[die.weak_bit] / d.vc0_p_to_ap
+    assert ratio.mean() == pytest.approx(d.weak_bit_vc0_factor, rel=0.1)
+    assert die.delta_retention.mean() / die.delta.mean() == pytest.approx(d.delta_retention_mean / d.delta_mean)
+
+
 def test_defect_fraction_is_about_five_in_ten_thousand() -> None:
     codes = np.concatenate([fabricate(seed, ChipParameters()).defect.ravel() for seed in range(40)])
     fraction = np.mean(codes != HEALTHY)
@@ -50,7 +73,14 @@ def test_parameters_are_overridable_and_documented() -> None:
     assert fabricate(1, params).r_p.mean() == 8e3
     rows = ChipParameters().describe()
     assert all(unit is not None and source for _, _, unit, source in rows)
-    assert any(name == "device.delta_mean" for name, *_ in rows)
+    names = {name for name, *_ in rows}
+    import dataclasses
+    for group in ("device", "defects", "readout", "defaults", "energy"):
+        for f in dataclasses.fields(getattr(ChipParameters(), group)):
+            assert f"{group}.{f.name}" in names          # every input is listed with its unit and source
+    assert {"device.fet_isat_p_to_ap", "device.write_line_resistance", "device.tau_precession",
+            "device.delta_retention_mean", "device.stray_field_ratio", "readout.topology",
+            "readout.noise_sigma_common", "energy.tdc_energy_per_lsb"} <= names
     with pytest.raises(InvalidArgument, match="device.nonsense"):
         ChipParameters().with_overrides({"device.nonsense": 1})
 

@@ -40,6 +40,13 @@ def test_test_mtj_measured_tmr_falls_with_temperature() -> None:
     assert tmr(300.0) > tmr(350.0) + 0.05
 
 
+def test_stray_field_makes_ap_the_less_stable_state() -> None:
+    out_of_p, out_of_ap = physics.state_barriers(np.array(90.0), DEV)
+    h = DEV.stray_field_ratio
+    assert float(out_of_p) == pytest.approx(90 * (1 + h) ** 2) and float(out_of_ap) == pytest.approx(90 * (1 - h) ** 2)
+    assert out_of_ap < 90 < out_of_p
+
+
 def test_breakdown_rate_is_steep_around_1_5_volt() -> None:
     rates = physics.breakdown_rate(np.array([1.2, 1.5, 2.0]), DEV)
     assert rates[1] == pytest.approx(1 / DEV.tau_breakdown_at_vbd)

@@ -156,10 +156,12 @@ def test_configuration_registers_round_trip(fw: Firmware) -> None:
 
 def test_tdc_windows_per_column_and_all(fw: Firmware) -> None:
     powered(fw)
+    power_up = [float(v) for v in ask(fw, "CONF:TDC:STAR?").split(b",")]
+    assert len(set(power_up)) > 1                       # calibrated per column at power-up
     ask(fw, "CONF:TDC:STAR 14.01e-9,5")          # rounded to 1/64 ns
     assert float(ask(fw, "CONF:TDC:STAR? 5")) == pytest.approx(14.015625e-9)
     values = [float(v) for v in ask(fw, "CONF:TDC:STAR?").split(b",")]
-    assert len(values) == 64 and values[4] == pytest.approx(13e-9)
+    assert len(values) == 64 and values[:5] == power_up[:5] and values[6:] == power_up[6:]
     ask(fw, "CONF:TDC:LSB 0.5e-9")
     assert {float(v) for v in ask(fw, "CONF:TDC:LSB?").split(b",")} == {0.5e-9}
 
@@ -200,9 +202,11 @@ def test_rst_keeps_data_and_resets_registers(fw: Firmware) -> None:
     powered(fw)
     ask(fw, "CONF:VRE 0.8")
     ask(fw, b"WRIT:ROW 0," + blk(b"\xff" * 64) + b"\n")
+    held = unblock(ask(fw, "VER:ROW? 0"))
+    assert held.count(b"\xff") >= 62                 # a write error now and then (~1e-4 per bit)
     ask(fw, "*RST")
     assert ask(fw, "CONF:VRE?") == b"0.25\n" and ask(fw, "COUN?") == b"0\n"
-    assert unblock(ask(fw, "VER:ROW? 0")) == b"\xff" * 64
+    assert unblock(ask(fw, "VER:ROW? 0")) == held
 
 
 def test_incomplete_block_is_dropped_after_the_timeout(fw: Firmware, monkeypatch) -> None:

@@ -1,30 +1,194 @@
-"""Column delay and TDC: monotonic codes, programmable windows, verify read."""
+"""The readout circuit, its topology, tempcos and noise; the TDC windows; the verify read."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from conftest import random_signs
-from sim_chip import MX64
+from conftest import powered, random_signs
+from datasheet import circuit_constants, codes_match, delay, read_level_resistances
+from sim_chip import MX64, ChipParameters
+from sim_chip.rng import gaussian16
+
+IDEAL = ChipParameters.ideal()
 
 
-def level_inputs(w_column: np.ndarray, repeats: int) -> tuple[np.ndarray, np.ndarray]:
-    """Inputs that give every MAC level of one column (first k rows mismatched), repeated."""
+def level_inputs(w_column: np.ndarray, repeats: int = 1) -> np.ndarray:
+    """Inputs that give every MAC level of one column (first k rows mismatched, k = 0..64), repeated."""
     x = np.array([np.where(np.arange(64) < k, -w_column, w_column) for k in range(65)], np.int8)
-    return np.repeat(x, repeats, axis=0), 64 - 2 * np.repeat(np.arange(65), repeats)
+    return np.repeat(x, repeats, axis=0)
 
 
-def test_mean_code_is_monotonic_in_mac_with_the_default_window(chip: MX64) -> None:
-    """Default window (13 ns start, 1 ns LSB): codes fall from ~15 at MAC=-64 to ~0 at +64."""
+def ideal_codes(chip: MX64, x: np.ndarray, start: float, lsb: float) -> np.ndarray:
+    chip.set_tdc_window(start, lsb)
+    return chip.mac_batch(x)
+
+
+def test_delay_is_the_stated_circuit_with_a_positive_intercept() -> None:
+    """Ideal die: the code of every level is floor((t - start)/lsb) with t from the circuit in datasheet.py."""
+    p = IDEAL
+    chip = powered(1, p)
+    chip.write_array(np.ones((64, 64), np.int8))
+    x = level_inputs(np.ones(64, np.int8))
+    d = p.device
+    nominal = delay(64 * (d.r_fet_mean + np.array([d.r_p_mean, d.r_ap_mean])), p)
+    assert nominal[0] == pytest.approx(13e-9, rel=1e-9) and nominal[1] == pytest.approx(29e-9, rel=1e-9)
+    assert delay(0.0, p) == pytest.approx(p.readout.comparator_delay)          # no negative intercept
+    t = delay(read_level_resistances(p, np.arange(65)), p)
+    assert np.all(np.diff(t, 2) > 0)                                              # steps grow with R
+    lsb = 1 / 16 * 1e-9
+    for start in (12.5e-9, 20e-9, 27.5e-9):
+        codes = ideal_codes(chip, x, start, lsb)[:, 0].astype(int)
+        assert codes_match(codes, (t - start) / lsb)
+
+
+def test_read_bias_changes_the_delay_as_the_circuit_says() -> None:
+    chip = powered(1, IDEAL)
+    chip.write_array(np.ones((64, 64), np.int8))
+    x = np.ones((1, 64), np.int8)                                  # MAC = +64
+    chip.set_read_bias(0.3)
+    r_col = 64 * (IDEAL.device.r_fet_mean + IDEAL.device.r_p_mean)
+    t = float(delay(r_col, IDEAL, v_read=0.3))
+    assert t < 13e-9
+    code = ideal_codes(chip, x, 8e-9, 0.125e-9)[:, 0]
+    assert codes_match(code, np.array([(t - 8e-9) / 0.125e-9]))
+
+
+def test_ladder_topology_weights_rows_near_the_driver() -> None:
+    """Distributed RC: one mismatch on row 0 delays more than on row 63, by the Elmore weights; lumped: equal."""
+    for topology in ("lumped", "ladder"):
+        p = ChipParameters.ideal().with_overrides({"readout.topology": topology})
+        chip = powered(1, p)
+        chip.write_array(np.ones((64, 64), np.int8))
+        base = np.ones(64, np.int8)
+        first, last = base.copy(), base.copy()
+        first[0], last[63] = -1, -1
+        r = p.readout
+        c_total = 64 * r.line_capacitance_per_cell + r.comparator_capacitance
+        if topology == "lumped":
+            lsb = 1 / 16 * 1e-9
+            codes = ideal_codes(chip, np.array([base, first, last]), 12.5e-9, lsb)[:, 0]
+            assert codes[1] == codes[2] > codes[0]
+            continue
+        # find each vector's delay by scanning the window start (1/64 ns steps)
+        def delay_of(v: np.ndarray) -> float:
+            lo, hi = 0.0, 40e-9
+            while hi - lo > 1e-9 / 64:
+                mid = 0.5 * (lo + hi)
+                code = ideal_codes(chip, v[None, :], mid, 1e-9)[0, 0]
+                lo, hi = (mid, hi) if code > 0 else (lo, mid)     # code 1 from t >= start + 1 LSB
+            return hi + 1e-9
+        below = r.line_capacitance_per_cell * (64 - np.arange(64)) + r.comparator_capacitance
+        weights = below / c_total                              # Elmore: capacitance below each row
+        d = p.device
+        r_low, r_high = d.r_fet_mean + d.r_p_mean, d.r_fet_mean + d.r_ap_mean
+        for v in (base, first, last):
+            r_rows = np.where(v == 1, r_low, r_high)
+            expected = delay(r_rows.sum(), p, r_eff=(weights * r_rows).sum())
+            assert delay_of(v) == pytest.approx(expected, abs=2e-11)
+        t0, t_first, t_last = (delay_of(v) for v in (base, first, last))
+        assert t_first - t0 > 5 * (t_last - t0) > 0             # row 0 counts far more than row 63
+        assert t0 < 13e-9 * 0.7       # the ladder charges faster: its mean weight is ~1/2
+
+
+def test_tdc_and_comparator_tempcos() -> None:
+    """With the array's tempcos off, heating moves codes only through the TDC and the comparator."""
+    flat = {"device.r_p_tempco": 0.0, "device.tmr_tempco": 0.0, "device.r_fet_tempco": 0.0, "stochastic": False}
+    p = ChipParameters().with_overrides(flat)
+    chip = powered(1, p)
+    chip.write_array(np.ones((64, 64), np.int8))
+    x = level_inputs(np.ones(64, np.int8))
+    r = p.readout
+    r_col = read_level_resistances(p, np.arange(65))
+    start, lsb = 12.5e-9, 0.25e-9
+    for temperature in (298.15, 373.15):
+        chip.set_temperature(temperature)
+        codes = ideal_codes(chip, x, start, lsb)[:, 0].astype(int)
+        dt = temperature - 298.15
+        t = delay(r_col, p) + r.comparator_delay * r.comparator_delay_tempco * dt
+        scale = 1 + r.tdc_lsb_tempco * dt
+        assert codes_match(codes, (t - start * scale) / (lsb * scale))
+
+
+def column_noise_correlation(params: ChipParameters) -> float:
+    chip = powered(2, params)
+    chip.write_array(np.ones((64, 64), np.int8))
+    x = np.tile(level_inputs(np.ones(64, np.int8))[32], (4000, 1))      # MAC = 0 on every column
+    codes = chip.mac_batch(x).astype(float)
+    return float(np.corrcoef(codes[:, 10], codes[:, 40])[0, 1])
+
+
+def test_noise_has_a_part_common_to_all_columns() -> None:
+    only_common = ChipParameters().with_overrides({"readout.noise_sigma_column": 0.0,
+                                                   "readout.noise_sigma_common": 0.3e-9})
+    only_column = ChipParameters().with_overrides({"readout.noise_sigma_common": 0.0})
+    assert column_noise_correlation(only_common) > 0.8
+    assert abs(column_noise_correlation(only_column)) < 0.08
+    r = ChipParameters().readout
+    shared = r.noise_sigma_common**2 / (r.noise_sigma_common**2 + r.noise_sigma_column**2)
+    assert 0.4 * shared < column_noise_correlation(ChipParameters()) < 1.6 * shared
+
+
+def test_normal_draws_have_untruncated_tails() -> None:
+    """4M draws: about 27 beyond 4.5 sigma (a +-4.3 sigma cut would give none) and a unit variance."""
+    words = np.random.default_rng(0).bit_generator.random_raw(1_000_000)
+    z = gaussian16(words, key=7, first_lane=0)
+    beyond = int((np.abs(z) > 4.5).sum())
+    assert 10 < beyond < 50
+    assert z.std() == pytest.approx(1.0, abs=0.002)
+
+
+def test_power_up_window_is_centred_on_each_columns_mac_zero() -> None:
+    chip = powered(5)
+    w = random_signs(np.random.default_rng(3), (64, 64))
+    chip.write_array(w)
+    w = chip.stored_weights()
+    assert np.allclose(chip.tdc_lsb, 0.4e-9, atol=1e-9 / 256)
+    assert np.ptp(chip.tdc_start) > 0.3e-9                       # per-column calibrated starts
+    rng = np.random.default_rng(4)
+    means = []
+    for j in range(0, 64, 7):     # MAC = 0 on column j: 32 random rows mismatched
+        x = np.array([w[:, j] * np.where(rng.permutation(64) < 32, -1, 1) for _ in range(300)], np.int8)
+        means.append(chip.mac_batch(x)[:, j].mean())
+    assert np.all(np.abs(np.array(means) - 7.5) < 0.8)
+
+
+def entropy_and_error(codes: np.ndarray, mac: np.ndarray) -> tuple[float, float]:
+    bits, sq = [], []
+    for j in range(64):
+        count = np.bincount(codes[:, j], minlength=16)
+        p = count[count > 0] / count.sum()
+        bits.append(float(-(p * np.log2(p)).sum()))
+        mean = np.bincount(codes[:, j], weights=mac[:, j], minlength=16) / np.maximum(count, 1)
+        sq.append(np.mean((mean[codes[:, j]] - mac[:, j]) ** 2))
+    return float(np.mean(bits)), float(np.sqrt(np.mean(sq)))
+
+
+def test_power_up_window_uses_more_bits_than_the_full_range_window() -> None:
+    """Random partial sums (sigma ~8): ~3.4 bits used and ~2.3 MAC RMS error, against ~2.2 bits and ~3.0."""
+    chip = powered(5)
+    rng = np.random.default_rng(1)
+    chip.write_array(random_signs(rng, (64, 64)))
+    w = chip.stored_weights()
+    x = random_signs(rng, (60_000, 64))
+    mac = x.astype(int) @ w.astype(int)
+    bits_default, err_default = entropy_and_error(chip.mac_batch(x), mac)
+    chip.set_tdc_window(13e-9, 1e-9)
+    bits_full, err_full = entropy_and_error(chip.mac_batch(x), mac)
+    assert bits_default > 3.1 and bits_full < 2.5
+    assert err_default < 2.6 < err_full
+
+
+def test_full_range_window_codes_are_monotonic_in_mac(chip: MX64) -> None:
     w = random_signs(np.random.default_rng(2), (64, 64))
     chip.write_array(w)
+    chip.set_tdc_window(13e-9, 1e-9)
     for column in (0, 17, 63):
-        x, mac = level_inputs(w[:, column], 40)
+        x = level_inputs(w[:, column], 40)
         codes = chip.mac_batch(x)[:, column].astype(float)
         means = codes.reshape(65, 40).mean(axis=1)           # index k: MAC = 64 - 2k
         assert np.all(np.diff(means) >= -0.15)               # non-decreasing in mismatches
         assert means[-1] - means[0] > 12                     # the window spans the range
-        assert np.corrcoef(mac, codes)[0, 1] < -0.97
 
 
 def test_moving_a_columns_window_shifts_only_its_codes(chip: MX64) -> None:
@@ -32,25 +196,12 @@ def test_moving_a_columns_window_shifts_only_its_codes(chip: MX64) -> None:
     chip.write_array(w)
     x = random_signs(np.random.default_rng(5), (2000, 64))
     base = chip.mac_batch(x).astype(float)
-    chip.set_tdc_window(13e-9 - 2e-9, 1e-9, column=5)      # start 2 LSB earlier
+    start, lsb = float(chip.tdc_start[5]), float(chip.tdc_lsb[5])
+    chip.set_tdc_window(start - 2 * lsb, lsb, column=5)      # start 2 LSB earlier
     moved = chip.mac_batch(x).astype(float)
     assert 1.7 < moved[:, 5].mean() - base[:, 5].mean() < 2.3
     others = np.arange(64) != 5
     assert abs(moved[:, others].mean() - base[:, others].mean()) < 0.05
-
-
-def test_a_finer_lsb_resolves_more_levels(chip: MX64) -> None:
-    w = random_signs(np.random.default_rng(6), (64, 64))
-    chip.write_array(w)
-    x, _ = level_inputs(w[:, 3], 1)
-    levels = x[24:40]                                      # 16 levels, ~4 ns of delay
-    coarse_codes = chip.mac_batch(levels)[:, 3]
-    coarse = len(np.unique(coarse_codes))
-    # place 16 codes of 0.25 ns on those levels, from where the coarse codes put them
-    first_delay = 13e-9 + (coarse_codes[:4].mean() + 0.5) * 1e-9 - 0.375e-9
-    chip.set_tdc_window(first_delay - 0.25e-9, 0.25e-9)
-    fine = len(np.unique(chip.mac_batch(levels)[:, 3]))
-    assert coarse <= 6 and fine >= 2 * coarse
 
 
 def test_codes_are_four_bit(chip: MX64) -> None:
@@ -81,3 +232,12 @@ def test_test_pad_sees_the_selected_column_resistance(ideal_chip: MX64) -> None:
     assert abs((r_one_high - r_low) - 13e3) < 50                # isolates row 0's branches
     ideal_chip.set_test_mux(None)
     assert ideal_chip.test_pad_resistance(0.1) == float("inf")
+
+
+def test_circuit_constants_are_physical_and_agree_with_an_independent_solution() -> None:
+    from sim_chip.readout import readout_circuit
+    c, v_th, i_ref = circuit_constants(ChipParameters())
+    model = readout_circuit(ChipParameters())
+    assert model.capacitance == pytest.approx(64 * 2.1e-15 + 5e-15) == pytest.approx(c)
+    assert model.threshold == pytest.approx(v_th, rel=1e-6) and model.reference_current == pytest.approx(i_ref, rel=1e-6)
+    assert 0 < v_th < 0.25 and 0 < i_ref < 0.25 / (64 * 26e3)    # trips below the read bias, sinks less than the column
