@@ -5,7 +5,10 @@ its complement.  At log-spaced cycle counts the procedure programs and reads
 the array in both weight states (a shorted MTJ on the low side of a cell
 still reads right in one of them; rewriting mends write errors, not shorts)
 and, with an SMU on the test pad, measures one column's TMR from its
-all-low and all-high sums.  Failed cells against cycles give the Weibull
+all-low and all-high sums.  A cell that reads wrong at a read-back may only
+have missed a write (a weak bit); a broken MTJ stays broken.  So a cell
+counts as broken at a read-back when it reads wrong there and at every
+read-back after it, and the broken cells against cycles give the Weibull
 statistics: ln(-ln(1 - F)) = beta ln(N) - beta ln(eta), fitted as a line
 with its covariance.  Every read-back is recorded and is a checkpoint: an
 interrupted run resumes where it stopped.
@@ -36,13 +39,19 @@ def column_tmr(weights: np.ndarray, column: int) -> Plan:
     return high / low - 1
 
 
+def broken_counts(bad: np.ndarray) -> np.ndarray:
+    """Cells broken at each read-back: wrong there and at every later one (``bad``: read-backs x cells)."""
+    persistent = np.logical_and.accumulate(bad[::-1], axis=0)[::-1]
+    return persistent.reshape(len(bad), -1).sum(axis=1)
+
+
 def plot_endurance(data: RunData) -> Any:
     cycles = np.array(data.all("cycles"), float)
-    fraction = np.array(data.all("failed_cells"), float) / data.last("cells_working_at_start")
+    fraction = broken_counts(np.array(data.all("bad_cells"))) / data.last("cells_working_at_start")
     s = data.summary
     fig, (a, b) = figure(1, 2, 11, 4)
     ok = (fraction > 0) & (fraction < 1)
-    a.semilogx(cycles[ok], np.log(-np.log1p(-fraction[ok])), "o", label="failed cells")
+    a.semilogx(cycles[ok], np.log(-np.log1p(-fraction[ok])), "o", label="broken cells")
     if s and np.isfinite(s["weibull_beta"]):
         grid = np.geomspace(cycles[0], cycles[-1], 100)
         a.semilogx(grid, s["weibull_beta"] * np.log(grid / s["weibull_eta_cycles"]), "-",
@@ -85,15 +94,17 @@ def endurance(
         good = np.ones(weights.shape, bool)  # cells that work in both states, three times over
         for _ in range(3):
             good &= (yield from program(-weights, writes=2)) & (yield from program(weights, writes=2))
-        state = {"good": good.tolist(), "done": 0, "failed": [],
+        state = {"good": good.tolist(), "done": 0, "bad": [],
                  "tmr": [(yield from column_tmr(weights, column))] if tmr_probe else []}
     good = np.array(state["good"], bool)
     yield Record("cells_working_at_start", int(good.sum()), "cells")
     for tmr in state["tmr"][:1]:
         yield Record("column_tmr", tmr, "", f"TMR of column {column} (first: before cycling)")
-    for n, failed, tmr in zip(counts, state["failed"], state["tmr"][1:] or [None] * len(state["failed"])):
+    for n, bad, tmr in zip(counts, state["bad"], state["tmr"][1:] or [None] * len(state["bad"])):
         yield Record("cycles", int(n), "cycles")                  # read-backs of the interrupted run
-        yield Record("failed_cells", failed, "cells")
+        yield Record("bad_cells", np.array(bad, bool), "", "cells reading wrong at this read-back",
+                     ("row", "column"))
+        yield Record("failed_cells", int(np.sum(bad)), "cells")
         if tmr is not None:
             yield Record("column_tmr", tmr)
     try:
@@ -105,9 +116,10 @@ def endurance(
             state["done"] = int(n)
             yield Set("rail.vwrite", nominal)
             bad = ~(yield from program(-weights, writes=2)) | ~(yield from program(weights, writes=2))  # shorts stay
-            state["failed"].append(int((bad & good).sum()))
+            state["bad"].append((bad & good).tolist())
             yield Record("cycles", int(n), "cycles")
-            yield Record("failed_cells", state["failed"][-1], "cells", "cells failing since the start")
+            yield Record("bad_cells", bad & good, "", "cells reading wrong at this read-back", ("row", "column"))
+            yield Record("failed_cells", int((bad & good).sum()), "cells", "cells reading wrong at this read-back")
             if tmr_probe:
                 state["tmr"].append((yield from column_tmr(weights, column)))
                 yield Record("column_tmr", state["tmr"][-1])
@@ -115,9 +127,12 @@ def endurance(
             yield Progress("endurance", k + 1, len(counts))
     finally:
         yield Set("rail.vwrite", nominal)
-    (beta, beta_se), eta = weibull(counts, np.array(state["failed"]) / good.sum())
+    broken = broken_counts(np.array(state["bad"], bool))
+    yield Record("broken_cells", broken, "cells", "cells broken by each read-back (wrong there and ever after)",
+                 ("cycles",))
+    (beta, beta_se), eta = weibull(counts, broken / good.sum())
     tmr = state["tmr"]
-    return {"failed_cells": state["failed"][-1], "cells": int(good.sum()), "weibull_beta": beta,
+    return {"failed_cells": int(broken[-1]), "cells": int(good.sum()), "weibull_beta": beta,
             "weibull_beta_se": beta_se, "weibull_eta_cycles": eta, "tmr_start": tmr[0] if tmr else None,
             "tmr_end": tmr[-1] if tmr else None, "cycles": int(counts[-1])}
 

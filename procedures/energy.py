@@ -1,6 +1,8 @@
 """energy: continuous MAC while the supply reads the rail currents; energy per MAC and TOPS/W.
 
-An idle window and a busy window of equal chip time, each between two
+A random matrix is programmed (a readout's energy depends on the data: an
+unwritten array reads every column at the same code), then an idle window
+and a busy window of random inputs, of equal chip time, each between two
 current readings of every rail (the supply averages the current over the
 window): the dynamic energy of the MACs is the busy energy less the idle
 power over the same time.  Ops are counted as two per binary MAC (a
@@ -74,6 +76,7 @@ def energy(
     for rail in RAILS:
         volts[rail] = yield Read(f"supply.ch{context.wiring.channel(rail)}.measure_voltage")
     yield Record("rail_volts", volts, "V")
+    yield Call("chip.write_array", context.rng.choice(np.array([-1, 1], np.int8), (64, 64)))
     busy_s = vectors / (yield Call("chip.clock"))
     idle_amps, _ = yield from _window(channels, _idle(busy_s))
     yield Record("idle_amps", idle_amps, "A", "average rail currents while idle")

@@ -2,13 +2,18 @@
 
 At each temperature the chuck is brought to the setpoint, the array is
 programmed there (so the bake starts from a clean state), then read back at
-log-spaced bake times.  A cell reads wrong when one of its MTJs flipped
-(then it reads either sign) or both did, so its failure probability equals
-one MTJ's probability of an odd number of flips, (1 - exp(-2 r t))/2, with
-r = exp(-Delta)/tau0.  Thermal stability varies from MTJ to MTJ, so each
-temperature's curve is fitted with Delta ~ normal(mean, cv * mean)
-(Gauss-Hermite average); the mean's standard error comes from the curvature
-of chi-squared.  The means are then fitted with the datasheet's temperature
+log-spaced bake times.  Every cell holds one MTJ in P and one in AP.  The
+reference layer's stray field h tilts the barrier: out of P it is
+Delta (1 + h)^2, out of AP Delta (1 - h)^2 (datasheet section 4), so an MTJ
+is a two-state chain with rates a = exp(-Delta (1+h)^2)/tau0 and
+b = exp(-Delta (1-h)^2)/tau0.  An MTJ that started in P has left it at time t
+with probability a/(a+b) (1 - exp(-(a+b) t)), one that started in AP with
+b/(a+b) (1 - exp(-(a+b) t)).  A cell reads wrong when both flipped and reads
+either sign when one did, so with independent MTJs its failure probability
+is half the sum of the two: (1 - exp(-(a+b) t))/2.  Thermal stability varies
+from MTJ to MTJ, so each temperature's curve is fitted with
+Delta ~ normal(mean, cv * mean) (Gauss-Hermite average); the mean's standard
+error comes from the curvature of chi-squared.  The means are then fitted with the datasheet's temperature
 law, Delta(T) = Delta_ref (T_ref/T) m(T)^2, m(T) = 1 - (T/Tc)^1.5
 normalised at T_ref = 25 degC, giving Delta at 25 degC.  Every temperature
 is recorded when its bake ends, and is a checkpoint.
@@ -32,25 +37,25 @@ _NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(24)
 _WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
 
 
-def failed_fraction(t: np.ndarray, mean: float, cv: float) -> np.ndarray:
-    """Expected failed-cell fraction at bake times ``t`` (s) for Delta ~ N(mean, cv*mean)."""
+def failed_fraction(t: np.ndarray, mean: float, cv: float, h: float) -> np.ndarray:
+    """Expected failed-cell fraction at bake times ``t`` (s) for Delta ~ N(mean, cv*mean), stray field h."""
     delta = mean * (1 + cv * _NODES)[:, None]
-    rate = np.exp(-delta) / TAU0
-    return (_WEIGHTS[:, None] * -0.5 * np.expm1(-2 * rate * t[None, :])).sum(axis=0)
+    rate = (np.exp(-delta * (1 + h) ** 2) + np.exp(-delta * (1 - h) ** 2)) / TAU0
+    return (_WEIGHTS[:, None] * -0.5 * np.expm1(-rate * t[None, :])).sum(axis=0)
 
 
-def fit_curve(t: np.ndarray, fraction: np.ndarray, cells: int) -> tuple[float, float, float]:
+def fit_curve(t: np.ndarray, fraction: np.ndarray, cells: int, h: float) -> tuple[float, float, float]:
     """(mean Delta, its standard error, cv) by weighted least squares on a grid, refined once."""
     sigma = np.sqrt(np.maximum(fraction * (1 - fraction), 1.0 / cells) / cells)
 
     def chi2(m: float, c: float) -> float:
-        return float((((failed_fraction(t, m, c) - fraction) / sigma) ** 2).sum())
+        return float((((failed_fraction(t, m, c, h) - fraction) / sigma) ** 2).sum())
 
     def search(means: np.ndarray, cvs: np.ndarray) -> tuple[float, float]:
         _, m, c = min((chi2(m, c), m, c) for m in means for c in cvs)
         return float(m), float(c)
 
-    m0, c0 = search(np.arange(10.0, 70.0, 0.25), np.arange(0.0, 0.16, 0.01))
+    m0, c0 = search(np.arange(10.0, 100.0, 0.25), np.arange(0.0, 0.16, 0.01))
     m, c = search(np.arange(m0 - 0.3, m0 + 0.3, 0.02), np.arange(max(c0 - 0.01, 0.0), c0 + 0.01, 0.002))
     h = 0.02
     curvature = (chi2(m + h, c) - 2 * chi2(m, c) + chi2(m - h, c)) / h**2
@@ -84,8 +89,8 @@ def plot_retention(data: RunData) -> Any:
     for temp, fractions in zip(data.all("temperature"), data.all("failed_fraction")):
         line, = ax.semilogx(times, fractions, "o", label=f"{temp:g} K")
         if f"delta_{temp:g}K" in s:
-            ax.semilogx(grid, failed_fraction(grid, s[f"delta_{temp:g}K"], s[f"delta_cv_{temp:g}K"]), "-",
-                        color=line.get_color())
+            ax.semilogx(grid, failed_fraction(grid, s[f"delta_{temp:g}K"], s[f"delta_cv_{temp:g}K"],
+                                              data.parameters["stray_field"]), "-", color=line.get_color())
     ax.set_xlabel("bake time, s")
     ax.set_ylabel("failed cells (fraction)")
     title = "retention"
@@ -98,10 +103,12 @@ def plot_retention(data: RunData) -> Any:
 
 @procedure(needs={"thermo": None}, plots=(plot_retention,))
 def retention(
-    temperatures: Annotated[list[float], Param("bake temperatures", "K", 200.0, 1500.0)] = (383.0, 403.0, 423.0),
-    bake_time: Annotated[float, Param("longest bake at each temperature", "s", 1.0, 1e9)] = 360_000.0,
+    temperatures: Annotated[list[float], Param("bake temperatures", "K", 200.0, 1500.0)] = (403.0, 413.0, 423.0),
+    bake_time: Annotated[float, Param("longest bake at each temperature", "s", 1.0, 1e10)] = 1e9,
     points: Annotated[int, Param("read-backs per temperature, log-spaced from 10 s", low=2, high=200)] = 14,
     tolerance: Annotated[float, Param("temperature reached when within this", "K", 0.01, 10)] = 0.5,
+    stray_field: Annotated[float, Param("reference-layer stray field over the anisotropy field, assumed",
+                                        "", 0.0, 0.3)] = 0.03,
 ) -> Plan:
     """bakes at several temperatures (virtual time on the simulated bench); fit Delta(T)"""
     yield from ensure_powered()
@@ -136,7 +143,7 @@ def retention(
             yield Progress("retention", i + 1, len(temperatures))
     finally:
         yield Set("thermo.ch1.heater_range", "off")
-    fits = {temp: fit_curve(times, np.array(f), n)
+    fits = {temp: fit_curve(times, np.array(f), n, stray_field)
             for temp, f, n in zip(state["done"], state["fractions"], state["cells"])}
     done = np.array(sorted(fits))
     result: dict[str, float] = {}

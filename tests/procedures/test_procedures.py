@@ -14,6 +14,8 @@ from labctl.store import Store
 from sim_chip.bench import World
 from sim_chip.bench.serve import BenchServer
 from sim_chip.die import HEALTHY
+from labctl.stubs import checkerboard
+from procedures.endurance import weibull
 from sim_chip.energy import mac_energy_per_vector
 
 
@@ -146,11 +148,12 @@ def test_retention_fit_recovers_thermal_stability(store) -> None:
         summary, _ = run("retention", {}, bench, store)
         chip = bench.world.chip
         assert bench.world.thermo.range[1] == 0                     # heater off at the end
-    for temp in (383, 403, 423):
-        truth = physics.thermal_stability(chip.die.delta, float(temp), chip.params.device).mean()
+    truth_25 = chip.die.delta_retention
+    for temp in (403, 413, 423):
+        truth = physics.thermal_stability(truth_25, float(temp), chip.params.device).mean()
         assert summary[f"delta_{temp}K"] == pytest.approx(truth, rel=0.02)
-        assert summary[f"delta_cv_{temp}K"] == pytest.approx(0.05, abs=0.015)
-    assert summary["delta_at_25C"] == pytest.approx(chip.die.delta.mean(), rel=0.03)
+        assert summary[f"delta_cv_{temp}K"] == pytest.approx(truth_25.std() / truth_25.mean(), abs=0.015)
+    assert summary["delta_at_25C"] == pytest.approx(truth_25.mean(), rel=0.03)
 
 
 def test_retention_refuses_a_bake_above_the_temperature_ceiling(store) -> None:
@@ -166,16 +169,22 @@ def test_endurance_breakdown_statistics_follow_the_model(store) -> None:
     with default_bench(9) as bench:
         summary, records = run("endurance", {"max_cycles": 3e9, "points": 8}, bench, store)
         chip = bench.world.chip
+    from sim_chip import array_physics
     d, dev = chip.die, chip.params.device
-    r_fet = physics.fet_resistance(d.r_fet, 298.15, dev)
-    hazard = sum(physics.breakdown_rate(physics.mtj_voltage_in_series(1.6, r_fet, d.r_p, d.r_ap, ap, 298.15, dev),
-                                        dev) for ap in (False, True)) / 11.1e6       # per cycle, per MTJ
-    p_cell = -np.expm1(-hazard.sum(axis=2) * summary["cycles"])
+    w = checkerboard()
+    hazard = np.zeros((64, 64, 2))                                # per cycle, per MTJ: both writes of a cycle
+    for weights in (-w, w):
+        target = np.stack([weights < 0, weights > 0], axis=2)     # AP on the side the weight makes high
+        v_mtj, _ = array_physics.write_bias(d, slice(None), target, ~target, np.zeros((64, 64, 2), bool), 1.6,
+                                            298.15, chip.params)
+        hazard += physics.breakdown_rate(v_mtj, dev) / 11.1e6
     healthy = (d.defect == HEALTHY).all(axis=2)
-    expected = p_cell[healthy].sum() * summary["cells"] / healthy.sum()
-    assert abs(summary["failed_cells"] - expected) < 5 * np.sqrt(expected) + 5
-    assert 0.8 < summary["weibull_beta"] < 1.4                   # random (exponential) breakdown
-    assert np.all(np.diff(records["failed_cells"]) >= 0)
+    expected = np.array([(-np.expm1(-hazard.sum(axis=2) * n))[healthy].sum() * summary["cells"] / healthy.sum()
+                         for n in records["cycles"]])               # cells failed by each read-back
+    assert np.all(np.abs(records["broken_cells"] - expected) < 5 * np.sqrt(expected) + 2)
+    (beta, _), _ = weibull(records["cycles"], expected / summary["cells"])
+    assert summary["weibull_beta"] == pytest.approx(beta, abs=3 * summary["weibull_beta_se"] + 0.05)
+    assert np.all(np.diff(records["broken_cells"]) >= 0)
     tmr = records["column_tmr"]                                  # start, then after every step
     assert len(tmr) == len(records["cycles"]) + 1
     assert 0 < summary["weibull_beta_se"] < 0.3
@@ -213,3 +222,4 @@ def test_an_interrupted_endurance_run_resumes_where_it_stopped(store, monkeypatc
     data = read_run(store, resumed.run_id)
     assert len(data.all("failed_cells")) == len(data.all("cycles")) == 8
     assert data.all("failed_cells")[:3] == kept.all("failed_cells")
+    assert len(data.last("broken_cells")) == 8
