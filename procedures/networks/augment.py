@@ -28,16 +28,16 @@ def _gaussian_matrix(size: int, sigma: float) -> np.ndarray:
 def _bilinear(images: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """Images (n, h, w) float sampled at source positions (n, h, w) in pixels, zero outside."""
     n, h, w = images.shape
-    padded = np.pad(images, ((0, 0), (_BORDER, _BORDER), (_BORDER, _BORDER)))
-    rows = np.clip(rows, -_BORDER, h + _BORDER - 2)
-    cols = np.clip(cols, -_BORDER, w + _BORDER - 2)
-    r0, c0 = np.floor(rows).astype(np.int64), np.floor(cols).astype(np.int64)
+    flat = np.pad(images, ((0, 0), (_BORDER, _BORDER), (_BORDER, _BORDER))).reshape(-1)
+    rows = np.clip(rows, -_BORDER, h + _BORDER - 2).astype(np.float32)
+    cols = np.clip(cols, -_BORDER, w + _BORDER - 2).astype(np.float32)
+    r0, c0 = np.floor(rows), np.floor(cols)
     fr, fc = rows - r0, cols - c0
-    flat = padded.reshape(-1)
     stride = w + 2 * _BORDER
-    base = np.arange(n)[:, None, None] * padded.shape[1] * stride + (r0 + _BORDER) * stride + (c0 + _BORDER)
-    top = flat[base] * (1 - fc) + flat[base + 1] * fc
-    bottom = flat[base + stride] * (1 - fc) + flat[base + stride + 1] * fc
+    first = (np.arange(n, dtype=np.int64)[:, None, None] * (h + 2 * _BORDER) + (r0.astype(np.int64) + _BORDER)) \
+        * stride + (c0.astype(np.int64) + _BORDER)
+    top = np.take(flat, first) * (1 - fc) + np.take(flat, first + 1) * fc
+    bottom = np.take(flat, first + stride) * (1 - fc) + np.take(flat, first + stride + 1) * fc
     return top * (1 - fr) + bottom * fr
 
 

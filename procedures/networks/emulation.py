@@ -37,7 +37,7 @@ def emulate_layer(x: np.ndarray, weights: np.ndarray, model: ErrorModel, rng: np
 class EmulatedProduct:
     """A LayerProduct (network.py) that emulates every layer with ``model``, seeded once."""
 
-    def __init__(self, model: ErrorModel, seed: int) -> None:
+    def __init__(self, model: ErrorModel, seed: int | np.random.SeedSequence) -> None:
         self.model = model
         self.rng = np.random.default_rng(seed)
 

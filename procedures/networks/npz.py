@@ -20,6 +20,9 @@ from .network import BinaryNetwork, HiddenLayer, OutputLayer
 FORMAT_NAME = "labctl-binary-network"
 FORMAT_VERSION = 1
 
+#: the default trained 784-512-10 perceptron shipped with the package (provenance in its metadata)
+SHIPPED_PERCEPTRON = Path(__file__).parent / "data" / "perceptron.npz"
+
 
 class NetworkFormatError(ValueError):
     """A network file (or its arrays) is not a valid binary network; the message says which array."""

@@ -27,14 +27,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from .augment import Augmentation
-from .emulation import EmulatedProduct, emulate_layer
+from .emulation import EmulatedProduct
 from .encoding import InputEncoding
 from .error_model import ErrorModel
 from .idx import load_mnist
@@ -52,8 +53,8 @@ class TrainingConfig:
     hidden: int = 512                    # hidden neurons (a multiple of 64 fills the array's columns)
     encoding: InputEncoding = field(default_factory=InputEncoding)
     epochs: int = 40
-    batch: int = 100                     # digits per gradient step
-    learning_rate: float = 0.005         # Adam step at the start, decayed by a cosine to 0 at the end
+    batch: int = 50                      # digits per gradient step
+    learning_rate: float = 0.05          # Adam step at the start, decayed by a cosine to 0 at the end
     label_smoothing: float = 0.1         # probability mass spread over the other classes
     augmentation: Augmentation | None = field(default_factory=Augmentation)
     seed: int = 0
@@ -93,7 +94,8 @@ class _Adam:
 
 
 def _binary(w: np.ndarray) -> np.ndarray:
-    return np.where(w >= 0, 1, -1).astype(np.int8)
+    """sign(w) as int8 +1/-1 (0 -> +1)."""
+    return (w >= 0).view(np.int8) * np.int8(2) - np.int8(1)
 
 
 def _first_layer(encoding: InputEncoding, images: np.ndarray, weights: np.ndarray,
@@ -208,10 +210,7 @@ def train(config: TrainingConfig, images: np.ndarray, labels: np.ndarray,
         gamma1=np.ones(config.hidden, np.float32), beta1=np.zeros(config.hidden, np.float32),
         gamma2=np.ones(CLASSES, np.float32), beta2=np.zeros(CLASSES, np.float32))
     adam = _Adam(params)
-    product: LayerProduct = plain_product
-    if error_model is not None:
-        rng_emulate = np.random.default_rng(emulate)
-        product = lambda layer, x, w: emulate_layer(x, w, error_model, rng_emulate)  # noqa: E731
+    product: LayerProduct = plain_product if error_model is None else EmulatedProduct(error_model, emulate)
     steps_per_epoch = len(images) // config.batch
     total = steps_per_epoch * config.epochs
     history = []
@@ -299,11 +298,9 @@ def main(argv: list[str] | None = None) -> dict:
         summary["test_accuracy"] = result.network.accuracy(data.test_images, data.test_labels)
     summary["training_s"] = round(result.seconds, 1)
     if args.out is not None:
-        network = BinaryNetwork(result.network.encoding, result.network.input_shape, result.network.hidden,
-                                result.network.output, {**result.network.metadata, **summary,
-                                                        "command": "python -m procedures.networks.train_mlp "
-                                                                   + " ".join(argv if argv is not None else [])})
-        summary["saved"] = str(save_network(network, args.out))
+        command = "python -m procedures.networks.train_mlp " + " ".join(sys.argv[1:] if argv is None else argv)
+        metadata = {**result.network.metadata, **summary, "command": command}
+        summary["saved"] = str(save_network(replace(result.network, metadata=metadata), args.out))
     print(json.dumps(summary))
     return summary
 
