@@ -34,6 +34,19 @@ def plain_product(layer: int, x: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return np.rint(x.astype(np.float32) @ weights.astype(np.float32)).astype(np.int32)
 
 
+def first_layer_preactivations(encoding: InputEncoding, images: np.ndarray, weights: np.ndarray,
+                               product: LayerProduct = plain_product) -> np.ndarray:
+    """First-layer pre-activations (n, outputs) int64 of uint8 images: sum over bit-planes of 2**p x_p @ W.
+
+    The planes are stacked plane-major into one (planes * n, inputs) call of
+    ``product`` (for the chip: every plane streamed through the same tiles).
+    """
+    planes = encoding.planes_of(images)                                   # (n, P, inputs)
+    n, count, inputs = planes.shape
+    a = product(0, planes.transpose(1, 0, 2).reshape(count * n, inputs), weights).reshape(count, n, -1)
+    return np.einsum("pno,p->no", a.astype(np.int64), encoding.plane_weights())
+
+
 @dataclass(frozen=True)
 class HiddenLayer:
     """Binary weights (inputs, outputs) int8 +1/-1; per-neuron threshold (MAC units) and sign +1/-1."""
@@ -91,17 +104,8 @@ class BinaryNetwork:
         return [self.layers[0].shape[0]] + [w.shape[1] for w in self.layers]
 
     def forward(self, images: np.ndarray, product: LayerProduct = plain_product) -> Forward:
-        """Classify uint8 images (n, *input_shape) with the layer products computed by ``product``.
-
-        The first layer's bit-planes are stacked plane-major into one
-        (planes * n, inputs) call, and their pre-activations combined on the
-        host with weights 2**p.
-        """
-        planes = self.encoding.planes_of(images)                      # (n, P, inputs)
-        n, count, inputs = planes.shape
-        stacked = planes.transpose(1, 0, 2).reshape(count * n, inputs)
-        first = product(0, stacked, self.layers[0]).reshape(count, n, -1)
-        a = np.einsum("pno,p->no", first.astype(np.int64), self.encoding.plane_weights())
+        """Classify uint8 images (n, *input_shape) with the layer products computed by ``product``."""
+        a = first_layer_preactivations(self.encoding, images, self.layers[0], product)
         preactivations = [a]
         for index, layer in enumerate(self.hidden):
             x = layer.activate(a)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -39,11 +40,14 @@ from .emulation import EmulatedProduct
 from .encoding import InputEncoding
 from .error_model import ErrorModel
 from .idx import load_mnist
-from .network import BinaryNetwork, HiddenLayer, LayerProduct, OutputLayer, plain_product
+from .network import BinaryNetwork, HiddenLayer, LayerProduct, OutputLayer, first_layer_preactivations, plain_product
 from .npz import save_network
 
 BN_EPSILON = 1e-5
 CLASSES = 10
+# float32 sums differ with the BLAS thread count, and training amplifies the difference:
+# a network is bit-reproducible only under the same settings, so the command records them
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,7 @@ class TrainingConfig:
 
 @dataclass
 class _Parameters:
-    """Latent weights and batch-norm affine parameters, with their running Adam moments."""
+    """Latent weights (float32 in [-1, 1]) and batch-norm scales and offsets."""
 
     w1: np.ndarray
     w2: np.ndarray
@@ -76,6 +80,8 @@ class _Parameters:
 
 
 class _Adam:
+    """Adam on every parameter, then the latent weights clipped to [-1, 1]."""
+
     def __init__(self, params: _Parameters, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> None:
         self.m = {k: np.zeros_like(getattr(params, k)) for k in params.names()}
         self.v = {k: np.zeros_like(getattr(params, k)) for k in params.names()}
@@ -96,15 +102,6 @@ class _Adam:
 def _binary(w: np.ndarray) -> np.ndarray:
     """sign(w) as int8 +1/-1 (0 -> +1)."""
     return (w >= 0).view(np.int8) * np.int8(2) - np.int8(1)
-
-
-def _first_layer(encoding: InputEncoding, images: np.ndarray, weights: np.ndarray,
-                 product: LayerProduct) -> np.ndarray:
-    """First-layer pre-activations (n, outputs) summed over bit-planes with weights 2**p."""
-    planes = encoding.planes_of(images)
-    n, count, inputs = planes.shape
-    a = product(0, planes.transpose(1, 0, 2).reshape(count * n, inputs), weights).reshape(count, n, -1)
-    return np.einsum("pno,p->no", a.astype(np.float32), encoding.plane_weights().astype(np.float32))
 
 
 def _batch_norm(a: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, tuple]:
@@ -138,7 +135,7 @@ def _step(params: _Parameters, config: TrainingConfig, images: np.ndarray, label
     encoding = config.encoding
     v = encoding.values_of(images).astype(np.float32)
     wb1, wb2 = _binary(params.w1), _binary(params.w2)
-    a1 = _first_layer(encoding, images, wb1, product)
+    a1 = first_layer_preactivations(encoding, images, wb1, product).astype(np.float32)
     y1, cache1 = _batch_norm(a1, params.gamma1, params.beta1)
     h = np.where(y1 >= 0, 1, -1).astype(np.int8)
     a2 = product(1, h, wb2).astype(np.float32)
@@ -152,7 +149,7 @@ def _step(params: _Parameters, config: TrainingConfig, images: np.ndarray, label
     return loss, {"w1": dw1, "w2": dw2, "gamma1": dgamma1, "beta1": dbeta1, "gamma2": dgamma2, "beta2": dbeta2}
 
 
-def fold(params: _Parameters, encoding: InputEncoding, images: np.ndarray, product: LayerProduct,
+def _fold(params: _Parameters, encoding: InputEncoding, images: np.ndarray, product: LayerProduct,
          metadata: dict | None = None) -> BinaryNetwork:
     """The inference network: batch-norm statistics measured on ``images`` folded into thresholds and scales.
 
@@ -162,7 +159,7 @@ def fold(params: _Parameters, encoding: InputEncoding, images: np.ndarray, produ
     Output: score = (gamma / s) a + (beta - gamma mean / s).
     """
     wb1, wb2 = _binary(params.w1), _binary(params.w2)
-    a1 = _first_layer(encoding, images, wb1, product).astype(np.float64)
+    a1 = first_layer_preactivations(encoding, images, wb1, product).astype(np.float64)
     s1 = np.sqrt(a1.var(axis=0) + BN_EPSILON)
     gamma1, beta1 = params.gamma1.astype(np.float64), params.beta1.astype(np.float64)
     reach = encoding.max_value() * wb1.shape[0] + 1.0
@@ -173,7 +170,8 @@ def fold(params: _Parameters, encoding: InputEncoding, images: np.ndarray, produ
     a2 = product(1, hidden.activate(a1), wb2).astype(np.float64)
     s2 = np.sqrt(a2.var(axis=0) + BN_EPSILON)
     gamma2, beta2 = params.gamma2.astype(np.float64), params.beta2.astype(np.float64)
-    output = OutputLayer(wb2, (gamma2 / s2).astype(np.float32), (beta2 - gamma2 * a2.mean(axis=0) / s2).astype(np.float32))
+    scale, offset = gamma2 / s2, beta2 - gamma2 * a2.mean(axis=0) / s2
+    output = OutputLayer(wb2, scale.astype(np.float32), offset.astype(np.float32))
     return BinaryNetwork(encoding, tuple(images.shape[1:]), (hidden,), output, metadata or {})
 
 
@@ -237,7 +235,7 @@ def _fold_for(params: _Parameters, config: TrainingConfig, images: np.ndarray, e
               seed: np.random.SeedSequence) -> BinaryNetwork:
     product = plain_product if error_model is None else EmulatedProduct(error_model, seed)
     metadata = {"training": _describe(config), "hardware_aware": error_model is not None}
-    return fold(params, config.encoding, images, product, metadata)
+    return _fold(params, config.encoding, images, product, metadata)
 
 
 def _describe(config: TrainingConfig) -> dict:
@@ -298,8 +296,10 @@ def main(argv: list[str] | None = None) -> dict:
         summary["test_accuracy"] = result.network.accuracy(data.test_images, data.test_labels)
     summary["training_s"] = round(result.seconds, 1)
     if args.out is not None:
-        command = "python -m procedures.networks.train_mlp " + " ".join(sys.argv[1:] if argv is None else argv)
-        metadata = {**result.network.metadata, **summary, "command": command}
+        threads = "".join(f"{name}={os.environ[name]} " for name in BLAS_THREAD_VARIABLES if name in os.environ)
+        arguments = " ".join(sys.argv[1:] if argv is None else argv)
+        command = f"{threads}python -m procedures.networks.train_mlp {arguments}"
+        metadata = {**result.network.metadata, **summary, "command": command, "numpy": np.__version__}
         summary["saved"] = str(save_network(replace(result.network, metadata=metadata), args.out))
     print(json.dumps(summary))
     return summary

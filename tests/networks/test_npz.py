@@ -34,7 +34,7 @@ def _set(name, value):
 
 BAD = {
     "weights holding 0": ("layer0_weights", lambda a: a["layer0_weights"].__setitem__((0, 0), 0)),
-    "float weights": ("layer1_weights", lambda a: a.__setitem__("layer1_weights", a["layer1_weights"].astype(np.float32))),
+    "float weights": ("layer1_weights", _set("layer1_weights", np.ones((8, 3), np.float32))),
     "widths that do not chain": ("layer1_weights", lambda a: a.__setitem__("layer1_weights", a["layer1_weights"][1:])),
     "first layer against the input shape": ("layer0_weights", _set("input_shape", np.array([4, 4], np.int32))),
     "a missing threshold": ("layer0_threshold", lambda a: a.pop("layer0_threshold")),
