@@ -46,15 +46,15 @@ def _alias_tables(probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.clip(acceptance, 0.0, 1.0), alias
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ErrorModel:
     """Error values (K,) int32 ascending; probabilities (C, 129, K); observation counts (C, 129)."""
 
     errors: np.ndarray
     probabilities: np.ndarray
     counts: np.ndarray
-    _acceptance: np.ndarray = field(init=False, repr=False, compare=False)   # alias-method tables,
-    _alias: np.ndarray = field(init=False, repr=False, compare=False)        # flat (C * 129 * K,)
+    _acceptance: np.ndarray = field(init=False, repr=False)   # alias-method tables,
+    _alias: np.ndarray = field(init=False, repr=False)        # flat (C * 129 * K,)
 
     def __post_init__(self) -> None:
         errors, p, counts = self.errors, self.probabilities, self.counts

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,14 +62,14 @@ def read_idx(path: str | Path) -> np.ndarray:
         raise DatasetError(f"{path}: truncated header ({len(raw)} bytes, {header} needed for {ndim} dimensions)")
     shape = tuple(int(n) for n in np.frombuffer(raw, ">u4", count=ndim, offset=4))
     dtype = np.dtype(_IDX_TYPES[raw[2]])
-    expected = header + int(np.prod(shape)) * dtype.itemsize
+    expected = header + math.prod(shape) * dtype.itemsize
     if len(raw) != expected:
         state = "truncated" if len(raw) < expected else "longer than its header says"
         raise DatasetError(f"{path}: {state} ({len(raw)} bytes, header {shape} of {dtype.name} needs {expected})")
     return np.frombuffer(raw, dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MnistData:
     """MNIST images (n, 28, 28) uint8 grey levels 0..255 (0 = background) and labels (n,) uint8 0..9."""
 

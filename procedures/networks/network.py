@@ -47,7 +47,7 @@ def first_layer_preactivations(encoding: InputEncoding, images: np.ndarray, weig
     return np.einsum("pno,p->no", a.astype(np.int64), encoding.plane_weights())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class HiddenLayer:
     """Binary weights (inputs, outputs) int8 +1/-1; per-neuron threshold (MAC units) and sign +1/-1."""
 
@@ -60,7 +60,7 @@ class HiddenLayer:
         return np.where(self.sign * (preactivation - self.threshold) >= 0, 1, -1).astype(np.int8)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class OutputLayer:
     """Binary weights (inputs, classes) int8 +1/-1; score = scale * pre-activation + offset per class."""
 
@@ -73,7 +73,7 @@ class OutputLayer:
         return self.scale * preactivation + self.offset
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Forward:
     """One pass: every layer's pre-activations (MAC units; the first layer's summed over bit-planes),
     the class scores and the predicted classes."""
@@ -83,7 +83,7 @@ class Forward:
     predictions: np.ndarray
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class BinaryNetwork:
     """Input encoding, image shape, hidden layers, output layer and free-form provenance (JSON-able)."""
 

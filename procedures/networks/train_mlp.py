@@ -181,7 +181,7 @@ def split_validation(count: int, held_out: int, seed: int = 0) -> tuple[np.ndarr
     return np.sort(order[held_out:]), np.sort(order[:held_out])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TrainingResult:
     """The trained network, per-epoch history (loss, validation accuracy 0..1 when given) and wall time, s."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import numpy as np
@@ -12,8 +13,8 @@ from procedures.networks.emulation import EmulatedProduct
 from procedures.networks.encoding import InputEncoding
 from procedures.networks.error_model import ErrorModel
 from procedures.networks.idx import load_mnist
-from procedures.networks.npz import network_arrays
-from procedures.networks.train_mlp import TrainingConfig, split_validation, train
+from procedures.networks.npz import load_network, network_arrays
+from procedures.networks.train_mlp import TrainingConfig, main, split_validation, train
 
 
 @pytest.fixture(scope="module")
@@ -71,3 +72,13 @@ def test_validation_split_is_disjoint_and_seeded() -> None:
     assert len(val_idx) == 20 and not set(train_idx) & set(val_idx) and len(train_idx) == 80
     assert np.array_equal(val_idx, split_validation(100, 20)[1])
     assert not np.array_equal(val_idx, split_validation(100, 20, seed=1)[1])
+
+
+def test_command_line_saves_a_network_with_its_provenance(tmp_path, capsys) -> None:
+    out = tmp_path / "net.npz"
+    summary = main(["--hidden", "64", "--epochs", "1", "--no-augmentation", "--seed", "3", "--out", str(out)])
+    net = load_network(out)
+    assert net.metadata["test_accuracy"] == summary["test_accuracy"] > 0.5
+    assert net.metadata["training"]["seed"] == 3 and net.metadata["data_digest"] == summary["data_digest"]
+    assert net.metadata["command"].endswith(f"train_mlp --hidden 64 --epochs 1 --no-augmentation --seed 3 --out {out}")
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["saved"] == str(out)
