@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .tiling import COLUMNS
+
 LEVELS = 129              # ideal column MACs -64..64
-COLUMNS = 64
 
 
 def _alias_tables(probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
