@@ -1,0 +1,24 @@
+"""The shipped default perceptron still gives its recorded accuracy on the shipped test digits."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from procedures.networks.idx import load_mnist
+from procedures.networks.npz import SHIPPED_PERCEPTRON, load_network
+from procedures.networks.tiling import tiled_product
+
+PAPER_SOFTWARE_ACCURACY = 0.9524
+
+
+def test_shipped_perceptron_reproduces_its_record() -> None:
+    net = load_network(SHIPPED_PERCEPTRON)
+    data = load_mnist()
+    meta = net.metadata
+    assert net.widths == [784, 512, 10] and not meta["hardware_aware"]
+    assert meta["data_digest"] == data.digest() and meta["training_digits"] == 10000
+    assert "python -m procedures.networks.train_mlp" in meta["command"]
+    accuracy = net.accuracy(data.test_images, data.test_labels)
+    assert accuracy == meta["test_accuracy"] >= PAPER_SOFTWARE_ACCURACY
+    few = data.test_images[:500]
+    assert np.array_equal(net.forward(few).scores, net.forward(few, tiled_product).scores)
