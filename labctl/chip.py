@@ -61,6 +61,20 @@ class Chip(Protocol):
     def close(self) -> None: ...
 
 
+#: the datasheet's column delay, 13 ns at MAC = +64 to 29 ns at MAC = -64: seconds per MAC unit (nominal)
+DELAY_PER_MAC_S = (29e-9 - 13e-9) / 128
+
+
+def decode(codes: np.ndarray, lsb: float) -> np.ndarray:
+    """MAC estimates from TDC codes read under the power-up window, which is centred on each column's
+    MAC = 0 (datasheet section 3): code 7.5 is MAC 0, and one code is ``lsb`` / 0.125 ns MAC units, with
+    MAC rising as the delay (and the code) falls.  Nominal and uncalibrated: about +-1 code on a real
+    die, and codes 0 and 15 are clipped (|MAC| beyond about 8 codes).  Calibrate (mac-transfer) for
+    more.  ``lsb`` is the window's LSB in seconds (``chip.tdc_windows()[1]``).
+    """
+    return (7.5 - np.asarray(codes, float)) * np.asarray(lsb, float) / DELAY_PER_MAC_S
+
+
 def open_chip(spec: str, timeout: float = 5.0, ideal: bool = False) -> Chip:
     """Open a chip from a spec string.
 

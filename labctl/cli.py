@@ -431,6 +431,29 @@ def _sim_params(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sim_reset(args: argparse.Namespace) -> int:
+    """Put a served simulation's die back to its fabricated state (a bench file with a virtual clock)."""
+    from instruments.errors import InstrumentError
+
+    from .bench import BenchConfigError, read_bench_config
+    from .clock import RemoteVirtualClock
+    from instruments.scpi import VisaAdapter
+
+    try:
+        config = read_bench_config(args.bench)
+        if config.clock is None:
+            return _fail("sim reset", f"{args.bench} is not a served simulation (no virtual clock)")
+        clock = RemoteVirtualClock(VisaAdapter(config.clock))
+        try:
+            clock.refabricate()
+        finally:
+            clock.close()
+    except (InstrumentError, BenchConfigError) as exc:
+        return _fail("sim reset", exc)
+    OUT.print(f"{args.bench}: the die is as fabricated, every instrument at power-on, time zero")
+    return 0
+
+
 def _sim_serve(args: argparse.Namespace) -> int:
     """Serve the simulated bench (board and instruments) until interrupted."""
     import threading
@@ -575,6 +598,9 @@ def build_parser() -> argparse.ArgumentParser:
     sim_sub = sim.add_subparsers(dest="sim_command", required=True)
     params = sim_sub.add_parser("params", help="list the chip model's calibration inputs")
     params.set_defaults(func=_sim_params)
+    reset = sim_sub.add_parser("reset", help="put a served simulation's die back to its fabricated state")
+    reset.add_argument("--bench", metavar="FILE", required=True, help="the bench file of the served simulation")
+    reset.set_defaults(func=_sim_reset)
     serve = sim_sub.add_parser("serve", help="serve the simulated board and instruments on loopback sockets")
     serve.add_argument("--die-seed", type=int, default=1, help="seed of the simulated die (default 1)")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")

@@ -41,5 +41,10 @@ class RemoteVirtualClock:
     def now(self) -> float:
         return float(self._adapter.query("SIM:TIME?"))
 
+    def refabricate(self) -> None:
+        """The served die back to its fabricated state, every instrument to power-on, time zero."""
+        self._adapter.write("SIM:REF")
+        self._adapter.query("*OPC?")
+
     def close(self) -> None:
         self._adapter.close()

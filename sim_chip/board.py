@@ -93,9 +93,13 @@ class Board:
     def __init__(self, chip: MX64, serial: str | None = None, supply: str = "onboard") -> None:
         if supply not in ("onboard", "external"):
             raise InvalidArgument("supply", supply, "'onboard' or 'external'")
-        self.chip = chip
         self.supply = supply
         self.serial = serial or f"EVB{chip.seed:06d}"
+        self.insert(chip)
+
+    def insert(self, chip: MX64) -> None:
+        """A die in the socket and the board at power-on: regulators off, no errors queued."""
+        self.chip = chip
         self._errors: deque[tuple[int, str]] = deque()
         self._vwrite = chip.params.defaults.v_write
         self.regulators_on = False

@@ -11,7 +11,9 @@ if TYPE_CHECKING:
 
 
 class VirtualClockDevice(SCPIDevice):
-    """``SIMulation:TIME?`` reads model time (s); ``SIMulation:WAIT <s>`` lets time pass at once."""
+    """The simulation's control instrument: ``SIMulation:TIME?`` reads model time (s);
+    ``SIMulation:WAIT <s>`` lets time pass at once; ``SIMulation:REFabricate`` puts the die back to its
+    fabricated state and every instrument to power-on (time zero)."""
 
     idn = "LABCTL,VIRTUAL-CLOCK,0,1.0"
 
@@ -20,3 +22,4 @@ class VirtualClockDevice(SCPIDevice):
         self.world = world
         self.command("SIMulation:TIME?", lambda a: f"{self.world.now:.9E}")
         self.command("SIMulation:WAIT", lambda a: self.world.advance(number(a, 0, "seconds", 0.0, 1e9)))
+        self.command("SIMulation:REFabricate", lambda a: self.world.refabricate())

@@ -24,8 +24,7 @@ class Keysight34465ASim(SCPIDevice):
     def __init__(self, world: "World") -> None:
         super().__init__()
         self.world = world
-        self._key = derive_key(world.chip.seed, "dmm")
-        self._reads = 0
+        self.restart()
         self.reset()
         c = self.command
         for f, name in (("RESistance", "RES"), ("FRESistance", "FRES"), ("VOLTage[:DC]", "VOLT")):
@@ -42,6 +41,11 @@ class Keysight34465ASim(SCPIDevice):
 
     def reset(self) -> None:
         self.function, self.nplc = "VOLT", 10.0
+
+    def restart(self) -> None:
+        """Reading noise from the start of the die's stream (power-on)."""
+        self._key = derive_key(self.world.chip.seed, "dmm")
+        self._reads = 0
 
     def _read(self, function: str) -> str:
         self.world.advance(self.nplc / LINE_HZ)

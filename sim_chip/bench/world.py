@@ -26,6 +26,7 @@ from ..board import Board
 from ..errors import NotPowered
 from ..macro import MX64
 from ..parameters import ChipParameters
+from .thermal import Chuck
 
 AMBIENT_K = 298.15
 
@@ -63,7 +64,7 @@ class World:
         from .generator import Keysight33600Sim
         from .smu import Keithley2450Sim
         from .supply import KeysightE36312ASim
-        from .thermal import Chuck, LakeShore336Sim
+        from .thermal import LakeShore336Sim
 
         self.chip = MX64(die_seed, params)
         self.board = Board(self.chip, supply="external")
@@ -81,6 +82,21 @@ class World:
     def now(self) -> float:
         """Model time, s."""
         return self.chip.elapsed_seconds
+
+    def refabricate(self) -> None:
+        """The die as it left fabrication (same seed), every instrument at power-on, time zero.
+
+        Served devices stay the same objects, so connected clients keep their
+        sessions; a second client then reproduces the first one's results.
+        """
+        self.chip = MX64(self.chip.seed, self.chip.params)
+        self.board.insert(self.chip)
+        self.chuck = Chuck(AMBIENT_K)
+        self.dmm.restart()
+        for device in self.instruments().values():
+            device.errors.clear()
+            device.reset()
+        self._synced_at = self.now
 
     def instruments(self) -> dict:
         """Every simulated instrument by its bench name."""

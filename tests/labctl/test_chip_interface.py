@@ -148,3 +148,23 @@ def test_open_chip_specs() -> None:
     assert open_chip("sim:9").identify().die_id == MX64(9).die_id
     with pytest.raises(ValueError, match="die seed"):
         open_chip("sim:x")
+
+
+def test_the_ideal_chip_and_the_power_up_window_decode() -> None:
+    from labctl.chip import decode, open_chip
+    chip = open_chip("sim:2", ideal=True)
+    chip.power_on()
+    rng = np.random.default_rng(0)
+    w = rng.choice(np.array([-1, 1], np.int8), (64, 64))
+    chip.write_array(w)
+    assert np.array_equal(chip.verify_array(), w)                    # no write errors, no defects
+    x = rng.choice(np.array([-1, 1], np.int8), (4000, 64))
+    codes, ideal = chip.mac_batch(x), x.astype(int) @ w
+    lsb = chip.tdc_windows()[1]
+    inside = np.abs(ideal) < 20                                       # codes 0 and 15 clip beyond
+    error = decode(codes, lsb)[inside] - ideal[inside]
+    half_code = lsb[0] / 0.125e-9 / 2
+    assert np.abs(error).max() <= half_code + 0.1 and abs(error.mean()) < 0.5
+    assert np.array_equal(chip.mac_batch(x), codes)                   # no noise: the same codes again
+    with pytest.raises(ValueError, match="only a simulated chip"):
+        open_chip("socket://127.0.0.1:1", ideal=True)

@@ -223,3 +223,22 @@ def test_an_interrupted_endurance_run_resumes_where_it_stopped(store, monkeypatc
     assert len(data.all("failed_cells")) == len(data.all("cycles")) == 8
     assert data.all("failed_cells")[:3] == kept.all("failed_cells")
     assert len(data.last("broken_cells")) == 8
+
+
+def test_a_served_die_refabricated_gives_a_second_client_the_first_ones_results(store, tmp_path) -> None:
+    from labctl.cli import main
+    world = World(9)
+    with BenchServer(world, pty=False) as server:
+        path = tmp_path / "bench.toml"
+        write_served_bench_file(path, server.resources(), die_seed=9)
+        with load_bench(path) as remote:
+            first = run("write-verify", {"matrix_seed": 3}, remote, store)[1]
+            again = run("write-verify", {"matrix_seed": 3}, remote, store)[1]   # the die has been written
+        assert main(["sim", "reset", "--bench", str(path)]) == 0
+        assert world.now == 0.0 and not any(o.on for o in world.supply.outputs.values())
+        with load_bench(path) as remote:
+            second = run("write-verify", {"matrix_seed": 3}, remote, store)[1]
+    assert np.array_equal(first["read"], second["read"])
+    assert list(first["errors_after_pass"]) == list(second["errors_after_pass"])
+    starts = [info.provenance["bench_time_at_start"] for info in store.runs()[-3:]]
+    assert starts[0] == starts[2] < starts[1]                  # the second client started where the first did
