@@ -1,11 +1,14 @@
-"""Driver of the MX64 evaluation board over any pyserial port (docs/protocol.md).
+"""Driver of the MX64 evaluation board (docs/protocol.md), its methods and settings made from the board's
+command table (:mod:`benchspec.mx64`).
 
-Works on a USB virtual serial port (``/dev/ttyACM0``, ``COM3``), on
-``socket://host:port`` and on any other pyserial URL.  Every command is sent
-together with ``SYST:ERR?`` so that one round trip both runs it and
-reports its error; bulk data travels as IEEE 488.2 definite-length blocks.
-After a timeout the driver resynchronises with ``SYST:SYNC? <token>`` so
-that a late reply is never taken as the answer to a later command.
+Works on any link with pyserial's interface: a USB virtual serial port
+(``/dev/ttyACM0``, ``COM3``), ``socket://host:port`` or any other pyserial
+URL, or an :class:`InProcessLink` into a firmware object (the simulated board
+in process: the same protocol, without a socket).  Every command is sent
+together with ``SYST:ERR?`` so that one round trip both runs it and reports
+its error; bulk data travels as IEEE 488.2 definite-length blocks.  After a
+timeout the driver resynchronises with ``SYST:SYNC? <token>`` so that a late
+reply is never taken as the answer to a later command.
 """
 
 from __future__ import annotations
@@ -14,38 +17,65 @@ import itertools
 import random
 import re
 import time
-from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 import serial
 
+from benchspec import mx64
+from benchspec.framing import BlockError, block, read_block
+from benchspec.scpi import Identity, short_form
+
 from .errors import CommandError, LinkError, LinkTimeout
 from .interrupts import shielded
 
-#: Largest number of input vectors sent in one MAC:BATCh? command (4 MiB block).
-MAX_BATCH = 65536
+MAX_BATCH = mx64.MAX_BATCH
 _ERROR_REPLY = re.compile(rb'[+-]?\d+,"')
 
 
-@dataclass(frozen=True)
-class BoardIdentity:
-    """Who is on the other end: the board and the die it carries."""
+class Link(Protocol):
+    """What the driver needs of a transport (pyserial's interface)."""
 
-    manufacturer: str
-    model: str
-    serial: str
-    firmware: str
-    die_id: str
+    timeout: float | None
+
+    def write(self, data: bytes) -> int | None: ...
+    def read(self, size: int) -> bytes: ...
+    def read_until(self, expected: bytes) -> bytes: ...
+    def reset_input_buffer(self) -> None: ...
+    def close(self) -> None: ...
 
 
-def block(data: bytes) -> bytes:
-    """IEEE 488.2 definite-length block."""
-    length = str(len(data)).encode()
-    return b"#" + str(len(length)).encode() + length + data
+class InProcessLink:
+    """A link into a firmware object in the same process (``feed(bytes) -> reply bytes``)."""
+
+    def __init__(self, firmware: Any) -> None:
+        self._firmware = firmware
+        self._buffer = bytearray()
+        self.timeout: float | None = 0.0
+
+    def write(self, data: bytes) -> int:
+        self._buffer += self._firmware.feed(bytes(data))
+        return len(data)
+
+    def read(self, size: int) -> bytes:
+        out = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return out
+
+    def read_until(self, expected: bytes = b"\n") -> bytes:
+        at = self._buffer.find(expected)
+        end = len(self._buffer) if at < 0 else at + len(expected)
+        return self.read(end)
+
+    def reset_input_buffer(self) -> None:
+        self._buffer.clear()
+
+    def close(self) -> None:
+        """Nothing to release."""
 
 
 def as_signs(name: str, value: object, shape: tuple[int | None, ...], instrument: str) -> np.ndarray:
-    """int8 array of +1/-1 with the given shape, or a CommandError naming ``name``."""
+    """int8 array of +1/-1 with the given shape, or a CommandError naming ``name`` (nothing is sent)."""
     a = np.asarray(value)
     ok_shape = a.ndim == len(shape) and all(s is None or s == n for s, n in zip(shape, a.shape)) and a.size
     if not ok_shape or a.dtype.kind not in "iuf" or not np.all((a == 1) | (a == -1)):
@@ -56,19 +86,56 @@ def as_signs(name: str, value: object, shape: tuple[int | None, ...], instrument
     return np.ascontiguousarray(a, dtype=np.int8)
 
 
-class MX64Board:
-    """The board behind a pyserial URL, with the chip interface of :mod:`labctl.chip`."""
+def _argument(arg: mx64.Arg, value: Any) -> str:
+    if arg.kind == "onoff":
+        return "ON" if value else "OFF"
+    if arg.kind == "column" and value is None:
+        return "OFF"
+    if arg.kind == "float":
+        return repr(float(value))
+    return str(int(value))
 
-    def __init__(self, url: str, timeout: float = 5.0, baudrate: int = 115200,
-                 resync_timeout: float = 10.0) -> None:
-        """Open ``url``; ``timeout`` (s) bounds every read, ``resync_timeout`` (s) a resynchronisation."""
-        self.url = url
+
+def _parse(kind: str | mx64.Data | None, reply: bytes | None) -> Any:
+    if kind is None or reply is None:
+        return None
+    if isinstance(kind, mx64.Data):
+        values = np.frombuffer(reply, np.int8 if kind.dtype == "signs" else np.uint8)
+        return values.reshape(tuple(-1 if s is None else s for s in kind.shape)).copy()
+    text = reply.decode()
+    if kind == "int":
+        return int(text)
+    if kind == "float":
+        return float(text)
+    if kind == "onoff":
+        return text.strip() == "1"
+    if kind == "floats":
+        return np.array(text.split(","), float)
+    return text
+
+
+class MX64Board:
+    """The board behind a link: the chip interface of :mod:`labctl.chip`.
+
+    Its operations and settings are the rows of :mod:`benchspec.mx64`;
+    ``chip.write_width = 2``, ``codes = chip.mac_batch(x)``.
+    """
+
+    def __init__(self, url: str | Link, timeout: float = 5.0, baudrate: int = 115200,
+                 resync_timeout: float = 10.0, name: str | None = None) -> None:
+        """Open ``url`` (a pyserial URL or port name, or a link); ``timeout`` (s) bounds every read,
+        ``resync_timeout`` (s) a resynchronisation."""
+        self.url = url if isinstance(url, str) else type(url).__name__
         self.resync_timeout = resync_timeout
-        self.name = f"MX64 board at {url}"
-        try:
-            self._port = serial.serial_for_url(url, baudrate=baudrate, timeout=timeout, write_timeout=timeout)
-        except (serial.SerialException, OSError, ValueError) as exc:
-            raise LinkError(f"{self.name}: cannot open the port: {exc}") from None
+        self.name = name or f"MX64 board at {self.url}"
+        if isinstance(url, str):
+            try:
+                self._port: Link = serial.serial_for_url(url, baudrate=baudrate, timeout=timeout,
+                                                         write_timeout=timeout)
+            except (serial.SerialException, OSError, ValueError) as exc:
+                raise LinkError(f"{self.name}: cannot open the port: {exc}") from None
+        else:
+            self._port = url
         self._tokens = itertools.count(random.SystemRandom().randrange(1, 10**8))
         self.resync()
 
@@ -116,11 +183,9 @@ class MX64Board:
         if head != b"#":
             return False, head + self._read_line()
         try:
-            digits = int(self._read(1))
-            length = int(self._read(digits))
-        except ValueError:
+            payload = read_block(self._read)
+        except BlockError:
             raise LinkError(f"{self.name}: malformed block header in reply") from None
-        payload = self._read(length)
         if self._read(1) != b"\n":
             raise LinkError(f"{self.name}: block reply not followed by a newline")
         return True, payload
@@ -140,7 +205,7 @@ class MX64Board:
         deadline = time.monotonic() + self.resync_timeout
         try:
             self._port.reset_input_buffer()
-            self._write(b"SYST:SYNC? " + token + b"\n")
+            self._write(f"{short_form(mx64.command('sync').header)} ".encode() + token + b"\n")
             seen = b"\n"
             while time.monotonic() < deadline:
                 try:
@@ -153,7 +218,8 @@ class MX64Board:
         finally:
             self._port.timeout = timeout
 
-    def _transact(self, command: str, payload: bytes | None, query: bool) -> bytes | None:
+    def transact(self, command: str, payload: bytes | None, query: bool) -> bytes | None:
+        """Send a command (and its block) with SYST:ERR?; its reply, or CommandError with the board's text."""
         message = command.encode() + ((b" " if " " not in command else b",") + block(payload)
                                       if payload is not None else b"") + b"\nSYST:ERR?\n"
         try:
@@ -174,122 +240,100 @@ class MX64Board:
             raise CommandError(self.name, command, 0, "query returned no reply")
         return reply
 
-    def command(self, command: str, payload: bytes | None = None) -> None:
-        """Send a command (and optional block); raise CommandError if the board refuses it."""
-        self._transact(command, payload, query=False)
+    # ------------------------------------------------ the table, as methods
+    def _run(self, row: mx64.Command, *values: Any) -> Any:
+        data = values[len(row.args)] if row.data is not None else None
+        words = [_argument(a, v) for a, v in zip(row.args, values) if not (a.optional and v is None)]
+        header = short_form(row.header)
+        command = f"{header} {','.join(words)}" if words else header
+        payload = as_signs(row.data.name, data, row.data.shape, self.name).tobytes() if row.data else None
+        return _parse(row.reply, self.transact(command, payload, row.query))
 
-    def query(self, command: str, payload: bytes | None = None) -> bytes:
-        """Send a query (and optional block); return its reply (block payload or line)."""
-        return self._transact(command, payload, query=True)
-
-    # ------------------------------------------------------ chip interface
-    def identify(self) -> BoardIdentity:
-        maker, model, serial_no, firmware = self.query("*IDN?").decode().split(",")
-        return BoardIdentity(maker, model, serial_no, firmware, self.query("SYST:DIE?").decode().strip('"'))
-
-    def reset(self) -> None:
-        self.command("*RST")
+    def identify(self) -> Identity:
+        """Who is on the other end: the board and the die it carries."""
+        ident = Identity.parse(self._run(mx64.command("identify_board")))
+        return Identity(ident.manufacturer, ident.model, ident.serial, ident.firmware,
+                        self._run(mx64.command("die")).strip('"'))
 
     def power_on(self) -> None:
-        self.command("POW ON")
+        """Rails on (the board's regulators; with bench supplies: check they power the chip)."""
+        self._run(mx64.command("power"), True)
 
     def power_off(self) -> None:
-        self.command("POW OFF")
-
-    def is_powered(self) -> bool:
-        return self.query("POW?") == b"1"
-
-    def set_clock(self, hz: float) -> None:
-        self.command(f"CONF:CLOC {hz!r}")
-
-    def clock(self) -> float:
-        return float(self.query("CONF:CLOC?"))
-
-    def set_write_voltage(self, volts: float) -> None:
-        self.command(f"CONF:VWR {volts!r}")
-
-    def write_voltage(self) -> float:
-        return float(self.query("CONF:VWR?"))
-
-    def set_write_width(self, clocks: int) -> None:
-        self.command(f"CONF:WIDT {int(clocks)}")
-
-    def write_width(self) -> int:
-        return int(self.query("CONF:WIDT?"))
-
-    def set_read_bias(self, volts: float) -> None:
-        self.command(f"CONF:VRE {volts!r}")
-
-    def read_bias(self) -> float:
-        return float(self.query("CONF:VRE?"))
-
-    def set_verify_bias(self, volts: float) -> None:
-        self.command(f"CONF:VVER {volts!r}")
-
-    def verify_bias(self) -> float:
-        return float(self.query("CONF:VVER?"))
-
-    def set_tdc_window(self, start: float, lsb: float, column: int | None = None) -> None:
-        where = "" if column is None else f",{int(column)}"
-        self.command(f"CONF:TDC:STAR {start!r}{where}")
-        self.command(f"CONF:TDC:LSB {lsb!r}{where}")
-
-    def tdc_windows(self) -> tuple[np.ndarray, np.ndarray]:
-        start = np.array(self.query("CONF:TDC:STAR?").split(b","), float)
-        lsb = np.array(self.query("CONF:TDC:LSB?").split(b","), float)
-        return start, lsb
-
-    def select_test_mux(self, column: int | None) -> None:
-        self.command("CONF:TMUX OFF" if column is None else f"CONF:TMUX {int(column)}")
-
-    def hold_input(self, x: np.ndarray) -> None:
-        self.command("CONF:HOLD", as_signs("x", x, (64,), self.name).tobytes())
-
-    def write_row(self, row: int, weights: np.ndarray) -> None:
-        self.command(f"WRIT:ROW {int(row)}", as_signs("weights", weights, (64,), self.name).tobytes())
-
-    def write_array(self, weights: np.ndarray) -> None:
-        self.command("WRIT:ARR", as_signs("weights", weights, (64, 64), self.name).tobytes())
-
-    def cycle_writes(self, weights: np.ndarray, cycles: int) -> None:
-        """Endurance cycling on the board: -weights then weights, ``cycles`` times; ends holding weights."""
-        self.command(f"WRIT:CYCL {int(cycles)}", as_signs("weights", weights, (64, 64), self.name).tobytes())
-
-    def verify_row(self, row: int) -> np.ndarray:
-        return np.frombuffer(self.query(f"VER:ROW? {int(row)}"), np.int8).copy()
-
-    def verify_array(self) -> np.ndarray:
-        return np.frombuffer(self.query("VER:ARR?"), np.int8).reshape(64, 64).copy()
-
-    def mac(self, x: np.ndarray) -> np.ndarray:
-        return np.frombuffer(self.query("MAC?", as_signs("x", x, (64,), self.name).tobytes()), np.uint8).copy()
+        self._run(mx64.command("power"), False)
 
     def mac_batch(self, x: np.ndarray) -> np.ndarray:
+        """TDC codes (n, 64) for n inputs (n x 64 of +1/-1), in commands of at most MAX_BATCH vectors."""
         x = as_signs("x", x, (None, 64), self.name)
-        parts = [np.frombuffer(self.query("MAC:BATC?", x[i:i + MAX_BATCH].tobytes()), np.uint8)
-                 for i in range(0, x.shape[0], MAX_BATCH)]
-        return np.concatenate(parts).reshape(-1, 64)
+        header = short_form(mx64.command("mac_batch").header)
+        return np.concatenate([np.frombuffer(self.transact(header, x[i:i + MAX_BATCH].tobytes(), True), np.uint8)
+                               for i in range(0, x.shape[0], MAX_BATCH)]).reshape(-1, 64)
 
-    def cycle_counter(self) -> int:
-        return int(self.query("COUN?"))
+    def set_tdc_window(self, start_s: float, lsb_s: float, column: int | None = None) -> None:
+        """A column's TDC window (every column's when ``column`` is None): start and LSB, s."""
+        self._set_per_column("tdc_start", start_s, column)
+        self._set_per_column("tdc_lsb", lsb_s, column)
 
-    def reset_counter(self) -> None:
-        self.command("COUN:RES")
+    def _set_per_column(self, name: str, value: float, column: int | None) -> None:
+        setting = mx64.setting(name)
+        where = "" if column is None else f",{int(column)}"
+        self.transact(f"{short_form(setting.header)} {float(value)!r}{where}", None, False)
 
     def errors(self) -> list[tuple[int, str]]:
         """Drain the board's error queue (normally empty: every command checks its own)."""
         found = []
         for _ in range(64):
-            code, _, text = self._read_after("SYST:ERR?").partition(",")
+            self._write(b"SYST:ERR?\n")
+            try:
+                code, _, text = self._read_line().decode().partition(",")
+            except LinkTimeout:
+                self.resync()
+                raise
             if int(code) == 0:
                 break
             found.append((int(code), text.strip('"')))
         return found
 
-    def _read_after(self, query: str) -> str:
-        self._write(query.encode() + b"\n")
-        try:
-            return self._read_line().decode()
-        except LinkTimeout:
-            self.resync()
-            raise
+
+_COMPOSED = {"identify_board", "die", "power", "mac_batch", "next_error", "sync", "error_count", "complete"}
+
+
+def _operation(row: mx64.Command) -> Any:
+    """A row as the driver's method (a state read: a read-only property)."""
+    def run(self: MX64Board, *values: Any) -> Any:
+        return self._run(row, *values)
+    run.__name__ = row.name
+    run.__doc__ = f"{row.doc} ({row.header})"
+    return property(run, doc=run.__doc__) if row.reading else run
+
+
+def _setting_property(setting: mx64.Setting) -> property:
+    """A setting as the driver's property: the query reads it, assigning sends it."""
+    header = short_form(setting.header)
+    value = setting.value
+
+    def get(self: MX64Board) -> Any:
+        reply = self.transact(header + "?", None, True)
+        if isinstance(value, mx64.Data) or setting.per_column:
+            return _parse(value if isinstance(value, mx64.Data) else "floats", reply)
+        if value.kind == "column":
+            return None if reply == b"OFF" else int(reply)
+        return _parse(value.kind, reply)
+
+    def put(self: MX64Board, new: Any) -> None:
+        if setting.per_column:
+            self._set_per_column(setting.name, new, None)
+        elif isinstance(value, mx64.Data):
+            self.transact(header, as_signs(value.name, new, value.shape, self.name).tobytes(), False)
+        else:
+            self.transact(f"{header} {_argument(value, new)}", None, False)
+
+    unit = getattr(value, "unit", "")
+    return property(get, put, doc=setting.doc + (f", {unit}" if unit else "") + f" ({setting.header})")
+
+
+for _row in mx64.COMMANDS:
+    if _row.name not in _COMPOSED:
+        setattr(MX64Board, _row.name, _operation(_row))
+for _setting in mx64.SETTINGS:
+    setattr(MX64Board, _setting.name, _setting_property(_setting))

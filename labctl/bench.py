@@ -280,7 +280,7 @@ class Bench:
     def status(self) -> str:
         """Every output, protection state and limit, as text (the console's ``status()``)."""
         lines = [f"bench {self.source} ({'virtual' if self.virtual else 'wall'} clock)"]
-        lines.append(f"  chip       {'powered' if self.chip.is_powered() else 'unpowered'}")
+        lines.append(f"  chip       {'powered' if self.chip.powered else 'unpowered'}")
         for role, inst in self.instruments.items():
             lines += [f"  {role:10s} {line}" for line in inst.status()]
         lines.append("  limits     " + ", ".join(f"{name} {low:g}..{high:g} {unit}"
@@ -442,7 +442,7 @@ def _open_simulated(config: BenchConfig) -> Bench:
     from sim_chip.bench import World
     from sim_chip.bench import Wiring as WorldWiring
 
-    from .inprocess import InProcessChip
+    from .inprocess import board_driver
 
     w = config.wiring
     world = World(config.die_seed, wiring=WorldWiring(w.vdd, w.vddio, w.vwrite, smu=w.smu))
@@ -452,7 +452,7 @@ def _open_simulated(config: BenchConfig) -> Bench:
     instruments = {role: DRIVERS[cfg.driver][0](InProcessAdapter(devices[role]), name=role, limits=driver_limits,
                                                 clock=clock)
                    for role, cfg in config.instruments.items()}
-    return Bench(InProcessChip(world.board), instruments, clock, w, config.rails, config.limits, config.source,
+    return Bench(board_driver(world.board), instruments, clock, w, config.rails, config.limits, config.source,
                  world=world, config=config, checks=driver_limits)
 
 

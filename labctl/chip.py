@@ -1,19 +1,17 @@
 """The chip interface: one typed surface for the MX64, whatever is behind it.
 
-Every procedure talks to a :class:`Chip`.  Two backends implement it:
+Every procedure talks to a :class:`Chip`, and one class implements it: the
+board driver, :class:`instruments.mx64_board.MX64Board`, whose operations and
+settings are the rows of the board's command table
+(:mod:`benchspec.mx64`).  Behind it: the real board on its USB serial port,
+``socket://`` to a served simulation (``labctl sim serve``), a
+pseudo-terminal, or the simulated board in this process
+(:func:`open_chip` ``("sim")``: the same protocol without a socket).  All
+raise :class:`instruments.errors.CommandError` with the board's SCPI error
+number (-222 out of range, -241 not powered, ...), and link errors.
 
-* :class:`labctl.inprocess.InProcessChip` calls the simulated board directly:
-  the fast path for simulation and tests;
-* :class:`instruments.mx64_board.MX64Board` speaks the board protocol over
-  any pyserial port: the real board's USB serial port, ``socket://`` to a
-  served simulation (``labctl sim serve``), a pseudo-terminal.
-
-Both raise the same errors: :class:`instruments.errors.CommandError` with
-the board's SCPI error number (-222 out of range, -241 not powered, ...),
-and link errors only from the board backend.
-
-Units: volts, seconds, hertz; weights and inputs are +1/-1; TDC codes are
-0..15.  Open one with :func:`open_chip`.
+Units: volts, seconds, hertz, clocks; weights and inputs are +1/-1 (int8);
+TDC codes are 0..15.  Settings are attributes: ``chip.write_width = 2``.
 """
 
 from __future__ import annotations
@@ -22,41 +20,48 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from instruments.mx64_board import BoardIdentity, MX64Board
+from benchspec.scpi import Identity
+from instruments.mx64_board import MX64Board
 
 
 @runtime_checkable
 class Chip(Protocol):
     """The MX64 as procedures see it."""
 
-    def identify(self) -> BoardIdentity: ...
-    def reset(self) -> None: ...
+    # identity and power
+    def identify(self) -> Identity: ...              # board and die
+    def reset(self) -> None: ...                     # settings to defaults, counter to 0; the array keeps its data
     def power_on(self) -> None: ...
     def power_off(self) -> None: ...
-    def is_powered(self) -> bool: ...
-    def set_clock(self, hz: float) -> None: ...
-    def clock(self) -> float: ...
-    def set_write_voltage(self, volts: float) -> None: ...
-    def write_voltage(self) -> float: ...
-    def set_write_width(self, clocks: int) -> None: ...
-    def write_width(self) -> int: ...
-    def set_read_bias(self, volts: float) -> None: ...
-    def read_bias(self) -> float: ...
-    def set_verify_bias(self, volts: float) -> None: ...
-    def verify_bias(self) -> float: ...
-    def set_tdc_window(self, start: float, lsb: float, column: int | None = None) -> None: ...
-    def tdc_windows(self) -> tuple[np.ndarray, np.ndarray]: ...
-    def select_test_mux(self, column: int | None) -> None: ...
-    def hold_input(self, x: np.ndarray) -> None: ...
-    def write_row(self, row: int, weights: np.ndarray) -> None: ...
-    def write_array(self, weights: np.ndarray) -> None: ...
-    def cycle_writes(self, weights: np.ndarray, cycles: int) -> None: ...
-    def verify_row(self, row: int) -> np.ndarray: ...
-    def verify_array(self) -> np.ndarray: ...
-    def mac(self, x: np.ndarray) -> np.ndarray: ...
-    def mac_batch(self, x: np.ndarray) -> np.ndarray: ...
-    def cycle_counter(self) -> int: ...
+    @property
+    def powered(self) -> bool: ...                   # VDD and VDDIO within 10 % of nominal
+
+    # settings (assign to change)
+    clock_hz: float                                  # chip clock, Hz
+    write_voltage: float                             # write rail from the board's regulator, V
+    write_width: int                                 # write pulse, clocks
+    read_bias: float                                 # across a column during MAC, V
+    verify_bias: float                               # across a branch during verify, V
+    tdc_start: np.ndarray                            # per column, s (assign one number: every column)
+    tdc_lsb: np.ndarray                              # per column, s
+    test_mux: int | None                             # column routed to the analog test pad, or None
+    held_input: np.ndarray                           # (64,) row input held while the pad is measured
+    def set_tdc_window(self, start_s: float, lsb_s: float, column: int | None = None) -> None: ...
+
+    # the array
+    def write_row(self, row: int, weights: np.ndarray) -> None: ...          # (64,), 2 x write_width clocks
+    def write_array(self, weights: np.ndarray) -> None: ...                  # (64, 64), 128 x write_width
+    def cycle_writes(self, cycles: int, weights: np.ndarray) -> None: ...    # endurance: -w then w, cycles times
+    def verify_row(self, row: int) -> np.ndarray: ...                        # (64,) signs, 1 clock
+    def verify_array(self) -> np.ndarray: ...                                # (64, 64) signs, 64 clocks
+    def mac(self, x: np.ndarray) -> np.ndarray: ...                          # (64,) codes, 1 clock
+    def mac_batch(self, x: np.ndarray) -> np.ndarray: ...                    # (n, 64) codes, n clocks
+    @property
+    def cycle_counter(self) -> int: ...                                      # clocks since reset
     def reset_counter(self) -> None: ...
+
+    # errors and the link
+    def clear_errors(self) -> None: ...
     def errors(self) -> list[tuple[int, str]]: ...
     def close(self) -> None: ...
 
@@ -70,7 +75,7 @@ def decode(codes: np.ndarray, lsb: float) -> np.ndarray:
     MAC = 0 (datasheet section 3): code 7.5 is MAC 0, and one code is ``lsb`` / 0.125 ns MAC units, with
     MAC rising as the delay (and the code) falls.  Nominal and uncalibrated: about +-1 code on a real
     die, and codes 0 and 15 are clipped (|MAC| beyond about 8 codes).  Calibrate (mac-transfer) for
-    more.  ``lsb`` is the window's LSB in seconds (``chip.tdc_windows()[1]``).
+    more.  ``lsb`` is the window's LSB in seconds (``chip.tdc_lsb``).
     """
     return (7.5 - np.asarray(codes, float)) * np.asarray(lsb, float) / DELAY_PER_MAC_S
 
@@ -78,11 +83,10 @@ def decode(codes: np.ndarray, lsb: float) -> np.ndarray:
 def open_chip(spec: str, timeout: float = 5.0, ideal: bool = False) -> Chip:
     """Open a chip from a spec string.
 
-    ``sim`` or ``sim:<die seed>``: in-process simulation; ``ideal=True`` gives
-    the ideal chip (no variation, defects, noise or write errors: its MAC is
-    the exact popcount, the golden reference).  Anything else is a pyserial
-    port name or URL (``/dev/ttyACM0``, ``COM3``, ``socket://127.0.0.1:5025``,
-    ``loop://``) with the board behind it.
+    ``sim`` or ``sim:<die seed>``: the simulated board in process; ``ideal=True`` gives the ideal chip
+    (no variation, defects, noise or write errors: its MAC is the exact popcount, the golden
+    reference).  Anything else is a pyserial port name or URL (``/dev/ttyACM0``, ``COM3``,
+    ``socket://127.0.0.1:5025``, ``loop://``) with the board behind it.
     """
     if spec == "sim" or spec.startswith("sim:"):
         from .inprocess import simulated_chip

@@ -92,7 +92,7 @@ class Interpreter:
             rail = self._rail(target[5:])
             if "supply" in self.bench.instruments:
                 return self.bench.rail_channel(rail).voltage
-            return self.bench.chip.write_voltage()
+            return self.bench.chip.write_voltage
         owner, name = self._owner(target)
         value = getattr(owner, name)
         return value() if callable(value) else value
@@ -136,7 +136,7 @@ class Interpreter:
             self.bench.rail_channel(rail).voltage = volts
         elif rail == "vwrite":
             self.bench.checks.check("chip", "vwrite", float(volts))
-            self.bench.chip.set_write_voltage(volts)
+            self.bench.chip.write_voltage = volts
         else:
             raise ParameterError(f"plan target rail.{rail}: without a supply only the board's vwrite "
                                  "regulator can be set")
@@ -248,7 +248,7 @@ class _RehearsalHandler:
             codes = chip.mac_batch(x[:sample])
         skipped = n - sample
         self.skipped_compute_s += self.seconds_per_vector * skipped
-        self.skipped_chip_s += skipped / chip.clock()
+        self.skipped_chip_s += skipped / chip.clock_hz
         return np.resize(codes, (n, codes.shape[1]))
 
 

@@ -30,7 +30,7 @@ SubRun        runs another procedure as a child run                  its summary
 Targets name what a message acts on, as ``<thing>.<name>``:
 
 * ``chip.<operation>``: the chip interface (``chip.write_array``, ``chip.mac_batch``,
-  ``chip.set_tdc_window``, ``chip.is_powered`` ...);
+  ``chip.set_tdc_window``, ``chip.write_width``, ``chip.powered`` ...);
 * ``<role>.<setting>`` and ``<role>.ch<N>.<setting>``: an instrument of the bench
   (roles ``supply``, ``smu``, ``generator``, ``thermo``, ``dmm``), e.g.
   ``smu.source_voltage``, ``generator.ch1.pulse_width``;

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from benchspec.framing import BlockError, read_block
 from instruments.errors import InstrumentError, LinkError, LinkTimeout
 from instruments.scpi import VisaAdapter
 
@@ -49,13 +50,12 @@ class SerialLineAdapter:
         try:
             head = self.port.read(1)
             if head == b"#":                                # definite-length block
-                digits = int(self.port.read(1))
-                length = int(self.port.read(digits))
-                data = self.port.read(length)
+                data = read_block(self.port.read)
                 self.port.read(1)
-                return f"<block of {length} bytes: {data[:16].hex(' ')}{' ...' if length > 16 else ''}>"
+                more = " ..." if len(data) > 16 else ""
+                return f"<block of {len(data)} bytes: {data[:16].hex(' ')}{more}>"
             line = head if head == self.term[-1:] else head + self.port.read_until(self.term[-1:])
-        except (self._serial.SerialException, OSError, ValueError) as exc:
+        except (self._serial.SerialException, OSError, ValueError, BlockError) as exc:
             raise LinkError(f"{self.resource}: {exc}") from None
         if not line.endswith(self.term[-1:]):
             raise LinkTimeout(f"{self.resource}: no reply to {command!r} (timeout)")

@@ -28,7 +28,7 @@ def random_signs(seed: int, shape: tuple[int, ...] = (64, 64)) -> np.ndarray:
 
 def ensure_powered() -> Plan:
     """Power the chip: through the bench supply if there is one, else the board's regulators."""
-    if (yield Read("chip.is_powered")):
+    if (yield Read("chip.powered")):
         return
     context = yield Context()
     yield Call("bench.power_up") if "supply" in context.roles else Call("chip.power_on")
@@ -74,12 +74,12 @@ def probe_on(bias: float, nplc: float, ramp: bool = False) -> Plan:
 def probe_off() -> Plan:
     """SMU to zero and off, the test pad disconnected."""
     yield Call("smu.shutdown")
-    yield Call("chip.select_test_mux", None)
+    yield Set("chip.test_mux", None)
 
 
 def pad_ohm(x: np.ndarray, bias: float, readings: int = 1) -> Plan:
     """Resistance of the routed column (multiplexer subtracted), ohm, with inputs ``x`` held."""
-    yield Call("chip.hold_input", x)
+    yield Set("chip.held_input", x)
     total = 0.0
     for _ in range(readings):
         total += bias / (yield Read("smu.read"))

@@ -32,7 +32,7 @@ from typing import Annotated, Any
 
 import numpy as np
 
-from labctl.plan import Call, Plan, Progress, Record
+from labctl.plan import Call, Plan, Progress, Record, Set
 from labctl.plotting import figure
 from labctl.procedure import Param, procedure
 from labctl.rundata import RunData
@@ -67,7 +67,7 @@ def _map(sign: int, columns: int, bias: float, average: int) -> Plan:
     base = np.full(64, sign, np.int8)
     same, opposite, margins = np.zeros(columns), np.zeros(columns), np.zeros((columns, 64))
     for j in range(columns):
-        yield Call("chip.select_test_mux", j)
+        yield Set("chip.test_mux", j)
         same[j] = yield from pad_ohm(base, bias, average)
         opposite[j] = yield from pad_ohm(-base, bias, average)
         for i in range(64):

@@ -31,7 +31,7 @@ def column_tmr(weights: np.ndarray, column: int) -> Plan:
     """(all-high sum) / (all-low sum) - 1 of one column through the test multiplexer."""
     yield from probe_on(0.1, nplc=1)
     try:
-        yield Call("chip.select_test_mux", column)
+        yield Set("chip.test_mux", column)
         low = yield from pad_ohm(weights[:, column], 0.1)          # every cell matches: all low
         high = yield from pad_ohm(-weights[:, column], 0.1)        # every cell mismatches: all high
     finally:
@@ -112,7 +112,7 @@ def endurance(
             if n <= state["done"]:
                 continue                     # reached before an interruption
             yield Set("rail.vwrite", stress_voltage)
-            yield Call("chip.cycle_writes", weights, int(n - state["done"]))
+            yield Call("chip.cycle_writes", int(n - state["done"]), weights)
             state["done"] = int(n)
             yield Set("rail.vwrite", nominal)
             bad = ~(yield from program(-weights, writes=2)) | ~(yield from program(weights, writes=2))  # shorts stay

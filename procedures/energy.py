@@ -77,7 +77,7 @@ def energy(
         volts[rail] = yield Read(f"supply.ch{context.wiring.channel(rail)}.measure_voltage")
     yield Record("rail_volts", volts, "V")
     yield Call("chip.write_array", context.rng.choice(np.array([-1, 1], np.int8), (64, 64)))
-    busy_s = vectors / (yield Call("chip.clock"))
+    busy_s = vectors / (yield Read("chip.clock_hz"))
     idle_amps, _ = yield from _window(channels, _idle(busy_s))
     yield Record("idle_amps", idle_amps, "A", "average rail currents while idle")
     x = context.rng.choice(np.array([-1, 1], np.int8), (batch, 64))

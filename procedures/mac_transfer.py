@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import numpy as np
 
-from labctl.plan import Call, Load, Plan, Progress, Record
+from labctl.plan import Call, Load, Plan, Progress, Read, Record
 from labctl.plotting import figure
 from labctl.procedure import Param, ParameterError, RunId, procedure
 from labctl.rundata import RunData, read_run
@@ -124,7 +124,7 @@ def mac_transfer(
     ideal = x.astype(np.int64) @ stored.astype(np.int64)
     starts = window_starts(windows, lsb)
     yield Record("window_starts", starts, "s", "TDC start of every window")
-    before = yield Call("chip.tdc_windows")
+    before = (yield Read("chip.tdc_start")), (yield Read("chip.tdc_lsb"))
     codes, tables = [], []
     try:
         for w, start in enumerate(starts):                # the same inputs under every window

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import numpy as np
 
-from labctl.plan import Call, Plan, Progress, Record
+from labctl.plan import Call, Plan, Progress, Read, Record, Set
 from labctl.plotting import figure
 from labctl.procedure import Param, procedure
 from labctl.rundata import RunData
@@ -46,16 +46,16 @@ def read_disturb(
 ) -> Plan:
     """repeated reads at raised verify bias; flipped cells against bias"""
     yield from ensure_powered()
-    nominal = yield Call("chip.verify_bias")
+    nominal = yield Read("chip.verify_bias")
     weights = checkerboard()
     flips = []
     try:
         for k, bias in enumerate(biases):
             good = yield from program(weights)
-            yield Call("chip.set_verify_bias", bias)
+            yield Set("chip.verify_bias", bias)
             for _ in range(reads):
                 yield Call("chip.verify_array")
-            yield Call("chip.set_verify_bias", nominal)
+            yield Set("chip.verify_bias", nominal)
             flipped = ((yield from correct_reads(weights)) <= 2) & good     # wrong in most of five reads
             flips.append(int(flipped.sum()))
             yield Record("bias", bias, "V")
@@ -63,6 +63,6 @@ def read_disturb(
             yield Record("flipped", flipped, "", "cells flipped at this bias", ("row", "column"))
             yield Progress("read-disturb", k + 1, len(biases))
     finally:
-        yield Call("chip.set_verify_bias", nominal)
+        yield Set("chip.verify_bias", nominal)
     onset = next((b for b, f in zip(biases, flips) if f > 0), float("nan"))
     return {"flips_at_max_bias": flips[-1], "flips_at_min_bias": flips[0], "onset_bias_V": onset, "reads": reads}

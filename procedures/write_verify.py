@@ -64,7 +64,7 @@ def write_verify(
     context = yield Context()
     nominal = yield Read("rail.vwrite")
     v0 = nominal if v_write is None else v_write
-    width0 = yield Call("chip.write_width")
+    width0 = yield Read("chip.write_width")
     current = f"supply.ch{context.wiring.vwrite}.measure_current" if "supply" in context.roles else None
     if current:
         yield Read(current)                                   # opens the averaging window
@@ -82,7 +82,7 @@ def write_verify(
             if not errors.any():
                 break
             yield Set("rail.vwrite", v0 + k * voltage_step)
-            yield Call("chip.set_write_width", width0 + k * width_step)
+            yield Set("chip.write_width", width0 + k * width_step)
             rows = np.flatnonzero(errors.any(axis=1))
             for r in rows:
                 yield Call("chip.write_row", int(r), weights[r])
@@ -95,9 +95,9 @@ def write_verify(
             yield Progress("write-verify", k, max_retries)
     finally:
         yield Set("rail.vwrite", nominal)
-        yield Call("chip.set_write_width", width0)
+        yield Set("chip.write_width", width0)
     seconds = (yield Read("bench.now")) - t0
-    clocks = yield Call("chip.cycle_counter")
+    clocks = yield Read("chip.cycle_counter")
     energy = (yield Read(current)) * v0 * seconds if current else None
     yield Record("read", read, description="the matrix read back after the last pass", axes=("row", "column"))
     yield Record("column_errors", errors.sum(axis=0), "bits", "residual bit errors of every column", ("column",))

@@ -7,10 +7,10 @@ The model never imports the host packages (labctl, instruments, procedures).
     >>> board.power_on()
 """
 
-from .board import Board, Identity, REGISTERS
+from .board import Board
 from .errors import ChipError, InvalidArgument, NotPowered, UnknownRegister
 from .macro import CLOCKS, MX64
 from .parameters import ChipParameters
 
-__all__ = ["MX64", "Board", "Identity", "REGISTERS", "CLOCKS", "ChipParameters",
+__all__ = ["MX64", "Board", "CLOCKS", "ChipParameters",
            "ChipError", "InvalidArgument", "NotPowered", "UnknownRegister"]

@@ -12,61 +12,19 @@ state unchanged.
 from __future__ import annotations
 
 import functools
-from collections import deque
-from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
 import numpy as np
 
+from benchspec import mx64
+from benchspec.scpi import ErrorQueue, Identity
+
 from . import validation
 from .errors import ChipError, InvalidArgument, NotPowered, UnknownRegister
-from .macro import MX64, READ_BIAS_RANGE, TDC_LSB_RANGE, TDC_START_RANGE, VERIFY_BIAS_RANGE, WRITE_WIDTH_MAX
-
-FIRMWARE_VERSION = "1.0.0"
-BOARD_MODEL = "MX64-EVB"
-MANUFACTURER = "LABCTL"
-ERROR_QUEUE_LENGTH = 32
-#: Range of the board's V_WRITE regulator, V.  Safety limits are the host's job.
-VWRITE_RANGE = (0.0, 3.3)
+from .macro import MX64
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-@dataclass(frozen=True)
-class Identity:
-    """What ``*IDN?`` reports."""
-
-    manufacturer: str
-    model: str
-    serial: str
-    firmware: str
-    die_id: str
-
-    def idn(self) -> str:
-        """IEEE 488.2 identification string; the die id travels in the model field."""
-        return f"{self.manufacturer},{self.model},{self.serial},{self.firmware}"
-
-
-@dataclass(frozen=True)
-class Register:
-    """One configuration register: unit, allowed values, whether it is per column."""
-
-    name: str
-    unit: str
-    allowed: str
-    per_column: bool = False
-
-
-REGISTERS = {r.name: r for r in (
-    Register("CLOCK", "Hz", "1e6 .. 17.2e6"),
-    Register("VWRITE", "V", f"{VWRITE_RANGE[0]} .. {VWRITE_RANGE[1]} (on-board regulator)"),
-    Register("WIDTH", "clock", f"1 .. {WRITE_WIDTH_MAX}"),
-    Register("VREAD", "V", f"{READ_BIAS_RANGE[0]} .. {READ_BIAS_RANGE[1]}"),
-    Register("VVERIFY", "V", f"{VERIFY_BIAS_RANGE[0]} .. {VERIFY_BIAS_RANGE[1]}"),
-    Register("TDC:START", "s", f"{TDC_START_RANGE[0]:g} .. {TDC_START_RANGE[1]:g} in 1/64 ns steps", True),
-    Register("TDC:LSB", "s", f"{TDC_LSB_RANGE[0]:g} .. {TDC_LSB_RANGE[1]:g} in 1/256 ns steps", True),
-    Register("TMUX", "", "column 0 .. 63, or -1 for disconnected"),
-)}
+SETTINGS = {s.name: s for s in mx64.SETTINGS}
 
 
 def _reported(method: F) -> F:
@@ -100,33 +58,22 @@ class Board:
     def insert(self, chip: MX64) -> None:
         """A die in the socket and the board at power-on: regulators off, no errors queued."""
         self.chip = chip
-        self._errors: deque[tuple[int, str]] = deque()
+        self.errors = ErrorQueue(mx64.ERROR_QUEUE_LENGTH)
         self._vwrite = chip.params.defaults.v_write
         self.regulators_on = False
 
     # ------------------------------------------------------------ errors
     def push_error(self, code: int, message: str) -> None:
         """Append to the error queue; on overflow the newest entry becomes -350."""
-        if len(self._errors) >= ERROR_QUEUE_LENGTH:
-            self._errors[-1] = (-350, "Queue overflow")
-            return
-        self._errors.append((code, message))
+        self.errors.push(code, message)
 
     def next_error(self) -> tuple[int, str]:
         """Oldest queued error, or (0, 'No error')."""
-        return self._errors.popleft() if self._errors else (0, "No error")
-
-    def clear_errors(self) -> None:
-        """``*CLS``: empty the error queue."""
-        self._errors.clear()
-
-    @property
-    def error_count(self) -> int:
-        return len(self._errors)
+        return self.errors.pop()
 
     # ---------------------------------------------------------- identity
     def identify(self) -> Identity:
-        return Identity(MANUFACTURER, BOARD_MODEL, self.serial, FIRMWARE_VERSION, self.chip.die_id)
+        return Identity(mx64.MANUFACTURER, mx64.MODEL, self.serial, mx64.FIRMWARE_VERSION, self.chip.die_id)
 
     # ------------------------------------------------------------- power
     @_reported
@@ -164,61 +111,54 @@ class Board:
         """``*RST``: registers to defaults, cycle counter to zero; the array keeps its data."""
         self.chip.reset()
 
-    # --------------------------------------------------------- registers
+    # --------------------------------------------------------- settings
     @_reported
     def set_register(self, name: str, value: Any, column: int | None = None) -> None:
-        """Write a configuration register (see :data:`REGISTERS`)."""
-        reg = self._register(name, column)
+        """Write a setting of :data:`benchspec.mx64.SETTINGS` (per-column ones: one column, or all)."""
+        setting = self._setting(name, column)
         c = self.chip
-        if reg.name == "VWRITE":
-            self._require_onboard("VWRITE")
-            volts = validation.number("VWRITE", value, *VWRITE_RANGE, "V")
+        if setting.name == "write_voltage":
+            self._require_onboard("write_voltage")
+            volts = validation.number("write_voltage", value, *mx64.VWRITE_RANGE, "V")
             if self.regulators_on:
                 c.set_rails(vwrite=volts)
             self._vwrite = volts
-        elif reg.name == "CLOCK":
-            c.set_clock(value)
-        elif reg.name == "WIDTH":
-            c.set_write_width(value)
-        elif reg.name == "VREAD":
-            c.set_read_bias(value)
-        elif reg.name == "VVERIFY":
-            c.set_verify_bias(value)
-        elif reg.name in ("TDC:START", "TDC:LSB"):
-            cols = range(64) if column is None else [column]
+        elif setting.per_column:
             starts, lsbs = c.tdc_start.copy(), c.tdc_lsb.copy()
-            target = starts if reg.name == "TDC:START" else lsbs
-            for j in cols:
+            target = starts if setting.name == "tdc_start" else lsbs
+            for j in range(64) if column is None else [column]:
                 target[j] = value
-            for j in cols:
                 c.set_tdc_window(float(starts[j]), float(lsbs[j]), j)
-        elif reg.name == "TMUX":
-            column_or_off = validation.integer("TMUX", value, -1, 63, "")
-            c.set_test_mux(None if column_or_off < 0 else column_or_off)
+        else:
+            {"clock_hz": c.set_clock, "write_width": c.set_write_width, "read_bias": c.set_read_bias,
+             "verify_bias": c.set_verify_bias, "test_mux": c.set_test_mux,
+             "held_input": c.set_hold_input}[setting.name](value)
 
     @_reported
     def get_register(self, name: str, column: int | None = None) -> Any:
-        """Read a configuration register; per-column registers return one column or all 64."""
-        reg = self._register(name, column)
+        """Read a setting; per-column ones give one column, or all 64."""
+        setting = self._setting(name, column)
         c = self.chip
-        if reg.name == "VWRITE":
+        if setting.name == "write_voltage":
             return c.rails["vwrite"] if self.supply == "external" else self._vwrite
-        if reg.per_column:
-            values = c.tdc_start if reg.name == "TDC:START" else c.tdc_lsb
+        if setting.per_column:
+            values = c.tdc_start if setting.name == "tdc_start" else c.tdc_lsb
             return float(values[column]) if column is not None else values.copy()
-        return {"CLOCK": lambda: c.clock_hz, "WIDTH": lambda: c.write_width_clocks,
-                "VREAD": lambda: c.read_bias, "VVERIFY": lambda: c.verify_bias,
-                "TMUX": lambda: -1 if c.test_mux is None else c.test_mux}[reg.name]()
+        if setting.name == "held_input":
+            c.require_power("held_input")
+        return {"clock_hz": lambda: c.clock_hz, "write_width": lambda: c.write_width_clocks,
+                "read_bias": lambda: c.read_bias, "verify_bias": lambda: c.verify_bias,
+                "test_mux": lambda: c.test_mux, "held_input": lambda: c.hold_input.copy()}[setting.name]()
 
-    def _register(self, name: str, column: int | None) -> Register:
-        reg = REGISTERS.get(str(name).upper())
-        if reg is None:
-            raise UnknownRegister(str(name), list(REGISTERS))
+    def _setting(self, name: str, column: int | None) -> mx64.Setting:
+        setting = SETTINGS.get(str(name).lower())
+        if setting is None:
+            raise UnknownRegister(str(name), list(SETTINGS))
         if column is not None:
-            if not reg.per_column:
-                raise InvalidArgument("column", column, f"none: {reg.name} is not a per-column register")
+            if not setting.per_column:
+                raise InvalidArgument("column", column, f"none: {setting.name} is not a per-column setting")
             validation.index("column", column, 64)
-        return reg
+        return setting
 
     # -------------------------------------------------------- operations
     @_reported
@@ -238,16 +178,18 @@ class Board:
         return self.chip.verify_row(row)
 
     @_reported
+    def verify_array(self) -> np.ndarray:
+        """Every row's verify, row by row (64 clocks)."""
+        self.chip.require_power("verify_array")
+        return np.array([self.chip.verify_row(r) for r in range(64)], np.int8)
+
+    @_reported
     def mac(self, x: np.ndarray) -> np.ndarray:
         return self.chip.mac(x)
 
     @_reported
     def mac_batch(self, x: np.ndarray) -> np.ndarray:
         return self.chip.mac_batch(x)
-
-    @_reported
-    def set_hold_input(self, x: np.ndarray) -> None:
-        self.chip.set_hold_input(x)
 
     @_reported
     def cycle_counter(self) -> int:

@@ -20,6 +20,9 @@ from statistics import NormalDist
 
 import numpy as np
 
+from benchspec.mx64 import (READ_BIAS_RANGE, TDC_LSB_RANGE, TDC_START_RANGE, VERIFY_BIAS_RANGE,
+                           WRITE_WIDTH_RANGE)
+
 from . import array_physics, physics, validation
 from .die import COLUMNS, ROWS, SHAPE, SHORTED, STUCK_AP, STUCK_P, fabricate
 from .energy import EnergyMeter, MacEnergy
@@ -36,11 +39,7 @@ CLOCKS = {"mac": 1, "write_half_row": 1, "write_row": 2, "write_array": 128, "ve
 
 #: Register ranges (value limits the chip's DACs and counters accept).
 CLOCK_MIN_HZ = 1.0e6
-WRITE_WIDTH_MAX = 255          # clocks
-READ_BIAS_RANGE = (0.05, 2.0)  # V across a column
-VERIFY_BIAS_RANGE = (0.02, 1.0)  # V across a branch
-TDC_START_RANGE = (0.0, 60e-9)   # s
-TDC_LSB_RANGE = (1.0 / 16 * 1e-9, 4e-9)  # s
+WRITE_WIDTH_MAX = WRITE_WIDTH_RANGE[1]   # clocks
 TDC_START_STEP = 1e-9 / 64     # s, DAC resolution of the start offset
 TDC_LSB_STEP = 1e-9 / 256      # s, DAC resolution of the LSB
 TEMPERATURE_RANGE = (4.0, 500.0)  # K the model is calibrated for

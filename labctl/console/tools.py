@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import run_direct
-from ..plan import Call
+from ..plan import Call, Set
 from ..stubs import checkerboard, pad_ohm, probe_off, probe_on
 
 BANNER = """labctl console on {source}
@@ -87,7 +87,7 @@ def margin_map(columns: int, bias: float) -> Any:
     yield from probe_on(bias, nplc=0.1)
     try:
         for j in range(columns):
-            yield Call("chip.select_test_mux", j)
+            yield Set("chip.test_mux", j)
             low = yield from pad_ohm(weights[:, j], bias)          # every cell low
             for i in range(64):
                 x = weights[:, j].copy()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .scpi_device import SCPIDevice, number
+from benchspec.scpi import number
+
+from .scpi_device import SCPIDevice
 
 if TYPE_CHECKING:
     from .world import World

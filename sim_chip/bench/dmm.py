@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..rng import derive_key, hash_uniform
-from .scpi_device import SCPIDevice, choice, number
+from benchspec.scpi import choice, number
+
+from .scpi_device import SCPIDevice
 
 if TYPE_CHECKING:
     from .world import World

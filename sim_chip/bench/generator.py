@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .scpi_device import SCPIDevice, SCPIError, boolean, choice, number
+from benchspec.scpi import SCPIError, boolean, choice, number
+
+from .scpi_device import SCPIDevice
 
 if TYPE_CHECKING:
     from .world import World

@@ -15,99 +15,13 @@ value, -350 queue overflow.
 from __future__ import annotations
 
 import re
-from collections import deque
-from typing import Callable, Sequence
+from typing import Callable
 
-from ..scpi_parser import FramingError, Framer, Header, Message
+from benchspec.framing import FramingError, Framer, Message
+from benchspec.scpi import ErrorQueue, Header, SCPIError, split_arguments
 
 Handler = Callable[[list[str]], "str | None"]
 _SUFFIX = re.compile(r"(?<=[A-Za-z])(\d+)(?=:|\?|$)")
-
-
-class SCPIError(Exception):
-    """A command failed: SCPI number and message."""
-
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def number(args: Sequence[str], i: int, name: str, low: float, high: float,
-           default: float | None = None) -> float:
-    """Argument ``i`` as a number in [low, high]; MIN, MAX and DEF are accepted."""
-    if i >= len(args) or not args[i]:
-        raise SCPIError(-109, f"Missing parameter; {name}")
-    word = args[i].strip().upper()
-    if word in ("MIN", "MINIMUM"):
-        return low
-    if word in ("MAX", "MAXIMUM"):
-        return high
-    if word in ("DEF", "DEFAULT") and default is not None:
-        return default
-    try:
-        value = float(word)
-    except ValueError:
-        raise SCPIError(-104, f"Data type error; {name} expects a number, got {args[i]!r}") from None
-    if not low <= value <= high:
-        raise SCPIError(-222, f"Data out of range; {name} {value:g} outside {low:g} to {high:g}")
-    return value
-
-
-def boolean(args: Sequence[str], i: int, name: str) -> bool:
-    """Argument ``i`` as ON/OFF/1/0."""
-    if i >= len(args) or not args[i]:
-        raise SCPIError(-109, f"Missing parameter; {name}")
-    word = args[i].strip().upper()
-    if word in ("ON", "1"):
-        return True
-    if word in ("OFF", "0"):
-        return False
-    raise SCPIError(-224, f"Illegal parameter value; {name} expects ON or OFF, got {args[i]!r}")
-
-
-def choice(args: Sequence[str], i: int, name: str, options: dict[str, str]) -> str:
-    """Argument ``i`` as one of ``options`` (accepted spellings -> canonical value)."""
-    if i >= len(args) or not args[i]:
-        raise SCPIError(-109, f"Missing parameter; {name}")
-    word = args[i].strip().strip("\"'").upper()
-    if word not in options:
-        raise SCPIError(-224, f"Illegal parameter value; {name} {args[i]!r}")
-    return options[word]
-
-
-def channel_list(text: str, allowed: Sequence[int]) -> list[int]:
-    """SCPI channel list ``(@1)``, ``(@1,3)`` or ``(@1:3)``."""
-    m = re.fullmatch(r"\(@([\d,:\s]+)\)", text.strip())
-    if not m:
-        raise SCPIError(-104, f"Data type error; channel list expected, got {text!r}")
-    channels: list[int] = []
-    for part in m.group(1).split(","):
-        first, _, last = part.strip().partition(":")
-        channels.extend(range(int(first), int(last or first) + 1))
-    bad = [c for c in channels if c not in allowed]
-    if bad:
-        raise SCPIError(-222, f"Data out of range; channel {bad[0]} not in {list(allowed)}")
-    return channels
-
-
-def split_arguments(text: str) -> list[str]:
-    """Comma-separated arguments; commas inside ``(@...)`` and quotes do not split."""
-    args, depth, quoted, current = [], 0, False, ""
-    for ch in text:
-        if ch in "\"'":
-            quoted = not quoted
-        elif ch == "(" and not quoted:
-            depth += 1
-        elif ch == ")" and not quoted:
-            depth -= 1
-        if ch == "," and depth == 0 and not quoted:
-            args.append(current.strip())
-            current = ""
-        else:
-            current += ch
-    if current.strip() or args:
-        args.append(current.strip())
-    return args
 
 
 class SCPIDevice:
@@ -120,7 +34,7 @@ class SCPIDevice:
     queue_length = 20
 
     def __init__(self) -> None:
-        self.errors: deque[tuple[int, str]] = deque()
+        self.errors = ErrorQueue(self.queue_length)
         self.suffixes: list[int] = []
         self._commands: list[tuple[Header, Handler]] = []
         self.command("*IDN?", lambda a: self.idn)
@@ -139,18 +53,14 @@ class SCPIDevice:
         """``*RST``: subclasses restore their defaults."""
 
     def push_error(self, code: int, message: str) -> None:
-        if len(self.errors) >= self.queue_length:
-            self.errors[-1] = (-350, "Queue overflow")
-        else:
-            self.errors.append((code, message))
+        self.errors.push(code, message)
 
     def suffix(self, default: int = 1) -> int:
         """The numeric suffix of the current header's first node that had one (channel)."""
         return self.suffixes[0] if self.suffixes else default
 
     def next_error(self) -> str:
-        code, message = self.errors.popleft() if self.errors else (0, "No error")
-        return f'{code:+d},"{message}"'
+        return self.errors.reply()
 
     def before_command(self) -> None:
         """Hook run before every command (the world brings itself up to date)."""

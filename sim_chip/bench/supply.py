@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .scpi_device import SCPIDevice, SCPIError, boolean, channel_list, number
+from benchspec.scpi import SCPIError, boolean, channel_list, number
+
+from .scpi_device import SCPIDevice
 
 if TYPE_CHECKING:
     from .world import World

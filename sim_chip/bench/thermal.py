@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from .scpi_device import SCPIDevice, SCPIError, number
+from benchspec.scpi import SCPIError, number
+
+from .scpi_device import SCPIDevice
 
 if TYPE_CHECKING:
     from .world import World

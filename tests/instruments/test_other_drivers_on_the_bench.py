@@ -26,7 +26,7 @@ def test_pymeasure_keithley_2450(served: BenchServer) -> None:
 
     world = served.world
     world.chip.set_rails(vdd=0.9, vddio=1.8, vwrite=1.5)            # powered, so the test pad connects
-    world.board.set_register("TMUX", 7)
+    world.board.set_register("test_mux", 7)
     smu = Keithley2450(served.resources()["smu"], read_termination="\n", timeout=5000)
     assert "MODEL 2450" in smu.id
     smu.apply_voltage(compliance_current=1e-3)

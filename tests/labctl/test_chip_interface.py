@@ -1,4 +1,4 @@
-"""One chip interface, three transports: in process, socket:// and a pseudo-terminal."""
+"""One chip interface, one driver, three transports: in process, socket:// and a pseudo-terminal."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from instruments.errors import CommandError, LinkError, LinkTimeout
 from instruments.mx64_board import MAX_BATCH, MX64Board
 from labctl.chip import Chip, open_chip
-from labctl.inprocess import InProcessChip
+from benchspec import mx64
 from sim_chip import MX64, Board
 from sim_chip.serve import SimServer
 
@@ -32,7 +32,7 @@ def sequence(chip: Chip) -> tuple:
     chip.set_tdc_window(12.0e-9, 0.5e-9, column=3)
     codes = chip.mac_batch(rng.choice([-1, 1], (3000, 64)))
     single = chip.mac(rng.choice([-1, 1], 64))
-    return verify, codes, single, chip.cycle_counter(), chip.tdc_windows()[0][3]
+    return verify, codes, single, chip.cycle_counter, chip.tdc_start[3]
 
 
 def test_the_same_sequence_is_bit_identical_on_every_transport(served: SimServer) -> None:
@@ -41,9 +41,8 @@ def test_the_same_sequence_is_bit_identical_on_every_transport(served: SimServer
     results = []
     for resource in (served.resources()["serial_socket"], served.resources()["serial_pty"]):
         # each transport gets its own fresh board of the same seed
-        served.board.__init__(MX64(SEED))
+        served.board.insert(MX64(SEED))
         with MX64Board(resource) as board:
-            assert isinstance(board, Chip)
             results.append(sequence(board))
     for got in results:
         assert np.array_equal(got[0], inproc[0])
@@ -68,7 +67,7 @@ def test_both_backends_raise_the_same_errors(served: SimServer) -> None:
         assert unpowered.value.code == -241
         chip.power_on()
         with pytest.raises(CommandError, match="read_bias: got 9") as bad:
-            chip.set_read_bias(9)
+            chip.read_bias = 9
         assert bad.value.code == -222
         with pytest.raises(CommandError, match="row: got 64") as row:
             chip.verify_row(64)
@@ -77,7 +76,7 @@ def test_both_backends_raise_the_same_errors(served: SimServer) -> None:
             chip.mac(np.zeros(64))
         assert shape.value.code == -222
         assert chip.errors() == []                 # every error was reported where it happened
-        assert chip.read_bias() == 0.25            # and changed nothing
+        assert chip.read_bias == 0.25              # and changed nothing
     wire.close()
 
 
@@ -98,7 +97,7 @@ def test_pyvisa_client_identifies_the_board(served: SimServer, resource: str) ->
 
 
 def test_large_batches_stream_in_several_blocks(served: SimServer) -> None:
-    served.board.__init__(MX64(SEED))
+    served.board.insert(MX64(SEED))
     x = np.random.default_rng(3).choice(np.array([-1, 1], np.int8), (2 * MAX_BATCH + 5, 64))
     local = open_chip(f"sim:{SEED}")
     with MX64Board(served.resources()["serial_socket"]) as wire:
@@ -106,7 +105,7 @@ def test_large_batches_stream_in_several_blocks(served: SimServer) -> None:
             chip.power_on()
             chip.write_array(np.ones((64, 64), np.int8))
         assert np.array_equal(wire.mac_batch(x), local.mac_batch(x))
-        assert wire.cycle_counter() == local.cycle_counter() == 128 + x.shape[0]
+        assert wire.cycle_counter == local.cycle_counter == 128 + x.shape[0]
 
 
 def test_a_late_reply_is_never_taken_for_a_later_answer(served: SimServer) -> None:
@@ -118,7 +117,7 @@ def test_a_late_reply_is_never_taken_for_a_later_answer(served: SimServer) -> No
         with pytest.raises(LinkTimeout):
             board.mac_batch(x)
         board._port.timeout = 5.0
-        assert board.cycle_counter() == 60000       # the answer to this question, not the late block
+        assert board.cycle_counter == 60000       # the answer to this question, not the late block
         assert board.errors() == []
 
 
@@ -134,7 +133,7 @@ def test_a_vanished_port_raises_a_link_error() -> None:
     server.stop()
     with pytest.raises(LinkError):
         for _ in range(3):                          # the first write may still be buffered
-            board.cycle_counter()
+            board.cycle_counter
     board.close()
 
 
@@ -144,7 +143,7 @@ def test_cannot_open_a_missing_port() -> None:
 
 
 def test_open_chip_specs() -> None:
-    assert isinstance(open_chip("sim"), InProcessChip)
+    assert isinstance(open_chip("sim"), MX64Board)
     assert open_chip("sim:9").identify().die_id == MX64(9).die_id
     with pytest.raises(ValueError, match="die seed"):
         open_chip("sim:x")
@@ -160,7 +159,7 @@ def test_the_ideal_chip_and_the_power_up_window_decode() -> None:
     assert np.array_equal(chip.verify_array(), w)                    # no write errors, no defects
     x = rng.choice(np.array([-1, 1], np.int8), (4000, 64))
     codes, ideal = chip.mac_batch(x), x.astype(int) @ w
-    lsb = chip.tdc_windows()[1]
+    lsb = chip.tdc_lsb
     inside = np.abs(ideal) < 20                                       # codes 0 and 15 clip beyond
     error = decode(codes, lsb)[inside] - ideal[inside]
     half_code = lsb[0] / 0.125e-9 / 2
@@ -168,3 +167,18 @@ def test_the_ideal_chip_and_the_power_up_window_decode() -> None:
     assert np.array_equal(chip.mac_batch(x), codes)                   # no noise: the same codes again
     with pytest.raises(ValueError, match="only a simulated chip"):
         open_chip("socket://127.0.0.1:1", ideal=True)
+
+
+def test_the_typed_chip_interface_is_the_command_table() -> None:
+    """The hand-written Chip surface and the driver made from the table say the same thing."""
+    import inspect
+    surface = {name for name in dir(Chip) if not name.startswith("_")} | set(Chip.__annotations__)
+    table = {c.name for c in mx64.COMMANDS} - {"identify_board", "die", "power", "next_error", "sync",
+                                                "error_count", "complete"}
+    table |= {s.name for s in mx64.SETTINGS} | {"identify", "power_on", "power_off", "set_tdc_window", "errors",
+                                                  "close"}
+    assert surface == table
+    for name in surface:                           # the driver has them all, without being called
+        assert inspect.getattr_static(MX64Board, name) is not None
+    documented = {name for name, member in vars(MX64Board).items() if isinstance(member, property)}
+    assert documented == {s.name for s in mx64.SETTINGS} | {"powered", "cycle_counter"}

@@ -7,7 +7,7 @@ import pytest
 
 from sim_chip import MX64, Board
 from sim_chip.firmware import Firmware
-from sim_chip.scpi_parser import MAX_LINE
+from benchspec.framing import MAX_LINE
 
 
 def blk(data: bytes) -> bytes:
@@ -104,7 +104,7 @@ def test_each_error_number(fw: Firmware, message: bytes, code: int) -> None:
 
 
 def test_oversized_block_is_skipped_with_223(fw: Firmware) -> None:
-    from sim_chip.scpi_parser import MAX_BLOCK
+    from benchspec.framing import MAX_BLOCK
     n = MAX_BLOCK + 1
     head = b"MAC:BATC? #" + str(len(str(n))).encode() + str(n).encode()
     fw.feed(head)
@@ -141,7 +141,7 @@ def test_queue_overflow_and_cls(fw: Firmware) -> None:
 
 # --- Commands -------------------------------------------------------------------
 def test_identity_and_die(fw: Firmware) -> None:
-    assert ask(fw, "*IDN?") == b"LABCTL,MX64-EVB,EVB000007,1.0.0\n"
+    assert ask(fw, "*IDN?") == b"LABCTL,MX64-EVB,EVB000007,1.1.0\n"
     assert ask(fw, "SYST:DIE?") == f'"{fw.board.chip.die_id}"\n'.encode()
 
 
@@ -218,3 +218,23 @@ def test_incomplete_block_is_dropped_after_the_timeout(fw: Firmware, monkeypatch
     fw.idle()
     assert error(fw)[0] == -161
     assert ask(fw, "*OPC?") == b"1\n"
+
+
+def test_the_protocol_document_lists_the_command_table() -> None:
+    """docs/protocol.md and benchspec.mx64 say the same: every header, and every setting's range."""
+    import re
+    from pathlib import Path
+
+    from benchspec import mx64
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text()
+    section = doc[doc.index("## Commands"):doc.index("## Timing")]
+    rows = re.findall(r"^\| `([^`]+)` \|([^\n]*)$", section, re.M)
+    documented = {header for header, _ in rows}
+    table = {c.header for c in mx64.COMMANDS} | {s.header for s in mx64.SETTINGS}
+    assert documented == table
+    for header, rest in rows:
+        setting = next((s for s in mx64.SETTINGS if s.header == header), None)
+        value = getattr(setting, "value", None)
+        if isinstance(value, mx64.Arg) and value.low is not None and value.kind != "column":
+            span = re.search(r"([0-9.e+-]+) … ([0-9.e+-]+)", rest)
+            assert span and (float(span.group(1)), float(span.group(2))) == (value.low, value.high), header

@@ -35,7 +35,7 @@ def recovered(fw: Firmware) -> bool:
     fw.feed(b"\n")
     fw._framer.abandon("test")           # as the block timeout would, for an unfinished block
     reply = fw.feed(b"*IDN?\n")
-    fw.board.clear_errors()
+    fw.board.errors.clear()
     return reply.startswith(b"LABCTL,MX64-EVB,")
 
 

@@ -1,20 +1,43 @@
-"""Byte-stream framing and header matching of the board's SCPI-style protocol.
+"""IEEE 488.2 definite-length blocks and the byte-stream framing of SCPI messages: one implementation for
+the board's driver, its firmware, the simulated instruments and the SCPI terminal.
 
-Turns a stream of bytes into command messages: ASCII text terminated by a
-newline, where an argument may be an IEEE 488.2 definite-length block
-``#<d><d digits of length><length bytes>`` that can hold any byte,
-newlines included.  Framing errors are reported with their SCPI numbers and
-the stream resynchronises at the next newline.
+A block is ``#<d><d digits of length><length bytes>`` and can hold any
+byte, newlines included.  :class:`Framer` turns a stream of bytes into
+command messages (ASCII text ending in a newline, whose last argument may be
+a block); framing errors are reported with their SCPI numbers and the
+stream resynchronises at the next newline.  :func:`read_block` reads one
+block reply from a transport.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 MAX_LINE = 4096                 # bytes of ASCII in one message
 MAX_BLOCK = 16 * 1024 * 1024    # bytes in one binary block
 _PRINTABLE = re.compile(rb"[^\x20-\x7e\t\r]")
+
+
+def block(data: bytes) -> bytes:
+    """``data`` as a definite-length block."""
+    length = str(len(data)).encode()
+    return b"#" + str(len(length)).encode() + length + data
+
+
+class BlockError(ValueError):
+    """A reply that is not a well-formed definite-length block."""
+
+
+def read_block(read: Callable[[int], bytes]) -> bytes:
+    """The payload of one block whose ``#`` has been read: ``read(n)`` returns exactly n bytes (or raises)."""
+    try:
+        digits = int(read(1))
+        length = int(read(digits))
+    except ValueError:
+        raise BlockError("malformed block header") from None
+    return read(length)
 
 
 @dataclass(frozen=True)
@@ -150,35 +173,3 @@ class Framer:
         if tail.strip():
             return FramingError(-102, "Syntax error; data after the block")
         return Message(head.decode("ascii").strip(), block)
-
-
-class Header:
-    """An SCPI header pattern such as ``SYSTem:ERRor[:NEXT]?``.
-
-    Each mnemonic matches its short form (the capitals) or its long form,
-    in any case; bracketed nodes are optional; a trailing ``?`` is a query.
-    """
-
-    def __init__(self, pattern: str) -> None:
-        self.pattern = pattern
-        self.query = pattern.endswith("?")
-        parts = re.findall(r"(\[?):?([A-Za-z*]+)\]?", pattern.rstrip("?"))
-        nodes = []
-        for optional, mnemonic in parts:
-            short = "".join(c for c in mnemonic if c.isupper() or c == "*")
-            forms = sorted({short, mnemonic.upper()}, key=len, reverse=True)
-            nodes.append(("(?:" + "|".join(map(re.escape, forms)) + ")", bool(optional)))
-        regex, leading = ":?", True
-        for alt, optional in nodes:
-            if leading and optional:          # e.g. [SOURce:]VOLTage: the node and its colon may go
-                regex += f"(?:{alt}:)?"
-            elif leading:
-                regex += alt
-                leading = False
-            else:
-                regex += f"(?::{alt})?" if optional else f":{alt}"
-        regex += r"\?" if self.query else ""
-        self._regex = re.compile(regex + r"\Z", re.IGNORECASE)
-
-    def matches(self, header: str) -> bool:
-        return self._regex.match(header) is not None
