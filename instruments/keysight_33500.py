@@ -1,38 +1,21 @@
-"""Keysight 33600A / 33500B waveform generators, pulse functions (33500/33600 Series Operating Guide)."""
+"""Keysight 33600A / 33500B waveform generators, pulse functions (33500/33600 Series Operating Guide).
+
+Their settings come from the command set (:mod:`benchspec.models.keysight33500`);
+here are their actions.  Safety limits: ``pulse_amplitude`` (V, |high| and
+|low|), ``pulse_width`` (s).
+"""
 
 from __future__ import annotations
 
-from .scpi import ChannelOf, Channels, Choice, Range, SCPIInstrument, Setting, on_off
+from benchspec.models import keysight33500 as k33500
+
+from .scpi import ChannelOf, SCPIInstrument
 
 
-class GeneratorChannel(ChannelOf):
-    """One output.  Safety limits: ``pulse_amplitude`` (V, |high| and |low|), ``pulse_width`` (s)."""
+class GeneratorChannel(ChannelOf, spec=k33500.SPEC):
+    """One output."""
 
     status_settings = ("output", "function", "high_level", "low_level", "pulse_width")
-
-    function = Setting("SOUR{ch}:FUNC?", "SOUR{ch}:FUNC {value}", "waveform",
-                       validator=Choice({"PULS": "PULS", "PULSE": "PULS", "SIN": "SIN", "SQU": "SQU", "DC": "DC"}),
-                       parse=lambda s: s.strip().upper())
-    pulse_width = Setting("SOUR{ch}:FUNC:PULS:WIDT?", "SOUR{ch}:FUNC:PULS:WIDT {value}", "pulse width", "s",
-                          Range(5e-9, 1e6, "s"), limit="pulse_width")
-    pulse_period = Setting("SOUR{ch}:FUNC:PULS:PER?", "SOUR{ch}:FUNC:PULS:PER {value}", "pulse period", "s",
-                           Range(10e-9, 1e6, "s"))
-    high_level = Setting("SOUR{ch}:VOLT:HIGH?", "SOUR{ch}:VOLT:HIGH {value}", "high level", "V",
-                         Range(-10, 10, "V"), limit="pulse_amplitude")
-    low_level = Setting("SOUR{ch}:VOLT:LOW?", "SOUR{ch}:VOLT:LOW {value}", "low level", "V",
-                        Range(-10, 10, "V"), limit="pulse_amplitude")
-    burst_cycles = Setting("SOUR{ch}:BURS:NCYC?", "SOUR{ch}:BURS:NCYC {value}", "pulses per burst",
-                           validator=Range(1, 1e8), parse=lambda s: int(float(s)), format=lambda v: str(int(v)))
-    burst = Setting("SOUR{ch}:BURS:STAT?", "SOUR{ch}:BURS:STAT {value}", "burst mode on",
-                    validator=Choice({True: "1", False: "0"}), parse=on_off)
-    output = Setting("OUTP{ch}?", "OUTP{ch} {value}", "output on",
-                     validator=Choice({True: "1", False: "0"}), parse=on_off)
-    polarity = Setting("OUTP{ch}:POL?", "OUTP{ch}:POL {value}", "output polarity (NORM or INV)",
-                       validator=Choice({"NORM": "NORM", "NORMAL": "NORM", "INV": "INV", "INVERTED": "INV"}),
-                       parse=lambda s: s.strip().upper()[:4])
-    load = Setting("OUTP{ch}:LOAD?", "OUTP{ch}:LOAD {value}", "load the levels refer to (50 ohm or INF)",
-                   validator=Choice({50: "50", "INF": "INF", float("inf"): "INF"}),
-                   parse=lambda s: float("inf") if float(s) > 1e30 else float(s))
 
     def configure_pulse_burst(self, amplitude: float, width: float, period: float, cycles: int = 1,
                               high_z: bool = True) -> None:
@@ -58,21 +41,16 @@ class GeneratorChannel(ChannelOf):
         else:
             self.low_level = low
             self.high_level = high
-        self.write(f"SOUR{self.number}:BURS:MODE TRIG")
+        self.burst_mode = "TRIG"
         self.burst_cycles = cycles
         self.burst = True
-        self.write(f"TRIG{self.number}:SOUR BUS")
+        self.trigger_source = "BUS"
 
 
-class Keysight33500(SCPIInstrument):
+class Keysight33500(SCPIInstrument, spec=k33500.SPEC):
     """33500B and 33600A series; ``gen.ch[1].configure_pulse_burst(...)``, ``gen.trigger()``."""
 
-    models = ("33509B", "33510B", "33511B", "33512B", "33519B", "33520B", "33521B", "33522B",
-              "33611A", "33612A", "33621A", "33622A")
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.ch = Channels(self.name, {n: GeneratorChannel(self, n) for n in (1, 2)})
+    channel_class = GeneratorChannel
 
     def trigger(self) -> None:
         """Software trigger (``*TRG``) and wait until the burst is out."""

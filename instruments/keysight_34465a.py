@@ -1,14 +1,18 @@
-"""Keysight 34465A digital multimeter (Truevolt DMM Operating and Service Guide)."""
+"""Keysight 34465A digital multimeter (Truevolt DMM Operating and Service Guide).
+
+Its settings (function, integration time per function) come from the
+command set (:mod:`benchspec.models.keysight34465a`); here are its readings.
+"""
 
 from __future__ import annotations
 
-from .scpi import Range, SCPIInstrument
+from benchspec.models import keysight34465a as k34465a
+
+from .scpi import SCPIInstrument
 
 
-class Keysight34465A(SCPIInstrument):
+class Keysight34465A(SCPIInstrument, spec=k34465a.SPEC):
     """DC volts and 2- or 4-wire resistance with NPLC integration."""
-
-    models = ("34465A", "34460A", "34461A", "34470A")
 
     def measure_resistance(self, four_wire: bool = False) -> float:
         """Resistance, ohm (auto range)."""
@@ -19,10 +23,10 @@ class Keysight34465A(SCPIInstrument):
         return float(self.ask("MEAS:VOLT:DC?"))
 
     def configure_resistance(self, four_wire: bool = False, nplc: float = 10.0) -> None:
-        nplc = Range(0.001, 100, "PLC")(self.name, "nplc", nplc)
+        """Resistance measurements (two- or four-wire) integrating ``nplc`` power-line cycles."""
         function = "FRES" if four_wire else "RES"
-        self.write(f"CONF:{function}")
-        self.write(f"{function}:NPLC {nplc:g}")
+        self.function = function
+        setattr(self, f"{function.lower()}_nplc", nplc)
 
     def read(self) -> float:
         """Trigger and read one value of the configured function."""

@@ -18,7 +18,10 @@ import math
 import re
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Mapping, Protocol
+
+from benchspec.instrument import CommandSet, Quantity, Ramp
+from benchspec.scpi import Identity
 
 from .errors import CommandError, LinkError, LinkTimeout, OutOfRange, SafetyLimitError
 from .interrupts import shielded
@@ -186,16 +189,6 @@ class Limits:
 
 
 # ----------------------------------------------------------------- settings
-@dataclass(frozen=True)
-class Ramp:
-    """How a setting moves to a new value: steps of at most ``step`` (its unit), ``dwell`` s apart,
-    and only while the setting ``while_on`` (an output) reads true; otherwise in one command."""
-
-    step: float
-    dwell: float
-    while_on: str | None = None
-
-
 class Setting(property):
     """A value on the instrument.
 
@@ -232,9 +225,9 @@ class Setting(property):
         return self.parse(obj.ask(self.get_command.format(**obj.context)))
 
     def _validator(self, obj: Any) -> Any:
-        if self.validator is None or isinstance(self.validator, (Range, Choice)):
+        if self.validator is None or hasattr(self.validator, "describe"):
             return self.validator
-        return self.validator(obj)
+        return self.validator(obj)               # made per channel (a range that depends on it)
 
     def __set__(self, obj: Any, value: Any) -> None:
         if self.set_command is None:
@@ -258,6 +251,68 @@ class Setting(property):
         obj.write(self.set_command.format(value=self.format(value), **obj.context))
 
 
+def _number_reply(text: str) -> float:
+    """A numeric reply; the SCPI overflow value (9.9E+37) is infinity."""
+    value = float(text)
+    return math.inf if value > 9e37 else value
+
+
+@dataclass(frozen=True)
+class NumberOrWord:
+    """A number in a range, or one of the words the instrument takes for special values (INF, MAX)."""
+
+    range: Range
+    words: dict
+
+    def __call__(self, instrument: str, name: str, value: Any) -> Any:
+        key = value.upper() if isinstance(value, str) else value
+        for word, meaning in self.words.items():
+            if key == word or (not isinstance(key, str) and key == meaning):
+                return word
+        return self.range(instrument, name, value)
+
+    def describe(self) -> str:
+        return f"{self.range.describe()} or {', '.join(self.words)}"
+
+
+def setting_from(q: Quantity) -> Setting:
+    """The driver's setting of a quantity of the instrument's command set."""
+    def ranged(owner: Any) -> Range:
+        top = q.top(getattr(owner, "number", None))
+        return Range(-math.inf if q.low is None else q.low, math.inf if top is None else top, q.unit)
+
+    validator: Any
+    parse: Callable[[str], Any] = _number_reply
+    if q.kind == "bool":
+        validator, parse = Choice({True: "1", False: "0"}), on_off
+    elif q.kind == "choice":
+        validator = Choice(dict(q.choices or {}))
+        labels = dict(q.labels or {})
+        parse = (lambda text: labels.get(quoted(text).upper(), quoted(text).upper()))
+    elif q.kind == "text":
+        validator, parse = None, quoted
+    else:
+        validator = ranged if isinstance(q.high, Mapping) else ranged(None)
+        if q.choices:
+            validator = NumberOrWord(validator, dict(q.choices))
+        if q.kind == "int":
+            parse = (lambda text: int(float(text)))
+    fmt = (lambda v: str(int(v))) if q.kind == "int" else (lambda v: f"{v:.10g}" if isinstance(v, float) else str(v))
+    if q.quoted:
+        fmt = (lambda v: f'"{v}"')
+    limit = q.limit if q.limit is None or "{ch}" not in q.limit else (lambda ch: q.limit.format(ch=ch.number))
+    return Setting(q.command(query=True), q.command(query=False) if q.settable else None, q.doc, q.unit,
+                   validator, parse, fmt, limit, q.ramp)
+
+
+def install_settings(cls: type, quantities: tuple[Quantity, ...]) -> None:
+    """Give a driver (or channel) class a setting for every quantity."""
+    for q in quantities:
+        setting = setting_from(q)
+        setting.__set_name__(cls, q.name)
+        setattr(cls, q.name, setting)
+
+
 def move_in_steps(obj: Any, name: str, target: float, step: float, dwell: float) -> None:
     """Move setting ``name`` of ``obj`` to ``target`` in steps of at most ``step``, ``dwell`` s apart.
 
@@ -279,14 +334,6 @@ def on_off(text: str) -> bool:
 
 def quoted(text: str) -> str:
     return text.strip().strip('"')
-
-
-@dataclass(frozen=True)
-class Identity:
-    manufacturer: str
-    model: str
-    serial: str
-    firmware: str
 
 
 _ERROR = re.compile(r'\s*([+-]?\d+)\s*,\s*"?(.*?)"?\s*$')
@@ -353,14 +400,30 @@ def _status_lines(obj: Any) -> list[str]:
 class SCPIInstrument(metaclass=_Sealed):
     """Base of every driver: I/O with error checks, identity, safe shutdown."""
 
-    #: Query that pops the oldest error as ``<number>,"<text>"``.
-    error_query = "SYST:ERR?"
-    #: Models this driver is for (checked against ``*IDN?`` by :meth:`check_model`).
-    models: tuple[str, ...] = ()
+    #: The model's command set; a subclass names it: ``class X(SCPIInstrument, spec=SPEC)``.
+    spec: CommandSet = CommandSet(models=(), idn="", role="")
+    #: The class of its channels (the channel quantities of the command set are its settings).
+    channel_class: type | None = None
     #: Settings (or readings without arguments) that :meth:`status` shows.
     status_settings: tuple[str, ...] = ()
 
     __setattr__ = _checked_setattr
+
+    def __init_subclass__(cls, spec: CommandSet | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if spec is not None:
+            cls.spec = spec
+            install_settings(cls, spec.of_instrument())
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        """Models this driver is for (checked against ``*IDN?`` by :meth:`check_model`)."""
+        return self.spec.models
+
+    @property
+    def error_query(self) -> str:
+        """Query that pops the oldest error as ``<number>,"<text>"``."""
+        return self.spec.error_query
 
     def __init__(self, adapter: Adapter, name: str | None = None, limits: Limits | None = None,
                  clock: Clock | None = None, check_errors: bool = True) -> None:
@@ -370,6 +433,8 @@ class SCPIInstrument(metaclass=_Sealed):
         self.clock = clock or WallClock()
         self.check_errors = check_errors
         self.context: dict[str, Any] = {}
+        if self.channel_class is not None:
+            self.ch = Channels(self.name, {n: self.channel_class(self, n) for n in self.spec.channels})
 
     # ------------------------------------------------------------------ I/O
     def write(self, command: str) -> None:
@@ -482,10 +547,16 @@ def describe(obj: Any) -> str:
 
 
 class ChannelOf(metaclass=_Sealed):
-    """A channel of a multi-channel instrument: settings formatted with ``{ch}``."""
+    """A channel of a multi-channel instrument: settings formatted with ``{ch}``; a subclass names its
+    command set: ``class XChannel(ChannelOf, spec=SPEC)`` (the channel quantities are its settings)."""
 
     status_settings: tuple[str, ...] = ()
     __setattr__ = _checked_setattr
+
+    def __init_subclass__(cls, spec: CommandSet | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if spec is not None:
+            install_settings(cls, spec.of_channels())
 
     def __init__(self, parent: SCPIInstrument, number: int) -> None:
         self.parent = parent

@@ -44,29 +44,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchspec.wiring import RAILS, SMU_TARGETS, Wiring
 from instruments.errors import InstrumentError, LinkError
-from instruments.keithley_2450 import Keithley2450
-from instruments.keysight_33500 import Keysight33500
-from instruments.keysight_34465a import Keysight34465A
-from instruments.keysight_e36312a import KeysightE36312A
-from instruments.lakeshore_336 import LakeShore336
+from instruments.drivers import DRIVERS
 from instruments.scpi import InProcessAdapter, Limits, SCPIInstrument, VisaAdapter, WallClock
 
 from .chip import Chip, open_chip
 from .clock import RemoteVirtualClock, WorldClock
 from .procedure import suggest
 
-#: driver name -> (class, bench role, reply terminator)
-DRIVERS: dict[str, tuple[type[SCPIInstrument], str, str]] = {
-    "keysight_e36312a": (KeysightE36312A, "supply", "\n"),
-    "keithley_2450": (Keithley2450, "smu", "\n"),
-    "keysight_33500": (Keysight33500, "generator", "\n"),
-    "lakeshore_336": (LakeShore336, "thermo", "\r\n"),
-    "keysight_34465a": (Keysight34465A, "dmm", "\n"),
-}
-ROLES = ("supply", "smu", "generator", "thermo", "dmm")
-RAILS = ("vdd", "vddio", "vwrite")
-SMU_TARGETS = ("test_pad", "test_mtj")
+ROLES = tuple(cls.spec.role for cls in DRIVERS.values())
 
 
 class BenchConfigError(ValueError):
@@ -128,19 +115,6 @@ ABSOLUTE_MAXIMUM = SafetyLimits(vdd_max=1.1, vddio_max=2.0, vwrite_max=1.8, rail
 _LIMIT_UNITS = {"vdd_max": "V", "vddio_max": "V", "vwrite_max": "V", "rail_current_max": "A",
                 "smu_voltage_max": "V", "smu_current_max": "A", "pulse_amplitude_max": "V",
                 "pulse_width_max": "s", "temperature_max": "K"}
-
-
-@dataclass(frozen=True)
-class Wiring:
-    """Supply channel of each rail, and what the SMU is connected to."""
-
-    vdd: int = 1
-    vddio: int = 2
-    vwrite: int = 3
-    smu: str = "test_pad"
-
-    def channel(self, rail: str) -> int:
-        return getattr(self, rail)
 
 
 @dataclass(frozen=True)
@@ -235,7 +209,7 @@ class Bench:
             return
         for rail in RAILS:
             ch = self.rail_channel(rail)
-            if ch.ovp_tripped():
+            if ch.ovp_tripped:
                 raise BenchStateError(
                     f"supply CH{ch.number} ({rail}): over-voltage protection tripped and latched, the output "
                     f"is off. Find what drove it above {ch.ovp:g} V, then clear it: "
@@ -246,7 +220,7 @@ class Bench:
         """Clear every tripped over-voltage protection (outputs stay off); the channels cleared."""
         cleared = []
         for n, ch in self.supply.ch.items():
-            if ch.ovp_tripped():
+            if ch.ovp_tripped:
                 ch.output = False
                 ch.clear_ovp()
                 cleared.append(n)
@@ -325,7 +299,7 @@ def builtin_config(die_seed: int = 1, smu: str = "test_pad", limits: SafetyLimit
     """The built-in simulated bench: every instrument, in process, virtual time."""
     if smu not in SMU_TARGETS:
         raise BenchConfigError(f"smu wiring {smu!r}: one of {', '.join(SMU_TARGETS)}{suggest(smu, SMU_TARGETS)}")
-    instruments = {role: InstrumentConfig(name, "in-process") for name, (_, role, _) in DRIVERS.items()}
+    instruments = {cls.spec.role: InstrumentConfig(name, "in-process") for name, cls in DRIVERS.items()}
     return BenchConfig(f"sim:{die_seed}", instruments, wiring=Wiring(smu=smu), limits=limits or SafetyLimits(),
                        die_seed=die_seed, builtin=True,
                        source="built-in simulated bench" + (" (SMU on the test MTJ)" if smu == "test_mtj" else ""))
@@ -391,14 +365,19 @@ def read_bench_config(path: str | Path) -> BenchConfig:
     for section in config:
         if section not in known:
             raise BenchConfigError(f"bench file {path}: unknown section [{section}]{suggest(section, known)}")
-    wiring = _table(path, config, "wiring", Wiring)
+    wiring_table = config.get("wiring", {})
+    smu = wiring_table.get("smu", "test_pad") if isinstance(wiring_table, dict) else "test_pad"
+    if isinstance(smu, str) and smu not in SMU_TARGETS:
+        raise BenchConfigError(f"bench file {path}: [wiring] smu = {smu!r} must be one of "
+                               f"{', '.join(SMU_TARGETS)}{suggest(smu, SMU_TARGETS)}")
+    try:
+        wiring = _table(path, config, "wiring", Wiring)
+    except ValueError as exc:
+        if isinstance(exc, BenchConfigError):
+            raise
+        raise BenchConfigError(f"bench file {path}: [wiring] {str(exc).removeprefix('wiring: ')}") from None
     rails = _table(path, config, "rails", Rails)
     limits = _table(path, config, "limits", SafetyLimits)
-    if sorted((wiring.vdd, wiring.vddio, wiring.vwrite)) != [1, 2, 3]:
-        raise BenchConfigError(f"bench file {path}: [wiring] vdd, vddio, vwrite need channels 1, 2, 3 once each")
-    if wiring.smu not in SMU_TARGETS:
-        raise BenchConfigError(f"bench file {path}: [wiring] smu = {wiring.smu!r} must be one of "
-                               f"{', '.join(SMU_TARGETS)}{suggest(wiring.smu, SMU_TARGETS)}")
     _check_limits(path, limits)
     for rail in RAILS:
         if not 0 < getattr(rails, rail) <= getattr(limits, f"{rail}_max"):
@@ -422,9 +401,9 @@ def read_bench_config(path: str | Path) -> BenchConfig:
         if driver not in DRIVERS:
             raise BenchConfigError(f"bench file {path}: [instruments.{role}] driver {driver!r} unknown"
                                    f"{suggest(str(driver), DRIVERS)}; known: {', '.join(DRIVERS)}")
-        if DRIVERS[driver][1] != role:
+        if DRIVERS[driver].spec.role != role:
             raise BenchConfigError(f"bench file {path}: [instruments.{role}] driver {driver} is a "
-                                   f"{DRIVERS[driver][1]}, not a {role}")
+                                   f"{DRIVERS[driver].spec.role}, not a {role}")
         if "resource" not in cfg:
             raise BenchConfigError(f"bench file {path}: [instruments.{role}] resource is missing")
         instruments[role] = InstrumentConfig(driver, cfg["resource"], dict(cfg.get("options", {})))
@@ -440,16 +419,15 @@ def load_bench(path: str | Path) -> Bench:
 # ----------------------------------------------------------------- opening
 def _open_simulated(config: BenchConfig) -> Bench:
     from sim_chip.bench import World
-    from sim_chip.bench import Wiring as WorldWiring
 
     from .inprocess import board_driver
 
     w = config.wiring
-    world = World(config.die_seed, wiring=WorldWiring(w.vdd, w.vddio, w.vwrite, smu=w.smu))
+    world = World(config.die_seed, wiring=w)
     clock = WorldClock(world)
     driver_limits = config.limits.for_drivers(w)
     devices = world.instruments()
-    instruments = {role: DRIVERS[cfg.driver][0](InProcessAdapter(devices[role]), name=role, limits=driver_limits,
+    instruments = {role: DRIVERS[cfg.driver](InProcessAdapter(devices[role]), name=role, limits=driver_limits,
                                                 clock=clock)
                    for role, cfg in config.instruments.items()}
     return Bench(board_driver(world.board), instruments, clock, w, config.rails, config.limits, config.source,
@@ -466,9 +444,9 @@ def _open_remote(config: BenchConfig) -> Bench:
             opened.append(clock)
         instruments: dict[str, SCPIInstrument] = {}
         for role, cfg in config.instruments.items():
-            cls, _, terminator = DRIVERS[cfg.driver]
+            cls = DRIVERS[cfg.driver]
             options = dict(cfg.options)
-            adapter = VisaAdapter(cfg.resource, read_termination=options.pop("read_termination", terminator),
+            adapter = VisaAdapter(cfg.resource, read_termination=options.pop("read_termination", cls.spec.terminator),
                                   timeout=options.pop("timeout", 5.0))
             inst = cls(adapter, name=role, limits=driver_limits, clock=clock)
             opened.append(inst)
@@ -502,7 +480,7 @@ def write_bench_file(path: str | Path, chip: str, instruments: dict[str, str], c
     lines += ['kind = "virtual"', f'resource = "{clock}"'] if clock else ['kind = "wall"']
     if die_seed is not None:
         lines += ["", "[simulation]", f"die_seed = {die_seed}"]
-    drivers = {role: name for name, (_, role, _) in DRIVERS.items()}
+    drivers = {cls.spec.role: name for name, cls in DRIVERS.items()}
     for role, resource in instruments.items():
         lines += ["", f"[instruments.{role}]", f'driver = "{drivers[role]}"', f'resource = "{resource}"']
     lines += ["", "[wiring]", f"vdd = {wiring.vdd}", f"vddio = {wiring.vddio}", f"vwrite = {wiring.vwrite}",

@@ -458,13 +458,13 @@ def _sim_serve(args: argparse.Namespace) -> int:
     """Serve the simulated bench (board and instruments) until interrupted."""
     import threading
 
-    from sim_chip.bench import Wiring as WorldWiring
+    from benchspec.wiring import Wiring
     from sim_chip.bench import World
     from sim_chip.bench.serve import BenchServer
 
-    from .bench import Wiring, write_served_bench_file
+    from .bench import write_served_bench_file
 
-    world = World(die_seed=args.die_seed, wiring=WorldWiring(smu=args.smu))
+    world = World(die_seed=args.die_seed, wiring=Wiring(smu=args.smu))
     try:
         server = BenchServer(world, host=args.host, pty=not args.no_pty, port=args.port)
     except OSError as exc:

@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .tools import outputs_left_on
 
 
 def run_console(bench: Any, history: Path | None, plain: bool = False) -> int:
@@ -35,7 +34,7 @@ def run_console(bench: Any, history: Path | None, plain: bool = False) -> int:
         bench.close()
         print("bench closed: every output off", file=sys.stderr)
         if bench.world is not None:
-            left = outputs_left_on(bench.world)
+            left = bench.world.outputs_on()
             print("simulated bench checked: " + (f"STILL ON: {', '.join(left)}" if left else
                                                  "supply, SMU, generator and heater all off"), file=sys.stderr)
     return 0

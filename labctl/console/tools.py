@@ -112,10 +112,3 @@ def one_line(exc: BaseException) -> str | None:
     return None
 
 
-def outputs_left_on(world: Any) -> list[str]:
-    """On a simulated bench, what is still driving the chip (should be nothing after close)."""
-    on = [f"supply CH{ch}" for ch, out in world.supply.outputs.items() if out.on]
-    on += ["SMU"] if world.smu.output else []
-    on += [f"generator CH{n}" for n, ch in world.generator.channels.items() if ch.output]
-    on += ["heater"] if world.thermo.range[1] else []
-    return on

@@ -9,6 +9,8 @@ temperature controller heats the die with a thermal lag, the DMM reads a
 sensor.  Time is virtual: the world's clock is the chip's model time.
 """
 
-from .world import World, Wiring
+from benchspec.wiring import Wiring
+
+from .world import World
 
 __all__ = ["World", "Wiring"]

@@ -1,9 +1,9 @@
 """One simulated world: the chip, its board and the instruments around it.
 
-Wiring follows the datasheet's bench (section 6):
+Wiring follows the datasheet's bench (section 6) and :class:`benchspec.wiring.Wiring`:
 
-* Keysight E36312A: CH1 VDD, CH2 VDDIO, CH3 V_WRITE (channel numbers are
-  settings of :class:`Wiring`).  An output that is off puts 0 V on its rail.
+* Keysight E36312A: the rails VDD, VDDIO, V_WRITE on the channels the wiring
+  names.  An output that is off puts 0 V on its rail.
 * Keithley 2450 on the analog test pad (the column the test multiplexer
   selects, with the held row inputs) or on the stand-alone test MTJ.
 * Keysight 33600A/33500B channel 1 on the test MTJ (through a bias tee, so
@@ -11,16 +11,19 @@ Wiring follows the datasheet's bench (section 6):
 * Lake Shore 336 heating the chuck; input A reads the die, input B ambient.
 * Keysight 34465A on the board's PT1000 sensor (or a reference resistor).
 
-Time is the chip's model time.  Instruments that take time (a measurement
-of N power-line cycles, a burst of pulses, a wait) advance it through
-:meth:`World.advance`, which also lets retention act and the die's
-temperature follow the chuck.
+Each instrument sees the world through a narrow port (:class:`Rails`,
+:class:`Load`, :class:`Pulses`, :class:`Thermal`, :class:`Sensor`,
+:class:`Simulation`), never the world itself.  Time is the chip's model
+time.  Instruments that take time (a measurement of N power-line cycles, a
+burst of pulses, a wait) advance it through :meth:`World.advance`, which
+also lets retention act and the die's temperature follow the chuck.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+
+from benchspec.wiring import Wiring
 
 from ..board import Board
 from ..errors import NotPowered
@@ -31,27 +34,79 @@ from .thermal import Chuck
 AMBIENT_K = 298.15
 
 
-@dataclass(frozen=True)
-class Wiring:
-    """What is connected where on the simulated bench."""
+class Rails:
+    """What the supply sees: the chip's rails and the charge drawn from each."""
 
-    vdd_channel: int = 1
-    vddio_channel: int = 2
-    vwrite_channel: int = 3
-    smu: str = "test_pad"        #: "test_pad" or "test_mtj"
-    dmm: str = "sensor"          #: "sensor" (PT1000 at the die) or "reference" (10 kOhm)
+    def __init__(self, world: "World") -> None:
+        self._world = world
 
-    def __post_init__(self) -> None:
-        channels = {self.vdd_channel, self.vddio_channel, self.vwrite_channel}
-        if channels != {1, 2, 3}:
-            raise ValueError("wiring: vdd, vddio and vwrite need supply channels 1, 2 and 3, one each")
-        if self.smu not in ("test_pad", "test_mtj"):
-            raise ValueError(f"wiring: smu must be 'test_pad' or 'test_mtj', got {self.smu!r}")
-        if self.dmm not in ("sensor", "reference"):
-            raise ValueError(f"wiring: dmm must be 'sensor' or 'reference', got {self.dmm!r}")
+    def apply(self, volts_by_channel: dict[int, float]) -> None:
+        """Put the outputs' voltages on the rails their channels feed."""
+        w = self._world
+        w.chip.set_rails(**{w.wiring.rail_of_channel(ch): v for ch, v in volts_by_channel.items()})
 
-    def rail_of_channel(self, channel: int) -> str:
-        return {self.vdd_channel: "vdd", self.vddio_channel: "vddio", self.vwrite_channel: "vwrite"}[channel]
+    def charge(self, channel: int) -> float:
+        """Charge drawn from a channel's rail since fabrication, C."""
+        w = self._world
+        return w.chip.energy.charge[w.wiring.rail_of_channel(channel)]
+
+    def now(self) -> float:
+        return self._world.now
+
+    def sync(self) -> None:
+        self._world.sync()
+
+    def advance(self, seconds: float) -> None:
+        self._world.advance(seconds)
+
+
+class Load(Rails):
+    """What the SMU sees: the resistance of what it is wired to."""
+
+    def resistance(self, volts: float, seconds: float) -> float:
+        return self._world.load_resistance(volts, seconds)
+
+
+class Pulses(Rails):
+    """What the generator sees: the test MTJ's pads."""
+
+    def pulse(self, volts: float, seconds: float, pulses: int) -> None:
+        self._world.pulse_test_mtj(volts, seconds, pulses)
+
+
+class Thermal(Rails):
+    """What the temperature controller sees: the chuck (input A) and the room (input B)."""
+
+    def chuck(self) -> float:
+        return self._world.chuck.temperature
+
+    def ambient(self) -> float:
+        return AMBIENT_K
+
+
+class Sensor(Rails):
+    """What the DMM sees: the PT1000 at the die or the reference resistor, and the die's seed (its noise)."""
+
+    def resistance(self) -> float:
+        return self._world.sensor_resistance()
+
+    def seed(self) -> int:
+        return self._world.chip.seed
+
+
+class Simulation(Rails):
+    """What the simulation's control instrument sees: time, and the die's fabrication."""
+
+    def outputs_on(self) -> list[str]:
+        """What is still driving the chip or its test structures (nothing, after a bench closes)."""
+        on = [f"supply CH{ch}" for ch in self.supply.outputs_on]
+        on += ["SMU"] if self.smu.output_on() else []
+        on += [f"generator CH{n}" for n in self.generator.spec.channels if self.generator.output_on(n)]
+        on += ["heater"] if any(self.thermo.range.values()) else []
+        return on
+
+    def refabricate(self) -> None:
+        self._world.refabricate()
 
 
 class World:
@@ -70,18 +125,31 @@ class World:
         self.board = Board(self.chip, supply="external")
         self.wiring = wiring or Wiring()
         self.chuck = Chuck(AMBIENT_K)
-        self.supply = KeysightE36312ASim(self)
-        self.smu = Keithley2450Sim(self)
-        self.generator = Keysight33600Sim(self)
-        self.thermo = LakeShore336Sim(self)
-        self.dmm = Keysight34465ASim(self)
-        self.clock = VirtualClockDevice(self)
         self._synced_at = self.now
+        self.supply = KeysightE36312ASim(Rails(self))
+        self.smu = Keithley2450Sim(Load(self))
+        self.generator = Keysight33600Sim(Pulses(self))
+        self.thermo = LakeShore336Sim(Thermal(self))
+        self.dmm = Keysight34465ASim(Sensor(self))
+        self.clock = VirtualClockDevice(Simulation(self))
 
     @property
     def now(self) -> float:
         """Model time, s."""
         return self.chip.elapsed_seconds
+
+    def instruments(self) -> dict:
+        """Every simulated instrument by its bench name."""
+        return {"supply": self.supply, "smu": self.smu, "generator": self.generator,
+                "thermo": self.thermo, "dmm": self.dmm, "clock": self.clock}
+
+    def outputs_on(self) -> list[str]:
+        """What is still driving the chip or its test structures (nothing, after a bench closes)."""
+        on = [f"supply CH{ch}" for ch in self.supply.outputs_on]
+        on += ["SMU"] if self.smu.output_on() else []
+        on += [f"generator CH{n}" for n in self.generator.spec.channels if self.generator.output_on(n)]
+        on += ["heater"] if any(self.thermo.range.values()) else []
+        return on
 
     def refabricate(self) -> None:
         """The die as it left fabrication (same seed), every instrument at power-on, time zero.
@@ -92,23 +160,12 @@ class World:
         self.chip = MX64(self.chip.seed, self.chip.params)
         self.board.insert(self.chip)
         self.chuck = Chuck(AMBIENT_K)
-        self.dmm.restart()
+        self._synced_at = self.now
         for device in self.instruments().values():
             device.errors.clear()
-            device.reset()
-        self._synced_at = self.now
-
-    def instruments(self) -> dict:
-        """Every simulated instrument by its bench name."""
-        return {"supply": self.supply, "smu": self.smu, "generator": self.generator,
-                "thermo": self.thermo, "dmm": self.dmm, "clock": self.clock}
+            device.power_on()
 
     # ---------------------------------------------------------- coupling
-    def rails_changed(self) -> None:
-        """Put the supply's outputs on the chip's rails."""
-        volts = {self.wiring.rail_of_channel(ch): self.supply.output_voltage(ch) for ch in (1, 2, 3)}
-        self.chip.set_rails(**volts)
-
     def sync(self) -> None:
         """Bring the die temperature up to the model time (chip operations advance it too)."""
         dt = self.now - self._synced_at
@@ -136,7 +193,7 @@ class World:
 
     def _hold_biases(self, seconds: float) -> None:
         """What stays applied to the test MTJ while time passes: the SMU's source, running pulses."""
-        if self.wiring.smu == "test_mtj" and self.smu.output:
+        if self.wiring.smu == "test_mtj" and self.smu.output_on():
             self.chip.test_mtj.apply(self.smu.applied_voltage(), seconds, self.chip.temperature)
         self.generator.continuous_stress(seconds)
 

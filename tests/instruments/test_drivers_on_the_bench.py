@@ -48,7 +48,7 @@ def test_supply_powers_the_chip_over_the_wire(served: BenchServer) -> None:
         with pytest.raises(CommandError, match="not powered") as off:
             board.mac(np.ones(64))
         assert off.value.code == -241
-    with pytest.raises(CommandError, match=r"-222, Data out of range; volts 9 outside 0 to 6.18"):
+    with pytest.raises(CommandError, match=r"-222, Data out of range; voltage 9 outside 0 to 6.18"):
         supply.write("VOLT 9,(@1)")
     supply.close()
 
@@ -64,7 +64,7 @@ def test_smu_measures_the_test_mtj(served: BenchServer) -> None:
     smu.sense_function = "RES"
     assert smu.read() == pytest.approx(resistance, rel=0.01)
     smu.close()
-    assert served.world.smu.output is False
+    assert served.world.smu.output_on() is False
 
 
 def test_generator_switches_the_test_mtj(served: BenchServer) -> None:

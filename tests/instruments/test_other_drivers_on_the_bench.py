@@ -37,7 +37,7 @@ def test_pymeasure_keithley_2450(served: BenchServer) -> None:
     column = world.chip.test_pad_resistance(0.1)
     assert current == pytest.approx(0.1 / column, rel=0.01)
     smu.disable_source()
-    assert smu.source_enabled is False and world.smu.output is False
+    assert smu.source_enabled is False and world.smu.output_on() is False
     assert not world.smu.errors                                   # every command was understood
 
 
@@ -66,5 +66,5 @@ def test_pymeasure_agilent_33500(served: BenchServer) -> None:
     gen.pulse_period = 1e-5
     gen.pulse_width = 1e-6
     assert gen.shape == "PULS" and gen.pulse_width == pytest.approx(1e-6)
-    assert world.generator.channels[1].width == pytest.approx(1e-6)
+    assert world.generator.value("pulse_width", 1) == pytest.approx(1e-6)
     assert not world.generator.errors

@@ -27,7 +27,7 @@ def test_the_supply_trips_on_its_ovp_even_past_the_driver() -> None:
     with default_bench(2) as bench:
         bench.power_up()
         bench.supply.write("VOLT 2.5,(@3)")                        # raw SCPI, around the driver's check
-        assert bench.supply.ch[3].ovp_tripped()
+        assert bench.supply.ch[3].ovp_tripped
         assert bench.supply.ch[3].output is False                  # a trip latches the output off (OUTP? 0)
         assert bench.world.chip.rails["vwrite"] == 0.0
         with pytest.raises(CommandError, match="-221.*protection tripped"):
@@ -65,7 +65,7 @@ def test_bench_check_reports_and_clears_a_tripped_protection(tmp_path, capsys) -
         assert "over-voltage protection tripped" in capsys.readouterr().err
         assert main(["bench", "check", "--bench", str(path), "--clear-protection"]) == 0
         assert "cleared the over-voltage protection of CH3" in capsys.readouterr().out
-        assert not world.supply.outputs[3].tripped
+        assert not world.supply.value("ovp_tripped", 3)
 
 
 def test_limits_are_configurable_per_bench() -> None:
@@ -93,9 +93,9 @@ def test_leaving_the_bench_on_an_exception_turns_every_output_off() -> None:
             bench.thermo.ch[1].setpoint = 330.0
             bench.thermo.ch[1].heater_range = "low"
             raise RuntimeError("procedure bug")
-    assert not any(out.on for out in world.supply.outputs.values())
-    assert world.smu.output is False and world.smu.volts == 0.0
-    assert not world.generator.channels[1].output
+    assert not world.supply.outputs_on
+    assert world.smu.output_on() is False and world.smu.value("source_voltage") == 0.0
+    assert not world.generator.output_on(1)
     assert world.thermo.range[1] == 0
     assert not world.chip.powered
 
@@ -118,7 +118,7 @@ def test_unpowered_chip_reports_through_the_interface() -> None:
 
 
 @pytest.mark.parametrize("text, message", [
-    ("[chip]\nresource = 'sim'\n[wiring]\nvdd = 1\nvddio = 1\nvwrite = 3\n", "channels 1, 2, 3 once each"),
+    ("[chip]\nresource = 'sim'\n[wiring]\nvdd = 1\nvddio = 1\nvwrite = 3\n", "[wiring] vdd, vddio and vwrite need supply channels 1, 2 and 3, one each"),
     ("[chip]\nresource = 'sim'\n[limits]\nvwrite_maximum = 1.0\n",
      "[limits] unknown key 'vwrite_maximum' (did you mean 'vwrite_max'?)"),
     ("[chip]\nresource = 'sim'\n[limits]\nvwrite_max = 'high'\n", "[limits] vwrite_max = 'high' is not a number (V)"),

@@ -74,19 +74,19 @@ def test_ipython_console_session(served, tmp_path) -> None:
     assert "'amplitude' is not a setting" in ask(child, "gen.ch[1].amplitude = 3")
     assert "CH3: output True" in ask(child, "%status")
     ask(child, "smu.source_voltage = 0.2; smu.output = True")
-    assert world.smu.output
+    assert world.smu.output_on()
     child.sendline("codes = chip.mac_batch(np.ones((4_000_000, 64)))")
     time.sleep(1.5)                                          # the batch is on its way
     child.sendintr()
     child.expect("interrupted: every output is off")
     child.expect(IN)
-    assert not world.smu.output and not any(o.on for o in world.supply.outputs.values())
+    assert not world.smu.output_on() and not world.supply.outputs_on
     assert "MX64-EVB" in ask(child, "chip.identify().model")   # the link is still in step
     ask(child, "power_up(); smu.output = True")
     child.sendline("exit")
     child.expect(pexpect.EOF)
     assert "bench closed" in child.before
-    assert not world.smu.output and not any(o.on for o in world.supply.outputs.values())
+    assert not world.smu.output_on() and not world.supply.outputs_on
     assert (tmp_path / "history.sqlite").is_file()
 
 
@@ -134,18 +134,18 @@ def test_console_session(served, tmp_path) -> None:
     child.expect_exact("tage")
     assert "0.2" in say(child, "")                         # the completed name evaluates
     say(child, "smu.output = True")
-    assert world.smu.output
+    assert world.smu.output_on()
     child.sendline("import time; print('sleep' + 'ing'); time.sleep(60)")
     child.expect_exact("sleeping")                         # the command is running
     child.sendintr()
     child.expect("interrupted: every output is off")
     child.expect_exact(PROMPT)
-    assert not world.smu.output and not any(o.on for o in world.supply.outputs.values())
+    assert not world.smu.output_on() and not world.supply.outputs_on
     say(child, "power_up(); smu.output = True")
     child.sendline("exit()")
     child.expect(pexpect.EOF)
     assert "bench closed" in child.before
-    assert not world.smu.output and not any(o.on for o in world.supply.outputs.values())
+    assert not world.smu.output_on() and not world.supply.outputs_on
     assert 'program("checkerboard")' in history.read_text()
 
 

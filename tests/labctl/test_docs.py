@@ -51,7 +51,7 @@ def test_the_documented_procedure_runs_dry_runs_refuses_and_resumes(example, tmp
         monkeypatch.undo()
         resumed = execute(example, {}, bench, store, resume=first.run_id)
         assert resumed.status == "completed" and len(read_run(store, resumed.run_id).all("ohm")) == 2
-        assert not bench.world.smu.output
+        assert not bench.world.smu.output_on()
 
 
 def test_the_readme_python_examples_run_as_written(tmp_path, monkeypatch) -> None:
@@ -71,4 +71,4 @@ def test_the_readme_python_examples_run_as_written(tmp_path, monkeypatch) -> Non
         monkeypatch.chdir(tmp_path)
         exec(second, namespace)
         assert namespace["codes"].shape == (1000, 64)
-        assert not any(out.on for out in world.supply.outputs.values())
+        assert not world.supply.outputs_on

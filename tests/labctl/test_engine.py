@@ -84,7 +84,7 @@ def test_a_plan_beyond_the_limits_is_refused_before_any_message_reaches_an_instr
         with pytest.raises(SafetyLimitError, match="smu_voltage = 5.0 exceeds"):
             execute(counting, {"volts": 5.0}, bench, store, dry_run=True)
         assert sent == []                                              # not even the first set
-        assert bench.world.smu.volts == 0.0 and not bench.world.smu.output
+        assert bench.world.smu.value("source_voltage") == 0.0 and not bench.world.smu.output_on()
     assert store.runs() == []                                          # no run was even started
 
 
@@ -136,7 +136,7 @@ def test_ctrl_c_aborts_cleanly_keeps_the_data_and_resumes(store, monkeypatch) ->
         interrupt_at_wait(bench, monkeypatch, 4, KeyboardInterrupt())
         aborted = execute(counting, {"n": 10}, bench, store, seed=5)
         assert aborted.status == "aborted"
-        assert not world.smu.output and world.smu.volts == 0.0           # outputs off
+        assert not world.smu.output_on() and world.smu.value("source_voltage") == 0.0           # outputs off
         info = store.run(aborted.run_id)
         assert info.status == "aborted" and "Ctrl-C" in info.detail
         assert [v for n, v in store.records(aborted.run_id) if n == "step"] == [0, 1, 2, 3]
@@ -152,7 +152,7 @@ def test_an_abort_signal_inside_an_instrument_call_is_an_abort_too(store, monkey
     with default_bench(1) as bench:
         interrupt_at_wait(bench, monkeypatch, 3, Abort("stopped by SIGTERM"))
         result = execute(counting, {}, bench, store, seed=1)
-        assert result.status == "aborted" and not bench.world.smu.output
+        assert result.status == "aborted" and not bench.world.smu.output_on()
     info = store.run(result.run_id)
     assert "stopped by SIGTERM" in info.detail
     assert [v for n, v in store.records(info.id) if n == "step"] == [0, 1, 2]
@@ -184,7 +184,7 @@ def test_an_exception_marks_the_run_failed_with_where_and_turns_outputs_off(stor
     with default_bench(1) as bench:
         with pytest.raises(RuntimeError):
             execute(failing, {}, bench, store)
-        assert not bench.world.smu.output
+        assert not bench.world.smu.output_on()
     (info,) = store.runs()
     assert info.status == "failed" and "RuntimeError: bug in the procedure (at test_engine.py:" in info.detail
     assert list(store.records(info.id)) == [("before", 1)]

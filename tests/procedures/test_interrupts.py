@@ -15,9 +15,8 @@ import pytest
 from labctl.bench import Wiring, default_bench, write_served_bench_file
 from labctl.engine import execute
 from labctl.registry import get
-from labctl.rundata import read_run
 from labctl.store import Store
-from sim_chip.bench import Wiring as WorldWiring
+
 from sim_chip.bench import World
 from sim_chip.bench.serve import BenchServer
 
@@ -42,7 +41,7 @@ class SlowSession:
 
 
 def served_bench(tmp_path, smu: str):
-    world = World(DIE, wiring=WorldWiring(smu=smu))
+    world = World(DIE, wiring=Wiring(smu=smu))
     server = BenchServer(world, pty=False)
     for tcp in server._servers.values():
         tcp.factory = (lambda make=tcp.factory: SlowSession(make()))
@@ -50,12 +49,6 @@ def served_bench(tmp_path, smu: str):
     return world, server, path
 
 
-def outputs_on(world) -> list[str]:
-    on = [f"supply CH{ch}" for ch, out in world.supply.outputs.items() if out.on]
-    on += ["SMU"] if world.smu.output else []
-    on += [f"generator CH{n}" for n, ch in world.generator.channels.items() if ch.output]
-    on += ["heater"] if any(world.thermo.range.values()) else []
-    return on
 
 
 def start_run(path, store, name: str, params: dict, **popen) -> subprocess.Popen:
@@ -103,7 +96,7 @@ def test_ctrl_c_in_the_middle_of_every_procedure(name, tmp_path) -> None:
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
         assert proc.returncode == 130, err
-        assert outputs_on(world) == []
+        assert world.outputs_on() == []
     with Store(store, read_only=True) as s:
         top = [info for info in s.runs() if info.parent is None]
         assert [info.status for info in top] == ["aborted"], err
@@ -126,7 +119,7 @@ def test_sigterm_and_sighup_stop_a_run_as_ctrl_c_does(signum, tmp_path) -> None:
         proc.send_signal(signum)
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 130, err
-        assert outputs_on(world) == []
+        assert world.outputs_on() == []
     with Store(store, read_only=True) as s:
         (info,) = s.runs()
         assert info.status == "aborted" and f"stopped by {signal.Signals(signum).name}" in info.detail
@@ -143,7 +136,7 @@ def test_a_closed_pipe_stops_a_run_as_ctrl_c_does(tmp_path) -> None:
         proc.stderr.close()
         proc.wait(timeout=60)
         assert proc.returncode == 130
-        assert outputs_on(world) == []
+        assert world.outputs_on() == []
     with Store(store, read_only=True) as s:
         (info,) = s.runs()
         assert info.status == "aborted" and "closed" in info.detail
