@@ -22,7 +22,7 @@ SPEC = CommandSet(
     models=("MODEL 2450",),
     idn="KEITHLEY INSTRUMENTS,MODEL 2450,04419762,1.7.12b",
     role="smu",
-    answers={"*LANG?": "SCPI", "*OPT?": "0", "SYSTem:LFRequency?": "50", "SYSTem:VERSion?": "1999.0"},
+    answers={"*LANG?": "SCPI", "*OPT?": "0", "SYSTem:LFRequency?": f"{LINE_HZ:.0f}", "SYSTem:VERSion?": "1999.0"},
     quantities=(
         Quantity("source_function", "SOURce:FUNCtion[:MODE]", "source function", kind="choice",
                  choices=SOURCE_FUNCTIONS, default="VOLT"),
@@ -55,5 +55,10 @@ SPEC = CommandSet(
     ),
 )
 
+#: reading buffers a READ? or MEASure? may name (the 2450 keeps its readings in one)
+BUFFERS = ("defbuffer1", "defbuffer2")
 READ = "READ?"
+MEASURE_SENSED = "MEASure?"            #: a reading of the measure function (2450 manual, :MEASure?)
+#: whether the last reading ran into the limit (voltage source: ILIMit, current source: VLIMit)
+TRIPPED = {"VOLT": "SOURce:VOLTage:ILIMit[:LEVel]:TRIPped?", "CURR": "SOURce:CURRent:VLIMit[:LEVel]:TRIPped?"}
 MEASURE = {"VOLT:DC": "MEASure:VOLTage[:DC]?", "CURR:DC": "MEASure:CURRent[:DC]?", "RES": "MEASure:RESistance?"}

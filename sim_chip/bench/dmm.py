@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from benchspec.models import keysight34465a as k34465a
 
+from benchspec.scpi import number
+
 from ..rng import derive_key, hash_uniform
 from .scpi_device import SCPIDevice
 from .world import Sensor
@@ -21,9 +23,13 @@ class Keysight34465ASim(SCPIDevice):
             c(k34465a.CONFIGURE[function], lambda a, f=function: self.store("function", f))
             c(k34465a.MEASURE[function], lambda a, f=function: self._read(f))
         c("CONFigure?", lambda a: f'"{self.value("function")} +1.000000E+04,+1.000000E-06"')
-        c(k34465a.READ, lambda a: self._read(self.value("function")))
+        c(k34465a.READ, lambda a: self._readings())
         c("INITiate[:IMMediate]", lambda a: None)
-        c("FETCh?", lambda a: self._read(self.value("function")))
+        for function, header in k34465a.RESOLUTION.items():
+            c(header, lambda a, f=function: self._set_resolution(f, a))
+            c(header + "?", lambda a, f=function: f"{self._resolution(f):+.8E}")
+        c(k34465a.CLEAR_TEXT, lambda a: self.store("display_text", ""))
+        c("FETCh?", lambda a: self._readings())
 
     def power_on(self) -> None:
         self.restart()
@@ -34,8 +40,39 @@ class Keysight34465ASim(SCPIDevice):
         self._key = derive_key(self.sensor.seed(), "dmm")
         self._reads = 0
 
-    def _read(self, function: str) -> str:
+    def changed(self, name: str, channel: int | None) -> None:
+        """An integration time in PLC ends aperture mode; an aperture time starts it (as the meter does)."""
+        function, _, what = name.partition("_")
+        if what == "nplc":
+            self.store(f"{function}_aperture_enabled", False)
+        elif what == "aperture":
+            self.store(f"{function}_aperture_enabled", True)
+
+    def _plc(self, function: str) -> float:
+        """The integration time the meter uses, PLC: the next one it offers at or above the setting."""
         nplc = self.value(f"{function.lower()}_nplc")
+        return min((p for p in k34465a.RESOLUTION_PPM if p >= nplc - 1e-12), default=max(k34465a.RESOLUTION_PPM))
+
+    def _resolution(self, function: str) -> float:
+        """Resolution in the function's unit: ppm of its range at its integration time."""
+        return self.value(f"{function.lower()}_range") * k34465a.RESOLUTION_PPM[self._plc(function)] * 1e-6
+
+    def _set_resolution(self, function: str, args: list[str]) -> None:
+        """Choose the shortest integration time that resolves ``args[0]`` at the present range."""
+        scale = self.value(f"{function.lower()}_range") * 1e-6
+        finest, coarsest = (scale * min(k34465a.RESOLUTION_PPM.values()), scale * max(k34465a.RESOLUTION_PPM.values()))
+        wanted = number(args, 0, "resolution", finest * (1 - 1e-9), coarsest * (1 + 1e-9), default=scale * 0.1)
+        plc = min(p for p, ppm in k34465a.RESOLUTION_PPM.items() if scale * ppm <= wanted * (1 + 1e-9))
+        self.store(f"{function.lower()}_nplc", plc)
+        self.changed(f"{function.lower()}_nplc", None)
+
+    def _readings(self) -> str:
+        """READ?: one reading per sample and trigger of the configured function."""
+        count = self.value("sample_count") * self.value("trigger_count")
+        return ",".join(self._read(self.value("function")) for _ in range(count))
+
+    def _read(self, function: str) -> str:
+        nplc = self._plc(function)
         self.sensor.advance(nplc / k34465a.LINE_HZ)
         u = float(hash_uniform(self._key, self._reads)) - 0.5
         self._reads += 1

@@ -143,7 +143,8 @@ class SCPIDevice:
             return unquoted(args[0])
         low = -math.inf if q.low is None else q.low
         high = q.top(channel)
-        value = number(args, 0, q.name, low, math.inf if high is None else high)
+        default = q.default if isinstance(q.default, (int, float)) and not isinstance(q.default, bool) else None
+        value = number(args, 0, q.name, low, math.inf if high is None else high, default)
         return int(value) if q.kind == "int" else value
 
     def _set(self, q: Quantity, args: list[str]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from benchspec.models import keithley2450 as k2450
+from benchspec.scpi import choice
 from .scpi_device import SCPIDevice
 from .world import Load
 
@@ -19,14 +20,20 @@ class Keithley2450Sim(SCPIDevice):
         self.load = load
         self._last_resistance = 10e3
         super().__init__(k2450.SPEC)
-        self.command(k2450.READ, lambda a: f"{self._measure(self.value('sense_function')):.6E}")
+        self._tripped = False
+        for header in (k2450.READ, k2450.MEASURE_SENSED):
+            self.command(header, lambda a: self._reading(self.value("sense_function"), a))
         for function, header in k2450.MEASURE.items():
-            self.command(header, lambda a, f=function: f"{self._measure(f):.6E}")
+            self.command(header, lambda a, f=function: self._reading(f, a))
+        for source, header in k2450.TRIPPED.items():
+            self.command(header, lambda a, s=source: "1" if self._tripped and self.value("source_function") == s
+                         else "0")
 
     def reset(self) -> None:
         """Front-panel defaults: source 0 V, 105 uA limit, measure current, 1 PLC, output off."""
         super().reset()
         self._last_resistance = 10e3
+        self._tripped = False
 
     def power_on(self) -> None:
         self.reset()
@@ -37,6 +44,12 @@ class Keithley2450Sim(SCPIDevice):
     def applied_voltage(self) -> float:
         """Voltage the output holds on its load (what sourcing current settles to is not tracked)."""
         return self.value("source_voltage") if self.value("source_function") == "VOLT" else 0.0
+
+    def _reading(self, function: str, args: list[str]) -> str:
+        """A reply to READ? or MEASure?, which may name the buffer the reading goes to."""
+        if args:
+            choice(args, 0, "buffer", {name.upper(): name for name in k2450.BUFFERS})
+        return f"{self._measure(function):.6E}"
 
     def _measure(self, function: str) -> float:
         """One reading: source, let NPLC line cycles pass, read."""
@@ -50,7 +63,8 @@ class Keithley2450Sim(SCPIDevice):
             volts = self.value("source_voltage")
             r = self.load.resistance(volts, duration)
             amps = 0.0 if math.isinf(r) else volts / r
-            if abs(amps) > ilim:                       # in compliance: the current limit holds
+            self._tripped = abs(amps) > ilim
+            if self._tripped:                          # in compliance: the current limit holds
                 amps = math.copysign(ilim, amps)
                 volts = amps * r
         else:
@@ -59,7 +73,8 @@ class Keithley2450Sim(SCPIDevice):
             bias = max(-vlim, min(vlim, amps * self._last_resistance))
             r = self.load.resistance(bias, duration)
             volts = amps * r if not math.isinf(r) else math.copysign(vlim, amps)
-            if abs(volts) > vlim:                      # in compliance: the voltage limit holds
+            self._tripped = abs(volts) > vlim
+            if self._tripped:                          # in compliance: the voltage limit holds
                 volts = math.copysign(vlim, volts)
                 amps = 0.0 if math.isinf(r) else volts / r
         if not math.isinf(r):

@@ -167,7 +167,7 @@ def test_temperature_controller_errors_come_from_the_status_register() -> None:
         tc.write("NOSUCH 1")
 
 
-DMM = [("FUNC FRES", None), ("FRES:NPLC 1", None), ("READ?", "+1.108920000E+03"),
+DMM = [('FUNC "FRES"', None), ("FRES:NPLC 1", None), ("READ?", "+1.108920000E+03"),
        ("MEAS:RES?", "+1.108915000E+03"), ("MEAS:VOLT:DC?", "+1.200000000E-06")]
 
 
@@ -178,7 +178,7 @@ def test_dmm_transcript() -> None:
         assert dmm.measure_voltage_dc() == pytest.approx(1.2e-6)
     played_on_the_twin("dmm", drive(Keysight34465A, DMM, act))
     with pytest.raises(OutOfRange, match="fres_nplc"):
-        Keysight34465A(Transcript([("FUNC FRES", None)]), clock=Clock()).configure_resistance(four_wire=True,
+        Keysight34465A(Transcript([('FUNC "FRES"', None)]), clock=Clock()).configure_resistance(four_wire=True,
                                                                                               nplc=1000)
 
 
