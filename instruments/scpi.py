@@ -1,14 +1,14 @@
 """A small declarative SCPI instrument base on PyVISA.
 
 A driver is a class of :class:`Setting` descriptors (a value on the
-instrument: its query, its command, unit, validator and safety limit) and a
-few methods.  Every set is validated and limit-checked *before* anything is
+instrument: its query, its command, unit, validator and safety limit), made
+from its model's command set (:mod:`benchspec.models`), and a few methods.  Every set is validated and limit-checked *before* anything is
 sent, then followed by the instrument's error query, so a refused command
 raises :class:`~instruments.errors.CommandError` with the instrument's own
 text.  Closing an instrument turns its outputs off.
 
 Transports are adapters: :class:`VisaAdapter` (PyVISA: pyvisa-py sockets,
-serial, pyvisa-sim) or :class:`InProcessAdapter` (a simulated instrument
+serial, GPIB) or :class:`InProcessAdapter` (a simulated instrument
 called directly, for the built-in bench).
 """
 
