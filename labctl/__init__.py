@@ -9,11 +9,16 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 
 def __getattr__(name: str):
-    """``labctl.load_run(id)``: a stored run's data for notebooks and scripts (imported on first use)."""
+    """``labctl.load_run(id)`` (a stored run's data) and ``labctl.run_procedure(name, ...)`` for notebooks and
+    scripts (imported on first use)."""
     if name == "load_run":
         from .rundata import load_run
 
         return load_run
+    if name == "run_procedure":
+        from .scripting import run_procedure
+
+        return run_procedure
     raise AttributeError(f"module 'labctl' has no attribute {name!r}")
 
 

@@ -14,18 +14,21 @@ import io
 import re
 from typing import Any
 
-import matplotlib
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from .rundata import RunData, read_run  # noqa: E402
-from .store import Store  # noqa: E402
+from .rundata import RunData, read_run
+from .store import Store
 
 
 def figure(rows: int = 1, cols: int = 1, width: float = 6.0, height: float = 4.0) -> tuple[Any, Any]:
-    """A matplotlib figure and axes for a run plot (laid out so labels do not overlap)."""
-    return plt.subplots(rows, cols, figsize=(width, height), layout="constrained")
+    """A matplotlib figure and axes for a run plot (laid out so labels do not overlap).
+
+    A bare :class:`~matplotlib.figure.Figure`, outside pyplot: drawing run
+    figures needs no display and leaves the caller's backend (a notebook's
+    inline plots, an interactive window) alone.
+    """
+    fig = Figure(figsize=(width, height), layout="constrained")
+    return fig, fig.subplots(rows, cols)
 
 
 def footer(data: RunData) -> str:
@@ -36,14 +39,11 @@ def footer(data: RunData) -> str:
 
 
 def png(fig: Any, footer_text: str) -> bytes:
-    """PNG bytes of a figure with its footer; the figure is closed."""
-    try:
-        fig.text(0.995, 0.002, footer_text, ha="right", va="bottom", fontsize=7, color="0.4")
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-        return buf.getvalue()
-    finally:
-        plt.close(fig)
+    """PNG bytes of a figure with its footer."""
+    fig.text(0.995, 0.002, footer_text, ha="right", va="bottom", fontsize=7, color="0.4")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    return buf.getvalue()
 
 
 def keep(store: Store, run_id: int, name: str, image: bytes) -> str | None:

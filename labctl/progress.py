@@ -32,8 +32,10 @@ class TerminalProgress:
     def _eta(self) -> str:
         if not self.estimate_s:
             return ""
-        left = self.estimate_s - (time.monotonic() - self.started)
-        return f"run ~{max(left, 0):.0f} s left" if left > 0 else "run: past its estimate"
+        elapsed = time.monotonic() - self.started
+        if elapsed <= 1.5 * self.estimate_s + 2.0:        # estimates of short runs are rough: no alarm
+            return f"run ~{max(self.estimate_s - elapsed, 0):.0f} s left"
+        return f"run: {elapsed:.0f} s, past its estimate of {self.estimate_s:.0f} s"
 
     def __call__(self, task: str, done: int, total: int) -> None:
         try:

@@ -37,10 +37,8 @@ class BenchMagics(Magics):
     @line_magic
     def run_procedure(self, line: str) -> Any:
         """%run_procedure NAME [name=value ...] [--store PATH] [--seed N]: run a procedure on this bench."""
-        from ..engine import execute
-        from ..progress import TerminalProgress
-        from ..registry import get
         from ..rundata import read_run
+        from ..scripting import run_procedure
         from ..store import Store
 
         words = shlex.split(line)
@@ -49,13 +47,9 @@ class BenchMagics(Magics):
             return None
         options = {k: v for k, v in (w[2:].split("=", 1) for w in words[1:] if w.startswith("--") and "=" in w)}
         params = dict(w.split("=", 1) for w in words[1:] if "=" in w and not w.startswith("--"))
-        progress = TerminalProgress(notebook=self.notebook)
         with Store(options.get("store", self.store)) as store:
-            try:
-                result = execute(get(words[0]), params, self.bench, store, progress=progress,
-                                 seed=int(options["seed"]) if "seed" in options else None)
-            finally:
-                progress.close()
+            result = run_procedure(words[0], self.bench, store=store, notebook=self.notebook,
+                                   seed=int(options["seed"]) if "seed" in options else None, **params)
             print(f"run {result.run_id}: {words[0]} {result.status}")
             for key, value in result.summary.items():
                 if not isinstance(value, dict):
