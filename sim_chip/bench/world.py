@@ -99,11 +99,7 @@ class Simulation(Rails):
 
     def outputs_on(self) -> list[str]:
         """What is still driving the chip or its test structures (nothing, after a bench closes)."""
-        on = [f"supply CH{ch}" for ch in self.supply.outputs_on]
-        on += ["SMU"] if self.smu.output_on() else []
-        on += [f"generator CH{n}" for n in self.generator.spec.channels if self.generator.output_on(n)]
-        on += ["heater"] if any(self.thermo.range.values()) else []
-        return on
+        return self._world.outputs_on()
 
     def refabricate(self) -> None:
         self._world.refabricate()
