@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 MAX_LINE = 4096                 # bytes of ASCII in one message
 MAX_BLOCK = 16 * 1024 * 1024    # bytes in one binary block

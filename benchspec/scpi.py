@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections import deque
 from dataclasses import dataclass
-from typing import Sequence
+from collections.abc import Sequence
 
 
 class SCPIError(Exception):
@@ -40,9 +40,9 @@ class Identity:
         return f"{self.manufacturer},{self.model},{self.serial},{self.firmware}"
 
     @classmethod
-    def parse(cls, idn: str, die_id: str = "") -> "Identity":
+    def parse(cls, idn: str, die_id: str = "") -> Identity:
         parts = [p.strip() for p in idn.split(",")] + ["", "", "", ""]
-        return cls(*parts[:4], die_id=die_id)
+        return cls(parts[0], parts[1], parts[2], parts[3], die_id)
 
 
 class ErrorQueue:

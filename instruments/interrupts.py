@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import signal
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 
 class Abort(KeyboardInterrupt):
@@ -25,7 +26,7 @@ class Abort(KeyboardInterrupt):
         self.reason = reason
 
 
-REASONS = {signal.SIGINT: "interrupted by the user (Ctrl-C)"}
+REASONS: dict[int, str] = {signal.SIGINT: "interrupted by the user (Ctrl-C)"}
 _depth = 0
 _pending: str | None = None
 

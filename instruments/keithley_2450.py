@@ -50,14 +50,14 @@ class Keithley2450(SCPIInstrument, spec=k2450.SPEC):
 
     def ramp_voltage(self, volts: float, step: float = 0.05, dwell: float = 0.01) -> None:
         """Move the source voltage to ``volts`` in steps of at most ``step`` V, ``dwell`` s apart."""
-        setting = type(self).source_voltage
+        setting = vars(Keithley2450)["source_voltage"]
         target = setting.validator(self.name, "source_voltage", volts)
         self.limits.check(self.name, "smu_voltage", target)
         move_in_steps(self, "source_voltage", target, step, dwell)
 
     def shutdown(self) -> None:
         """Ramp the source to zero and turn the output off."""
-        if self.output:
+        if self.output:  # type: ignore[has-type]
             if self.source_function == "VOLT":
                 self.ramp_voltage(0.0)
             else:

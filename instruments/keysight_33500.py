@@ -29,13 +29,14 @@ class GeneratorChannel(ChannelOf, spec=k33500.SPEC):
         self.load = "INF" if high_z else 50
         self.function = "PULS"
         self.polarity = "NORM" if amplitude >= 0 else "INV"
-        if width >= self.pulse_period:        # keep width < period at every step
+        # keep width < period, and below high > low, at every step
+        if width >= self.pulse_period:  # type: ignore[has-type]
             self.pulse_period = period
             self.pulse_width = width
         else:
             self.pulse_width = width
             self.pulse_period = period
-        if high > self.high_level:            # keep high > low at every step
+        if high > self.high_level:  # type: ignore[has-type]
             self.high_level = high
             self.low_level = low
         else:

@@ -17,7 +17,7 @@ import itertools
 import random
 import re
 import time
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, overload
 
 import numpy as np
 import serial
@@ -143,7 +143,7 @@ class MX64Board:
     def close(self) -> None:
         self._port.close()
 
-    def __enter__(self) -> "MX64Board":
+    def __enter__(self) -> MX64Board:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -217,6 +217,11 @@ class MX64Board:
             raise LinkTimeout(f"{self.name}: no answer to a resynchronisation within {self.resync_timeout:g} s")
         finally:
             self._port.timeout = timeout
+
+    @overload
+    def transact(self, command: str, payload: bytes | None, query: Literal[True]) -> bytes: ...
+    @overload
+    def transact(self, command: str, payload: bytes | None, query: bool) -> bytes | None: ...
 
     def transact(self, command: str, payload: bytes | None, query: bool) -> bytes | None:
         """Send a command (and its block) with SYST:ERR?; its reply, or CommandError with the board's text."""

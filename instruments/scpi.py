@@ -2,8 +2,9 @@
 
 A driver is a class of :class:`Setting` descriptors (a value on the
 instrument: its query, its command, unit, validator and safety limit), made
-from its model's command set (:mod:`benchspec.models`), and a few methods.  Every set is validated and limit-checked *before* anything is
-sent, then followed by the instrument's error query, so a refused command
+from its model's command set (:mod:`benchspec.models`), and a few methods.
+Every set is validated and limit-checked *before* anything is sent, then
+followed by the instrument's error query, so a refused command
 raises :class:`~instruments.errors.CommandError` with the instrument's own
 text.  Closing an instrument turns its outputs off.
 
@@ -18,7 +19,8 @@ import math
 import re
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable, Mapping
 
 from benchspec.instrument import CommandSet, Quantity, Ramp
 from benchspec.scpi import Identity
@@ -62,7 +64,7 @@ class VisaAdapter:
         self.resource = resource
         try:
             self._rm = resource_manager or pyvisa.ResourceManager(backend)
-            self._inst = self._rm.open_resource(resource, read_termination=read_termination,
+            self._inst: Any = self._rm.open_resource(resource, read_termination=read_termination,
                                                 write_termination=write_termination,
                                                 timeout=int(timeout * 1000))
         except (pyvisa.errors.VisaIOError, OSError, ValueError) as exc:
@@ -229,9 +231,13 @@ class Setting(property):
             return self.validator
         return self.validator(obj)               # made per channel (a range that depends on it)
 
-    def __set__(self, obj: Any, value: Any) -> None:
+    def _command(self) -> str:
         if self.set_command is None:
             raise AttributeError(f"{self.name} is read-only")
+        return self.set_command
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        command = self._command()
         validator = self._validator(obj)
         if validator is not None:
             value = validator(obj.name, self.name, value)
@@ -242,13 +248,13 @@ class Setting(property):
         ramp = self.ramp
         if numeric and ramp is not None and (ramp.while_on is None or getattr(obj, ramp.while_on)):
             return move_in_steps(obj, self.name, float(value), ramp.step, ramp.dwell)
-        obj.write(self.set_command.format(value=self.format(value), **obj.context))
+        obj.write(command.format(value=self.format(value), **obj.context))
 
     def send(self, obj: Any, value: Any) -> None:
         """One command, no validation and no ramp (the steps of :func:`move_in_steps`, already checked)."""
         limit = self.limit(obj) if callable(self.limit) else self.limit
         obj.limits.check(obj.name, limit, float(value))
-        obj.write(self.set_command.format(value=self.format(value), **obj.context))
+        obj.write(self._command().format(value=self.format(value), **obj.context))
 
 
 def _number_reply(text: str) -> float:
@@ -300,7 +306,8 @@ def setting_from(q: Quantity) -> Setting:
     fmt = (lambda v: str(int(v))) if q.kind == "int" else (lambda v: f"{v:.10g}" if isinstance(v, float) else str(v))
     if q.quoted:
         fmt = (lambda v: f'"{v}"')
-    limit = q.limit if q.limit is None or "{ch}" not in q.limit else (lambda ch: q.limit.format(ch=ch.number))
+    pattern = q.limit
+    limit = pattern if pattern is None or "{ch}" not in pattern else (lambda ch: pattern.format(ch=ch.number))
     return Setting(q.command(query=True), q.command(query=False) if q.settable else None, q.doc, q.unit,
                    validator, parse, fmt, limit, q.ramp)
 
@@ -409,6 +416,9 @@ class SCPIInstrument(metaclass=_Sealed):
 
     __setattr__ = _checked_setattr
 
+    if TYPE_CHECKING:        # settings are made from the command set when a driver class is created
+        def __getattr__(self, name: str) -> Any: ...
+
     def __init_subclass__(cls, spec: CommandSet | None = None, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if spec is not None:
@@ -516,7 +526,7 @@ class SCPIInstrument(metaclass=_Sealed):
         finally:
             self.adapter.close()
 
-    def __enter__(self) -> "SCPIInstrument":
+    def __enter__(self) -> SCPIInstrument:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -526,7 +536,8 @@ class SCPIInstrument(metaclass=_Sealed):
 def describe(obj: Any) -> str:
     """Text listing of an instrument's or channel's settings (unit, range) and methods."""
     lines = [f"{obj.name} ({type(obj).__name__})"]
-    settings, methods = [], []
+    settings: list[tuple[str, Any]] = []
+    methods: list[tuple[str, Any]] = []
     for cls in type(obj).__mro__:
         for name, attr in vars(cls).items():
             if name.startswith("_") or any(name == n for n, _ in settings + methods):

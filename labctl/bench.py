@@ -49,7 +49,7 @@ from instruments.errors import InstrumentError, LinkError
 from instruments.drivers import DRIVERS
 from instruments.scpi import InProcessAdapter, Limits, SCPIInstrument, VisaAdapter, WallClock
 
-from .chip import Chip, open_chip
+from .chip import Chip, as_chip, open_chip
 from .clock import RemoteVirtualClock, WorldClock
 from .procedure import suggest
 
@@ -96,7 +96,7 @@ class SafetyLimits:
             "temperature": (0.0, self.temperature_max, "K"),
         }
 
-    def for_drivers(self, wiring: "Wiring") -> Limits:
+    def for_drivers(self, wiring: Wiring) -> Limits:
         """The limits the drivers check: a rail's limit on the supply channel that feeds it."""
         bounds = self.bounds()
         names = {}
@@ -151,13 +151,13 @@ class BenchConfig:
     def roles(self) -> tuple[str, ...]:
         return tuple(self.instruments)
 
-    def open(self) -> "Bench":
+    def open(self) -> Bench:
         """Connect to every instrument and the chip (the built-in bench: build the simulated world)."""
         if self.builtin:
             return _open_simulated(self)
         return _open_remote(self)
 
-    def twin(self) -> "BenchConfig":
+    def twin(self) -> BenchConfig:
         """The built-in simulated bench with this bench's roles, wiring, rails and limits: where a plan
         is rehearsed before it runs here."""
         return dataclasses.replace(self, chip=f"sim:{self.die_seed}", clock=None, builtin=True,
@@ -287,7 +287,7 @@ class Bench:
         if failures:
             raise LinkError("closing the bench: " + "; ".join(failures))
 
-    def __enter__(self) -> "Bench":
+    def __enter__(self) -> Bench:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -326,7 +326,7 @@ def _table(path: Path, config: dict, name: str, cls: type) -> Any:
         if key not in fields:
             raise BenchConfigError(f"bench file {path}: [{name}] unknown key {key!r}{suggest(key, fields)}; "
                                    f"known: {', '.join(fields)}")
-    checked = {}
+    checked: dict[str, Any] = {}
     for key, value in values.items():
         default = fields[key].default
         if isinstance(default, str):
@@ -430,7 +430,7 @@ def _open_simulated(config: BenchConfig) -> Bench:
     instruments = {role: DRIVERS[cfg.driver](InProcessAdapter(devices[role]), name=role, limits=driver_limits,
                                                 clock=clock)
                    for role, cfg in config.instruments.items()}
-    return Bench(board_driver(world.board), instruments, clock, w, config.rails, config.limits, config.source,
+    return Bench(as_chip(board_driver(world.board)), instruments, clock, w, config.rails, config.limits, config.source,
                  world=world, config=config, checks=driver_limits)
 
 

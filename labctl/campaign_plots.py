@@ -59,7 +59,7 @@ class Condition:
     value: float
 
     @classmethod
-    def parse(cls, text: str) -> "Condition":
+    def parse(cls, text: str) -> Condition:
         match = re.fullmatch(r"\s*(\w+)\s*(<=|>=|==|<|>)\s*([-+0-9.eE]+)\s*", text)
         if not match:
             raise ParameterError(f"--yield-if {text!r}: write it as <summary figure><op><number>, op one of "
@@ -109,7 +109,7 @@ def load_campaign(store: Store, run_id: int) -> CampaignData:
         for child in store.run_ids(parent=campaign_run):
             child_info = store.run(child)
             task = child_info.provenance["task"]
-            summary = next((v for n, v in store.records(child) if n == "summary"), {})
+            summary: dict = next((v for n, v in store.records(child) if n == "summary"), {})
             key = repr((task["die"], sorted(task["point"].items())))
             tasks[key] = TaskResult(task["die"], task["point"], child_info.status, summary, child)
     return CampaignData(run_id, info.parameters, list(tasks.values()))
@@ -144,7 +144,8 @@ def plot_distributions(data: CampaignData) -> Any:
 
 def plot_wafer_map(data: CampaignData, name: str | None = None) -> Any:
     """The first wafer, each die coloured by a summary figure (at the first sweep point)."""
-    name = name or (data.figures() or [None])[0]
+    figures = data.figures()
+    name = name or (figures[0] if figures else None)
     n = int(WAFER_MM // DIE_MM)
     grid = np.full((n, n), np.nan)
     first_point = data.tasks[0].point if data.tasks else {}

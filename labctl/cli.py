@@ -12,7 +12,8 @@ import datetime as dt
 import signal
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 from . import __version__
 
@@ -100,9 +101,10 @@ def _parse_params(extra: list[str]) -> dict[str, str]:
             raise ValueError(f"expected --name value, got {token!r}")
         name, eq, value = token[2:].partition("=")
         if not eq:
-            value = next(it, None)
-            if value is None:
+            following = next(it, None)
+            if following is None:
                 raise ValueError(f"--{name} needs a value")
+            value = following
         params[name.replace("-", "_")] = value
     return params
 
@@ -270,10 +272,10 @@ def _plot(store: Any, run_id: int) -> int:
     procedure = get(info.procedure)
     failed = 0
     for name in procedure.plots:
-        warning = draw(store, procedure, run_id, name)
-        if warning:
+        problem = draw(store, procedure, run_id, name)
+        if problem:
             failed += 1
-            _err(f"labctl runs plot: {warning}")
+            _err(f"labctl runs plot: {problem}")
         else:
             OUT.print(f"run {run_id}: {name}.png drawn to {store.plot_dir(run_id)}")
     return 1 if failed else 0

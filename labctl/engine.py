@@ -22,7 +22,8 @@ import sys
 import time
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
@@ -335,7 +336,7 @@ def _failure_summary(exc: BaseException) -> str:
 class _RunHandler:
     """Carries out one run's messages on the real bench, storing what it yields at once."""
 
-    def __init__(self, engine: "_Engine", procedure: Procedure, run_id: int, context: RunContext) -> None:
+    def __init__(self, engine: _Engine, procedure: Procedure, run_id: int, context: RunContext) -> None:
         self.engine, self.procedure, self.run_id, self.context = engine, procedure, run_id, context
         self._progress_stored = 0.0
 
@@ -475,8 +476,12 @@ def execute(procedure: Procedure, given: dict[str, Any], bench: Bench, store: St
     params = procedure.resolve(given, store)
     procedure.check_bench(bench.instruments, bench.wiring, bench.source)
     seed = random.SystemRandom().randrange(2**31) if seed is None else int(seed)
-    rehearsal = rehearse(procedure, params, bench.config, seed, resume_state, store) \
-        if rehearse_first or dry_run else None
+    rehearsal = None
+    if rehearse_first or dry_run:
+        if bench.config is None:
+            raise ParameterError("this bench has no configuration to rehearse on: open it with load_bench() or "
+                                 "default_bench()")
+        rehearsal = rehearse(procedure, params, bench.config, seed, resume_state, store)
     if dry_run:
         return RunResult(None, "dry-run", {}, rehearsal)
     if store is None:

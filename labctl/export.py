@@ -48,7 +48,7 @@ def _target(path: Path, force: bool, folder: bool) -> None:
 
 def _values(data: RunData) -> list[tuple[str, Any]]:
     """(name, value) per record name: arrays stacked over repetitions, JSON values as the list of them."""
-    found = []
+    found: list[tuple[str, Any]] = []
     for name, values in data.records.items():
         if all(isinstance(v, np.ndarray) or isinstance(v, (int, float)) and not isinstance(v, bool)
                for v in values):
@@ -88,7 +88,7 @@ def export_hdf5(store: Store, run_id: int, path: Path, force: bool = False) -> P
                 ds.attrs["unit"] = meta.get("unit", "")
                 ds.attrs["description"] = meta.get("description", "")
                 ds.attrs["rows"] = len(data.records[name])
-            for name, value in _values(data):
+            for name in data.records:
                 _scales(records, name, data.meta.get(name, {}).get("axes", []), len(data.records[name]) > 1)
             files = f.create_group("files")
             for name, media, blob in store.files(run_id):

@@ -16,7 +16,8 @@ from sim_chip.firmware import Firmware
 
 def board_driver(board: Board) -> MX64Board:
     """The driver of a simulated board, in process."""
-    return MX64Board(InProcessLink(Firmware(board)), name=f"MX64 board (in-process simulation, die {board.chip.die_id})")
+    name = f"MX64 board (in-process simulation, die {board.chip.die_id})"
+    return MX64Board(InProcessLink(Firmware(board)), name=name)
 
 
 def simulated_chip(die_seed: int = 1, params: Any = None, supply: str = "onboard",

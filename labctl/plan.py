@@ -42,7 +42,8 @@ Targets name what a message acts on, as ``<thing>.<name>``:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Generator
+from typing import Any
+from collections.abc import Generator
 
 import numpy as np
 

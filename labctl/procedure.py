@@ -29,7 +29,8 @@ import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, NewType, get_args, get_origin
+from typing import Any, NewType, get_args, get_origin
+from collections.abc import Callable
 
 from .plan import Plan
 
@@ -115,6 +116,7 @@ class Parameter:
 
     def _element(self, item: Any, whole: Any) -> Any:
         kind = self.kind
+        converted: Any
         try:
             if kind is bool:
                 converted = _boolean(item)
@@ -278,10 +280,10 @@ def procedure(name: str | None = None, *, needs: Needs | typing.Iterable[str] | 
               campaign: tuple[str, ...] = ()) -> Callable[[Callable[..., Plan]], Procedure]:
     """Make a plan function a :class:`Procedure` (see the module docstring); ``campaign`` names the
     records a campaign task returns besides its summary."""
-    if needs is not None and not isinstance(needs, dict):
-        needs = {role: None for role in needs}
+    roles: Needs | None = (needs if needs is None or isinstance(needs, dict)
+                           else dict.fromkeys(needs, None))
 
     def wrap(function: Callable[..., Plan]) -> Procedure:
-        return Procedure(function, name, needs, plots, validate, report, campaign)
+        return Procedure(function, name, roles, plots, validate, report, campaign)
 
     return wrap

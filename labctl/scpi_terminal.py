@@ -20,7 +20,7 @@ from instruments.scpi import VisaAdapter
 try:
     import readline
 except ImportError:  # pragma: no cover
-    readline = None
+    readline = None  # type: ignore[assignment]
 
 SERIAL_PREFIXES = ("socket://", "loop://", "rfc2217://", "/dev/", "COM")
 

@@ -33,8 +33,8 @@ def run_procedure(name: str, bench: Bench | str | Path | None = None, *, store: 
     any instrument is touched.
     """
     procedure = get(name)
-    owned_bench = bench is None or isinstance(bench, (str, Path))
-    opened = default_bench() if bench is None else load_bench(bench) if owned_bench else bench
+    owned_bench = not isinstance(bench, Bench)
+    opened = bench if isinstance(bench, Bench) else default_bench() if bench is None else load_bench(bench)
     bar = TerminalProgress(notebook=notebook) if progress else None
     try:
         if isinstance(store, Store):

@@ -22,7 +22,8 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -256,7 +257,7 @@ class Store:
     def close(self) -> None:
         self._db.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -284,9 +285,11 @@ class Store:
         if self.read_only:
             raise StoreError(f"run store {self.path}: opened read-only")
         try:
-            return self._db.execute(sql, values).lastrowid
+            row = self._db.execute(sql, values).lastrowid
         except sqlite3.OperationalError as exc:
             raise StoreError(f"run store {self.path}: {exc}") from None
+        assert row is not None                     # an INSERT always has one
+        return row
 
     def begin_run(self, procedure: str, parameters: dict, provenance: dict,
                   resumed_from: int | None = None, parent: int | None = None) -> int:

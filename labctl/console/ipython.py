@@ -32,7 +32,7 @@ class BenchMagics(Magics):
 
     def __init__(self, shell: Any, bench: Any, store: str | None = None, notebook: bool = False) -> None:
         super().__init__(shell)
-        self.bench, self.store, self.notebook = bench, store, notebook
+        self.opened, self.store, self.notebook = bench, store, notebook
 
     @line_magic
     def run_procedure(self, line: str) -> Any:
@@ -46,9 +46,9 @@ class BenchMagics(Magics):
             print("usage: %run_procedure NAME [name=value ...]")
             return None
         options = {k: v for k, v in (w[2:].split("=", 1) for w in words[1:] if w.startswith("--") and "=" in w)}
-        params = dict(w.split("=", 1) for w in words[1:] if "=" in w and not w.startswith("--"))
+        params: dict[str, Any] = dict(w.split("=", 1) for w in words[1:] if "=" in w and not w.startswith("--"))
         with Store(options.get("store", self.store)) as store:
-            result = run_procedure(words[0], self.bench, store=store, notebook=self.notebook,
+            result = run_procedure(words[0], self.opened, store=store, notebook=self.notebook,
                                    seed=int(options["seed"]) if "seed" in options else None, **params)
             print(f"run {result.run_id}: {words[0]} {result.status}")
             for key, value in result.summary.items():
@@ -71,7 +71,7 @@ class BenchMagics(Magics):
     @line_magic
     def status(self, line: str) -> None:
         """%status: every output, protection state and limit of the bench."""
-        print(self.bench.status())
+        print(self.opened.status())
 
     @line_magic
     def bench(self, line: str) -> None:
@@ -79,7 +79,7 @@ class BenchMagics(Magics):
         from ..bench import builtin_config, read_bench_config
 
         new = (read_bench_config(line.strip()) if line.strip() else builtin_config()).open()
-        self.bench.close()
+        self.opened.close()
         attach(self.shell, new, self.store, self.notebook)
         print(f"bench {new.source}")
 
@@ -122,7 +122,8 @@ def run(bench: Any, history: Path | None) -> None:
         shell.show_banner()
         shell.mainloop()
     finally:
-        shell.history_manager.end_session()
+        if shell.history_manager is not None:
+            shell.history_manager.end_session()
         TerminalInteractiveShell.clear_instance()
 
 

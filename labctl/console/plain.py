@@ -14,11 +14,13 @@ from .tools import BenchTools, banner, one_line
 try:
     import readline
 except ImportError:  # pragma: no cover - not on this platform
-    readline = None
+    readline = None  # type: ignore[assignment]
 
 
 class SafeCompleter(rlcompleter.Completer):
     """Attribute completion that never evaluates a setting (which would query the instrument)."""
+
+    namespace: dict[str, Any]
 
     def attr_matches(self, text: str) -> list[str]:
         expr, _, attr = text.rpartition(".")
@@ -87,4 +89,4 @@ class BenchConsole(code.InteractiveConsole):
             print(banner(self.bench))
         else:
             import pydoc
-            print(pydoc.render_doc(obj, renderer=pydoc.plaintext))
+            print(pydoc.render_doc(obj, renderer=pydoc.plaintext))  # type: ignore[attr-defined]

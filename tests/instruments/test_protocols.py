@@ -16,7 +16,7 @@ from instruments.keysight_33500 import Keysight33500
 from instruments.keysight_34465a import Keysight34465A
 from instruments.keysight_e36312a import KeysightE36312A
 from instruments.lakeshore_336 import LakeShore336
-from instruments.scpi import InProcessAdapter, Limits
+from instruments.scpi import Limits
 from sim_chip.bench import World
 
 
