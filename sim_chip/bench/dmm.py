@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from benchspec.models import keysight34465a as k34465a
 
-from benchspec.scpi import number
+from benchspec.scpi import SCPIError, number
 
 from ..rng import derive_key, hash_uniform
 from .scpi_device import SCPIDevice
@@ -20,9 +20,9 @@ class Keysight34465ASim(SCPIDevice):
         super().__init__(k34465a.SPEC)
         c = self.command
         for function in k34465a.NODES:
-            c(k34465a.CONFIGURE[function], lambda a, f=function: self.store("function", f))
-            c(k34465a.MEASURE[function], lambda a, f=function: self._read(f))
-        c("CONFigure?", lambda a: f'"{self.value("function")} +1.000000E+04,+1.000000E-06"')
+            c(k34465a.CONFIGURE[function], lambda a, f=function: self._configure(f, a))
+            c(k34465a.MEASURE[function], lambda a, f=function: self._configure(f, a) or self._readings())
+        c("CONFigure?", lambda a: self._configuration())
         c(k34465a.READ, lambda a: self._readings())
         c("INITiate[:IMMediate]", lambda a: None)
         for function, header in k34465a.RESOLUTION.items():
@@ -39,6 +39,27 @@ class Keysight34465ASim(SCPIDevice):
         """Reading noise from the start of the die's stream (power-on)."""
         self._key = derive_key(self.sensor.seed(), "dmm")
         self._reads = 0
+
+    def _configure(self, function: str, args: list[str]) -> None:
+        """CONFigure / MEASure: the function, then optionally its range (or AUTO) and resolution (manual 2.6)."""
+        prefix = function.lower()
+        if len(args) > 2:
+            raise SCPIError(-108, f"Parameter not allowed; CONFigure:{function} takes range and resolution")
+        low, high, initial = k34465a.RANGES[function]
+        self.store("function", function)
+        word = args[0].strip().upper() if args else "DEF"
+        if word in ("AUTO", "DEF", "DEFAULT"):
+            self.store(f"{prefix}_range_auto", True)
+        else:
+            self.store(f"{prefix}_range", number(args, 0, "range", low, high, initial))
+            self.store(f"{prefix}_range_auto", False)
+        if len(args) > 1 and args[1].strip().upper() not in ("DEF", "DEFAULT"):
+            self._set_resolution(function, args[1:])
+
+    def _configuration(self) -> str:
+        """CONFigure?: the function, its range and its resolution."""
+        function = self.value("function")
+        return f'"{function} {self.value(function.lower() + "_range"):+.6E},{self._resolution(function):+.6E}"'
 
     def changed(self, name: str, channel: int | None) -> None:
         """An integration time in PLC ends aperture mode; an aperture time starts it (as the meter does)."""

@@ -68,3 +68,17 @@ def test_pymeasure_agilent_33500(served: BenchServer) -> None:
     assert gen.shape == "PULS" and gen.pulse_width == pytest.approx(1e-6)
     assert world.generator.value("pulse_width", 1) == pytest.approx(1e-6)
     assert not world.generator.errors
+
+
+def test_pymeasure_agilent_34410a(served: BenchServer) -> None:
+    """PyMeasure's 34410A driver (the 344xx family's common SCPI) on our 34465A."""
+    from pymeasure.instruments.agilent import Agilent34410A
+
+    world = served.world
+    dmm = Agilent34410A(served.resources()["dmm"], read_termination="\n", timeout=5000)
+    assert "34465A" in dmm.id
+    ohms = dmm.resistance_4w
+    assert world.dmm.value("function") == "FRES" and world.dmm.value("fres_range_auto") is True
+    assert 900 < ohms < 1300                                      # the board's PT1000 near room temperature
+    assert abs(dmm.voltage_dc) < 1e-4                             # nothing on the input
+    assert not world.dmm.errors
