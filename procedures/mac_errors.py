@@ -52,29 +52,26 @@ def matrix_and_inputs(rng: np.random.Generator, k: int, matrices: int, vectors: 
 
 
 def plot_mac_errors(data: RunData) -> Any:
-    fig, axes = figure(1, 2, 11, 4)
-    model = error_model_from_run(data)
-    columns = error_model_from_run(data, per_column=True)
-    mean, std = model.moments()
-    observed = model.counts[0] > 0
-    levels = np.arange(-64, 65)
-    column_std = columns.moments()[1]
-    column_std = np.where(columns.counts > 0, column_std, np.nan)
-    axes[0].fill_between(levels, np.nanpercentile(column_std, 10, axis=0), np.nanpercentile(column_std, 90, axis=0),
-                         color="tab:orange", alpha=0.3, label="std, columns 10-90 %")
-    axes[0].plot(levels[observed], std[0, observed], ".-", color="tab:orange", label="std, pooled")
-    axes[0].plot(levels[observed], mean[0, observed], ".-", color="tab:blue", label="mean, pooled")
+    fig, axes = figure(1, 3, 15, 4)
+    mean, std = error_model_from_run(data).moments()
+    observed = error_model_from_run(data).counts[0] > 0
+    levels = np.arange(-64, 65)[observed]
+    axes[0].plot(levels, mean[0, observed], ".-", label="mean")
+    axes[0].plot(levels, std[0, observed], ".-", label="standard deviation")
     axes[0].set_xlabel("ideal full-column MAC")
     axes[0].set_ylabel("decoded - ideal, MAC units")
     axes[0].legend(fontsize=7)
     conditions = data.last("conditions", {})
-    axes[0].set_title(f"die {conditions.get('die', '?')}, LSB {conditions.get('lsb_s', 0) * 1e9:.3g} ns, "
+    axes[0].set_title(f"pooled; die {conditions.get('die', '?')}, LSB {conditions.get('lsb_s', 0) * 1e9:.3g} ns, "
                       f"{conditions.get('temperature_K', float('nan')):.1f} K", fontsize=9)
-    errors = np.concatenate([np.ravel(d) - np.ravel(i) for i, d in zip(data.all("ideal"), data.all("decoded"))])
-    axes[1].hist(errors, bins=ERROR_EDGES, color="tab:blue")
-    axes[1].set_yscale("log")
-    axes[1].set_xlabel("decoded - ideal, MAC units")
-    axes[1].set_ylabel("reads")
+    error = np.concatenate([np.asarray(d) - np.asarray(i) for i, d in zip(data.all("ideal"), data.all("decoded"))])
+    axes[1].bar(np.arange(error.shape[1]), error.std(axis=0), color="tab:orange")
+    axes[1].set_xlabel("array column")
+    axes[1].set_ylabel("standard deviation of decoded - ideal, MAC units")
+    axes[2].hist(error.ravel(), bins=ERROR_EDGES, color="tab:blue")
+    axes[2].set_yscale("log")
+    axes[2].set_xlabel("decoded - ideal, MAC units")
+    axes[2].set_ylabel("reads")
     return fig
 
 

@@ -23,6 +23,7 @@ image from the supply's rail currents.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -77,6 +78,14 @@ def _trained(config: TrainingConfig, data: MnistData, model: ErrorModel | None) 
         _TRAINED.clear()
         _TRAINED[key] = train(config, data.train_images, data.train_labels, error_model=model).network
     return _TRAINED[key]
+
+
+def _aware_config(network: BinaryNetwork, epochs: int, seed: int) -> TrainingConfig:
+    """Hardware-aware training settings: the network's own (its metadata, else the defaults) with its width
+    and encoding, and ``epochs`` and ``seed``."""
+    described = network.metadata.get("training")
+    config = TrainingConfig() if described is None else config_from_description(described)
+    return replace(config, hidden=network.widths[1], encoding=network.encoding, epochs=epochs, seed=seed)
 
 
 def _network(model_run: int | None, network_file: Path | None, config: TrainingConfig | None,
@@ -187,8 +196,8 @@ def mnist_perceptron(
     network_file: Annotated[Path | None, Param("classify with this network .npz (docs/networks.md)")] = None,
     train: Annotated[bool, Param("train the network here (numpy) instead of loading the shipped one")] = False,
     hidden: Annotated[int, Param("hidden neurons when training", low=16, high=4096)] = 512,
-    epochs: Annotated[int, Param("training epochs", low=1, high=1000)] = 40,
-    train_seed: Annotated[int, Param("training seed")] = 0,
+    epochs: Annotated[int, Param("training epochs (also of hardware-aware training)", low=1, high=1000)] = 40,
+    train_seed: Annotated[int, Param("training seed (also of hardware-aware training)")] = 0,
     hardware_aware: Annotated[bool, Param("also train a network with the chip's error model and run it")] = False,
     error_run: Annotated[RunId | None, Param("hardware-aware training with this run's error model (mac-errors or "
                                              "mnist-perceptron)", record="error_values")] = None,
@@ -225,9 +234,7 @@ def mnist_perceptron(
         if hardware_aware:
             model = own if error_run is None and len(chip.ideal) else \
                 error_model_from_run((yield Load(calibration_run if error_run is None else error_run)))
-            config = (config_from_description(network.metadata["training"]) if "training" in network.metadata
-                      else TrainingConfig(hidden=network.widths[1], encoding=network.encoding, seed=train_seed))
-            aware = _trained(config, digits, model)
+            aware = _trained(_aware_config(network, epochs, train_seed), digits, model)
             yield from record_network(aware, HW_NETWORK_PREFIX)
             aware_software = aware.forward(test)
             session.costs = Costs()
