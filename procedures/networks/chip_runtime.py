@@ -29,6 +29,7 @@ subtracted, as ``procedures.energy`` does).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -222,54 +223,56 @@ def chip_layer(session: Session, layer: int, weights: np.ndarray, jobs: list[Lay
     the chip tile by tile; a LayerResult per job (module doc)."""
     layout = TileLayout(*weights.shape)
     padded_weights = layout.padded_weights(weights)
-    padded = [(layout.padded_inputs(job.x), layout.padded_inputs(job.calibration)) for job in jobs]
+    inputs = [(layout.padded_inputs(job.x), layout.padded_inputs(job.calibration)) for job in jobs]
     out = [np.zeros((len(job.x), layout.outputs)) for job in jobs]
     pairs: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in jobs]
-    tiles, done = layout.row_tiles * layout.column_tiles, 0
-    for t in range(layout.row_tiles):
-        rows = slice(64 * t, 64 * t + 64)
-        for c in range(layout.column_tiles):
-            real = layout.real_columns(c)
-            copies = replica_count(real) if session.replicate else 1
-            tile = with_replicas(padded_weights[rows, 64 * c: 64 * c + 64], real, copies)
-            joules, clocks, good = yield from metered(session.meter, program(tile, reads=0))
-            session.costs.tiles_programmed += 1
-            session.costs.cells_wrong += int((~good).sum())
-            session.costs.add("program", clocks, joules)
-            where = {"network": network, "layer": layer, "row_tile": t, "column_tile": c}
-            yield Record("tile_program", {**where, "real_rows": layout.real_rows(t), "real_columns": real,
-                                          "replicas": copies, "cells_wrong": int((~good).sum()), "clocks": clocks,
-                                          "energy_J": joules})
-            for k, job in enumerate(jobs):
-                x, x_cal = padded[k][0][:, rows], padded[k][1][:, rows]
-                calibration, reads, cal_joules, cal_clocks = session.reuse.get(
-                    (network, layer, t, c, job.setting.lsb, job.setting.windows)), 0, None, 0
-                if calibration is None:
-                    ideal = x_cal.astype(np.int32) @ tile.astype(np.int32)
-                    cal_joules, cal_clocks, (calibration, codes, reads) = yield from metered(
-                        session.meter, calibrate(session, x_cal, ideal, job.setting))
-                    session.costs.add("calibration", cal_clocks, cal_joules)
-                    pairs[k].append((ideal.astype(np.int16), decode(codes, calibration.tables).astype(np.float32)))
-                inf_joules, inf_clocks, codes = yield from metered(
-                    session.meter, read(session, x, calibration.starts, calibration.lsb))
-                session.costs.add("inference", inf_clocks, inf_joules)
-                session.costs.inference_vectors += len(x) * job.setting.windows
-                decoded = merge_replicas(decode(codes, calibration.tables), real, copies)
-                out[k][:, 64 * c: 64 * c + real] += decoded - layout.leftover()[t]
-                calibration_error = pairs[k][-1][1] - pairs[k][-1][0] if reads else np.zeros(0)
-                yield Record("tile_read", {**where, "lsb": job.setting.lsb, "windows": job.setting.windows,
-                                           "calibration_reads": reads, "reused": reads == 0,
-                                           "calibration_error_std": float(calibration_error.std())
-                                           if calibration_error.size else None,
-                                           "calibration_clocks": cal_clocks, "calibration_energy_J": cal_joules,
-                                           "inference_clocks": inf_clocks, "inference_energy_J": inf_joules})
-                yield Record("tile_starts", calibration.starts, "s", "TDC window starts of the tile's columns",
-                             ("window", "column"))
-                yield Record("tile_tables", calibration.tables, "MAC",
-                             "mean ideal full-column MAC per window, column and code", ("window", "column", "code"))
-            done += 1
-            yield Progress(f"{network} network, layer {layer} tiles", done, tiles)
+    tiles = list(itertools.product(range(layout.row_tiles), range(layout.column_tiles)))
+    for done, (t, c) in enumerate(tiles, 1):
+        rows, real = slice(64 * t, 64 * t + 64), layout.real_columns(c)
+        copies = replica_count(real) if session.replicate else 1
+        tile = with_replicas(padded_weights[rows, 64 * c: 64 * c + 64], real, copies)
+        where = {"network": network, "layer": layer, "row_tile": t, "column_tile": c}
+        joules, clocks, good = yield from metered(session.meter, program(tile, reads=0))
+        session.costs.tiles_programmed += 1
+        session.costs.cells_wrong += int((~good).sum())
+        session.costs.add("program", clocks, joules)
+        yield Record("tile_program", {**where, "real_rows": layout.real_rows(t), "real_columns": real,
+                                      "replicas": copies, "cells_wrong": int((~good).sum()), "clocks": clocks,
+                                      "energy_J": joules})
+        for k, job in enumerate(jobs):
+            decoded, pair = yield from _read_tile(session, tile, inputs[k][0][:, rows], inputs[k][1][:, rows],
+                                                  job.setting, where)
+            out[k][:, 64 * c: 64 * c + real] += merge_replicas(decoded, real, copies) - layout.leftover()[t]
+            pairs[k] += [pair] if pair is not None else []
+        yield Progress(f"{network} network, layer {layer} tiles", done, len(tiles))
     return [LayerResult(a, *_stack(p)) for a, p in zip(out, pairs)]
+
+
+def _read_tile(session: Session, tile: np.ndarray, x: np.ndarray, x_calibration: np.ndarray, setting: TdcSetting,
+               where: dict) -> Plan:
+    """Decoded full-column MACs (n, 64) of the programmed ``tile`` for vectors ``x``, calibrated with
+    ``x_calibration`` (or a reused calibration); and the calibration's (exact, decoded) pair, or None."""
+    key = (where["network"], where["layer"], where["row_tile"], where["column_tile"], setting.lsb, setting.windows)
+    calibration, pair = session.reuse.get(key), None
+    cal_joules, cal_clocks, reads = None, 0, 0
+    if calibration is None:
+        ideal = x_calibration.astype(np.int32) @ tile.astype(np.int32)
+        cal_joules, cal_clocks, (calibration, codes, reads) = yield from metered(
+            session.meter, calibrate(session, x_calibration, ideal, setting))
+        session.costs.add("calibration", cal_clocks, cal_joules)
+        pair = ideal.astype(np.int16), decode(codes, calibration.tables).astype(np.float32)
+    joules, clocks, codes = yield from metered(session.meter, read(session, x, calibration.starts, calibration.lsb))
+    session.costs.add("inference", clocks, joules)
+    session.costs.inference_vectors += len(x) * setting.windows
+    yield Record("tile_read", {**where, "lsb": setting.lsb, "windows": setting.windows, "calibration_reads": reads,
+                               "reused": pair is None,
+                               "calibration_error_std": None if pair is None else float((pair[1] - pair[0]).std()),
+                               "calibration_clocks": cal_clocks, "calibration_energy_J": cal_joules,
+                               "inference_clocks": clocks, "inference_energy_J": joules})
+    yield Record("tile_starts", calibration.starts, "s", "TDC window starts of the tile's columns", ("window", "column"))
+    yield Record("tile_tables", calibration.tables, "MAC", "mean ideal full-column MAC per window, column and code",
+                 ("window", "column", "code"))
+    return decode(codes, calibration.tables), pair
 
 
 def _stack(pairs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
