@@ -75,8 +75,8 @@ def main() -> None:
     print(f"chip, in process          {s['chip_accuracy']:8.2%}   {chip_s:7.2f} s ({with_rehearsal_s:.2f} s with the "
           f"rehearsal)")
     print(f"chip, over sockets        {remote.summary['chip_accuracy']:8.2%}   {socket_s:7.2f} s")
-    print(f"hardware-aware, chip      {a['hw_aware_chip_accuracy']:8.2%}   (software {a['hw_aware_software_accuracy']:.2%}"
-          f"; run {aware.summary['wall_time_s']:.0f} s with training)")
+    print(f"hardware-aware, chip      {a['hw_aware_chip_accuracy']:8.2%}   "
+          f"(software {a['hw_aware_software_accuracy']:.2%}; run {aware.summary['wall_time_s']:.0f} s with training)")
     print(f"per image: {s['time_per_image_s'] * 1e6:.2f} us of MAC, {s['energy_per_image_J'] * 1e9:.3f} nJ; "
           f"{s['programming_cycles']} tiles programmed")
     print(json.dumps({

@@ -37,11 +37,10 @@ import numpy as np
 from labctl.plan import Call, Context, Plan, Progress, Read, Record
 from labctl.stubs import program
 from procedures.energy import RAILS, averaged_currents, idle
-from procedures.mac_transfer import decode
 
-from .tile_readout import (CODES, MAX_READS, TdcSetting, calibration_tables, expected_times, group_centres,
-                           merge_replicas, observed_centres, off_centre, replica_count, window_starts,
-                           with_replicas)
+from .tile_readout import (CODES, MAX_READS, TdcSetting, calibration_tables, decode_windows, expected_times,
+                           group_centres, merge_replicas, observed_centres, off_centre, replica_count,
+                           window_starts, with_replicas)
 from .tiling import COLUMNS, TileLayout
 
 IDLE_WINDOW_S = 0.05              # bench time of the idle current window that gives the idle power, s
@@ -97,7 +96,8 @@ def measure_conditions() -> Plan:
         kelvin, source = float((yield Read("thermo.temperature"))), "Lake Shore sensor A"
     else:
         kelvin, source = NOMINAL_TEMPERATURE_K, "nominal (no thermometer on the bench)"
-    return {"die": identity.die_id, "clock_hz": float((yield Call("chip.clock"))), "read_bias_V": float((yield Call("chip.read_bias"))),
+    return {"die": identity.die_id, "clock_hz": float((yield Call("chip.clock"))),
+            "read_bias_V": float((yield Call("chip.read_bias"))),
             "temperature_K": kelvin, "temperature_source": source}
 
 
@@ -260,7 +260,7 @@ def _read_tile(session: Session, tile: np.ndarray, x: np.ndarray, x_calibration:
         cal_joules, cal_clocks, (calibration, codes, reads) = yield from metered(
             session.meter, calibrate(session, x_calibration, ideal, setting))
         session.costs.add("calibration", cal_clocks, cal_joules)
-        pair = ideal.astype(np.int16), decode(codes, calibration.tables).astype(np.float32)
+        pair = ideal.astype(np.int16), decode_windows(codes, calibration.tables).astype(np.float32)
     joules, clocks, codes = yield from metered(session.meter, read(session, x, calibration.starts, calibration.lsb))
     session.costs.add("inference", clocks, joules)
     session.costs.inference_vectors += len(x) * setting.windows
@@ -269,10 +269,11 @@ def _read_tile(session: Session, tile: np.ndarray, x: np.ndarray, x_calibration:
                                "calibration_error_std": None if pair is None else float((pair[1] - pair[0]).std()),
                                "calibration_clocks": cal_clocks, "calibration_energy_J": cal_joules,
                                "inference_clocks": clocks, "inference_energy_J": joules})
-    yield Record("tile_starts", calibration.starts, "s", "TDC window starts of the tile's columns", ("window", "column"))
+    yield Record("tile_starts", calibration.starts, "s", "TDC window starts of the tile's columns",
+                 ("window", "column"))
     yield Record("tile_tables", calibration.tables, "MAC", "mean ideal full-column MAC per window, column and code",
                  ("window", "column", "code"))
-    return decode(codes, calibration.tables), pair
+    return decode_windows(codes, calibration.tables), pair
 
 
 def _stack(pairs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:

@@ -5,19 +5,22 @@ Pure functions (no chip, no plan messages); ``chip_runtime`` drives the chip wit
 - **Windows.** A column's delay falls as its MAC rises (datasheet: about 29 ns
   at MAC -64 and 13 ns at +64, so ``SECONDS_PER_MAC`` = 0.125 ns on average).
   Each column of a tile gets a group of ``windows`` TDC windows of 16 codes,
-  neighbours ``STEP_CODES`` = 12 codes apart (they share four codes, as in
-  mac-transfer), the group centred on the time where the column's partial
-  sums are expected: its delay at MAC 0 (the chip's power-up window is
-  centred there) moved by the median ideal MAC of the calibration vectors.
-  Where the calibration reads land more than ``RECENTRE_CODES`` from that
-  centre, the group is moved onto them and the vectors read again.
+  neighbours ``STEP_CODES`` = 4 codes apart (each further window widens the
+  range by 4 codes and reads the partial sums once more where they overlap),
+  the group centred on the time where the column's partial sums are
+  expected: its delay at MAC 0 (the chip's power-up window is centred there)
+  moved by the median ideal MAC of the calibration vectors.  Where the
+  calibration reads land more than ``RECENTRE_CODES`` from that centre, the
+  group is moved onto them and the vectors read again.
 - **Calibration tables.** For every window, column and code: the mean ideal
   full-column MAC of the calibration reads that gave the code (the
   least-squares decode under the calibration vectors' distribution, which is
   the data's).  A code never seen takes the nearest seen code's value moved by
   the nominal slope, -lsb / SECONDS_PER_MAC MAC units per code.
-- **Decoding** picks, per column and vector, the window whose code sits
-  nearest the middle of its range (``procedures.mac_transfer.decode``).
+- **Decoding** averages, per column and vector, the values of the windows
+  whose code is not clipped (each read has its own noise, so two windows
+  that both see a partial sum halve its read-noise variance); where every
+  window clipped, the window whose code sits nearest its middle decides.
 - **Replicas.** A column tile with at most 32 real outputs (an output layer of
   10 classes) fills its padding columns with copies of its real columns; the
   host averages the copies' decoded MACs.  The copies sit on other cells and
@@ -30,13 +33,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from procedures.mac_transfer import window_table
+from procedures.mac_transfer import decode, window_table
 
 from .tiling import COLUMNS
 
 SECONDS_PER_MAC = 0.125e-9   # s per MAC unit: 16 ns from MAC +64 to -64 (datasheet section 3)
 CODES = 16                   # 4-bit TDC
-STEP_CODES = 12              # start-to-start distance of neighbouring windows, codes
+STEP_CODES = 4               # start-to-start distance of neighbouring windows, codes
 RECENTRE_CODES = 2.0         # reads further than this from the window group's centre move it, codes
 MAX_READS = 3                # calibration reads of a tile at one setting (the first, then moves)
 
@@ -99,6 +102,20 @@ def calibration_tables(codes: np.ndarray, ideal: np.ndarray, lsb: float) -> np.n
     nearest = distance.argmin(axis=-1)                                   # (windows, 64, 16)
     value = np.take_along_axis(tables, nearest, axis=-1)
     return np.where(seen, tables, value - (code - nearest) * lsb / SECONDS_PER_MAC)
+
+
+def decode_windows(codes: np.ndarray, tables: np.ndarray) -> np.ndarray:
+    """Decoded full-column MACs (n, 64) of codes (windows, n, 64) under tables (windows, 64, 16): the mean of
+    the windows whose code is not clipped (neither 0 nor 15), or where every window clipped, the value of
+    the one whose code is nearest its middle (``procedures.mac_transfer.decode``)."""
+    if codes.shape[0] == 1:
+        return decode(codes, tables)
+    columns = np.arange(codes.shape[2])[None, :]
+    values = np.stack([table[columns, c] for table, c in zip(tables, codes)])     # (windows, n, 64)
+    inside = (codes > 0) & (codes < CODES - 1)
+    count = inside.sum(axis=0)
+    mean = np.where(inside, values, 0.0).sum(axis=0) / np.maximum(count, 1)
+    return np.where(count > 0, mean, decode(codes, tables))
 
 
 def replica_count(real_columns: int) -> int:

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from procedures.networks.tile_readout import (SECONDS_PER_MAC, STEP_CODES, TdcSetting, calibration_tables,
-                                              expected_times, group_centres, merge_replicas, observed_centres,
-                                              off_centre, replica_count, window_starts, with_replicas)
+                                              decode_windows, expected_times, group_centres, merge_replicas,
+                                              observed_centres, off_centre, replica_count, window_starts,
+                                              with_replicas)
 
 
 @pytest.mark.parametrize("windows", [1, 2, 3, 6])
@@ -60,3 +61,15 @@ def test_replicas_fill_narrow_tiles_and_average_back() -> None:
     values = np.tile(np.arange(10.0), (3, 6))
     values = np.concatenate([values + np.repeat(np.arange(6.0), 10) - 2.5, np.zeros((3, 4))], axis=1)
     assert np.allclose(merge_replicas(values, 10, 6), np.arange(10.0))
+
+
+def test_windows_average_where_unclipped_and_otherwise_the_most_central_decides() -> None:
+    tables = np.stack([np.tile(np.arange(16.0), (64, 1)), np.tile(100 + np.arange(16.0), (64, 1))])
+    codes = np.zeros((2, 3, 64), np.uint8)
+    codes[:, 0] = [[5], [9]]          # both inside: the mean of 5 and 109
+    codes[:, 1] = [[15], [3]]         # the first clipped: the second alone
+    codes[:, 2] = [[15], [0]]         # both clipped: the one nearer its middle (a tie: the first)
+    decoded = decode_windows(codes, tables)
+    assert decoded[:, 0].tolist() == [57.0, 103.0, 15.0]
+    one = codes[:1]
+    assert np.array_equal(decode_windows(one, tables[:1]), one[0].astype(float))
