@@ -59,7 +59,7 @@ def test_decoding_gives_the_exact_products_on_the_ideal_chip(ideal_chip) -> None
     rng = np.random.default_rng(1)
     weights, x = signs(rng, (101, 70)), signs(rng, (300, 101))
     before = ideal_chip.tdc_windows()
-    (result, session), records = layer_on(ideal_chip, weights, x, x, TdcSetting(0.125e-9, 9))
+    (result, session), records = layer_on(ideal_chip, weights, x, x, TdcSetting(0.2e-9, 9))
     assert np.array_equal(result.preactivations, x.astype(np.int64) @ weights.astype(np.int64))
     assert np.array_equal(result.decoded, result.ideal)                  # the calibration reads, too
     programs = [v for name, v in records if name == "tile_program"]

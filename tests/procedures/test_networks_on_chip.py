@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from labctl.bench import default_bench
+from labctl.bench import default_bench, load_bench, write_served_bench_file
 from labctl.engine import execute
 from labctl.procedure import ParameterError
 from labctl.registry import get
@@ -20,6 +20,8 @@ from procedures.networks.idx import load_mnist
 from procedures.networks.npz import load_network, save_network
 from procedures.networks.stored import error_model_from_run, network_digest, network_from_run
 from procedures.networks.train_mlp import TrainingConfig, train
+from sim_chip.bench import World
+from sim_chip.bench.serve import BenchServer
 
 SMALL = {"images": 300, "calibration_images": 300}
 HIDDEN = 64          # the small network's hidden neurons: 14 tiles instead of 112
@@ -137,6 +139,26 @@ def test_hardware_aware_training_uses_the_run_s_error_model(store, small_network
     assert [r["network"] for r in data.all("result")] == ["default", "hardware-aware"]
     assert s["hw_aware_chip_accuracy"] > 0.75 and s["hw_aware_costs"]["programming_cycles"] == 14
     assert s["hw_aware_gap_points"] == pytest.approx(100 * (s["software_accuracy"] - s["hw_aware_chip_accuracy"]))
+
+
+def test_the_same_run_over_sockets_gives_the_same_data(store, small_network, tmp_path) -> None:
+    """The runtime talks only plan messages: a served bench (board protocol, SCPI supply, rehearsed first)
+    gives the same windows, tables, energy readings and predictions as the in-process one."""
+    params = {"images": 60, "calibration_images": 60, "network_file": str(small_network)}
+    with default_bench(12) as bench:
+        local = read_run(store, execute(get("mnist-perceptron"), params, bench, store, seed=3,
+                                        rehearse_first=False).run_id)
+    with BenchServer(World(12), pty=False) as server:
+        write_served_bench_file(tmp_path / "bench.toml", server.resources(), die_seed=12)
+        with load_bench(tmp_path / "bench.toml") as bench:
+            wire = read_run(store, execute(get("mnist-perceptron"), params, bench, store, seed=3).run_id)
+    for name in ("tile_starts", "tile_tables", "confusion"):
+        assert all(np.array_equal(a, b) for a, b in zip(local.all(name), wire.all(name))), name
+    assert local.all("result") == wire.all("result")
+    for a, b in zip(local.all("tile_read"), wire.all("tile_read")):    # energies: read as 7-digit SCPI text
+        energy = [k for k in a if k.endswith("energy_J")]
+        assert {k: a[k] for k in a if k not in energy} == {k: b[k] for k in b if k not in energy}
+        assert [a[k] for k in energy] == pytest.approx([b[k] for k in energy], rel=1e-5)
 
 
 def test_the_procedure_through_the_command_line(tmp_path, small_network) -> None:
