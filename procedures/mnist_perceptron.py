@@ -68,7 +68,8 @@ def _validate(params: dict, store: Any) -> None:
 
 
 def _trained(config: TrainingConfig, data: MnistData, model: ErrorModel | None) -> BinaryNetwork:
-    """A network trained on ``data``'s training digits (memoised: the rehearsal and the run train once)."""
+    """A network trained on ``data``'s training digits, memoised: a run reuses what its rehearsal trained with
+    the same settings, data and error model."""
     h = hashlib.sha256(repr(config).encode() + data.digest().encode())
     if model is not None:
         for value in model.arrays().values():
