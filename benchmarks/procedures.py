@@ -28,7 +28,7 @@ from labctl.bench import default_bench, load_bench, write_served_bench_file  # n
 from labctl.cli import main as labctl  # noqa: E402
 from labctl.engine import execute  # noqa: E402
 from labctl.store import Store  # noqa: E402
-from procedures import PROCEDURES  # noqa: E402
+from labctl.registry import get  # noqa: E402
 from sim_chip.bench import World  # noqa: E402
 from sim_chip.bench.serve import BenchServer  # noqa: E402
 
@@ -42,7 +42,7 @@ def timed(fn) -> float:
 
 
 def mac_transfer(bench, store) -> None:
-    result = execute(PROCEDURES["mac-transfer"](), {}, bench, store, seed=1)
+    result = execute(get("mac-transfer"), {}, bench, store, seed=1)
     assert result.status == "completed"
 
 

@@ -112,10 +112,49 @@ def check(spec: CampaignSpec, procedure: Procedure) -> None:
         procedure.resolve({**spec.parameters, **point})
 
 
+def referred_runs(procedure: Procedure, spec: CampaignSpec, store: Store) -> dict[int, dict]:
+    """The earlier runs the campaign's parameters refer to (a trained network, a calibration), read from
+    the client's store for the workers, whose stores hold nothing else: procedure, parameters,
+    provenance, records and their metadata, by run id."""
+    from .procedure import RunId
+
+    found: dict[int, dict] = {}
+    for point in spec.points():
+        params = procedure.resolve({**spec.parameters, **point}, store)    # checks that the runs exist
+        for name, parameter in procedure.parameters.items():
+            if parameter.kind is not RunId or params[name] is None:
+                continue
+            for run_id in params[name] if parameter.is_list else [params[name]]:
+                if run_id not in found:
+                    info = store.run(run_id)
+                    found[run_id] = {"procedure": info.procedure, "parameters": info.parameters,
+                                     "provenance": info.provenance, "records": list(store.records(run_id)),
+                                     "meta": store.record_meta(run_id)}
+    return found
+
+
 # ------------------------------------------------------------------ workers
+def _copy_referred(store: Store, procedure: Procedure, parameters: dict, referred: dict[int, dict]) -> dict:
+    """Store copies of the referred runs in a task's own store; the parameters with their new run ids."""
+    from .procedure import RunId
+
+    new_ids = {}
+    for run_id, run in referred.items():
+        new_ids[run_id] = store.begin_run(run["procedure"], run["parameters"], run["provenance"])
+        for name, value in run["records"]:
+            store.record(new_ids[run_id], name, value, run["meta"].get(name))
+        store.event(new_ids[run_id], "completed")
+    params = procedure.resolve(parameters)
+    for name, parameter in procedure.parameters.items():
+        if parameter.kind is RunId and params[name] is not None:
+            params[name] = [new_ids[i] for i in params[name]] if parameter.is_list else new_ids[params[name]]
+    return params
+
+
 def run_task(procedure_name: str, parameters: dict, die: int, seed: int, smu: str,
-             outputs: tuple[str, ...]) -> dict:
-    """One task, in a worker: the plan on a fresh simulated bench of die ``die``; what the client stores."""
+             outputs: tuple[str, ...], referred: dict[int, dict] | None = None) -> dict:
+    """One task, in a worker: the plan on a fresh simulated bench of die ``die``; what the client stores.
+    ``referred``: the earlier runs the parameters refer to (``referred_runs``)."""
     from .bench import default_bench
     from .engine import execute
     from .registry import get
@@ -124,16 +163,20 @@ def run_task(procedure_name: str, parameters: dict, die: int, seed: int, smu: st
     procedure = get(procedure_name)
     with Store(":memory:") as store, default_bench(die, smu=smu) as bench:
         identity = bench.identities()["chip"]
+        copies = set()
         try:
+            if referred:
+                parameters = _copy_referred(store, procedure, parameters, referred)
+                copies = set(store.run_ids())
             result = execute(procedure, parameters, bench, store, seed=seed, rehearse_first=False,
                              draw_figures=False)
             status, error = result.status, ""
             summary = result.summary
         except Exception as exc:             # recorded as a failed task; the campaign goes on
             status, error, summary = "failed", f"{type(exc).__name__}: {exc}", {}
-        records = [(name, value) for run_id in store.run_ids() for name, value in store.records(run_id)
-                   if name in outputs]
-        meta = {name: m for run_id in store.run_ids() for name, m in store.record_meta(run_id).items()}
+        own = [run_id for run_id in store.run_ids() if run_id not in copies]
+        records = [(name, value) for run_id in own for name, value in store.records(run_id) if name in outputs]
+        meta = {name: m for run_id in own for name, m in store.record_meta(run_id).items()}
     return {"status": status, "error": error, "summary": summary, "records": records, "meta": meta,
             "chip": identity, "seconds": time.perf_counter() - started}
 
@@ -185,6 +228,8 @@ def run_campaign(spec: CampaignSpec, store: Store, client: Any,
     done = completed_tasks(store, earlier)
     tasks = [t for t in spec.tasks() if t.key not in done]
     outputs = tuple(procedure.campaign_records)
+    referred = referred_runs(procedure, spec, store)
+    shared = client.scatter([referred], broadcast=True)[0] if referred else None
     run_id = store.begin_run(CAMPAIGN, spec.as_parameters(), {"client": "labctl campaign",
                                                                "scheduler": str(client.scheduler.address)},
                              resumed_from=earlier[-1] if earlier else None)
@@ -195,7 +240,7 @@ def run_campaign(spec: CampaignSpec, store: Store, client: Any,
     try:
         for task in tasks:
             future = client.submit(run_task, spec.procedure, {**spec.parameters, **task.point}, task.die, task.seed,
-                                   spec.smu, outputs, key=f"task-{spec.key()}-{task.die}-{task.key}",
+                                   spec.smu, outputs, shared, key=f"task-{spec.key()}-{task.die}-{task.key}",
                                    retries=2, pure=False)
             futures[future] = task
         n = 0

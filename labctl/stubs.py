@@ -42,8 +42,9 @@ def correct_reads(weights: np.ndarray, reads: int = 5) -> Plan:
     return count
 
 
-def program(weights: np.ndarray, retries: int = 3, writes: int = 1) -> Plan:
-    """Write (``writes`` times), verify, rewrite failing rows; the cells that then read right 5 times of 5.
+def program(weights: np.ndarray, retries: int = 3, writes: int = 1, reads: int = 5) -> Plan:
+    """Write (``writes`` times), verify, rewrite failing rows; the cells that then read right ``reads`` times
+    of ``reads`` (``reads=0``: the cells the last verify read right, without further reads).
 
     The differential verify cannot see a cell with one MTJ unswitched whose two
     branches happen to compare the right way; writing twice makes that rare.
@@ -58,7 +59,9 @@ def program(weights: np.ndarray, retries: int = 3, writes: int = 1) -> Plan:
         for r in rows:
             yield Call("chip.write_row", int(r), weights[r])
             read[r] = yield Call("chip.verify_row", int(r))
-    return (yield from correct_reads(weights)) == 5
+    if not reads:
+        return read == weights
+    return (yield from correct_reads(weights, reads)) == reads
 
 
 def probe_on(bias: float, nplc: float, ramp: bool = False) -> Plan:

@@ -38,19 +38,25 @@ def plot_energy(data: RunData) -> Any:
     return fig
 
 
-def _window(channels: dict[str, str], work: Plan) -> Plan:
-    """Average current of every rail (A) over ``work``, and the window's length (s)."""
+def averaged_currents(channels: dict[str, str], work: Plan) -> Plan:
+    """Average current of every rail (A) over ``work``, the window's length (s) and what ``work`` returned.
+
+    ``channels`` maps a rail to the supply reading of its current
+    (``supply.ch<N>.measure_current``); each reading closes one averaging
+    window and opens the next.
+    """
     for target in channels.values():
         yield Read(target)                     # opens the averaging window
     t0 = yield Read("bench.now")
-    yield from work
+    result = yield from work
     amps = {}
     for rail, target in channels.items():
         amps[rail] = yield Read(target)
-    return amps, (yield Read("bench.now")) - t0
+    return amps, (yield Read("bench.now")) - t0, result
 
 
-def _idle(seconds: float) -> Plan:
+def idle(seconds: float) -> Plan:
+    """Let ``seconds`` of bench time pass with the chip idle."""
     yield Wait(seconds)
 
 
@@ -78,10 +84,10 @@ def energy(
     yield Record("rail_volts", volts, "V")
     yield Call("chip.write_array", context.rng.choice(np.array([-1, 1], np.int8), (64, 64)))
     busy_s = vectors / (yield Read("chip.clock_hz"))
-    idle_amps, _ = yield from _window(channels, _idle(busy_s))
+    idle_amps, _, _ = yield from averaged_currents(channels, idle(busy_s))
     yield Record("idle_amps", idle_amps, "A", "average rail currents while idle")
     x = context.rng.choice(np.array([-1, 1], np.int8), (batch, 64))
-    busy_amps, busy_window_s = yield from _window(channels, _mac_loop(x, vectors, batch))
+    busy_amps, busy_window_s, _ = yield from averaged_currents(channels, _mac_loop(x, vectors, batch))
     yield Record("busy_amps", busy_amps, "A", "average rail currents during continuous MAC")
     power_busy = sum(volts[r] * busy_amps[r] for r in RAILS)
     power_idle = sum(volts[r] * idle_amps[r] for r in RAILS)

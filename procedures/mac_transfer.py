@@ -61,6 +61,8 @@ def decode(codes: np.ndarray, table: np.ndarray) -> np.ndarray:
     """
     windows = codes.shape[0]
     cols = np.arange(64)[None, :]
+    if windows == 1:
+        return table[0][cols, codes[0]]
     values = np.stack([table[w][cols, codes[w]] for w in range(windows)])     # (windows, n, 64)
     clipped = (codes == 0) | (codes == 15)
     score = np.abs(codes - 7.5) + 100.0 * clipped

@@ -1,4 +1,5 @@
-"""Binary neural networks for the MX64 array, host side (numpy only; no chip model, no run engine).
+"""Binary neural networks for the MX64 array: host side (numpy only) and their runtime on the chip (plan
+messages only; no chip model, no run engine).
 
 - ``idx``: IDX files and the MNIST loader (shipped subset by default, any folder with ``--data``)
 - ``encoding``: grey levels to +1/-1 input planes (threshold or bit-planes)
@@ -9,4 +10,8 @@
 - ``emulation``: a layer's pre-activations with every tile column's MAC error drawn from an error model
 - ``augment``: deterministic warps of training digits
 - ``train_mlp``: numpy training of the two-layer perceptron (optionally hardware-aware)
+- ``tile_readout``: a tile through the TDC: window placement, calibration tables, decoding, replicas
+- ``chip_runtime``: plans that run a layer on the chip (program, calibrate, stream, decode), with costs
+- ``chip_network``: plans that run a whole network on the chip, layer by layer
+- ``stored``: networks, error models and tile calibrations in the run store, by run id
 """

@@ -119,7 +119,10 @@ class ErrorModel:
             raise ValueError("ideal: expected integer column MACs in -64..64")
         level = ideal.astype(np.int64) + 64
         error = np.rint(decoded - ideal).astype(np.int64)
-        values, which = np.unique(error, return_inverse=True)
+        low = error.min()
+        present = np.bincount((error - low).ravel()) > 0          # the distinct errors, without sorting
+        values = np.flatnonzero(present) + low
+        which = (np.cumsum(present) - 1)[error - low]
         column = np.broadcast_to(np.arange(COLUMNS), ideal.shape) if per_column else np.zeros(ideal.shape, int)
         tables = COLUMNS if per_column else 1
         flat = (column.ravel() * LEVELS + level.ravel()) * values.size + which.ravel()

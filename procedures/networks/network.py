@@ -34,17 +34,25 @@ def plain_product(layer: int, x: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return np.rint(x.astype(np.float32) @ weights.astype(np.float32)).astype(np.int32)
 
 
-def first_layer_preactivations(encoding: InputEncoding, images: np.ndarray, weights: np.ndarray,
-                               product: LayerProduct = plain_product) -> np.ndarray:
-    """First-layer pre-activations (n, outputs) int64 of uint8 images: sum over bit-planes of 2**p x_p @ W.
-
-    The planes are stacked plane-major into one (planes * n, inputs) call of
-    ``product`` (for the chip: every plane streamed through the same tiles).
-    """
+def plane_vectors(encoding: InputEncoding, images: np.ndarray) -> np.ndarray:
+    """The first layer's +1/-1 input vectors (planes * n, inputs) int8 of uint8 images, stacked plane-major
+    (for the chip: every plane streamed through the same tiles)."""
     planes = encoding.planes_of(images)                                   # (n, P, inputs)
     n, count, inputs = planes.shape
-    a = product(0, planes.transpose(1, 0, 2).reshape(count * n, inputs), weights).reshape(count, n, -1)
-    return np.einsum("pno,p->no", a.astype(np.int64), encoding.plane_weights())
+    return planes.transpose(1, 0, 2).reshape(count * n, inputs)
+
+
+def combine_planes(encoding: InputEncoding, plane_preactivations: np.ndarray) -> np.ndarray:
+    """Pre-activations (n, outputs) of the plane-major products (planes * n, outputs): sum of 2**p a_p."""
+    weights = encoding.plane_weights()
+    a = np.asarray(plane_preactivations).reshape(len(weights), -1, plane_preactivations.shape[-1])
+    return np.einsum("pno,p->no", a if a.dtype.kind == "f" else a.astype(np.int64), weights)
+
+
+def first_layer_preactivations(encoding: InputEncoding, images: np.ndarray, weights: np.ndarray,
+                               product: LayerProduct = plain_product) -> np.ndarray:
+    """First-layer pre-activations (n, outputs) int64 of uint8 images: sum over bit-planes of 2**p x_p @ W."""
+    return combine_planes(encoding, product(0, plane_vectors(encoding, images), weights))
 
 
 @dataclass(frozen=True, eq=False)

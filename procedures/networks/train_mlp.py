@@ -242,6 +242,15 @@ def _describe(config: TrainingConfig) -> dict:
     return json.loads(json.dumps(asdict(config)))
 
 
+def config_from_description(description: dict) -> TrainingConfig:
+    """The TrainingConfig a trained network's metadata describes (its ``training`` entry)."""
+    fields = dict(description)
+    fields["encoding"] = InputEncoding(**fields["encoding"])
+    augmentation = fields.get("augmentation")
+    fields["augmentation"] = None if augmentation is None else Augmentation(**augmentation)
+    return TrainingConfig(**fields)
+
+
 def _parser() -> argparse.ArgumentParser:
     defaults, augmentation = TrainingConfig(), Augmentation()
     p = argparse.ArgumentParser(prog="python -m procedures.networks.train_mlp",

@@ -24,6 +24,8 @@ SHORT = {
     "endurance": {"max_cycles": 1e6, "points": 3},
     "energy": {"vectors": 20_000, "batch": 5_000},
     "demo": {"columns": 3, "vectors": 20_000, "repeats": 1},
+    "mac-errors": {"matrices": 2, "vectors": 400},
+    "mnist-perceptron": {"images": 20, "calibration_images": 20},
 }
 SMU = {"switching-probability": "test_mtj", "rv-loop": "test_mtj"}
 RAIL_OF_CHANNEL = {"1": "vdd", "2": "vddio", "3": "vwrite"}

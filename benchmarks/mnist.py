@@ -1,0 +1,93 @@
+"""MNIST on the chip: the 10,000 test digits on the in-process simulated chip against plain numpy inference.
+
+In one run, on die ``--die`` with run seed ``--seed``:
+
+1. the shipped network's plain numpy inference of the test digits (``numpy_s``);
+2. ``labctl run mnist-perceptron`` on the built-in in-process bench: the
+   run itself (program, calibrate, classify: ``chip_s``) and with its
+   rehearsal on the simulated twin (``chip_with_rehearsal_s``);
+3. the same run on the same simulated bench served on loopback sockets
+   (``socket_s``; the chip's answers are bit-identical, so is the accuracy);
+4. a hardware-aware network trained with the error model the first run
+   measured (its own calibration) and classified on the chip
+   (``hw_aware_chip_accuracy``; training time ``hw_training_s``).
+
+    OPENBLAS_NUM_THREADS=1 python benchmarks/mnist.py [--images N] [--die D] [--seed S]
+
+The last line is JSON: chip_accuracy, software_accuracy, hw_aware_chip_accuracy, hw_aware_software_accuracy,
+chip_s, chip_with_rehearsal_s, numpy_s, ratio (chip_s / numpy_s), socket_s, socket_over_inproc,
+energy_per_image_j, programming_cycles, time_per_image_s (MAC time at the chip's clock), images.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+# this file's name is a package's: keep its folder off the import path
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+from labctl.bench import default_bench, load_bench, write_served_bench_file  # noqa: E402
+from labctl.engine import execute  # noqa: E402
+from labctl.registry import get  # noqa: E402
+from labctl.store import Store  # noqa: E402
+from procedures.mnist_perceptron import SHIPPED_NETWORK  # noqa: E402
+from procedures.networks.idx import load_mnist  # noqa: E402
+from procedures.networks.npz import load_network  # noqa: E402
+from sim_chip.bench import World  # noqa: E402
+from sim_chip.bench.serve import BenchServer  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=10_000)
+    parser.add_argument("--die", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    digits = load_mnist()
+    network = load_network(SHIPPED_NETWORK)
+    test, labels = digits.test_images[:args.images], digits.test_labels[:args.images]
+    started = time.perf_counter()
+    software_accuracy = float((network.predict(test) == labels).mean())
+    numpy_s = time.perf_counter() - started
+    procedure = get("mnist-perceptron")
+    params = {"images": args.images}
+    with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "runs.sqlite") as store:
+        with default_bench(args.die) as bench:
+            started = time.perf_counter()
+            local = execute(procedure, params, bench, store, seed=args.seed)
+            with_rehearsal_s = time.perf_counter() - started
+        with BenchServer(World(args.die), pty=False) as server:
+            write_served_bench_file(Path(tmp) / "bench.toml", server.resources(), die_seed=args.die)
+            with load_bench(Path(tmp) / "bench.toml") as bench:
+                remote = execute(procedure, params, bench, store, seed=args.seed)
+        with default_bench(args.die) as bench:
+            aware = execute(procedure, {**params, "hardware_aware": True, "error_run": local.run_id}, bench, store,
+                            seed=args.seed, rehearse_first=False)
+    s, a = local.summary, aware.summary
+    chip_s, socket_s = s["wall_time_s"], remote.summary["wall_time_s"]
+    assert remote.summary["chip_accuracy"] == s["chip_accuracy"] and s["software_accuracy"] == software_accuracy
+    print(f"software (numpy)          {software_accuracy:8.2%}   {numpy_s:7.3f} s")
+    print(f"chip, in process          {s['chip_accuracy']:8.2%}   {chip_s:7.2f} s ({with_rehearsal_s:.2f} s with the "
+          f"rehearsal)")
+    print(f"chip, over sockets        {remote.summary['chip_accuracy']:8.2%}   {socket_s:7.2f} s")
+    print(f"hardware-aware, chip      {a['hw_aware_chip_accuracy']:8.2%}   "
+          f"(software {a['hw_aware_software_accuracy']:.2%}; run {aware.summary['wall_time_s']:.0f} s with training)")
+    print(f"per image: {s['time_per_image_s'] * 1e6:.2f} us of MAC, {s['energy_per_image_J'] * 1e9:.3f} nJ; "
+          f"{s['programming_cycles']} tiles programmed")
+    print(json.dumps({
+        "images": args.images, "chip_accuracy": s["chip_accuracy"], "software_accuracy": software_accuracy,
+        "hw_aware_chip_accuracy": a["hw_aware_chip_accuracy"],
+        "hw_aware_software_accuracy": a["hw_aware_software_accuracy"],
+        "chip_s": round(chip_s, 2), "chip_with_rehearsal_s": round(with_rehearsal_s, 2),
+        "numpy_s": round(numpy_s, 3), "ratio": round(chip_s / numpy_s, 1), "socket_s": round(socket_s, 2),
+        "socket_over_inproc": round(socket_s / chip_s, 2), "energy_per_image_j": s["energy_per_image_J"],
+        "programming_cycles": s["programming_cycles"], "time_per_image_s": s["time_per_image_s"]}))
+
+
+if __name__ == "__main__":
+    main()

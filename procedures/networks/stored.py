@@ -1,0 +1,116 @@
+"""Networks, error models and tile calibrations kept in the run store, and read back from a run.
+
+- A network is stored as one record per array of its ``.npz`` format
+  (``network_layer0_weights``, ...; docs/networks.md), under a prefix
+  (``network_``; ``hw_network_`` for a hardware-aware one).
+  ``network_from_run(data)`` rebuilds it (``--model-run N``).
+- An error model is stored as ``error_values``, ``error_probabilities``,
+  ``error_counts`` (pooled over columns) and the same names prefixed
+  ``column_`` (per array column).  ``error_model_from_run(data)`` rebuilds it
+  from a mac-errors run or a mnist-perceptron run (``--error-run N``).
+- Tile calibrations (``tile_read``, ``tile_starts``, ``tile_tables``) are
+  read back by ``calibrations_from_run(data)`` (``--calibration-run N``).
+
+Command line, to export what a run holds::
+
+    python -m procedures.networks.stored network RUN --out net.npz [--prefix hw_network_] [--store PATH]
+    python -m procedures.networks.stored error-model RUN --out model.npz [--per-column] [--store PATH]
+
+(the error model file is what ``train_mlp --error-model`` takes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from labctl.plan import Plan, Record
+from labctl.rundata import RunData, load_run
+
+from .chip_runtime import CalibrationKey, TileCalibration
+from .error_model import ErrorModel
+from .network import BinaryNetwork
+from .npz import network_arrays, network_from_arrays, save_network
+
+NETWORK_PREFIX = "network_"
+HW_NETWORK_PREFIX = "hw_network_"
+COLUMN_PREFIX = "column_"
+
+
+def record_network(network: BinaryNetwork, prefix: str = NETWORK_PREFIX) -> Plan:
+    """Record every array of the network's ``.npz`` format under ``prefix``, and its digest."""
+    for name, value in network_arrays(network).items():             # text as JSON text, numbers as arrays
+        yield Record(prefix + name, str(value) if value.dtype.kind == "U" else value,
+                     description=f"array {name} of the network's .npz format")
+    yield Record(prefix + "digest", network_digest(network), description="SHA-256 of the network's arrays")
+
+
+def network_from_run(data: RunData, prefix: str = NETWORK_PREFIX) -> BinaryNetwork:
+    """The network a run recorded under ``prefix`` (validated as a ``.npz`` import is)."""
+    arrays = {name[len(prefix):]: np.asarray(data.last(name)) for name in data.records
+              if name.startswith(prefix) and name != prefix + "digest"}
+    if not arrays:
+        raise KeyError(f"run {data.id} holds no network (records {prefix}*)")
+    return network_from_arrays(arrays)
+
+
+def network_digest(network: BinaryNetwork) -> str:
+    """SHA-256 (hex) of the network's arrays, metadata excluded: identifies what the chip computes."""
+    h = hashlib.sha256()
+    for name, value in sorted(network_arrays(network).items()):
+        if name != "metadata":
+            h.update(name.encode())
+            h.update(np.ascontiguousarray(value).tobytes())
+    return h.hexdigest()
+
+
+def record_error_model(pooled: ErrorModel, per_column: ErrorModel) -> Plan:
+    """Record both models (pooled under their own names, per column prefixed ``column_``)."""
+    for prefix, model in (("", pooled), (COLUMN_PREFIX, per_column)):
+        for name, value in model.arrays().items():
+            yield Record(prefix + name, value, "MAC" if name == "error_values" else "",
+                         f"error model ({'per array column' if prefix else 'pooled'}): {name.split('_')[1]}")
+
+
+def error_model_from_run(data: RunData, per_column: bool = False) -> ErrorModel:
+    """The chip's error model a mac-errors or mnist-perceptron run recorded (pooled, or per column)."""
+    prefix = COLUMN_PREFIX if per_column else ""
+    names = ("error_values", "error_probabilities", "error_counts")
+    missing = [prefix + n for n in names if prefix + n not in data]
+    if missing:
+        raise KeyError(f"run {data.id} holds no error model (missing {', '.join(missing)})")
+    return ErrorModel.from_arrays({n: np.asarray(data.last(prefix + n)) for n in names})
+
+
+def calibrations_from_run(data: RunData) -> dict[CalibrationKey, TileCalibration]:
+    """Every tile calibration a run recorded, by (network, layer, row tile, column tile, LSB, windows)."""
+    found = {}
+    for info, starts, tables in zip(data.all("tile_read"), data.all("tile_starts"), data.all("tile_tables")):
+        key = (info["network"], info["layer"], info["row_tile"], info["column_tile"], info["lsb"], info["windows"])
+        found[key] = TileCalibration(np.asarray(starts), info["lsb"], np.asarray(tables))
+    return found
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line (module doc)."""
+    p = argparse.ArgumentParser(prog="python -m procedures.networks.stored", description=__doc__.splitlines()[0])
+    p.add_argument("what", choices=("network", "error-model"))
+    p.add_argument("run", type=int)
+    p.add_argument("--out", type=Path, required=True, help=".npz file to write")
+    p.add_argument("--store", help="run store (default $LABCTL_STORE)")
+    p.add_argument("--prefix", default=NETWORK_PREFIX, help="network records' prefix (hw_network_: hardware-aware)")
+    p.add_argument("--per-column", action="store_true", help="the per-column error model (default pooled)")
+    args = p.parse_args(argv)
+    data = load_run(args.run, args.store)
+    if args.what == "network":
+        save_network(network_from_run(data, args.prefix), args.out)
+    else:
+        np.savez_compressed(args.out, **error_model_from_run(data, args.per_column).arrays())
+    print(args.out)
+
+
+if __name__ == "__main__":
+    main()
