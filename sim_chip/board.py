@@ -12,7 +12,8 @@ state unchanged.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
+from collections.abc import Callable
 
 import numpy as np
 
@@ -30,7 +31,7 @@ SETTINGS = {s.name: s for s in mx64.SETTINGS}
 def _reported(method: F) -> F:
     """Queue any ChipError the command raises, then re-raise it."""
     @functools.wraps(method)
-    def wrapper(self: "Board", *args: Any, **kwargs: Any) -> Any:
+    def wrapper(self: Board, *args: Any, **kwargs: Any) -> Any:
         try:
             return method(self, *args, **kwargs)
         except ChipError as exc:

@@ -51,7 +51,7 @@ class MacEnergy:
     per_clock: float        #: control
 
     @classmethod
-    def at(cls, vdd: float, column_capacitance: np.ndarray, params: ChipParameters) -> "MacEnergy":
+    def at(cls, vdd: float, column_capacitance: np.ndarray, params: ChipParameters) -> MacEnergy:
         """Coefficients for the rail VDD (V) and the columns' sense capacitances (F)."""
         e, circuit = params.energy, readout_circuit(params)
         return cls(e.row_driver_capacitance * vdd**2,

@@ -56,7 +56,7 @@ class FlipRates:
     disturb_to_ap: bool  #: a disturb event sets AP (read current P->AP) or P
 
     @classmethod
-    def zero(cls, clock_hz: float) -> "FlipRates":
+    def zero(cls, clock_hz: float) -> FlipRates:
         z = np.zeros(SHAPE)
         return cls(z, z, z, z, clock_hz, True)
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 from .errors import InvalidArgument
 
@@ -170,7 +171,7 @@ class ChipParameters:
     #: When False: no device variation, no defects, no noise, deterministic writes.
     stochastic: bool = True
 
-    def with_overrides(self, overrides: Mapping[str, Any]) -> "ChipParameters":
+    def with_overrides(self, overrides: Mapping[str, Any]) -> ChipParameters:
         """Return a copy with ``{"group.name": value}`` settings replaced."""
         groups: dict[str, dict[str, Any]] = {}
         top: dict[str, Any] = {}
@@ -191,7 +192,7 @@ class ChipParameters:
         return dataclasses.replace(self, **replaced, **top)
 
     @classmethod
-    def ideal(cls) -> "ChipParameters":
+    def ideal(cls) -> ChipParameters:
         """Variation, defects, noise and write errors off: the golden reference."""
         return cls(stochastic=False)
 

@@ -129,7 +129,7 @@ class MacKernel:
     @classmethod
     def compile(cls, r_left: np.ndarray, r_right: np.ndarray, column_capacitance: np.ndarray,
                 column_offset: np.ndarray, tdc_start: np.ndarray, tdc_lsb: np.ndarray, temperature: float,
-                v_read: float, params: ChipParameters) -> "MacKernel":
+                v_read: float, params: ChipParameters) -> MacKernel:
         """Build the kernel from branch resistances (64, 64) in ohm and TDC registers (64,) in s.
 
         ``column_capacitance`` is each column's C in F, ``column_offset`` its
@@ -281,7 +281,7 @@ class ReadNoise:
         u += z[:64] * kernel.noise_column
         u += z[64] * kernel.noise_common
 
-    def draws(self, first_clock: int, n: int) -> "NoiseDraws":
+    def draws(self, first_clock: int, n: int) -> NoiseDraws:
         """The raw draws of clocks first_clock .. first_clock + n - 1 (fetched in order, used by chunks)."""
         return NoiseDraws(first_clock, self._indices(first_clock, n), self._common(first_clock, n), self._tail_key)
 

@@ -16,7 +16,8 @@ import socket
 import socketserver
 import threading
 import tty
-from typing import Callable, Protocol
+from typing import Protocol
+from collections.abc import Callable
 
 from .board import Board
 from .firmware import Firmware
@@ -33,7 +34,7 @@ SessionFactory = Callable[[], Session]
 
 
 class _Handler(socketserver.BaseRequestHandler):
-    server: "_TCPServer"
+    server: _TCPServer
 
     def handle(self) -> None:
         sock: socket.socket = self.request
@@ -43,7 +44,7 @@ class _Handler(socketserver.BaseRequestHandler):
         while not self.server.stopping.is_set():
             try:
                 data = sock.recv(1 << 20)
-            except socket.timeout:
+            except TimeoutError:
                 with self.server.lock:
                     session.idle()
                 continue
@@ -106,7 +107,7 @@ class DeviceServer:
         host, port = self._servers[name].server_address[:2]
         return host, port
 
-    def start(self) -> "DeviceServer":
+    def start(self) -> DeviceServer:
         for name, server in self._servers.items():
             self._threads.append(threading.Thread(target=server.serve_forever, args=(_POLL_S,),
                                                   name=f"sim-{name}", daemon=True))
@@ -150,7 +151,7 @@ class DeviceServer:
                 os.close(fd)
             self._pty = None
 
-    def __enter__(self) -> "DeviceServer":
+    def __enter__(self) -> DeviceServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -16,7 +16,7 @@ that instant, never on a count of all operations.
 from __future__ import annotations
 
 from statistics import NormalDist
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -20,7 +20,7 @@ class VirtualClockDevice(SCPIDevice):
     ``SIMulation:REFabricate`` puts the die back to its fabricated state and every instrument to
     power-on (time zero)."""
 
-    def __init__(self, simulation: "Simulation") -> None:
+    def __init__(self, simulation: Simulation) -> None:
         self.simulation = simulation
         super().__init__(SPEC)
         self.command("SIMulation:TIME?", lambda a: f"{self.simulation.now():.9E}")

@@ -38,7 +38,7 @@ class LakeShore336Sim(SCPIDevice):
 
     _ESR_BITS = {-113: 32, -102: 32, -104: 32, -108: 32, -109: 32, -222: 16, -224: 16, -350: 4}
 
-    def __init__(self, thermal: "Thermal") -> None:
+    def __init__(self, thermal: Thermal) -> None:
         self.thermal = thermal
         self.esr = 0
         super().__init__(ls336.SPEC)

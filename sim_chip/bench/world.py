@@ -37,7 +37,7 @@ AMBIENT_K = 298.15
 class Rails:
     """What the supply sees: the chip's rails and the charge drawn from each."""
 
-    def __init__(self, world: "World") -> None:
+    def __init__(self, world: World) -> None:
         self._world = world
 
     def apply(self, volts_by_channel: dict[int, float]) -> None:
