@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from conftest import powered, random_signs
+from chips import powered, random_signs
 from sim_chip import MX64, InvalidArgument, NotPowered
 
 

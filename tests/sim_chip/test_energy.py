@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import random_signs
+from chips import random_signs
 from datasheet import circuit_constants
 from sim_chip import MX64
 from sim_chip.energy import efficiency, mac_energy_per_vector

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import powered, random_signs
+from chips import powered, random_signs
 from datasheet import circuit_constants, codes_match, delay, read_level_resistances
 from sim_chip import MX64, ChipParameters
 from sim_chip.rng import gaussian16

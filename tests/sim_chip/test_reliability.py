@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from conftest import powered, random_signs
+from chips import powered, random_signs
 from datasheet import barriers_from_p_and_ap, bloch_delta
 from sim_chip import MX64
 from sim_chip.die import HEALTHY

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from conftest import powered, random_signs
+from chips import powered, random_signs
 from datasheet import survival as datasheet_survival
 from sim_chip import MX64, ChipParameters, switching
 from sim_chip.die import HEALTHY
