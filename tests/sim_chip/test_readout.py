@@ -241,3 +241,45 @@ def test_circuit_constants_are_physical_and_agree_with_an_independent_solution()
     assert model.capacitance == pytest.approx(64 * 2.1e-15 + 5e-15) == pytest.approx(c)
     assert model.threshold == pytest.approx(v_th, rel=1e-6) and model.reference_current == pytest.approx(i_ref, rel=1e-6)
     assert 0 < v_th < 0.25 and 0 < i_ref < 0.25 / (64 * 26e3)    # trips below the read bias, sinks less than the column
+
+
+def windows_on_each_column(chip: MX64, x: np.ndarray, lsb: float) -> None:
+    """Put every column's 16 codes of LSB ``lsb`` around its own delay for input x: coarse, then twice finer."""
+    reads = np.tile(x, (400, 1))
+    chip.set_tdc_window(10e-9, 1e-9)                            # 10 .. 26 ns in 1 ns codes
+    centre = 10e-9 + (chip.mac_batch(reads).mean(axis=0) + 0.5) * 1e-9
+    for _ in range(2):
+        start = centre - 8 * lsb
+        for j in range(64):
+            chip.set_tdc_window(float(start[j]), lsb, j)
+        centre = chip.tdc_start + (chip.mac_batch(reads).mean(axis=0) + 0.5) * chip.tdc_lsb
+
+
+def test_read_noise_magnitude_and_its_shared_part_are_the_datasheets() -> None:
+    """20,000 reads of one vector at a fine LSB: sigma per column and the part common to all columns.
+
+    Datasheet 3: ~0.2 ns in total, part common to all columns of a read, part
+    per column.  Variances from the codes with Sheppard's correction for the
+    LSB; the common variance is the mean covariance between columns.
+    """
+    r = ChipParameters().readout
+    chip = powered(11)
+    w = random_signs(np.random.default_rng(12), (64, 64))
+    chip.write_array(w)
+    x = random_signs(np.random.default_rng(13), (1, 64))
+    lsb = 0.125e-9                                               # sigma ~1.6 LSB: +-8 LSB is +-5 sigma
+    windows_on_each_column(chip, x, lsb)
+    n = 20_000
+    codes = chip.mac_batch(np.tile(x, (n, 1))).astype(float)
+    assert np.mean((codes == 0) | (codes == 15)) < 1e-3         # nothing clipped
+    lsb_s = chip.tdc_lsb                                          # as the DAC set it
+    variance = codes.var(axis=0, ddof=1) * lsb_s**2 - lsb_s**2 / 12
+    total_sum = codes.sum(axis=1)
+    pair_cov = (total_sum.var(ddof=1) - codes.var(axis=0, ddof=1).sum()) / (64 * 63) * lsb**2
+    common, column = r.noise_sigma_common, r.noise_sigma_column
+    assert np.sqrt(common**2 + column**2) == pytest.approx(0.2e-9, rel=0.05)     # the datasheet's ~0.2 ns
+    # relative standard errors: ~sqrt(2/n) = 1 % per variance; 4 % on a sigma is many of them
+    assert np.sqrt(variance.mean()) == pytest.approx(np.hypot(common, column), rel=0.02)
+    assert np.sqrt(pair_cov) == pytest.approx(common, rel=0.04)
+    assert np.sqrt(variance.mean() - pair_cov) == pytest.approx(column, rel=0.04)
+    assert np.all(np.sqrt(variance) == pytest.approx(np.hypot(common, column), rel=0.06))  # every column
