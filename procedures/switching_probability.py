@@ -144,7 +144,8 @@ def fit_thermal(v: np.ndarray, widths: np.ndarray, p: np.ndarray,
     by Fisher scoring from the line through the points with 0 < P < 1;
     the standard errors from the inverse Fisher information (Vc0 = -a/b by
     first-order propagation).  NaN when fewer than two points lie strictly
-    between 0 and 1 (the slope is then not identified).
+    between 0 and 1 (the slope is then not identified), when the points
+    carry too little information to invert it, or when P falls with V.
     """
     p = np.asarray(p, dtype=float)
     tt = np.broadcast_to(np.asarray(widths, dtype=float)[:, None], p.shape).ravel()
@@ -171,20 +172,23 @@ def fit_thermal(v: np.ndarray, widths: np.ndarray, p: np.ndarray,
         return loglik, score, info
 
     loglik, score, info = terms(beta)
-    for _ in range(100):
-        step = np.linalg.solve(info, score)
-        for _ in range(30):                                         # halve until the likelihood rises
-            trial = terms(beta + step)
-            if trial[0] >= loglik:
+    try:
+        for _ in range(100):
+            step = np.linalg.solve(info, score)
+            for _ in range(30):                                     # halve until the likelihood rises
+                trial = terms(beta + step)
+                if trial[0] >= loglik:
+                    break
+                step = step / 2
+            beta = beta + step
+            loglik, score, info = trial
+            if np.all(np.abs(step) <= 1e-10 * (1 + np.abs(beta))):
                 break
-            step = step / 2
-        beta = beta + step
-        loglik, score, info = trial
-        if np.all(np.abs(step) <= 1e-10 * (1 + np.abs(beta))):
-            break
-    cov = np.linalg.inv(info)
+        cov = np.linalg.inv(info)
+    except np.linalg.LinAlgError:                                   # too few informative points
+        return nan, nan
     a, b = beta
-    if not b > 0:
+    if not (b > 0 and np.all(np.isfinite(cov)) and cov[0, 0] >= 0):
         return nan, nan
     grad = np.array([-1 / b, a / b**2])                             # d(-a/b)/d(a, b)
     vc0_se = float(np.sqrt(grad @ cov @ grad))

@@ -316,3 +316,16 @@ def test_decoding_takes_the_window_whose_code_is_nearest_the_middle() -> None:
     assert decode(codes, table)[1, 0] == 2.0                # a code never calibrated is not used
     table[1, 0, 1] = np.nan
     assert decode(codes, table)[2, 0] == 14.0               # the other side of the clip alone
+
+
+def test_the_switching_fit_of_a_short_run_is_nan_rather_than_an_error() -> None:
+    """Ten pulses a point (the rehearsal's short run): whatever the counts, numbers or NaN, never a crash."""
+    rng = np.random.default_rng(8)
+    widths = np.array([1e-5, 1e-4])
+    v = design(widths, 0.447, 56.9, points=5, span=0.05)
+    for _ in range(200):
+        counts = rng.integers(0, 11, v.shape) / 10
+        (vc0, vc0_se), (delta, delta_se) = fit_thermal(v, widths, counts, 10)
+        assert math.isnan(vc0) or (vc0 > 0 and vc0_se >= 0)
+    stuck = np.array([[0.0, 0.1, 1.0, 1.0, 1.0], [0.0, 0.0, 0.0, 0.9, 1.0]])
+    fit_thermal(v, widths, stuck, 10)
