@@ -23,18 +23,31 @@ def test_supply_off_makes_the_chip_unpowered() -> None:
 
 
 def test_supply_current_follows_chip_activity() -> None:
+    """The VDD channel reads the static current idle, and with 400k random MACs the laws' energy per vector
+    (tests/sim_chip/datasheet.py, 32 toggles and mean code 7.5 on average) over the reading's window."""
+    from datasheet import delay, mac_energy_blocks
     with default_bench(5) as bench:
         bench.power_up()
+        chip = bench.world.chip
+        chip.write_array(np.random.default_rng(1).choice(np.array([-1, 1], np.int8), (64, 64)))
         vdd = bench.supply.ch[bench.wiring.vdd]
         vdd.measure_current()
         bench.wait(1.0)
         idle = vdd.measure_current()
         vdd.measure_current()
-        x = np.random.default_rng(0).choice(np.array([-1, 1], np.int8), (400_000, 64))
+        start = bench.world.now
+        n = 400_000
+        x = np.random.default_rng(0).choice(np.array([-1, 1], np.int8), (n, 64))
         bench.chip.mac_batch(x)
         busy = vdd.measure_current()
-        assert idle == pytest.approx(50e-6, rel=0.05)          # static current only
-        assert busy > 2 * idle                                  # 400k random MACs in ~36 ms of model time
+        window = bench.world.now - start                       # the MACs and the reading's own 20 ms
+    p, d = chip.params, chip.params.device
+    static = p.energy.static_current_vdd
+    assert idle == pytest.approx(static, rel=1e-6)
+    t_mac0 = float(delay(64 * (d.r_fet_mean + 0.5 * (d.r_p_mean + d.r_ap_mean)), p))
+    per_vector = sum(mac_energy_blocks(p, 0.9, 1, 32, 64 * 7.5, 64 * t_mac0, chip.die.column_capacitance.sum()).values())
+    assert window == pytest.approx(n / p.defaults.clock_hz + 0.02, rel=1e-6)
+    assert busy == pytest.approx(static + n * per_vector / 0.9 / window, rel=0.01)
 
 
 def measured_tmr(bench, volts: float = 0.02) -> float:

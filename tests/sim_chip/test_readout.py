@@ -139,12 +139,21 @@ def test_normal_draws_have_untruncated_tails() -> None:
 
 
 def test_power_up_window_is_centred_on_each_columns_mac_zero() -> None:
+    """Datasheet 3: each column's 16 codes centred on its MAC = 0.  The factory starts are the delay
+    (the stated circuit, the column's own capacitance and offset) of its mean resistance - every MTJ
+    halfway between P and AP - less 8 LSB of 0.4 ns on the 1/256 ns DAC, on the 1/64 ns start DAC."""
     chip = powered(5)
+    d, p = chip.die, chip.params
+    lsb = round(0.4e-9 * 256e9) / 256e9
+    assert np.allclose(chip.tdc_lsb, lsb, rtol=0, atol=1e-21)
+    r_mtj = np.where(d.defect == 3, p.device.r_short, 0.5 * (d.r_p + d.r_ap))
+    r_mid = (d.r_fet + r_mtj).sum(axis=(0, 2)) / 2                          # one branch per row, on average
+    t = delay(r_mid, p, capacitance=d.column_capacitance) + d.column_offset
+    assert np.allclose(chip.tdc_start, np.round((t - 8 * lsb) * 64e9) / 64e9, rtol=0, atol=1e-21)
+    assert np.ptp(chip.tdc_start) > 0.3e-9                       # per-column calibrated starts
     w = random_signs(np.random.default_rng(3), (64, 64))
     chip.write_array(w)
     w = chip.stored_weights()
-    assert np.allclose(chip.tdc_lsb, 0.4e-9, atol=1e-9 / 256)
-    assert np.ptp(chip.tdc_start) > 0.3e-9                       # per-column calibrated starts
     rng = np.random.default_rng(4)
     means = []
     for j in range(0, 64, 7):     # MAC = 0 on column j: 32 random rows mismatched
