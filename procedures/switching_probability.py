@@ -19,7 +19,7 @@ line comes out too flat.  On the simulated die 8 (60 trials a point) it
 gave Vc0 +1.1 % and Delta -3.0 off the die's truth (3.4 and 3.7 standard
 errors); over 400 simulated repeats of the default design its mean bias
 was +0.26 % in Vc0 and -0.76 in Delta, against +0.05 % and -0.10 for the
-likelihood fit (tests/procedures/test_estimators.py).
+likelihood fit (tests/estimators/test_estimators.py).
 
 Each trial resets the MTJ to P with the SMU (-0.8 V), fires one pulse and
 reads the state with the SMU at a small bias.  For every width a coarse

@@ -1,0 +1,23 @@
+"""pytest plugin for mutation testing (``-p tests.mutation_order``, set in ``[tool.mutmut]``).
+
+mutmut runs a mutant's tests with ``-x``: the first failure kills it.  This
+runs them fastest first (by the durations mutmut measured in its stats run,
+``mutmut-stats.json`` in its working folder), so that a killed mutant costs
+the fastest test that catches it.  Outside mutmut it does nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    if not os.environ.get("MUTANT_UNDER_TEST") or "__mutmut_" not in os.environ["MUTANT_UNDER_TEST"]:
+        return
+    stats = Path("mutmut-stats.json")
+    if not stats.exists():
+        return
+    durations = json.loads(stats.read_text()).get("duration_by_test", {})
+    items.sort(key=lambda item: durations.get(item.nodeid, durations.get(f"mutants/{item.nodeid}", 1.0)))
