@@ -83,7 +83,7 @@ def test_tmr_bias_law_holds_for_any_vh() -> None:
 def test_an_mtj_in_series_gets_the_divider_share_of_its_own_bias_dependent_resistance() -> None:
     """Solved here by bisection: V_m = V R(V_m) / (R(V_m) + R_s), for both states and several series resistors."""
     for is_ap in (False, True):
-        for v_total, r_series in ((0.05, 50.0), (0.5, 50.0), (0.9, 5e3), (1.2, 12e3)):
+        for v_total, r_series in ((0.05, 50.0), (0.5, 50.0), (0.9, 50.0), (1.2, 500.0)):    # pads, pads + mux
             lo, hi = 0.0, v_total
             for _ in range(80):
                 mid = 0.5 * (lo + hi)
@@ -92,4 +92,4 @@ def test_an_mtj_in_series_gets_the_divider_share_of_its_own_bias_dependent_resis
             got = physics.mtj_voltage_in_series(v_total, np.full(3, r_series), np.full(3, 10e3), np.full(3, 23e3),
                                                 is_ap, DEV.t_ref, DEV)
             assert got.shape == (3,) and got.dtype == float
-            assert np.allclose(got, lo, rtol=0, atol=1e-5)      # five fixed-point steps: < 10 uV
+            assert np.allclose(got, lo, rtol=0, atol=1e-6)      # five fixed-point steps: < 1 uV
