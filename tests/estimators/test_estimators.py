@@ -329,3 +329,118 @@ def test_the_switching_fit_of_a_short_run_is_nan_rather_than_an_error() -> None:
         assert math.isnan(vc0) or (vc0 > 0 and vc0_se >= 0)
     stuck = np.array([[0.0, 0.1, 1.0, 1.0, 1.0], [0.0, 0.0, 0.0, 0.9, 1.0]])
     fit_thermal(v, widths, stuck, 10)
+
+
+# --- edges and branches the tests above do not reach ---------------------------------------------
+def test_a_wide_healthy_spread_raises_the_threshold_to_five_robust_deviations() -> None:
+    """With R_P and R_AP uncorrelated the margin sums spread ~3.6 kOhm: the threshold is then five robust
+    standard deviations below the median, not a quarter of it, so one missing state (-13 kOhm) is kept
+    and two (-26 kOhm) are not."""
+    rng = np.random.default_rng(21)
+    shape = (2, 64, 64)
+    fet, r_p, r_ap = rng.normal(3e3, 150, shape), rng.normal(10e3, 1593, shape), rng.normal(23e3, 1994, shape)
+    r_ap[1, 7, 2] = r_p[1, 7, 2]                        # one MTJ stuck in P: sum -13 kOhm, kept
+    r_ap[1, 9, 4], r_ap[0, 9, 4] = r_p[1, 9, 4], r_p[0, 9, 4]   # both: -26 kOhm, left out
+    low, high, margins = sums_and_margins(fet, r_p, r_ap)
+    total = margins[0] + margins[1]
+    robust = 1.4826 * np.median(np.abs(total - np.median(total)))
+    assert 5 * robust > 0.25 * np.median(total)                         # the branch under test
+    stats, used = branch_statistics(low, high, margins)
+    assert np.flatnonzero(~used).tolist() == [9]
+    kept = np.median(total) - 5 * robust
+    assert total[7, 2] > kept and total[9, 4] < kept
+
+
+def test_branch_statistics_with_no_or_three_clean_columns() -> None:
+    rng = np.random.default_rng(22)
+    fet, r_p, r_ap = synthetic_die(rng, columns=4)
+    r_ap[1, 0, 0] = r_p[1, 0, 0]                        # column 0 left out: three clean columns
+    stats, used = branch_statistics(*sums_and_margins(fet, r_p, r_ap))
+    assert used.sum() == 3 and np.isfinite(stats["r_low_sigma_ohm"]) and stats["r_low_sigma_se_ohm"] > 0
+    r_ap[1, :, 0] = r_p[1, :, 0]                        # every column has a cell without its AP state
+    low, high, margins = sums_and_margins(fet, r_p, r_ap)
+    stats, used = branch_statistics(low, high, margins)
+    assert not used.any() and stats["sigma_columns"] == 0
+    assert all(math.isnan(stats[k]) for k in ("r_low_mean_ohm", "r_high_mean_ohm", "r_low_sigma_ohm"))
+
+
+def test_the_weibull_fit_leaves_out_fractions_of_zero_and_one_and_needs_three() -> None:
+    cycles = np.geomspace(1e3, 1e9, 7)
+    fraction = -np.expm1(-(cycles / 3e8) ** 1.5)
+    fraction[0], fraction[-1] = 0.0, 1.0
+    (beta, _), eta = weibull(cycles, fraction)
+    (beta_inner, _), eta_inner = weibull(cycles[1:-1], fraction[1:-1])
+    assert beta == beta_inner == pytest.approx(1.5) and eta == eta_inner
+    (three, se), _ = weibull(cycles[1:4], fraction[1:4])
+    assert three == pytest.approx(1.5) and se < 1e-9
+    (two, _), _ = weibull(cycles[1:3], fraction[1:3])
+    assert math.isnan(two)
+
+
+def test_the_tmr_bias_fit_with_four_points_a_wide_vh_and_its_standard_error() -> None:
+    v = np.array([0.05, 0.1, 0.15, 0.2])
+    (tmr0, _), (vh, _) = fit_tmr_bias(v, 1.3 / (1 + v**2 / 1.2**2))          # b = 1/(TMR0 Vh^2) < 1
+    assert tmr0 == pytest.approx(1.3) and vh == pytest.approx(1.2)
+    rng = np.random.default_rng(4)
+    v = np.arange(0.01, 0.31, 0.01)
+    fits = np.array([[x for pair in fit_tmr_bias(v, 1.3 / (1 + v**2 / 0.25) * (1 + 0.002 * rng.standard_normal(v.size)))
+                      for x in pair] for _ in range(1500)])
+    assert fits[:, 1].mean() == pytest.approx(fits[:, 0].std(), rel=0.06)
+    assert fits[:, 3].mean() == pytest.approx(fits[:, 2].std(), rel=0.06)
+
+
+def test_the_temperature_fit_off_the_grids_step_and_with_noise() -> None:
+    temps, se = np.array([403.0, 413.0, 423.0]), np.array([0.13, 0.06, 0.05])
+    means = 88.0 * temperature_shape(temps, 801.0)
+    ref, _, tc, _ = fit_temperature_law(temps, means, se)
+    assert tc == 801.0 and ref == pytest.approx(88.0, rel=1e-9)
+
+
+def test_the_retention_fit_of_a_noisy_curve_and_of_one_without_failures() -> None:
+    """With binomial noise chi-squared is not zero at the minimum: the curvature there is the information."""
+    rng = np.random.default_rng(6)
+    mean, cv, h, cells = 43.13, 0.05, 0.03, 4000
+    exact = two_state_fraction(TIMES, mean, cv, h)
+    fraction = rng.binomial(cells, exact) / cells
+    m, se, c = fit_curve(TIMES, fraction, cells, h)
+    sigma = np.sqrt(np.maximum(fraction * (1 - fraction), 1 / cells) / cells)
+    step_m, step_c = 0.02, 0.002
+
+    def chi2(mm, cc):
+        return (((failed_fraction(TIMES, mm, cc, h) - fraction) / sigma) ** 2).sum()
+
+    hmm = (chi2(m + step_m, c) - 2 * chi2(m, c) + chi2(m - step_m, c)) / step_m**2
+    hcc = (chi2(m, c + step_c) - 2 * chi2(m, c) + chi2(m, c - step_c)) / step_c**2
+    hmc = (chi2(m + step_m, c + step_c) - chi2(m + step_m, c - step_c) - chi2(m - step_m, c + step_c)
+           + chi2(m - step_m, c - step_c)) / (4 * step_m * step_c)
+    assert chi2(m, c) > 1
+    assert se == pytest.approx(np.sqrt(2 * hcc / (hmm * hcc - hmc**2)), rel=1e-6)
+    assert abs(m - mean) < 4 * se
+    flat = fit_curve(TIMES, np.zeros_like(TIMES), cells, h)
+    assert math.isnan(flat[1]) or flat[1] > 100                # nothing failed: no information on the mean
+
+
+def test_tables_and_patterns_have_their_shapes_and_types() -> None:
+    w = np.ones((64, 64), np.int8)
+    assert level_patterns(w).dtype == np.int8
+    codes = np.full((4, 64), 3, np.uint8)                           # codes below 15 only
+    codes[1] = 5
+    table = window_table(codes, np.arange(4.0)[:, None] * np.ones(64))
+    assert table.shape == (64, 16) and table.dtype == np.float64
+    assert table[0, 3] == pytest.approx(5 / 3) and table[0, 5] == 1.0 and np.isnan(table[0, 15])
+
+
+def test_decoding_prefers_any_unclipped_code_and_breaks_ties_towards_the_first_window() -> None:
+    table = np.stack([np.tile(np.arange(16.0), (64, 1)), np.tile(np.arange(16.0) + 100, (64, 1))])
+    codes = np.zeros((2, 3, 64), np.uint8)
+    codes[0, :, 0] = [15, 7, 14]
+    codes[1, :, 0] = [3, 8, 0]
+    out = decode(codes, table)
+    assert out[:, 0].tolist() == [103.0, 7.0, 14.0]          # unclipped beats clipped; 7 and 8 tie: the first
+    between = np.zeros((2, 2, 64), np.uint8)
+    between[0], between[1] = 15, 0                           # every read in every column between the windows
+    table[0, 5, 14], table[1, 9, 1] = 20.0, np.nan           # column 5: other values; column 9: one side only
+    out = decode(between, table)
+    assert out[0, 0] == (14.0 + 101.0) / 2 and out[0, 5] == (20.0 + 101.0) / 2 and out[0, 9] == 14.0
+    table[0, 9, 14] = np.nan                                  # neither side calibrated: the clipped value
+    assert decode(between, table)[0, 9] == 15.0

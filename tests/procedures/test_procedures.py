@@ -56,7 +56,7 @@ def test_write_verify_leaves_only_defective_cells(store) -> None:
     widths = 1 + np.arange(1, len(rows) + 1)                       # width_step 1 clock per retry
     assert summary["pulses"] == 128 + 2 * rows.sum()
     assert summary["clocks"] == 128 + 64 + (rows * (2 * widths + 1)).sum()     # writes and verifies
-    assert summary["write_energy_J"] == pytest.approx(vwrite_joules, rel=1e-6)   # the supply's reading
+    assert summary["write_energy_J"] == pytest.approx(vwrite_joules, rel=1e-6, abs=0)   # the supply's reading
 
 def test_write_verify_reads_a_weights_file_and_refuses_a_bad_one(store, tmp_path) -> None:
     good, bad = tmp_path / "w.npy", tmp_path / "bad.npy"
@@ -134,11 +134,11 @@ def test_energy_recovers_the_energy_per_mac_of_the_laws(store) -> None:
     t_mac0 = float(delay(64 * (d.r_fet_mean + 0.5 * (d.r_p_mean + d.r_ap_mean)), p))
     blocks = mac_energy_blocks(p, 0.9, 1, 32, 64 * 7.5, 64 * t_mac0, chip.die.column_capacitance.sum())
     per_vector = sum(blocks.values())
-    assert summary["energy_per_vector_J"] == pytest.approx(per_vector, rel=0.01)     # row drivers: 8.4 %
-    assert summary["energy_per_mac_J"] == pytest.approx(summary["energy_per_vector_J"] / 4096, rel=1e-12)
+    assert summary["energy_per_vector_J"] == pytest.approx(per_vector, rel=0.01, abs=0)     # row drivers: 8.4 %
+    assert summary["energy_per_mac_J"] == pytest.approx(summary["energy_per_vector_J"] / 4096, rel=1e-12, abs=0)
     assert summary["tops_per_watt"] == pytest.approx(8192 / summary["energy_per_vector_J"] / 1e12, rel=1e-9)
     idle = p.energy.static_current_vdd * 0.9 + p.energy.static_current_vddio * 1.8
-    assert summary["idle_power_W"] == pytest.approx(idle, rel=1e-6)
+    assert summary["idle_power_W"] == pytest.approx(idle, rel=1e-6, abs=0)
 
 def test_the_same_procedures_give_the_same_data_over_sockets(store, tmp_path) -> None:
     """In process and over pyvisa-py/pyserial sockets: the same die, the same seeds, the same bits."""

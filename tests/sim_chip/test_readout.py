@@ -32,8 +32,8 @@ def test_delay_is_the_stated_circuit_with_a_positive_intercept() -> None:
     x = level_inputs(np.ones(64, np.int8))
     d = p.device
     nominal = delay(64 * (d.r_fet_mean + np.array([d.r_p_mean, d.r_ap_mean])), p)
-    assert nominal[0] == pytest.approx(13e-9, rel=1e-9) and nominal[1] == pytest.approx(29e-9, rel=1e-9)
-    assert delay(0.0, p) == pytest.approx(p.readout.comparator_delay)          # no negative intercept
+    assert nominal[0] == pytest.approx(13e-9, rel=1e-9, abs=0) and nominal[1] == pytest.approx(29e-9, rel=1e-9, abs=0)
+    assert delay(0.0, p) == pytest.approx(p.readout.comparator_delay, abs=0)          # no negative intercept
     t = delay(read_level_resistances(p, np.arange(65)), p)
     assert np.all(np.diff(t, 2) > 0)                                              # steps grow with R
     lsb = 1 / 16 * 1e-9
@@ -247,8 +247,8 @@ def test_circuit_constants_are_physical_and_agree_with_an_independent_solution()
     from sim_chip.readout import readout_circuit
     c, v_th, i_ref = circuit_constants(ChipParameters())
     model = readout_circuit(ChipParameters())
-    assert model.capacitance == pytest.approx(64 * 2.1e-15 + 5e-15) == pytest.approx(c)
-    assert model.threshold == pytest.approx(v_th, rel=1e-6) and model.reference_current == pytest.approx(i_ref, rel=1e-6)
+    assert model.capacitance == pytest.approx(64 * 2.1e-15 + 5e-15, abs=0) == pytest.approx(c, abs=0)
+    assert model.threshold == pytest.approx(v_th, rel=1e-6) and model.reference_current == pytest.approx(i_ref, rel=1e-6, abs=0)
     assert 0 < v_th < 0.25 and 0 < i_ref < 0.25 / (64 * 26e3)    # trips below the read bias, sinks less than the column
 
 
@@ -286,9 +286,9 @@ def test_read_noise_magnitude_and_its_shared_part_are_the_datasheets() -> None:
     total_sum = codes.sum(axis=1)
     pair_cov = (total_sum.var(ddof=1) - codes.var(axis=0, ddof=1).sum()) / (64 * 63) * lsb**2
     common, column = r.noise_sigma_common, r.noise_sigma_column
-    assert np.sqrt(common**2 + column**2) == pytest.approx(0.2e-9, rel=0.05)     # the datasheet's ~0.2 ns
+    assert np.sqrt(common**2 + column**2) == pytest.approx(0.2e-9, rel=0.05, abs=0)     # the datasheet's ~0.2 ns
     # relative standard errors: ~sqrt(2/n) = 1 % per variance; 4 % on a sigma is many of them
-    assert np.sqrt(variance.mean()) == pytest.approx(np.hypot(common, column), rel=0.02)
-    assert np.sqrt(pair_cov) == pytest.approx(common, rel=0.04)
-    assert np.sqrt(variance.mean() - pair_cov) == pytest.approx(column, rel=0.04)
-    assert np.all(np.sqrt(variance) == pytest.approx(np.hypot(common, column), rel=0.06))  # every column
+    assert np.sqrt(variance.mean()) == pytest.approx(np.hypot(common, column), rel=0.02, abs=0)
+    assert np.sqrt(pair_cov) == pytest.approx(common, rel=0.04, abs=0)
+    assert np.sqrt(variance.mean() - pair_cov) == pytest.approx(column, rel=0.04, abs=0)
+    assert np.all(np.sqrt(variance) == pytest.approx(np.hypot(common, column), rel=0.06, abs=0))  # every column

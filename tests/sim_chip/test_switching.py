@@ -29,7 +29,7 @@ def test_thermal_regime_is_the_datasheet_law_where_it_is_stated() -> None:
 
 def test_zero_bias_rate_is_the_retention_barrier_and_joins_the_linear_law() -> None:
     """Quadratic (Fokker-Planck) branch from Delta_ret at V = 0; it meets the linear law at x = 1 - D_sw/D_ret."""
-    assert float(switching.thermal_rate(0.0, VC0, D_SW, D_RET, DEV)) == pytest.approx(math.exp(-D_RET) / 1e-9)
+    assert float(switching.thermal_rate(0.0, VC0, D_SW, D_RET, DEV)) == pytest.approx(math.exp(-D_RET) / 1e-9, abs=0)
     x = 0.2
     assert float(switching.barrier(x * VC0, VC0, D_SW, D_RET, DEV)) == pytest.approx(D_RET * (1 - x) ** 2)
     joint = 1 - D_SW / D_RET
