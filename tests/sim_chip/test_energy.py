@@ -162,3 +162,17 @@ def test_every_block_and_the_vdd_rail_follow_the_laws_on_an_ideal_die() -> None:
     assert blocks["static"] == approx(static + p.energy.static_current_vddio * 1.8 * len(x) / chip.clock_hz)
     assert chip.energy.energy["vdd"] - e_vdd == approx(sum(expected.values()) + static, rel=1e-6)
     assert chip.energy.charge["vdd"] - q_vdd == approx((sum(expected.values()) + static) / 0.9, rel=1e-6)
+
+
+def test_the_documented_breakdown_takes_any_toggles_and_mean_code() -> None:
+    from datasheet import delay, mac_energy_blocks
+    from sim_chip import ChipParameters
+    from sim_chip.energy import mac_energy_breakdown
+    p = ChipParameters().with_overrides({"readout.comparator_capacitance": 9e-15})
+    d = p.device
+    r_mac0 = 64 * (d.r_fet_mean + 0.5 * (d.r_p_mean + d.r_ap_mean))
+    expected = mac_energy_blocks(p, 0.8, 1, toggles=10, counted_lsbs=64 * 3.0, summed_delay=64 * float(delay(r_mac0, p)))
+    got = mac_energy_breakdown(0.25, 0.8, p, toggles=10, mean_code=3.0)
+    for block, joules in expected.items():
+        assert got[block] == approx(joules), block
+    assert mac_energy_per_vector(0.25, 0.8, p, 10, 3.0) == approx(sum(expected.values()))

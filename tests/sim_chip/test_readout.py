@@ -292,3 +292,70 @@ def test_read_noise_magnitude_and_its_shared_part_are_the_datasheets() -> None:
     assert np.sqrt(pair_cov) == pytest.approx(common, rel=0.04, abs=0)
     assert np.sqrt(variance.mean() - pair_cov) == pytest.approx(column, rel=0.04, abs=0)
     assert np.all(np.sqrt(variance) == pytest.approx(np.hypot(common, column), rel=0.06, abs=0))  # every column
+
+
+def test_a_shorted_mtj_decides_its_cells_stored_sign() -> None:
+    """stored_weights: the branch whose MTJ is a 150 ohm short is the low one, whatever was written."""
+    chip = powered(3)                                           # shorts: (7, 47) and (27, 63) left, (27, 27) right
+    shorted = np.argwhere(chip.die.defect == 3)
+    chip.write_array(-np.ones((64, 64), np.int8))               # left AP, right P: a left short reads +1
+    stored = chip.stored_weights()
+    assert (shorted[:, 2] == 0).any()
+    for row, column, side in shorted:
+        other = chip.die.defect[row, column, 1 - side]
+        if other == 0:
+            assert stored[row, column] == (1 if side == 0 else -1)        # left shorted: left low, w = +1
+
+
+def test_a_column_whose_comparator_never_trips_reads_full_scale_and_draws_one_clock() -> None:
+    """Read bias 0.05 V: V_inf = V_r - I_ref R falls below V_th for high-resistance columns (datasheet.py's
+    circuit): they never trip, read code 15, and their line draws the reference current for the whole clock."""
+    from datasheet import circuit_constants, read_level_resistances
+    p = ChipParameters.ideal()
+    chip = powered(1, p)
+    chip.write_array(np.ones((64, 64), np.int8))
+    chip.set_read_bias(0.05)
+    _, v_th, i_ref = circuit_constants(p)
+    r_high = read_level_resistances(p, np.array([64]))[0]
+    assert 0.05 - i_ref * r_high < v_th                       # this column never trips
+    chip.set_tdc_window(0.0, 4e-9)
+    before = dict(chip.energy.blocks)
+    codes = chip.mac_batch(-np.ones((10, 64), np.int8))       # every cell mismatched
+    assert np.all(codes == 15)
+    lines = chip.energy.blocks["column_lines"] - before["column_lines"]
+    c_sum = chip.die.column_capacitance.sum()
+    expected = 0.9 * (10 * c_sum * v_th + 64 * i_ref * 10 / chip.clock_hz)
+    assert lines == pytest.approx(expected, rel=1e-6, abs=0)
+
+
+def test_a_column_beyond_the_kernels_exact_range_is_refused() -> None:
+    """The kernel sums I_ref R in 2^-27 V steps in float32: beyond 2^24 steps (0.125 V, ~4 MOhm a column
+    at the calibrated I_ref) it refuses rather than round.  (A die far off its calibration: R_P x 6.)"""
+    from sim_chip import InvalidArgument
+    from datasheet import circuit_constants
+    p = ChipParameters.ideal()
+    _, _, i_ref = circuit_constants(p)
+    for factor, refused in ((6.0, True), (4.5, False)):
+        chip = powered(1, p)
+        chip.die.r_p[:] *= factor                                   # every MTJ is in P after fabrication
+        column = 64 * (p.device.r_fet_mean + factor * p.device.r_p_mean)
+        assert (i_ref * column >= 2.0**24 * 2.0**-27) == refused
+        chip.set_tdc_window(0.0, 4e-9)                              # a new kernel
+        if refused:
+            with pytest.raises(InvalidArgument, match="exact range"):
+                chip.mac(np.ones(64, np.int8))
+        else:
+            assert chip.mac(np.ones(64, np.int8)).shape == (64,)
+
+
+def test_the_common_read_noise_has_untruncated_tails() -> None:
+    """A million clocks of the draw common to all columns: unit variance and ~7 draws beyond 4.5 sigma (the
+    outer bins of the 16-bit table are redrawn exactly; a cut at +-4.3 sigma would leave none)."""
+    from sim_chip.readout import ReadNoise
+    from sim_chip.rng import DenseStream
+    noise = ReadNoise(DenseStream(3, "mac-noise"), 11, 12)
+    z = noise._common(0, 1_000_000).astype(float)
+    assert np.all(np.isfinite(z)) and abs(z.mean()) < 0.005 and z.std() == pytest.approx(1.0, abs=0.003)
+    beyond = int((np.abs(z) > 4.5).sum())
+    assert 1 <= beyond <= 20 and np.abs(z).max() > 4.3
+    assert np.array_equal(noise._common(5, 10), z[5:15])            # keyed on the clock, not on the call
