@@ -359,3 +359,55 @@ def test_the_common_read_noise_has_untruncated_tails() -> None:
     beyond = int((np.abs(z) > 4.5).sum())
     assert 1 <= beyond <= 20 and np.abs(z).max() > 4.3
     assert np.array_equal(noise._common(5, 10), z[5:15])            # keyed on the clock, not on the call
+
+
+def branch_current(v, r_on, i_sat, r_p, r_ap, is_ap, dev):
+    """FET (tanh law) + MTJ (TMR(V)) in series under v, by bisection on the MTJ voltage; the current."""
+    lo, hi = np.zeros_like(r_p), np.full_like(r_p, v)
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        r_m = np.where(is_ap, r_p * (1 + (r_ap / r_p - 1) / (1 + (mid / dev.v_half_tmr) ** 2)), r_p)
+        i_fet = i_sat * np.tanh((v - mid) / (r_on * i_sat)) * (1 + dev.fet_output_conductance * (v - mid))
+        lo, hi = np.where(i_fet > mid / r_m, mid, lo), np.where(i_fet > mid / r_m, hi, mid)
+    v_m = 0.5 * (lo + hi)
+    return v_m / np.where(is_ap, r_p * (1 + (r_ap / r_p - 1) / (1 + (v_m / dev.v_half_tmr) ** 2)), r_p)
+
+
+def test_verify_reads_the_sign_of_the_branch_difference_plus_its_offset_and_costs_its_energy() -> None:
+    """Sense offsets of ~20 kOhm (more than a margin): each cell reads sign(R_R - R_L + offset), the branches
+    at the verify bias with the FET as a transistor (solved here), except within the sense noise; the verify
+    draws V_ver x the branch currents for half a clock plus 50 fJ a column."""
+    p = ChipParameters().with_overrides({"readout.sense_offset_sigma": 20e3})
+    chip = powered(4, p)
+    w = random_signs(np.random.default_rng(5), (64, 64))
+    chip.write_array(w)
+    d, dev = chip.die, p.device
+    ap = chip._ap.copy()
+    i_sat = dev.fet_isat_p_to_ap * dev.r_fet_mean / d.r_fet
+    current = branch_current(0.1, d.r_fet, i_sat, d.r_p, d.r_ap, ap, dev)
+    healthy = (d.defect == 0).all(axis=2)
+    r_branch = 0.1 / current
+    diff = r_branch[:, :, 1] - r_branch[:, :, 0] + d.sense_offset[None, :]
+    before = chip.energy.blocks["verify"]
+    read = np.array([chip.verify_row(r) for r in range(64)])
+    clear = healthy & (np.abs(diff) > 4 * p.readout.sense_noise_sigma)
+    assert np.array_equal(read[clear], np.where(diff > 0, 1, -1)[clear])
+    assert (read != chip.stored_weights())[clear].sum() > 100              # the offsets do misread cells
+    spent = chip.energy.blocks["verify"] - before
+    expected = 0.1 * current[:, :, :][healthy].sum() * 0.5 / chip.clock_hz + 64 * 64 * 50e-15
+    assert spent == pytest.approx(expected, rel=0.02, abs=0)
+
+
+def test_a_broken_mtj_reads_as_a_short_in_the_mac() -> None:
+    """Ideal die with one MTJ broken by hand (row 0, column 5, left): column 5 selects it with x_0 = +1 and
+    its resistance drops by R_P - 150 ohm, which the fine window shows against datasheet.py's delay."""
+    p = ChipParameters.ideal()
+    chip = powered(1, p)
+    chip._broken[0, 5, 0] = True
+    chip.set_tdc_window(12.5e-9, 1 / 16 * 1e-9)                            # a new kernel, a fine LSB
+    d = p.device
+    r_nominal = 64 * (d.r_fet_mean + d.r_p_mean)
+    codes = chip.mac(np.ones(64, np.int8)).astype(int)
+    t = delay(np.array([r_nominal, r_nominal - d.r_p_mean + d.r_short]), p)
+    assert codes_match(codes[[4, 5]], (t - 12.5e-9) / (1 / 16 * 1e-9))
+    assert codes[5] <= codes[4] - 2
