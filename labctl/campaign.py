@@ -241,7 +241,8 @@ def run_campaign(spec: CampaignSpec, store: Store, client: Any,
     try:
         for task in tasks:
             future = client.submit(run_task, spec.procedure, {**spec.parameters, **task.point}, task.die, task.seed,
-                                   spec.smu, outputs, shared, key=f"task-{spec.key()}-{task.die}-{task.key}",
+                                   spec.smu, outputs, shared,
+                                   key=f"task-{spec.key()}-run{run_id}-{task.die}-{task.key}",  # a rerun's own keys
                                    retries=2, pure=False)
             futures[future] = task
         n = 0

@@ -20,7 +20,32 @@ per row: all patterns of a column span 65 of its 128 unknowns.  What is
 reported is what the patterns determine: the margin of every cell, the
 mean low and high branch resistance of every column, and the branch-to-
 branch spread of the low and high states, from the spread of the column
-sums (a sum of 64 independent branches has 64 times their variance).
+sums (a sum of 64 independent branches has 64 times their variance)
+(:func:`branch_statistics`).
+
+The spread of the column sums is the branch spread only over columns whose
+64 cells all hold their written state in working MTJs.  A shorted or stuck
+MTJ, or one a write missed, moves its column's sum by 10-40 kOhm, a few
+times the sums' own spread (8 x 1.6-2.0 kOhm), and inflates the estimate:
+on die 5 of the chip model before issue 11 the branch sigma of the high
+state came out at 2,345 ohm against the die's 1,995 (+17.5 %), of which
++7.7 % came from three such columns and the rest was sampling (the 64 sums
+of that die spread 9 % more than its branches; the relative standard error
+of a spread from 64 sums is 1/sqrt(126) = 8.9 %).  Such a cell is
+recognisable without knowing which it is: the sum of its margins in the two
+weight states is (R_AP - R_P) of its left MTJ plus that of its right one,
+FETs cancelled, ~26 kOhm with a spread of ~1 kOhm (R_P and R_AP of one MTJ
+correlate), and an MTJ that does not hold both states removes about half.
+So cells whose margin sum falls below 3/4 of the median (or 5 robust
+standard deviations, if that is lower) mark their column, and the spread
+comes from the other columns, pooled over both weight states (the -1 map
+sums the other side's branches: twice the sums, a standard error of
+~1/sqrt(2 (2n - 2)), 6.3 % for n = 64 columns, reported with the
+estimate).  The means come from the same columns.  What is left is
+documented in docs/testing.md: the test multiplexer's on-resistance is
+subtracted as its nominal 500 ohm (labctl.stubs.MUX_OHM), so its error
+moves the means by 1/64 of it; the SMU's read noise (0.1 % of the sum,
+averaged ``average`` times) adds ~0.1 % to the spread.
 
 Every column is recorded as soon as it is read (records are rows: one per
 column, in the order mapped).
@@ -97,11 +122,43 @@ def array_map(
         yield Call("chip.write_array", np.ones((64, 64), np.int8))
         low, high, margin_plus = yield from _map(1, columns, bias, average)
         yield Call("chip.write_array", -np.ones((64, 64), np.int8))
-        margin_minus = (yield from _map(-1, columns, bias, average))[2]
+        same_minus, opposite_minus, margin_minus = yield from _map(-1, columns, bias, average)
     finally:
         yield from probe_off()
-    spread = (lambda s: float(np.std(s, ddof=1) / 8.0)) if columns > 2 else (lambda s: float("nan"))
-    return {"r_low_mean_ohm": float(low.mean() / 64), "r_high_mean_ohm": float(high.mean() / 64),
-            "r_low_sigma_ohm": spread(low), "r_high_sigma_ohm": spread(high),
-            "margin_mean_ohm": float(margin_plus.mean()), "margin_std_ohm": float(margin_plus.std()),
+    stats, used = branch_statistics(np.stack([low, same_minus]), np.stack([high, opposite_minus]),
+                                    np.stack([margin_plus, margin_minus]))
+    yield Record("statistics_columns", np.flatnonzero(used), "", "columns whose sums gave the branch statistics "
+                 "(every cell holding both states)")
+    return {**stats, "margin_mean_ohm": float(margin_plus.mean()), "margin_std_ohm": float(margin_plus.std()),
             "margin_min_ohm": float(min(margin_plus.min(), margin_minus.min())), "columns": columns}
+
+
+def branch_statistics(low: np.ndarray, high: np.ndarray,
+                      margins: np.ndarray) -> tuple[dict[str, float], np.ndarray]:
+    """Mean and spread of the low and high branch resistances from column sums (module docstring).
+
+    ``low`` and ``high`` are (2, columns): the sums of each column's 64 low
+    and 64 high branches in the +1 and in the -1 weight map; ``margins`` is
+    (2, columns, 64), every cell's R_high - R_low in both maps.  Columns with
+    a cell whose two margins add up to too little (an MTJ that does not hold
+    both states) are left out.  Returns means (ohm), spreads (ohm) with
+    their standard errors and how many columns were used, and the mask of
+    the columns used.
+    """
+    total = margins[0] + margins[1]
+    centre = float(np.median(total))
+    robust_sd = 1.4826 * float(np.median(np.abs(total - centre)))
+    suspect = total < centre - max(0.25 * centre, 5.0 * robust_sd)
+    clean = ~suspect.any(axis=1)
+    n = int(clean.sum())
+    result: dict[str, float] = {"sigma_columns": n}
+    for name, sums in (("low", low[:, clean]), ("high", high[:, clean])):
+        result[f"r_{name}_mean_ohm"] = float(sums.mean() / 64) if n else float("nan")
+        if n > 2:
+            deviations = sums - sums.mean(axis=1, keepdims=True)       # each map about its own mean
+            dof = sums.size - 2
+            sigma = float(np.sqrt((deviations**2).sum() / dof / 64))
+            result[f"r_{name}_sigma_ohm"], result[f"r_{name}_sigma_se_ohm"] = sigma, sigma / np.sqrt(2 * dof)
+        else:
+            result[f"r_{name}_sigma_ohm"] = result[f"r_{name}_sigma_se_ohm"] = float("nan")
+    return result, clean

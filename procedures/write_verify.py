@@ -96,9 +96,10 @@ def write_verify(
     finally:
         yield Set("rail.vwrite", nominal)
         yield Set("chip.write_width", width0)
-    seconds = (yield Read("bench.now")) - t0
     clocks = yield Read("chip.cycle_counter")
-    energy = (yield Read(current)) * v0 * seconds if current else None
+    amps = (yield Read(current)) if current else None         # the average since the first reading ...
+    seconds = (yield Read("bench.now")) - t0                 # ... which ends when this reading has
+    energy = amps * v0 * seconds if current else None
     yield Record("read", read, description="the matrix read back after the last pass", axes=("row", "column"))
     yield Record("column_errors", errors.sum(axis=0), "bits", "residual bit errors of every column", ("column",))
     return {"bit_errors": int(errors.sum()), "first_pass_errors": first, "passes": passes, "pulses": pulses,

@@ -498,7 +498,8 @@ class MX64:
             draws = self._mac_noise.draws(self._clock, n) if noisy else None
 
             def chunk(start: int) -> np.ndarray:
-                u = kernel.delays(kernel.resistances(x[start:start + _CHUNK]))
+                # a one-vector tail chunk (n = k * _CHUNK + 1) comes back 1-D: keep it (1, 64)
+                u = kernel.delays(kernel.resistances(x[start:start + _CHUNK])).reshape(-1, COLUMNS)
                 part = np.add.reduce(u, axis=0)
                 if draws is not None:
                     draws.add_to(u, start, kernel)

@@ -68,8 +68,8 @@ def test_windows_average_where_unclipped_and_otherwise_the_most_central_decides(
     codes = np.zeros((2, 3, 64), np.uint8)
     codes[:, 0] = [[5], [9]]          # both inside: the mean of 5 and 109
     codes[:, 1] = [[15], [3]]         # the first clipped: the second alone
-    codes[:, 2] = [[15], [0]]         # both clipped: the one nearer its middle (a tie: the first)
+    codes[:, 2] = [[15], [0]]         # both clipped at the overlap: the codes beside the clip, (14 + 101) / 2
     decoded = decode_windows(codes, tables)
-    assert decoded[:, 0].tolist() == [57.0, 103.0, 15.0]
+    assert decoded[:, 0].tolist() == [57.0, 103.0, 57.5]
     one = codes[:1]
     assert np.array_equal(decode_windows(one, tables[:1]), one[0].astype(float))

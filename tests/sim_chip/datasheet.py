@@ -98,3 +98,22 @@ def survival(x, width, delta_sw, delta_ret, dev):
     arg = 0.25 * math.pi**2 * delta_ret * np.exp(-2 * np.maximum(x - 1, 0) * width / dev.tau_precession)
     prec = np.where(x > 1, -np.expm1(-arg), 1.0)
     return thermal * prec
+
+
+def mac_energy_blocks(p, vdd: float, vectors: int, toggles: float, counted_lsbs: float, summed_delay: float,
+                      column_capacitance_sum: float | None = None) -> dict[str, float]:
+    """Energy (J) by block of ``vectors`` MAC reads, from the laws docs/chip_model.md states.
+
+    Row drivers C_row VDD^2 per input toggle; each column VDD (C_j V_th + I_ref t_j) (its sense node
+    charged to the threshold plus the reference sink until the trip), ``summed_delay`` being the sum
+    of t_j over columns and vectors; a comparator decision and a TDC conversion per column plus an
+    energy per counted LSB; control per clock.
+    """
+    e = p.energy
+    c, v_th, i_ref = circuit_constants(p)
+    c_sum = ROWS * c if column_capacitance_sum is None else column_capacitance_sum
+    return {"row_drivers": e.row_driver_capacitance * vdd**2 * toggles,
+            "column_lines": vdd * (c_sum * v_th * vectors + i_ref * summed_delay),
+            "comparators": 64 * e.comparator_energy * vectors,
+            "tdc": 64 * e.tdc_energy_per_conversion * vectors + e.tdc_energy_per_lsb * counted_lsbs,
+            "control": e.control_energy_per_clock * vectors}

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from conftest import powered, random_signs
+from chips import powered, random_signs
 from sim_chip import MX64, InvalidArgument, NotPowered
 
 
@@ -49,7 +49,15 @@ BAD_CALLS = [
     ("vwrite", "0 .. 5 V", lambda c: c.set_rails(vwrite=7.0)),
     ("temperature", "4 .. 500 K", lambda c: c.set_temperature(900.0)),
     ("seconds", "0 .. 1e+12 s", lambda c: c.advance_idle(-1.0)),
+    ("seconds", "0 .. 1e+12 s", lambda c: c.advance_idle(1.1e12)),
     ("bias", "-5 .. 5 V", lambda c: c.test_pad_resistance(10.0)),
+    ("write_width", "integer 1 .. 255 clocks", lambda c: c.set_write_width(256)),
+    ("hold_input", "shape (64) of -1/+1", lambda c: c.set_hold_input(np.ones(65))),
+    ("weights", "shape (64 x 64) of -1/+1", lambda c: c.cycle_writes(np.ones(64), 5)),
+    ("cycles", "integer 1 .. 1000000000000", lambda c: c.cycle_writes(np.ones((64, 64)), 0)),
+    ("cycles", "integer 1 .. 1000000000000", lambda c: c.cycle_writes(np.ones((64, 64)), 10**12 + 1)),
+    ("weights", "shape (64 x 64) of -1/+1", lambda c: c.write_bias(np.ones((64, 63)))),
+    ("row", "integer 0..63", lambda c: c.verify_row(64)),
 ]
 
 
@@ -71,18 +79,27 @@ def test_a_partly_valid_rails_call_changes_no_rail(programmed: MX64) -> None:
     assert snapshot(programmed) == before and programmed.powered
 
 
-@pytest.mark.parametrize("call", [
-    lambda c: c.mac(np.ones(64)), lambda c: c.mac_batch(np.ones((3, 64))),
-    lambda c: c.write_row(0, np.ones(64)), lambda c: c.write_array(np.ones((64, 64))),
-    lambda c: c.verify_row(0), lambda c: c.set_read_bias(0.3), lambda c: c.set_tdc_window(13e-9, 1e-9),
-    lambda c: c.set_test_mux(3), lambda c: c.test_pad_resistance(0.1), lambda c: c.reset(),
-])
-def test_nothing_works_unpowered(call) -> None:
+UNPOWERED = [
+    ("mac", lambda c: c.mac(np.ones(64))), ("mac", lambda c: c.mac_batch(np.ones((3, 64)))),
+    ("write_row", lambda c: c.write_row(0, np.ones(64))), ("write_array", lambda c: c.write_array(np.ones((64, 64)))),
+    ("verify_row", lambda c: c.verify_row(0)), ("set_read_bias", lambda c: c.set_read_bias(0.3)),
+    ("set_tdc_window", lambda c: c.set_tdc_window(13e-9, 1e-9)), ("set_test_mux", lambda c: c.set_test_mux(3)),
+    ("test_pad_resistance", lambda c: c.test_pad_resistance(0.1)), ("reset", lambda c: c.reset()),
+    ("set_clock", lambda c: c.set_clock(5e6)), ("set_write_width", lambda c: c.set_write_width(2)),
+    ("set_verify_bias", lambda c: c.set_verify_bias(0.2)), ("set_hold_input", lambda c: c.set_hold_input(np.ones(64))),
+    ("reset_counter", lambda c: c.reset_counter()), ("cycle_writes", lambda c: c.cycle_writes(np.ones((64, 64)), 3)),
+]
+
+
+@pytest.mark.parametrize("operation, call", UNPOWERED, ids=[f"{o}-{i}" for i, (o, _) in enumerate(UNPOWERED)])
+def test_nothing_works_unpowered(operation: str, call) -> None:
+    """Refused with the operation named, the rails that are missing, and nothing changed."""
     chip = MX64(2)
     before = snapshot(chip)
     with pytest.raises(NotPowered, match="not powered") as info:
         call(chip)
-    assert info.value.scpi_code == -241
+    assert info.value.scpi_code == -241 and info.value.operation == operation
+    assert str(info.value) == f"{operation}: chip is not powered (VDD = 0 V, needs 0.9 V +-10%)"
     assert snapshot(chip) == before
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import random_signs
+from chips import random_signs
 from sim_chip import MX64, Board, ChipError, InvalidArgument, NotPowered, UnknownRegister
 from benchspec.mx64 import ERROR_QUEUE_LENGTH
 

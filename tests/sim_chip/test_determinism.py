@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
+import pytest
 
-from conftest import powered, random_signs
+from chips import powered, random_signs
 from sim_chip import MX64, ChipParameters
 
 
@@ -82,7 +84,57 @@ def test_same_seed_same_everything_other_seed_differs() -> None:
 
 
 def test_repeated_reads_carry_fresh_noise(chip: MX64) -> None:
+    """The same vector 4,000 times at the power-up LSB (0.4 ns): every column's codes spread as the
+    datasheet's ~0.2 ns of noise (sigma 0.49 LSB) with the LSB's quantisation, and reads do not repeat
+    each other (successive reads' codes are uncorrelated)."""
     program(chip, 1)
-    x = np.tile(random_signs(np.random.default_rng(1), (1, 64)), (200, 1))
-    codes = chip.mac_batch(x)
-    assert len({row.tobytes() for row in codes}) > 1
+    x = np.tile(random_signs(np.random.default_rng(1), (1, 64)), (4000, 1))
+    codes = chip.mac_batch(x).astype(float)
+    r = chip.params.readout
+    sigma = np.hypot(r.noise_sigma_common, r.noise_sigma_column) / chip.tdc_lsb[0]
+    spread = codes.std(axis=0)
+    inside = (codes.min(axis=0) > 0) & (codes.max(axis=0) < 15)            # columns whose reads never clip
+    assert inside.sum() > 40
+    # a quantised Gaussian of sigma 0.49 LSB: variance ~ sigma^2 + 1/12 (Sheppard), to within ~5 %
+    assert np.median(spread[inside] ** 2) == pytest.approx(sigma**2 + 1 / 12, rel=0.05)
+    lag = np.mean([np.corrcoef(codes[:-1, j], codes[1:, j])[0, 1] for j in np.flatnonzero(inside)])
+    assert abs(lag) < 0.02
+
+
+def test_batches_longer_than_a_chunk_equal_one_by_one_however_split() -> None:
+    """Long runs go in 4,096-vector chunks on worker threads: every chunk has its own clocks' noise.
+
+    Three chunks and a bit, as one batch, one vector at a time, and cut at and
+    around the chunk boundaries: the same codes, the same energy by block.
+    """
+    from sim_chip.macro import _CHUNK
+    n = 3 * _CHUNK + 123
+    x = random_signs(np.random.default_rng(21), (n, 64))
+    x[_CHUNK:2 * _CHUNK] = x[:_CHUNK]                       # chunk 2 repeats chunk 1: its noise must not
+    chips = [powered(22) for _ in range(4)]
+    for chip in chips:
+        program(chip, 23)
+    whole = chips[0].mac_batch(x)
+    singles = np.array([chips[1].mac(v) for v in x])
+    assert np.array_equal(whole, singles)
+    assert not np.array_equal(whole[:_CHUNK], whole[_CHUNK:2 * _CHUNK])
+    assert (whole[:_CHUNK] != whole[_CHUNK:2 * _CHUNK]).mean() > 0.2     # fresh noise, not a few flips
+    for chip, cuts in ((chips[2], [_CHUNK - 1, _CHUNK, _CHUNK + 1, 2 * _CHUNK + 7]),
+                       (chips[3], [1, _CHUNK + 2, 3 * _CHUNK])):
+        parts = [chip.mac_batch(x[a:b]) for a, b in zip([0] + cuts, cuts + [n])]
+        assert np.array_equal(np.vstack(parts), whole)
+    for chip in chips[1:]:
+        assert chip.cycle_counter == chips[0].cycle_counter
+        for block, joules in chips[0].energy.blocks.items():
+            assert math.isclose(chip.energy.blocks[block], joules, rel_tol=1e-6, abs_tol=1e-21), block
+
+
+def test_a_one_vector_tail_chunk_is_a_batch_like_any_other() -> None:
+    """n = k * 4,096 + 1 vectors (the last chunk holds one): noisy and ideal chips, against one by one."""
+    from sim_chip.macro import _CHUNK
+    x = random_signs(np.random.default_rng(24), (_CHUNK + 1, 64))
+    for params in (None, ChipParameters.ideal()):
+        a, b = powered(25, params), powered(25, params)
+        program(a, 26), program(b, 26)
+        assert np.array_equal(a.mac_batch(x), np.array([b.mac(v) for v in x]))
+        assert math.isclose(a.energy.blocks["column_lines"], b.energy.blocks["column_lines"], rel_tol=1e-6)  # float32 sums

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from conftest import random_signs
+from chips import random_signs
 from sim_chip import MX64
 
 LSB = 0.125e-9                      # s: finer than the smallest MAC step (~0.22 ns)

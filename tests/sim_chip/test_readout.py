@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import powered, random_signs
+from chips import powered, random_signs
 from datasheet import circuit_constants, codes_match, delay, read_level_resistances
 from sim_chip import MX64, ChipParameters
 from sim_chip.rng import gaussian16
@@ -32,8 +32,8 @@ def test_delay_is_the_stated_circuit_with_a_positive_intercept() -> None:
     x = level_inputs(np.ones(64, np.int8))
     d = p.device
     nominal = delay(64 * (d.r_fet_mean + np.array([d.r_p_mean, d.r_ap_mean])), p)
-    assert nominal[0] == pytest.approx(13e-9, rel=1e-9) and nominal[1] == pytest.approx(29e-9, rel=1e-9)
-    assert delay(0.0, p) == pytest.approx(p.readout.comparator_delay)          # no negative intercept
+    assert nominal[0] == pytest.approx(13e-9, rel=1e-9, abs=0) and nominal[1] == pytest.approx(29e-9, rel=1e-9, abs=0)
+    assert delay(0.0, p) == pytest.approx(p.readout.comparator_delay, abs=0)          # no negative intercept
     t = delay(read_level_resistances(p, np.arange(65)), p)
     assert np.all(np.diff(t, 2) > 0)                                              # steps grow with R
     lsb = 1 / 16 * 1e-9
@@ -139,12 +139,21 @@ def test_normal_draws_have_untruncated_tails() -> None:
 
 
 def test_power_up_window_is_centred_on_each_columns_mac_zero() -> None:
+    """Datasheet 3: each column's 16 codes centred on its MAC = 0.  The factory starts are the delay
+    (the stated circuit, the column's own capacitance and offset) of its mean resistance - every MTJ
+    halfway between P and AP - less 8 LSB of 0.4 ns on the 1/256 ns DAC, on the 1/64 ns start DAC."""
     chip = powered(5)
+    d, p = chip.die, chip.params
+    lsb = round(0.4e-9 * 256e9) / 256e9
+    assert np.allclose(chip.tdc_lsb, lsb, rtol=0, atol=1e-21)
+    r_mtj = np.where(d.defect == 3, p.device.r_short, 0.5 * (d.r_p + d.r_ap))
+    r_mid = (d.r_fet + r_mtj).sum(axis=(0, 2)) / 2                          # one branch per row, on average
+    t = delay(r_mid, p, capacitance=d.column_capacitance) + d.column_offset
+    assert np.allclose(chip.tdc_start, np.round((t - 8 * lsb) * 64e9) / 64e9, rtol=0, atol=1e-21)
+    assert np.ptp(chip.tdc_start) > 0.3e-9                       # per-column calibrated starts
     w = random_signs(np.random.default_rng(3), (64, 64))
     chip.write_array(w)
     w = chip.stored_weights()
-    assert np.allclose(chip.tdc_lsb, 0.4e-9, atol=1e-9 / 256)
-    assert np.ptp(chip.tdc_start) > 0.3e-9                       # per-column calibrated starts
     rng = np.random.default_rng(4)
     means = []
     for j in range(0, 64, 7):     # MAC = 0 on column j: 32 random rows mismatched
@@ -238,6 +247,167 @@ def test_circuit_constants_are_physical_and_agree_with_an_independent_solution()
     from sim_chip.readout import readout_circuit
     c, v_th, i_ref = circuit_constants(ChipParameters())
     model = readout_circuit(ChipParameters())
-    assert model.capacitance == pytest.approx(64 * 2.1e-15 + 5e-15) == pytest.approx(c)
-    assert model.threshold == pytest.approx(v_th, rel=1e-6) and model.reference_current == pytest.approx(i_ref, rel=1e-6)
+    assert model.capacitance == pytest.approx(64 * 2.1e-15 + 5e-15, abs=0) == pytest.approx(c, abs=0)
+    assert model.threshold == pytest.approx(v_th, rel=1e-6) and model.reference_current == pytest.approx(i_ref, rel=1e-6, abs=0)
     assert 0 < v_th < 0.25 and 0 < i_ref < 0.25 / (64 * 26e3)    # trips below the read bias, sinks less than the column
+
+
+def windows_on_each_column(chip: MX64, x: np.ndarray, lsb: float) -> None:
+    """Put every column's 16 codes of LSB ``lsb`` around its own delay for input x: coarse, then twice finer."""
+    reads = np.tile(x, (400, 1))
+    chip.set_tdc_window(10e-9, 1e-9)                            # 10 .. 26 ns in 1 ns codes
+    centre = 10e-9 + (chip.mac_batch(reads).mean(axis=0) + 0.5) * 1e-9
+    for _ in range(2):
+        start = centre - 8 * lsb
+        for j in range(64):
+            chip.set_tdc_window(float(start[j]), lsb, j)
+        centre = chip.tdc_start + (chip.mac_batch(reads).mean(axis=0) + 0.5) * chip.tdc_lsb
+
+
+def test_read_noise_magnitude_and_its_shared_part_are_the_datasheets() -> None:
+    """20,000 reads of one vector at a fine LSB: sigma per column and the part common to all columns.
+
+    Datasheet 3: ~0.2 ns in total, part common to all columns of a read, part
+    per column.  Variances from the codes with Sheppard's correction for the
+    LSB; the common variance is the mean covariance between columns.
+    """
+    r = ChipParameters().readout
+    chip = powered(11)
+    w = random_signs(np.random.default_rng(12), (64, 64))
+    chip.write_array(w)
+    x = random_signs(np.random.default_rng(13), (1, 64))
+    lsb = 0.125e-9                                               # sigma ~1.6 LSB: +-8 LSB is +-5 sigma
+    windows_on_each_column(chip, x, lsb)
+    n = 20_000
+    codes = chip.mac_batch(np.tile(x, (n, 1))).astype(float)
+    assert np.mean((codes == 0) | (codes == 15)) < 1e-3         # nothing clipped
+    lsb_s = chip.tdc_lsb                                          # as the DAC set it
+    variance = codes.var(axis=0, ddof=1) * lsb_s**2 - lsb_s**2 / 12
+    total_sum = codes.sum(axis=1)
+    pair_cov = (total_sum.var(ddof=1) - codes.var(axis=0, ddof=1).sum()) / (64 * 63) * lsb**2
+    common, column = r.noise_sigma_common, r.noise_sigma_column
+    assert np.sqrt(common**2 + column**2) == pytest.approx(0.2e-9, rel=0.05, abs=0)     # the datasheet's ~0.2 ns
+    # relative standard errors: ~sqrt(2/n) = 1 % per variance; 4 % on a sigma is many of them
+    assert np.sqrt(variance.mean()) == pytest.approx(np.hypot(common, column), rel=0.02, abs=0)
+    assert np.sqrt(pair_cov) == pytest.approx(common, rel=0.04, abs=0)
+    assert np.sqrt(variance.mean() - pair_cov) == pytest.approx(column, rel=0.04, abs=0)
+    assert np.all(np.sqrt(variance) == pytest.approx(np.hypot(common, column), rel=0.06, abs=0))  # every column
+
+
+def test_a_shorted_mtj_decides_its_cells_stored_sign() -> None:
+    """stored_weights: the branch whose MTJ is a 150 ohm short is the low one, whatever was written."""
+    chip = powered(3)                                           # shorts: (7, 47) and (27, 63) left, (27, 27) right
+    shorted = np.argwhere(chip.die.defect == 3)
+    chip.write_array(-np.ones((64, 64), np.int8))               # left AP, right P: a left short reads +1
+    stored = chip.stored_weights()
+    assert (shorted[:, 2] == 0).any()
+    for row, column, side in shorted:
+        other = chip.die.defect[row, column, 1 - side]
+        if other == 0:
+            assert stored[row, column] == (1 if side == 0 else -1)        # left shorted: left low, w = +1
+
+
+def test_a_column_whose_comparator_never_trips_reads_full_scale_and_draws_one_clock() -> None:
+    """Read bias 0.05 V: V_inf = V_r - I_ref R falls below V_th for high-resistance columns (datasheet.py's
+    circuit): they never trip, read code 15, and their line draws the reference current for the whole clock."""
+    from datasheet import circuit_constants, read_level_resistances
+    p = ChipParameters.ideal()
+    chip = powered(1, p)
+    chip.write_array(np.ones((64, 64), np.int8))
+    chip.set_read_bias(0.05)
+    _, v_th, i_ref = circuit_constants(p)
+    r_high = read_level_resistances(p, np.array([64]))[0]
+    assert 0.05 - i_ref * r_high < v_th                       # this column never trips
+    chip.set_tdc_window(0.0, 4e-9)
+    before = dict(chip.energy.blocks)
+    codes = chip.mac_batch(-np.ones((10, 64), np.int8))       # every cell mismatched
+    assert np.all(codes == 15)
+    lines = chip.energy.blocks["column_lines"] - before["column_lines"]
+    c_sum = chip.die.column_capacitance.sum()
+    expected = 0.9 * (10 * c_sum * v_th + 64 * i_ref * 10 / chip.clock_hz)
+    assert lines == pytest.approx(expected, rel=1e-6, abs=0)
+
+
+def test_a_column_beyond_the_kernels_exact_range_is_refused() -> None:
+    """The kernel sums I_ref R in 2^-27 V steps in float32: beyond 2^24 steps (0.125 V, ~4 MOhm a column
+    at the calibrated I_ref) it refuses rather than round.  (A die far off its calibration: R_P x 6.)"""
+    from sim_chip import InvalidArgument
+    from datasheet import circuit_constants
+    p = ChipParameters.ideal()
+    _, _, i_ref = circuit_constants(p)
+    for factor, refused in ((6.0, True), (4.5, False)):
+        chip = powered(1, p)
+        chip.die.r_p[:] *= factor                                   # every MTJ is in P after fabrication
+        column = 64 * (p.device.r_fet_mean + factor * p.device.r_p_mean)
+        assert (i_ref * column >= 2.0**24 * 2.0**-27) == refused
+        chip.set_tdc_window(0.0, 4e-9)                              # a new kernel
+        if refused:
+            with pytest.raises(InvalidArgument, match="exact range"):
+                chip.mac(np.ones(64, np.int8))
+        else:
+            assert chip.mac(np.ones(64, np.int8)).shape == (64,)
+
+
+def test_the_common_read_noise_has_untruncated_tails() -> None:
+    """A million clocks of the draw common to all columns: unit variance and ~7 draws beyond 4.5 sigma (the
+    outer bins of the 16-bit table are redrawn exactly; a cut at +-4.3 sigma would leave none)."""
+    from sim_chip.readout import ReadNoise
+    from sim_chip.rng import DenseStream
+    noise = ReadNoise(DenseStream(3, "mac-noise"), 11, 12)
+    z = noise._common(0, 1_000_000).astype(float)
+    assert np.all(np.isfinite(z)) and abs(z.mean()) < 0.005 and z.std() == pytest.approx(1.0, abs=0.003)
+    beyond = int((np.abs(z) > 4.5).sum())
+    assert 1 <= beyond <= 20 and np.abs(z).max() > 4.3
+    assert np.array_equal(noise._common(5, 10), z[5:15])            # keyed on the clock, not on the call
+
+
+def branch_current(v, r_on, i_sat, r_p, r_ap, is_ap, dev):
+    """FET (tanh law) + MTJ (TMR(V)) in series under v, by bisection on the MTJ voltage; the current."""
+    lo, hi = np.zeros_like(r_p), np.full_like(r_p, v)
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        r_m = np.where(is_ap, r_p * (1 + (r_ap / r_p - 1) / (1 + (mid / dev.v_half_tmr) ** 2)), r_p)
+        i_fet = i_sat * np.tanh((v - mid) / (r_on * i_sat)) * (1 + dev.fet_output_conductance * (v - mid))
+        lo, hi = np.where(i_fet > mid / r_m, mid, lo), np.where(i_fet > mid / r_m, hi, mid)
+    v_m = 0.5 * (lo + hi)
+    return v_m / np.where(is_ap, r_p * (1 + (r_ap / r_p - 1) / (1 + (v_m / dev.v_half_tmr) ** 2)), r_p)
+
+
+def test_verify_reads_the_sign_of_the_branch_difference_plus_its_offset_and_costs_its_energy() -> None:
+    """Sense offsets of ~20 kOhm (more than a margin): each cell reads sign(R_R - R_L + offset), the branches
+    at the verify bias with the FET as a transistor (solved here), except within the sense noise; the verify
+    draws V_ver x the branch currents for half a clock plus 50 fJ a column."""
+    p = ChipParameters().with_overrides({"readout.sense_offset_sigma": 20e3})
+    chip = powered(4, p)
+    w = random_signs(np.random.default_rng(5), (64, 64))
+    chip.write_array(w)
+    d, dev = chip.die, p.device
+    ap = chip._ap.copy()
+    i_sat = dev.fet_isat_p_to_ap * dev.r_fet_mean / d.r_fet
+    current = branch_current(0.1, d.r_fet, i_sat, d.r_p, d.r_ap, ap, dev)
+    healthy = (d.defect == 0).all(axis=2)
+    r_branch = 0.1 / current
+    diff = r_branch[:, :, 1] - r_branch[:, :, 0] + d.sense_offset[None, :]
+    before = chip.energy.blocks["verify"]
+    read = np.array([chip.verify_row(r) for r in range(64)])
+    clear = healthy & (np.abs(diff) > 4 * p.readout.sense_noise_sigma)
+    assert np.array_equal(read[clear], np.where(diff > 0, 1, -1)[clear])
+    assert (read != chip.stored_weights())[clear].sum() > 100              # the offsets do misread cells
+    spent = chip.energy.blocks["verify"] - before
+    expected = 0.1 * current[:, :, :][healthy].sum() * 0.5 / chip.clock_hz + 64 * 64 * 50e-15
+    assert spent == pytest.approx(expected, rel=0.02, abs=0)
+
+
+def test_a_broken_mtj_reads_as_a_short_in_the_mac() -> None:
+    """Ideal die with one MTJ broken by hand (row 0, column 5, left): column 5 selects it with x_0 = +1 and
+    its resistance drops by R_P - 150 ohm, which the fine window shows against datasheet.py's delay."""
+    p = ChipParameters.ideal()
+    chip = powered(1, p)
+    chip._broken[0, 5, 0] = True
+    chip.set_tdc_window(12.5e-9, 1 / 16 * 1e-9)                            # a new kernel, a fine LSB
+    d = p.device
+    r_nominal = 64 * (d.r_fet_mean + d.r_p_mean)
+    codes = chip.mac(np.ones(64, np.int8)).astype(int)
+    t = delay(np.array([r_nominal, r_nominal - d.r_p_mean + d.r_short]), p)
+    assert codes_match(codes[[4, 5]], (t - 12.5e-9) / (1 / 16 * 1e-9))
+    assert codes[5] <= codes[4] - 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import powered, random_signs
+from chips import powered, random_signs
 from sim_chip import CLOCKS, MX64
 
 

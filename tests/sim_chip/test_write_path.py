@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import powered
+from chips import powered
 from sim_chip import ChipParameters
 
 IDEAL = ChipParameters.ideal()
