@@ -11,6 +11,12 @@ what the array computes.  The host then applies, per neuron:
 
 ``forward`` takes the matrix product as a function, so the same host code
 runs the plain product, the tiled reference, the error emulation or the chip.
+
+Layers may be convolutions (``convolutions[i]`` a :class:`~.conv.Convolution`,
+weights the lowered (k * k * channels, out channels) matrix): the host cuts
+the +1/-1 maps into patches (im2col, conv.py), the product sees one row per
+patch, and the host max-pools the activations.  Convolutions come first; the
+first dense layer flattens the last map channel-last (row, column, channel).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from .conv import Convolution, im2col, max_pool
 from .encoding import InputEncoding
 
 
@@ -45,6 +52,38 @@ def first_layer_preactivations(encoding: InputEncoding, images: np.ndarray, weig
     n, count, inputs = planes.shape
     a = product(0, planes.transpose(1, 0, 2).reshape(count * n, inputs), weights).reshape(count, n, -1)
     return np.einsum("pno,p->no", a.astype(np.int64), encoding.plane_weights())
+
+
+def layer_inputs(input_shape: tuple[int, ...], geometry: tuple[Convolution | None, ...],
+                 outputs: list[int]) -> list[int]:
+    """Inputs every layer must have, from the image shape, the layers' geometry and their outputs.
+
+    A dense layer takes the whole previous map (flattened) or vector; a
+    convolution k * k * channels.  ValueError if the geometry is impossible: a
+    convolution after a dense layer or as the output layer, a kernel larger
+    than its map, pooling to an empty map, a convolution on an input shape
+    that is not (height, width[, channels]).
+    """
+    if len(geometry) != len(outputs):
+        raise ValueError(f"{len(geometry)} layer geometries for {len(outputs)} layers")
+    if geometry[-1] is not None:
+        raise ValueError("the output layer must be dense")
+    if geometry[0] is not None and len(input_shape) not in (2, 3):
+        raise ValueError(f"input shape {tuple(input_shape)}: a convolution needs (height, width[, channels])")
+    shape = tuple(input_shape) if len(input_shape) != 2 else (*input_shape, 1)
+    expected, dense = [], False
+    for conv, width in zip(geometry, outputs):
+        if conv is None:
+            expected.append(int(np.prod(shape)))
+            dense, shape = True, (width,)
+        elif dense:
+            raise ValueError("a convolution cannot follow a dense layer")
+        else:
+            expected.append(conv.inputs(shape[2]))
+            shape = (*conv.pooled_size(shape[0], shape[1]), width)
+            if min(shape[:2]) < 1:
+                raise ValueError(f"pooling by {conv.pool} leaves an empty map")
+    return expected
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,13 +124,27 @@ class Forward:
 
 @dataclass(frozen=True, eq=False)
 class BinaryNetwork:
-    """Input encoding, image shape, hidden layers, output layer and free-form provenance (JSON-able)."""
+    """Input encoding, image shape, hidden layers, output layer, free-form provenance (JSON-able) and,
+    per layer, its convolution geometry (None: dense; an empty tuple: every layer dense).
+
+    A network with convolutions takes images (n, height, width) or (n, height, width, channels).
+    """
 
     encoding: InputEncoding
     input_shape: tuple[int, ...]
     hidden: tuple[HiddenLayer, ...]
     output: OutputLayer
     metadata: dict[str, Any] = field(default_factory=dict)
+    convolutions: tuple[Convolution | None, ...] = ()
+
+    @property
+    def geometry(self) -> tuple[Convolution | None, ...]:
+        """Every layer's convolution, or None for a dense layer (length: the number of layers)."""
+        return self.convolutions or (None,) * len(self.layers)
+
+    def expected_inputs(self) -> list[int]:
+        """Inputs every layer must have (``layer_inputs``); ValueError if the geometry is impossible."""
+        return layer_inputs(self.input_shape, self.geometry, [w.shape[1] for w in self.layers])
 
     @property
     def layers(self) -> list[np.ndarray]:
@@ -104,20 +157,54 @@ class BinaryNetwork:
         return [self.layers[0].shape[0]] + [w.shape[1] for w in self.layers]
 
     def forward(self, images: np.ndarray, product: LayerProduct = plain_product) -> Forward:
-        """Classify uint8 images (n, *input_shape) with the layer products computed by ``product``."""
-        a = first_layer_preactivations(self.encoding, images, self.layers[0], product)
-        preactivations = [a]
-        for index, layer in enumerate(self.hidden):
-            x = layer.activate(a)
-            a = product(index + 1, x, self.layers[index + 1])
-            preactivations.append(a)
-        scores = self.output.scores(a)
+        """Classify uint8 images (n, *input_shape) with the layer products computed by ``product``.
+
+        A convolution layer's pre-activations are (n * out_h * out_w, channels),
+        image-major then row-major (before pooling).
+        """
+        if not self.convolutions:
+            a = first_layer_preactivations(self.encoding, images, self.layers[0], product)
+            preactivations = [a]
+            for index, layer in enumerate(self.hidden):
+                x = layer.activate(a)
+                a = product(index + 1, x, self.layers[index + 1])
+                preactivations.append(a)
+        else:
+            preactivations = self._convolutional_forward(images, product)
+        scores = self.output.scores(preactivations[-1])
         return Forward(preactivations, scores, scores.argmax(axis=1))
 
-    def predict(self, images: np.ndarray, product: LayerProduct = plain_product) -> np.ndarray:
-        """Predicted classes (n,) of uint8 images."""
-        return self.forward(images, product).predictions
+    def _convolutional_forward(self, images: np.ndarray, product: LayerProduct) -> list[np.ndarray]:
+        """Every layer's pre-activations through convolutions (im2col), pooling and dense layers."""
+        n = len(images)
+        planes = self.encoding.planes_of(images)                               # (n, P, pixels)
+        count = planes.shape[1]
+        shape = self.input_shape if len(self.input_shape) == 3 else (*self.input_shape, 1)
+        maps = planes.transpose(1, 0, 2).reshape(count * n, *shape)           # plane-major, as the first layer
+        preactivations = []
+        for index, (conv, weights) in enumerate(zip(self.geometry, self.layers)):
+            if conv is None:
+                x = maps.reshape(len(maps), -1)
+            else:
+                x = im2col(maps, conv.kernel, conv.padding)
+                out_h, out_w = conv.output_size(maps.shape[1], maps.shape[2])
+            a = product(index, x, weights)
+            if index == 0:
+                a = np.einsum("pko,p->ko", a.reshape(count, -1, a.shape[1]).astype(np.int64),
+                              self.encoding.plane_weights())
+            preactivations.append(a)
+            if index < len(self.hidden):
+                h = self.hidden[index].activate(a)
+                maps = h if conv is None else max_pool(h.reshape(n, out_h, out_w, -1), conv.pool)
+        return preactivations
 
-    def accuracy(self, images: np.ndarray, labels: np.ndarray, product: LayerProduct = plain_product) -> float:
-        """Fraction (0..1) of images classified as their labels."""
-        return float((self.predict(images, product) == labels).mean())
+    def predict(self, images: np.ndarray, product: LayerProduct = plain_product, batch: int | None = None) -> np.ndarray:
+        """Predicted classes (n,) of uint8 images, ``batch`` images at a time (None: all at once)."""
+        step = batch or max(len(images), 1)
+        return np.concatenate([self.forward(images[s: s + step], product).predictions
+                               for s in range(0, len(images), step)] or [np.empty(0, np.int64)])
+
+    def accuracy(self, images: np.ndarray, labels: np.ndarray, product: LayerProduct = plain_product,
+                 batch: int | None = None) -> float:
+        """Fraction (0..1) of images classified as their labels (``batch``: images per forward pass)."""
+        return float((self.predict(images, product, batch) == labels).mean())
