@@ -22,7 +22,7 @@ first dense layer flattens the last map channel-last (row, column, channel).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Generator, Protocol
 
 import numpy as np
 
@@ -39,6 +39,17 @@ class LayerProduct(Protocol):
 def plain_product(layer: int, x: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """The exact product x @ weights (int32); float32 BLAS is exact here (|sum| < 2**24)."""
     return np.rint(x.astype(np.float32) @ weights.astype(np.float32)).astype(np.int32)
+
+
+class LayerwiseProduct:
+    """A LayerProduct that answers layer k with ``products[k]`` and every other layer with ``default``."""
+
+    def __init__(self, products: dict[int, LayerProduct], default: LayerProduct = plain_product) -> None:
+        self.products = products
+        self.default = default
+
+    def __call__(self, layer: int, x: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        return self.products.get(layer, self.default)(layer, x, weights)
 
 
 def first_layer_preactivations(encoding: InputEncoding, images: np.ndarray, weights: np.ndarray,
@@ -122,6 +133,13 @@ class Forward:
     predictions: np.ndarray
 
 
+def merge(forwards: list[Forward]) -> Forward:
+    """One Forward of consecutive batches' Forwards (pre-activations, scores and predictions concatenated)."""
+    layers = zip(*(f.preactivations for f in forwards))
+    return Forward([np.concatenate(a) for a in layers], np.concatenate([f.scores for f in forwards]),
+                   np.concatenate([f.predictions for f in forwards]))
+
+
 @dataclass(frozen=True, eq=False)
 class BinaryNetwork:
     """Input encoding, image shape, hidden layers, output layer, free-form provenance (JSON-able) and,
@@ -162,25 +180,32 @@ class BinaryNetwork:
         A convolution layer's pre-activations are (n * out_h * out_w, channels),
         image-major then row-major (before pooling).
         """
-        if not self.convolutions:
-            a = first_layer_preactivations(self.encoding, images, self.layers[0], product)
-            preactivations = [a]
-            for index, layer in enumerate(self.hidden):
-                x = layer.activate(a)
-                a = product(index + 1, x, self.layers[index + 1])
-                preactivations.append(a)
-        else:
-            preactivations = self._convolutional_forward(images, product)
-        scores = self.output.scores(preactivations[-1])
-        return Forward(preactivations, scores, scores.argmax(axis=1))
+        requests = self.layer_requests(images)
+        request = next(requests)
+        while True:
+            try:
+                request = requests.send(product(*request))
+            except StopIteration as done:
+                return done.value
 
-    def _convolutional_forward(self, images: np.ndarray, product: LayerProduct) -> list[np.ndarray]:
-        """Every layer's pre-activations through convolutions (im2col), pooling and dense layers."""
+    def layer_requests(self, images: np.ndarray, keep_preactivations: bool = True
+                       ) -> Generator[tuple[int, np.ndarray, np.ndarray], np.ndarray, Forward]:
+        """The forward pass as a coroutine: yields (layer, +1/-1 inputs (m, inputs), weights), takes the
+        pre-activations (m, outputs), returns the Forward.
+
+        ``forward`` answers every request with a product function; a plan can
+        answer some of them with the chip instead.  The first layer's request
+        stacks the input planes plane-major ((planes * rows, inputs)).
+        Without ``keep_preactivations`` the Forward holds only the output layer's.
+        """
         n = len(images)
         planes = self.encoding.planes_of(images)                               # (n, P, pixels)
         count = planes.shape[1]
-        shape = self.input_shape if len(self.input_shape) == 3 else (*self.input_shape, 1)
-        maps = planes.transpose(1, 0, 2).reshape(count * n, *shape)           # plane-major, as the first layer
+        if self.convolutions:
+            shape = self.input_shape if len(self.input_shape) == 3 else (*self.input_shape, 1)
+            maps = planes.transpose(1, 0, 2).reshape(count * n, *shape)
+        else:
+            maps = planes.transpose(1, 0, 2).reshape(count * n, -1)
         preactivations = []
         for index, (conv, weights) in enumerate(zip(self.geometry, self.layers)):
             if conv is None:
@@ -188,15 +213,17 @@ class BinaryNetwork:
             else:
                 x = im2col(maps, conv.kernel, conv.padding)
                 out_h, out_w = conv.output_size(maps.shape[1], maps.shape[2])
-            a = product(index, x, weights)
+            a = yield index, x, weights
             if index == 0:
                 a = np.einsum("pko,p->ko", a.reshape(count, -1, a.shape[1]).astype(np.int64),
                               self.encoding.plane_weights())
-            preactivations.append(a)
+            if keep_preactivations or index == len(self.hidden):
+                preactivations.append(a)
             if index < len(self.hidden):
                 h = self.hidden[index].activate(a)
                 maps = h if conv is None else max_pool(h.reshape(n, out_h, out_w, -1), conv.pool)
-        return preactivations
+        scores = self.output.scores(preactivations[-1])
+        return Forward(preactivations, scores, scores.argmax(axis=1))
 
     def predict(self, images: np.ndarray, product: LayerProduct = plain_product, batch: int | None = None) -> np.ndarray:
         """Predicted classes (n,) of uint8 images, ``batch`` images at a time (None: all at once)."""

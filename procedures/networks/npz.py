@@ -27,6 +27,8 @@ LAYER_KINDS = ("dense", "conv")
 SHIPPED_PERCEPTRON = Path(__file__).parent / "data" / "perceptron.npz"
 #: the default trained binary VGG-8 (MNIST) shipped with the package (provenance in its metadata)
 SHIPPED_VGG8 = Path(__file__).parent / "data" / "vgg8.npz"
+#: the default trained ten-layer face / non-face network shipped with the package (provenance in its metadata)
+SHIPPED_FACES = Path(__file__).parent / "data" / "faces.npz"
 
 
 class NetworkFormatError(ValueError):

@@ -98,7 +98,7 @@ def binary_weights(w: torch.Tensor) -> torch.Tensor:
 class BinaryConvNet(nn.Module):
     """The architecture's binary network; ``forward`` takes v (n, 1, h, w) and gives the class scores."""
 
-    def __init__(self, arch: Architecture, noise: list[float] | None = None) -> None:
+    def __init__(self, arch: Architecture, noise: list[float] | None = None, init_scale: float = 1.0) -> None:
         super().__init__()
         self.arch = arch
         self.noise = noise or [0.0] * len(arch.widths())
@@ -107,11 +107,11 @@ class BinaryConvNet(nn.Module):
         self.norms = nn.ModuleList()
         channels = 1
         for c, _ in arch.convolutions:
-            self.conv_weights.append(nn.Parameter(torch.empty(c, channels, 3, 3).uniform_(-1, 1)))
+            self.conv_weights.append(nn.Parameter(torch.empty(c, channels, 3, 3).uniform_(-init_scale, init_scale)))
             self.norms.append(nn.BatchNorm2d(c, eps=BN_EPSILON))
             channels = c
         for inputs, outputs in arch.widths()[len(arch.convolutions):]:
-            self.dense_weights.append(nn.Parameter(torch.empty(outputs, inputs).uniform_(-1, 1)))
+            self.dense_weights.append(nn.Parameter(torch.empty(outputs, inputs).uniform_(-init_scale, init_scale)))
             self.norms.append(nn.BatchNorm1d(outputs, eps=BN_EPSILON))
 
     def layer_input_pad(self, index: int) -> float:
@@ -241,9 +241,10 @@ class Schedule:
 
     epochs: int = 20
     batch: int = 100                  # images per gradient step
-    learning_rate: float = 0.005      # initial Adam step
+    learning_rate: float = 0.003      # initial Adam step
     label_smoothing: float = 0.1
     seed: int = 0
+    init_scale: float = 0.01          # latent weights start uniform in +/- init_scale
 
 
 @dataclass(frozen=True, eq=False)
@@ -258,8 +259,12 @@ class Trained:
 def fit(arch: Architecture, schedule: Schedule, images: np.ndarray, labels: np.ndarray,
         augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
         error_model: ErrorModel | None = None,
-        validation: tuple[np.ndarray, np.ndarray] | None = None) -> Trained:
+        validation: tuple[np.ndarray, np.ndarray] | None = None,
+        noisy_layers: tuple[int, ...] | None = None) -> Trained:
     """Train on uint8 images (n, h, w) and labels (n,); ``augment`` re-draws the training images every epoch.
+
+    With ``error_model``, the layers in ``noisy_layers`` (None: every layer)
+    see the model's errors during training (hardware-aware, module doc).
 
     Deterministic under ``schedule.seed`` on one machine and thread count:
     torch's initialisation and noise, the shuffling and the augmentation use
@@ -269,7 +274,11 @@ def fit(arch: Architecture, schedule: Schedule, images: np.ndarray, labels: np.n
     shuffle_seed, augment_seed = np.random.SeedSequence(schedule.seed).spawn(2)
     rng_shuffle, rng_augment = np.random.default_rng(shuffle_seed), np.random.default_rng(augment_seed)
     torch.manual_seed(schedule.seed)
-    model = BinaryConvNet(arch, None if error_model is None else layer_noise(arch, error_model))
+    noise = None
+    if error_model is not None:
+        noise = [sigma if noisy_layers is None or index in noisy_layers else 0.0
+                 for index, sigma in enumerate(layer_noise(arch, error_model))]
+    model = BinaryConvNet(arch, noise, schedule.init_scale)
     optimiser = torch.optim.Adam(model.parameters(), lr=schedule.learning_rate)
     steps = len(images) // schedule.batch
     decay = torch.optim.lr_scheduler.LambdaLR(
@@ -290,7 +299,7 @@ def fit(arch: Architecture, schedule: Schedule, images: np.ndarray, labels: np.n
             decay.step()
             model.clip()
             total += float(loss.detach())
-        record = {"epoch": epoch + 1, "loss": total / steps}
+        record = {"epoch": epoch + 1, "loss": total / steps, "seconds": round(time.perf_counter() - start, 1)}
         if validation is not None:
             record["validation_accuracy"] = evaluate(model, *validation)
         history.append(record)

@@ -57,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=int, default=s.batch)
     p.add_argument("--learning-rate", type=float, default=s.learning_rate)
     p.add_argument("--label-smoothing", type=float, default=s.label_smoothing)
+    p.add_argument("--init-scale", type=float, default=s.init_scale, help="latent weights start in +/- this")
     p.add_argument("--no-augmentation", action="store_true", help="train on the digits as they are")
     p.add_argument("--shift", type=float, default=a.shift, help="augmentation: max shift, pixels")
     p.add_argument("--rotation", type=float, default=a.rotation, help="augmentation: max rotation, degrees")
@@ -76,7 +77,8 @@ def main(argv: list[str] | None = None) -> dict:
     torch.set_num_threads(args.threads)
     encoding = InputEncoding(args.encoding, args.planes if args.encoding == "bitplanes" else 1)
     arch = vgg8(tuple(int(c) for c in args.channels.split(",")), args.hidden, encoding)
-    schedule = Schedule(args.epochs, args.batch, args.learning_rate, args.label_smoothing, args.seed)
+    schedule = Schedule(args.epochs, args.batch, args.learning_rate, args.label_smoothing, args.seed,
+                        args.init_scale)
     augmentation = None if args.no_augmentation else Augmentation(args.shift, args.rotation, args.scale)
     error_model = None
     if args.error_model is not None:

@@ -1,0 +1,173 @@
+"""A binary layer on the array through plan messages only: calibration, error pairs, tiled product.
+
+Small and self-contained so that the shared network runtime can replace it
+(docs/networks.md, "Integration").  The TDC is left in its power-up window
+(every column's window centred on its own MAC = 0, LSB near 0.4 ns: about
++/-22 MAC units before the codes clip); the window is recorded with every
+calibration.
+
+- ``calibrate``: programs a seeded random matrix and streams *level
+  patterns*: for every column j and every level k = 0..64, an input that
+  mismatches k randomly chosen rows of column j, ``repeats`` times each.  The
+  table holds, per column and code, the mean ideal MAC of the reads that
+  gave the code (``procedures.mac_transfer.window_table``).
+- decoding: a code becomes its table entry rounded to the nearest even
+  integer (a 64-row column MAC is even); a code never seen while
+  calibrating takes the entry of the nearest code that was.  The two clipped
+  codes (0 and 15) hold every MAC beyond the window, whose mean depends on
+  the calibration patterns' spread rather than on the network's partial
+  sums (concentrated near 0): they decode one code step beyond their
+  neighbours instead (linear extrapolation), just outside the window.
+- ``measure_pairs``: the same kind of patterns through other random
+  matrices, decoded: (ideal, decoded) column MACs for ``ErrorModel.from_pairs``.
+  Several matrices, because part of a column's error is static: it depends
+  on which cells (with their own resistances) a matrix and an input select,
+  and the calibration absorbs only its own matrix's share.  Pairs pooled
+  over matrices carry that part as spread, as it appears over a network's
+  many tiles.
+- ``layer_on_chip``: a layer tile by tile (tiling.TileLayout): each tile
+  programmed once with write-verify, every input vector streamed through
+  it, the codes decoded and combined by the host.
+- ``forward_on_chip``: a network's forward pass with chosen layers on the
+  array and the others on the host.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from labctl.plan import Call, Plan
+from labctl.stubs import program, random_signs
+from procedures.mac_transfer import window_table
+
+from .network import BinaryNetwork, LayerProduct, merge, plain_product
+from .tiling import COLUMNS, ROWS, TileLayout
+
+CODES = 16
+
+
+def random_level_patterns(weights: np.ndarray, repeats: int, rng: np.random.Generator) -> np.ndarray:
+    """Inputs (64 * 65 * repeats, 64) int8: for column j and level k, k random rows of column j mismatched."""
+    levels = np.tile(np.repeat(np.arange(ROWS + 1), repeats), COLUMNS)              # k of every vector
+    columns = np.repeat(np.arange(COLUMNS), (ROWS + 1) * repeats)
+    rank = rng.random((len(levels), ROWS)).argsort(axis=1).argsort(axis=1)         # random order of the rows
+    mismatch = rank < levels[:, None]
+    matched = weights[:, columns].T                                                # input matching column j
+    return np.where(mismatch, -matched, matched).astype(np.int8)
+
+
+@dataclass(frozen=True, eq=False)
+class Calibration:
+    """Decoded column MAC (even integers) per column and TDC code, (64, 16), and the TDC window it holds for."""
+
+    table: np.ndarray          # (64, 16) int64
+    starts: np.ndarray         # (64,) s, TDC window start of every column
+    lsbs: np.ndarray           # (64,) s, TDC LSB of every column
+
+    def decode(self, codes: np.ndarray) -> np.ndarray:
+        """Column MACs (n, 64) int64 of TDC codes (n, 64)."""
+        return self.table[np.arange(COLUMNS)[None, :], codes]
+
+
+def table_of(means: np.ndarray) -> np.ndarray:
+    """Even-integer decoding table (64, 16) from mean ideal MACs per code (NaN: code never seen)."""
+    table = np.empty(means.shape, np.int64)
+    codes = np.arange(CODES)
+    for j, row in enumerate(means):
+        seen = np.flatnonzero(np.isfinite(row))
+        if seen.size == 0:
+            raise ValueError(f"column {j}: no code was ever read during calibration")
+        filled = row[seen[np.abs(codes[:, None] - seen[None, :]).argmin(axis=1)]]
+        filled[0], filled[-1] = 2 * filled[1] - filled[2], 2 * filled[-2] - filled[-3]
+        table[j] = 2 * np.rint(filled / 2).astype(np.int64)
+    return table
+
+
+def calibrate(matrix_seed: int = 101, repeats: int = 8, pattern_seed: int = 0) -> Plan:
+    """Plan: program a random matrix, stream level patterns, return the Calibration of the current window."""
+    weights = random_signs(matrix_seed)
+    yield from program(weights)
+    x = random_level_patterns(weights, repeats, np.random.default_rng(pattern_seed))
+    codes = yield Call("chip.mac_batch", x)
+    starts, lsbs = yield Call("chip.tdc_windows")
+    means = window_table(np.asarray(codes), x.astype(np.int64) @ weights.astype(np.int64))
+    return Calibration(table_of(means), np.asarray(starts), np.asarray(lsbs))
+
+
+def measure_pairs(calibration: Calibration, matrices: int = 4, repeats: int = 4, seed: int = 202) -> Plan:
+    """Plan: (ideal, decoded) column MACs, each (matrices * 64 * 65 * repeats, 64) int64, through
+    ``matrices`` fresh random matrices (seeds ``seed``, ``seed`` + 1, ...)."""
+    ideal, decoded = [], []
+    for m in range(matrices):
+        weights = random_signs(seed + m)
+        yield from program(weights)
+        x = random_level_patterns(weights, repeats, np.random.default_rng(seed + m))
+        codes = yield Call("chip.mac_batch", x)
+        ideal.append(x.astype(np.int64) @ weights.astype(np.int64))
+        decoded.append(calibration.decode(np.asarray(codes)))
+    return np.concatenate(ideal), np.concatenate(decoded)
+
+
+@dataclass(frozen=True, eq=False)
+class ChipLayerResult:
+    """Pre-activations (n, outputs) from the chip and exact; every tile column's ideal and decoded MAC,
+    (row_tiles, n, 64 column_tiles)."""
+
+    preactivations: np.ndarray
+    exact: np.ndarray
+    ideal: np.ndarray
+    decoded: np.ndarray
+
+
+def layer_on_chip(x: np.ndarray, weights: np.ndarray, calibration: Calibration) -> Plan:
+    """Plan: pre-activations of +1/-1 inputs (n, inputs) through binary weights (inputs, outputs) on the array.
+
+    Returns a ChipLayerResult; the tile schedule is row tile by row tile,
+    column tile by column tile, each programmed once (write-verify).
+    """
+    layout = TileLayout(*weights.shape)
+    ideal = layout.column_macs(x, weights)
+    decoded = np.empty_like(ideal)
+    padded = layout.padded_weights(weights)
+    for t in range(layout.row_tiles):
+        inputs = layout.tile_inputs(x, t)
+        for c in range(layout.column_tiles):
+            yield from program(np.ascontiguousarray(padded[ROWS * t: ROWS * (t + 1), COLUMNS * c: COLUMNS * (c + 1)]))
+            codes = yield Call("chip.mac_batch", inputs)
+            decoded[t, :, COLUMNS * c: COLUMNS * (c + 1)] = calibration.decode(np.asarray(codes))
+    return ChipLayerResult(layout.combine(decoded), layout.combine(ideal), ideal, decoded)
+
+
+def forward_on_chip(network: BinaryNetwork, images: np.ndarray, chip_layers: frozenset[int],
+                    calibration: Calibration, host: LayerProduct = plain_product, batch: int | None = None,
+                    keep_preactivations: bool = True) -> Plan:
+    """Plan: the network's forward pass with the layers in ``chip_layers`` on the array, the rest by ``host``.
+
+    The images go through the host layers ``batch`` at a time (bounding the
+    memory of the lowered convolutions), in lockstep, and every chip layer
+    sees all of them in one ``layer_on_chip``: each tile is programmed once.
+    Returns (Forward of all images, {layer: ChipLayerResult}).
+    """
+    step = batch or max(len(images), 1)
+    passes = [network.layer_requests(images[s: s + step], keep_preactivations) for s in range(0, len(images), step)]
+    requests = [next(p) for p in passes]
+    results: dict[int, ChipLayerResult] = {}
+    forwards = []
+    while requests:
+        index, weights = requests[0][0], requests[0][2]
+        if index in chip_layers:
+            sizes = np.cumsum([len(r[1]) for r in requests])[:-1]
+            results[index] = yield from layer_on_chip(np.concatenate([r[1] for r in requests]), weights, calibration)
+            answers = np.split(results[index].preactivations, sizes)
+        else:
+            answers = [host(*r) for r in requests]
+        following = []
+        for p, answer in zip(passes, answers):
+            try:
+                following.append(p.send(answer))
+            except StopIteration as done:
+                forwards.append(done.value)
+        requests = following
+    return merge(forwards), results

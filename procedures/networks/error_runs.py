@@ -1,0 +1,102 @@
+"""MAC error models in the run store: measured by plans, recorded, and read back from an earlier run.
+
+Two kinds, both ``ErrorModel`` (decoded minus ideal 64-row column MAC given
+the ideal MAC), measured in the TDC window the calibration holds for:
+
+- **generic** (``measure_error_model``): random matrices and random level
+  patterns (chip_layer.py), recorded as ``error_values``,
+  ``error_probabilities``, ``error_counts`` (the arrays of
+  ``ErrorModel.arrays()``) — what a dedicated error-model procedure records;
+- **per layer** (``measure_layer_models``): the network itself on the chip
+  for some training images, every layer's real tile columns' (ideal,
+  decoded) pairs, recorded once per layer in layer order as
+  ``layer_error_values``, ``layer_error_probabilities``,
+  ``layer_error_counts``.  The array's error given the ideal MAC also
+  depends on which cells the inputs select (a tile with padding rows, or
+  inputs that repeat, select fewer distinct cell sets than random
+  patterns), so a network's own layers are the faithful conditions.
+
+``error_models_from_run`` is the adapter the procedures use to read either
+kind from an earlier run (per-layer models first).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from labctl.plan import Plan, Record
+from labctl.rundata import RunData
+
+from .chip_layer import Calibration, calibrate, forward_on_chip, measure_pairs
+from .error_model import ErrorModel
+from .network import BinaryNetwork
+
+RECORDS = ("error_values", "error_probabilities", "error_counts")
+LAYER_RECORDS = tuple(f"layer_{name}" for name in RECORDS)
+
+
+def holds_error_model(data: RunData) -> bool:
+    """True if the run recorded a generic or per-layer error model."""
+    return all(name in data for name in LAYER_RECORDS) or all(name in data for name in RECORDS)
+
+
+def error_models_from_run(data: RunData) -> ErrorModel | dict[int, ErrorModel]:
+    """The per-layer models an earlier run recorded ({layer: model}), else its generic model.
+
+    ValueError naming the run if it holds neither.
+    """
+    if all(name in data for name in LAYER_RECORDS):
+        layers = zip(*(data.all(name) for name in LAYER_RECORDS))
+        return {k: ErrorModel.from_arrays(dict(zip(RECORDS, map(np.asarray, arrays))))
+                for k, arrays in enumerate(layers)}
+    if all(name in data for name in RECORDS):
+        return ErrorModel.from_arrays({name: np.asarray(data.last(name)) for name in RECORDS})
+    raise ValueError(f"run {data.id} holds no error model: it recorded neither {list(RECORDS)} nor "
+                     f"{list(LAYER_RECORDS)}")
+
+
+def record_error_model(model: ErrorModel, prefix: str = "") -> Plan:
+    """Plan: record the model's arrays under ``prefix`` + the names of RECORDS."""
+    yield Record(f"{prefix}error_values", model.errors, "MAC", "distinct errors, decoded minus ideal column MAC")
+    yield Record(f"{prefix}error_probabilities", model.probabilities, "",
+                 "P(error | ideal column MAC + 64, array column or pooled)", ("column", "ideal_mac", "error"))
+    yield Record(f"{prefix}error_counts", model.counts, "reads", "observations behind every row of the model",
+                 ("column", "ideal_mac"))
+
+
+def calibrate_and_record(repeats: int = 8) -> Plan:
+    """Plan: calibrate the current TDC window (chip_layer.calibrate), record the table and windows; the Calibration."""
+    calibration: Calibration = yield from calibrate(repeats=repeats)
+    yield Record("calibration_table", calibration.table, "MAC", "decoded column MAC per column and TDC code",
+                 ("column", "code"))
+    yield Record("tdc_window_start", calibration.starts, "s", "TDC window start of every column", ("column",))
+    yield Record("tdc_window_lsb", calibration.lsbs, "s", "TDC LSB of every column", ("column",))
+    return calibration
+
+
+def measure_error_model(calibration: Calibration, matrices: int = 4, repeats: int = 4,
+                        per_column: bool = False) -> Plan:
+    """Plan: the generic model from random matrices and level patterns, recorded; returns it.
+
+    Pooled over the array's columns unless ``per_column``.
+    """
+    ideal, decoded = yield from measure_pairs(calibration, matrices, repeats)
+    model = ErrorModel.from_pairs(ideal, decoded, per_column=per_column)
+    yield from record_error_model(model)
+    return model
+
+
+def measure_layer_models(network: BinaryNetwork, images: np.ndarray, calibration: Calibration,
+                         batch: int = 50) -> Plan:
+    """Plan: every layer of ``network`` on the chip for ``images``; per layer, the pooled model of its
+    real tile columns' (ideal, decoded) MACs, recorded in layer order; returns {layer: model}."""
+    every = frozenset(range(len(network.layers)))
+    _, results = yield from forward_on_chip(network, images, every, calibration, batch=batch,
+                                            keep_preactivations=False)
+    models = {}
+    for layer in sorted(results):
+        outputs = network.layers[layer].shape[1]
+        result = results[layer]
+        models[layer] = ErrorModel.from_pairs(result.ideal[:, :, :outputs], result.decoded[:, :, :outputs])
+        yield from record_error_model(models[layer], "layer_")
+    return models
