@@ -74,7 +74,7 @@ def emulation_product(models: ErrorModel | dict[int, ErrorModel], seed: int, lay
                                                 np.random.SeedSequence([seed, k])) for k in sorted(layers)})
 
 
-def _validation(net: BinaryNetwork, images: np.ndarray, labels: np.ndarray, calibration: Calibration,
+def validate_on_chip(net: BinaryNetwork, images: np.ndarray, labels: np.ndarray, calibration: Calibration,
                 models: dict[str, ErrorModel | dict[int, ErrorModel]], seed: int) -> Plan:
     """Plan: the slice on the chip, and emulated with each of ``models``; records histograms (chip first,
     then each model's) and returns the agreement's summary entries."""
@@ -230,7 +230,7 @@ def vgg8_emulation(
     }
     summary["accuracy_gap"] = summary["software_accuracy"] - summary["emulated_accuracy"]
     if validation_images:
-        summary.update((yield from _validation(net, digits.test_images[:validation_images],
+        summary.update((yield from validate_on_chip(net, digits.test_images[:validation_images],
                                                digits.test_labels[:validation_images], calibration, compared,
                                                emulation_seed)))
     return summary

@@ -39,13 +39,29 @@ from dataclasses import dataclass
 import numpy as np
 
 from labctl.plan import Call, Plan
-from labctl.stubs import program, random_signs
+from labctl.stubs import random_signs
 from procedures.mac_transfer import window_table
 
 from .network import BinaryNetwork, LayerProduct, merge, plain_product
 from .tiling import COLUMNS, ROWS, TileLayout
 
 CODES = 16
+RETRIES = 2          # rewrites of rows that fail the verify after programming a tile
+
+
+def program(weights: np.ndarray, retries: int = RETRIES) -> Plan:
+    """Plan: write a 64 x 64 matrix, verify it, rewrite the rows that read wrong (up to ``retries`` times);
+    returns the number of cells still wrong."""
+    yield Call("chip.write_array", weights)
+    read = yield Call("chip.verify_array")
+    for _ in range(retries):
+        rows = np.flatnonzero((read != weights).any(axis=1))
+        if not len(rows):
+            break
+        for r in rows:
+            yield Call("chip.write_row", int(r), weights[r])
+            read[r] = yield Call("chip.verify_row", int(r))
+    return int((read != weights).sum())
 
 
 def random_level_patterns(weights: np.ndarray, repeats: int, rng: np.random.Generator) -> np.ndarray:
