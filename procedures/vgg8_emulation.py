@@ -33,13 +33,12 @@ from labctl.procedure import Param, ParameterError, RunId, procedure
 from labctl.rundata import RunData, read_run
 from labctl.stubs import ensure_powered
 from procedures.networks.chip_layer import Calibration, forward_on_chip
-from procedures.networks.emulation import EmulatedProduct
-from procedures.networks.error_runs import (calibrate_and_record, error_models_from_run, holds_error_model,
-                                            measure_error_model, measure_layer_models)
+from procedures.networks.error_runs import (calibrate_and_record, emulation_product, error_models_from_run,
+                                            holds_error_model, measure_error_model, measure_layer_models)
 from procedures.networks.error_model import ErrorModel
 from procedures.networks.evaluation import ERROR_EDGES, ErrorRecorder, agreement, confusion, histogram
 from procedures.networks.idx import load_mnist
-from procedures.networks.network import BinaryNetwork, LayerProduct, LayerwiseProduct
+from procedures.networks.network import BinaryNetwork
 from procedures.networks.npz import SHIPPED_VGG8, NetworkFormatError, load_network
 
 PAPER_SOFTWARE = 0.9928
@@ -63,15 +62,6 @@ def _validate(params: dict, store: Any) -> None:
     if params["error_run"] is not None and store is not None and not holds_error_model(
             read_run(store, params["error_run"])):
         raise ParameterError(f"parameter error_run: run {params['error_run']} recorded no error model")
-
-
-def emulation_product(models: ErrorModel | dict[int, ErrorModel], seed: int, layers: frozenset[int]) -> LayerProduct:
-    """The layers in ``layers`` emulated with their own model (or the one model), the others exact.
-
-    Each layer draws from its own stream of ``seed``.
-    """
-    return LayerwiseProduct({k: EmulatedProduct(models[k] if isinstance(models, dict) else models,
-                                                np.random.SeedSequence([seed, k])) for k in sorted(layers)})
 
 
 def validate_on_chip(net: BinaryNetwork, images: np.ndarray, labels: np.ndarray, calibration: Calibration,

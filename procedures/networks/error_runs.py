@@ -17,7 +17,8 @@ the ideal MAC), measured in the TDC window the calibration holds for:
   patterns), so a network's own layers are the faithful conditions.
 
 ``error_models_from_run`` is the adapter the procedures use to read either
-kind from an earlier run (per-layer models first).
+kind from an earlier run (per-layer models first); ``emulation_product``
+emulates a network's layers with either.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ from labctl.plan import Plan, Record
 from labctl.rundata import RunData
 
 from .chip_layer import Calibration, calibrate, forward_on_chip, measure_pairs
+from .emulation import EmulatedProduct
 from .error_model import ErrorModel
-from .network import BinaryNetwork
+from .network import BinaryNetwork, LayerProduct, LayerwiseProduct
 
 RECORDS = ("error_values", "error_probabilities", "error_counts")
 LAYER_RECORDS = tuple(f"layer_{name}" for name in RECORDS)
@@ -100,3 +102,12 @@ def measure_layer_models(network: BinaryNetwork, images: np.ndarray, calibration
         models[layer] = ErrorModel.from_pairs(result.ideal[:, :, :outputs], result.decoded[:, :, :outputs])
         yield from record_error_model(models[layer], "layer_")
     return models
+
+
+def emulation_product(models: ErrorModel | dict[int, ErrorModel], seed: int, layers: frozenset[int]) -> LayerProduct:
+    """The layers in ``layers`` emulated with their own model (or the one model), the others exact.
+
+    Each layer draws from its own stream of ``seed``.
+    """
+    return LayerwiseProduct({k: EmulatedProduct(models[k] if isinstance(models, dict) else models,
+                                                np.random.SeedSequence([seed, k])) for k in sorted(layers)})

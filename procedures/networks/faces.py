@@ -8,8 +8,9 @@ bundles photographs.  Fixed construction:
   Grey levels 0..1 become uint8 (rounded 255 x).
 - **Photo patches**: the photographs in PHOTOS (none shows a person's face;
   ``camera``, ``astronaut`` and the cat ``chelsea`` are left out), in grey
-  (luminance), rescaled by 1/2, 1/4 and 1/8 (anti-aliased), cut into
-  non-overlapping 25 x 25 patches on a grid from the top-left corner;
+  (luminance), rescaled by each factor of SCALES (anti-aliased: the scales
+  of the detection pyramid), cut into 25 x 25 patches on a grid of GRID
+  pixels from the top-left corner;
   PATCHES_PER_PHOTO of them per training photograph and
   TEST_PATCHES_PER_PHOTO per test photograph drawn with ``seed`` (all if fewer).
 - **Split**, deterministic under ``seed``: 40 of the 100 faces and 40 of
@@ -17,7 +18,7 @@ bundles photographs.  Fixed construction:
   training; every third photograph (PHOTOS[2::3]) gives test patches only,
   the others training patches only.  So a face, and everything cut from one
   photograph, is on one side only.  Test set: 40 faces, 40 LFW non-faces,
-  80 photograph patches.
+  120 photograph patches.
 - **Augmentation**, training faces only, after the split: every face, and
   its mirror image, shifted by -2, 0, +2 pixels in each direction (edge
   pixels repeated): 18 patches per face.  The test side is never augmented.
@@ -32,9 +33,10 @@ import numpy as np
 
 SIZE = 25
 PHOTOS = ("coffee", "rocket", "brick", "hubble_deep_field", "moon", "coins", "gravel", "grass", "text",
-          "clock", "page", "retina")
-SCALES = (0.5, 0.25, 0.125)
-PATCHES_PER_PHOTO = 150        # per training photograph
+          "clock", "page", "retina", "cell", "horse", "logo", "immunohistochemistry", "colorwheel", "checkerboard")
+SCALES = (0.5, 0.35, 0.25, 0.18, 0.125)
+GRID = 12                      # pixels between neighbouring patches of the grid (half a patch: they overlap)
+PATCHES_PER_PHOTO = 250        # per training photograph
 TEST_PATCHES_PER_PHOTO = 20    # per test photograph
 TEST_FACES = 40
 TEST_NONFACES = 40
@@ -73,8 +75,9 @@ def photo_patches(name: str, count: int, rng: np.random.Generator) -> np.ndarray
     patches = []
     for scale in SCALES:
         small = rescale(grey, scale, anti_aliasing=True)
-        rows, cols = small.shape[0] // SIZE, small.shape[1] // SIZE
-        grid = small[: rows * SIZE, : cols * SIZE].reshape(rows, SIZE, cols, SIZE).transpose(0, 2, 1, 3)
+        if min(small.shape) < SIZE:
+            continue
+        grid = np.lib.stride_tricks.sliding_window_view(small, (SIZE, SIZE))[::GRID, ::GRID]
         patches.append(grid.reshape(-1, SIZE, SIZE))
     every = np.concatenate(patches)
     chosen = np.sort(rng.permutation(len(every))[:count])

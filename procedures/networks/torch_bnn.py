@@ -30,6 +30,8 @@ and signs (hidden) or scales and offsets (output) as in docs/networks.md.
 
 from __future__ import annotations
 
+import json
+import sys
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -266,6 +268,7 @@ def fit(arch: Architecture, schedule: Schedule, images: np.ndarray, labels: np.n
     With ``error_model``, the layers in ``noisy_layers`` (None: every layer)
     see the model's errors during training (hardware-aware, module doc).
 
+    Every epoch's record is also printed to standard error as JSON.
     Deterministic under ``schedule.seed`` on one machine and thread count:
     torch's initialisation and noise, the shuffling and the augmentation use
     separate streams derived from it.
@@ -303,6 +306,7 @@ def fit(arch: Architecture, schedule: Schedule, images: np.ndarray, labels: np.n
         if validation is not None:
             record["validation_accuracy"] = evaluate(model, *validation)
         history.append(record)
+        print(json.dumps(record), file=sys.stderr, flush=True)
     return Trained(model, history, time.perf_counter() - start)
 
 

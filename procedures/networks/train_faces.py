@@ -39,7 +39,7 @@ def face_net() -> Architecture:
 
 
 def _parser() -> argparse.ArgumentParser:
-    s = Schedule(epochs=40, batch=50)
+    s = Schedule(epochs=12, batch=50, learning_rate=0.005, init_scale=1.0)
     p = argparse.ArgumentParser(prog="python -m procedures.networks.train_faces",
                                 description="train the ten-layer binary face classifier (PyTorch), save it as .npz")
     p.add_argument("--epochs", type=int, default=s.epochs)
