@@ -127,9 +127,9 @@ def face_detection(
     repeats: Annotated[int, Param("reads of every calibration pattern", low=1, high=100)] = 8,
     stride: Annotated[int, Param("sliding-window step in the rescaled images", "px", 1, 25)] = 3,
     margin: Annotated[float, Param("face score minus non-face score a window needs to be a candidate",
-                                   low=-100, high=100)] = 0.0,
+                                   low=-100, high=100)] = 2.0,
     overlap: Annotated[float, Param("non-maximum suppression: largest overlap (IoU) two kept boxes may have",
-                                    low=0.0, high=1.0)] = 0.3,
+                                    low=0.0, high=1.0)] = 0.1,
 ) -> Plan:
     """face / non-face patches and sliding-window face detection, one layer of ten on the chip"""
     from procedures.networks.detection import ASTRONAUT_FACE, non_maximum_suppression, overlap as iou

@@ -4,9 +4,12 @@ The paper (Jung et al., Nature 601, 2022): "in an emulation of a deeper,
 eight-layer VGG-8 network with measured errors, the classification accuracy
 improves to 98.86 % (software baseline: 99.28 %)".
 
-1. The error model: from an earlier run (``--error-run``: any run that
-   recorded ``error_values``, ``error_probabilities``, ``error_counts``), or
-   measured now on this die (networks/error_runs.py) and recorded.
+1. The error models: from an earlier run (``--error-run``: any run that
+   recorded ``error_values``, ``error_probabilities``, ``error_counts``, or
+   per-layer ``layer_error_*``), or measured now on this die and recorded
+   (networks/error_runs.py): the generic model from random patterns, and
+   one model per layer from the network itself on the chip for
+   ``model_images`` training digits, which the emulation then uses.
 2. Software: the network's plain numpy inference of the test digits.
 3. Emulation: the same network with every 64-row column MAC of every tile of
    every binary layer given an error drawn from the model (seeded).
@@ -65,7 +68,7 @@ def _validate(params: dict, store: Any) -> None:
 
 
 def validate_on_chip(net: BinaryNetwork, images: np.ndarray, labels: np.ndarray, calibration: Calibration,
-                models: dict[str, ErrorModel | dict[int, ErrorModel]], seed: int) -> Plan:
+                     models: dict[str, ErrorModel | dict[int, ErrorModel]], seed: int) -> Plan:
     """Plan: the slice on the chip, and emulated with each of ``models``; records histograms (chip first,
     then each model's) and returns the agreement's summary entries."""
     chip_forward, results = yield from forward_on_chip(net, images, SLICE, calibration)

@@ -32,6 +32,7 @@ from .train_mlp import split_validation
 
 CHANNELS = (32, 32, 64, 64, 128, 128)
 HIDDEN = 256
+EPOCHS = 15
 CLASSES = 10
 QUICK_CHECK = 1000     # test digits whose accuracy is also recorded, for a fast check of a shipped network
 
@@ -54,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--hidden", type=int, default=HIDDEN, help="neurons of the first dense layer")
     p.add_argument("--encoding", choices=("threshold", "bitplanes"), default="bitplanes")
     p.add_argument("--planes", type=int, default=2, help="bit-planes of the first layer (bitplanes encoding)")
-    p.add_argument("--epochs", type=int, default=s.epochs)
+    p.add_argument("--epochs", type=int, default=EPOCHS)
     p.add_argument("--batch", type=int, default=s.batch)
     p.add_argument("--learning-rate", type=float, default=s.learning_rate)
     p.add_argument("--label-smoothing", type=float, default=s.label_smoothing)
