@@ -3,11 +3,11 @@
 In one run, on the built-in simulated bench (die 1):
 
 1. the MAC error models measured on the chip as vgg8-emulation measures them
-   (networks/error_runs.py: the VGG-8's own layers on the chip for 50
-   training digits, one model per layer);
+   (networks/error_runs.py: the VGG-8's array layers, all but the first, on
+   the chip for 50 training digits, one model per layer);
 2. the shipped VGG-8's plain numpy inference of the 10,000 test digits, timed;
 3. the same network emulated with the measured models (every 64-row partial
-   sum of every layer with a drawn error, seed 0), timed;
+   sum of every array layer with a drawn error, seed 0), timed;
 4. the shipped face network's test patches in software and with its chip
    layer on the simulated chip (needs the ``faces`` extra).
 
@@ -35,6 +35,7 @@ from procedures.networks.error_runs import emulation_product, measure_layer_mode
 from procedures.networks.faces import load_faces  # noqa: E402
 from procedures.networks.idx import load_mnist  # noqa: E402
 from procedures.networks.npz import SHIPPED_FACES, SHIPPED_VGG8, load_network  # noqa: E402
+from procedures.vgg8_emulation import array_layers  # noqa: E402
 
 DIE = 1
 BATCH = 250
@@ -52,7 +53,8 @@ def main() -> None:
     faces_net, faces = load_network(SHIPPED_FACES), load_faces(0)
     with default_bench(DIE) as bench:
         calibration = run_direct(powered(calibrate()), bench)
-        models = run_direct(measure_layer_models(vgg8, digits.train_images[:MODEL_DIGITS], calibration), bench)
+        models = run_direct(measure_layer_models(vgg8, digits.train_images[:MODEL_DIGITS], calibration,
+                                                 array_layers(vgg8)), bench)
         chip_layer = frozenset({int(faces_net.metadata["chip_layer"])})
         on_chip, _ = run_direct(forward_on_chip(faces_net, faces.test_images, chip_layer, calibration), bench)
     face_software = faces_net.accuracy(faces.test_images, faces.test_labels)

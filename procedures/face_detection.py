@@ -6,8 +6,9 @@ detection with an accuracy of 93.4 %".
 
 The layer on the array is the network's first dense layer (layer 7, 576
 inputs x 128 outputs: 18 full 64 x 64 tiles, no padding), the largest weight
-matrix of the network; every other layer runs on the host.  The TDC stays
-in its power-up window, calibrated at the start of the run.
+matrix of the network; every other layer runs on the host.  The TDC is
+calibrated at the start of the run (networks/chip_layer.py: six overlapping
+windows, every vector read in each).
 
 1. Classification of the test patches (networks/faces.py) in software and
    with the layer on the chip; accuracies beside the paper's.
@@ -32,7 +33,8 @@ from labctl.plotting import figure
 from labctl.procedure import Param, ParameterError, procedure
 from labctl.rundata import RunData
 from labctl.stubs import ensure_powered
-from procedures.networks.chip_layer import calibrate, forward_on_chip
+from procedures.networks.chip_layer import forward_on_chip
+from procedures.networks.error_runs import calibrate_and_record
 from procedures.networks.evaluation import ERROR_EDGES, confusion, histogram
 from procedures.networks.network import BinaryNetwork
 from procedures.networks.npz import SHIPPED_FACES, NetworkFormatError, load_network
@@ -140,9 +142,7 @@ def face_detection(
     yield from ensure_powered()
     net = _network(network)
     chip = frozenset({int(net.metadata["chip_layer"])})
-    calibration = yield from calibrate(repeats=repeats)
-    yield Record("calibration_table", calibration.table, "MAC", "decoded column MAC per column and TDC code",
-                 ("column", "code"))
+    calibration = yield from calibrate_and_record(repeats)
     faces = load_faces(int(net.metadata.get("data_seed", 0)))
     software = net.forward(faces.test_images)
     on_chip, results = yield from forward_on_chip(net, faces.test_images, chip, calibration)

@@ -13,7 +13,9 @@ improves to 98.86 % (software baseline: 99.28 %)".
 2. Software: the network's plain numpy inference of the test digits.
 3. Emulation: the same network with every 64-row column MAC of every tile of
    every binary layer given an error drawn from the model (seeded).
-4. Validation of the emulator: the first two layers of the network really on
+   The layers on the array are all but the network's ``host_layers``
+   (metadata; the first layer by default).
+4. Validation of the emulator: the first two array layers really on
    the chip for ``validation_images`` digits (the rest on the host), and the
    same slice emulated; the pre-activation errors are compared neuron by
    neuron (Welch z of the neurons' mean and rms error: evaluation.agreement)
@@ -47,12 +49,18 @@ from procedures.networks.npz import SHIPPED_VGG8, NetworkFormatError, load_netwo
 PAPER_SOFTWARE = 0.9928
 PAPER_EMULATED = 0.9886
 BATCH = 250                     # digits per forward pass (bounds the im2col memory)
-SLICE = frozenset({0, 1})       # layers run on the chip for the validation
 AGREEMENT_Z = 3.0               # |z| within which chip and emulation agree
 
 
 def _network(path: Path | None) -> BinaryNetwork:
     return load_network(SHIPPED_VGG8 if path is None else path)
+
+
+def array_layers(net: BinaryNetwork) -> frozenset[int]:
+    """The layers on the array: all but the network's ``host_layers`` (metadata; default the first layer,
+    whose 9-input partial sums would carry a full 64-row sum's error on a seventh of its range)."""
+    host = set(net.metadata.get("host_layers", [0]))
+    return frozenset(k for k in range(len(net.layers)) if k not in host)
 
 
 def _validate(params: dict, store: Any) -> None:
@@ -69,23 +77,25 @@ def _validate(params: dict, store: Any) -> None:
 
 def validate_on_chip(net: BinaryNetwork, images: np.ndarray, labels: np.ndarray, calibration: Calibration,
                      models: dict[str, ErrorModel | dict[int, ErrorModel]], seed: int) -> Plan:
-    """Plan: the slice on the chip, and emulated with each of ``models``; records histograms (chip first,
-    then each model's) and returns the agreement's summary entries."""
-    chip_forward, results = yield from forward_on_chip(net, images, SLICE, calibration)
+    """Plan: the slice (the first two array layers) on the chip, and emulated with each of ``models``;
+    records histograms (chip first, then each model's, per slice layer) and returns the summary entries."""
+    slice_ = frozenset(sorted(array_layers(net))[:2])
+    yield Record("validation_layers", np.array(sorted(slice_)), "", "layers of the validation slice")
+    chip_forward, results = yield from forward_on_chip(net, images, slice_, calibration)
     out: dict[str, Any] = {"validation_images": len(images),
                            "validation_chip_accuracy": float((chip_forward.predictions == labels).mean())}
-    for layer in sorted(SLICE):
+    for layer in sorted(slice_):
         chip_errors = results[layer].preactivations.astype(np.int64) - results[layer].exact
         yield Record("validation_error_histogram", histogram(chip_errors), "values",
                      f"layer {layer} on the chip: pre-activation minus exact", ("error_bin",))
         out[f"validation_layer{layer}_chip_mean"] = float(chip_errors.mean())
         out[f"validation_layer{layer}_chip_rms"] = float(np.sqrt((chip_errors.astype(np.float64) ** 2).mean()))
     for name, model in models.items():
-        recorder = ErrorRecorder(emulation_product(model, seed + 1, SLICE), len(net.layers), keep=SLICE)
+        recorder = ErrorRecorder(emulation_product(model, seed + 1, slice_), len(net.layers), keep=slice_)
         emulated = net.forward(images, recorder)
         out[f"validation_{name}_accuracy"] = float((emulated.predictions == labels).mean())
         agrees = True
-        for layer in sorted(SLICE):
+        for layer in sorted(slice_):
             chip_errors = results[layer].preactivations.astype(np.int64) - results[layer].exact
             result = agreement(chip_errors.T, recorder.kept[layer].T)     # units: the layer's output neurons
             yield Record("validation_error_histogram", histogram(recorder.kept[layer]), "values",
@@ -145,7 +155,8 @@ def plot_validation(data: RunData) -> Any:
         ax.axis("off")
         return fig
     histograms = np.asarray(data.array("validation_error_histogram"))
-    layers = len(SLICE)
+    slice_ = np.atleast_1d(data.last("validation_layers"))
+    layers = len(slice_)
     models = len(histograms) // layers - 1
     names = [k[len("validation_"):-len("_agrees")] for k in (data.summary or {}) if k.endswith("_agrees")]
     fig, axes = figure(1, layers, 5 * layers, 3.6)
@@ -161,7 +172,7 @@ def plot_validation(data: RunData) -> Any:
         ax.set_xlim(-30, 30)
         ax.set_xlabel("pre-activation minus exact (MAC)")
         ax.set_ylabel("fraction")
-        ax.set_title(f"layer {layer}", fontsize=9)
+        ax.set_title(f"layer {slice_[layer]}", fontsize=9)
         ax.legend(fontsize=7)
     return fig
 
@@ -176,7 +187,7 @@ def vgg8_emulation(
     emulation_seed: Annotated[int, Param("seed of the emulated errors", low=0)] = 0,
     model_images: Annotated[int, Param("training digits run through the whole network on the chip to measure "
                                        "the per-layer error models", low=1, high=1000)] = 50,
-    validation_images: Annotated[int, Param("test digits whose first two layers also run on the chip (0: none)",
+    validation_images: Annotated[int, Param("test digits whose first two array layers also run on the chip (0: none)",
                                             low=0, high=10000)] = 100,
     repeats: Annotated[int, Param("reads of every calibration pattern", low=1, high=100)] = 8,
 ) -> Plan:
@@ -186,18 +197,19 @@ def vgg8_emulation(
     digits = load_mnist(data)
     test_images, test_labels = digits.test_images[:images], digits.test_labels[:images]
     calibration = yield from calibrate_and_record(repeats)
+    on_array = array_layers(net)
     compared: dict[str, ErrorModel | dict[int, ErrorModel]] = {}
     if error_run is None:
         compared["generic"] = yield from measure_error_model(calibration)
-        models = yield from measure_layer_models(net, digits.train_images[:model_images], calibration)
+        yield Record("array_layers", np.array(sorted(on_array)), "", "layers on the array (the rest on the host)")
+        models = yield from measure_layer_models(net, digits.train_images[:model_images], calibration, on_array)
         compared["layer"] = models
     else:
         models = error_models_from_run((yield Load(error_run)))
         compared["run"] = models
     software = np.empty(len(test_images), np.int64)
     emulated = np.empty(len(test_images), np.int64)
-    recorder = ErrorRecorder(emulation_product(models, emulation_seed, frozenset(range(len(net.layers)))),
-                             len(net.layers))
+    recorder = ErrorRecorder(emulation_product(models, emulation_seed, on_array), len(net.layers))
     for start in range(0, len(test_images), BATCH):
         batch = test_images[start: start + BATCH]
         software[start: start + len(batch)] = net.predict(batch)
@@ -218,6 +230,7 @@ def vgg8_emulation(
         "paper_software_accuracy": PAPER_SOFTWARE, "paper_emulated_accuracy": PAPER_EMULATED,
         "images": len(test_images), "error_run": error_run, "emulation_seed": emulation_seed,
         "error_models": "per layer" if isinstance(models, dict) else "generic",
+        "array_layers": sorted(on_array),
         "layer_error_mean": [round(float(m), 4) for m in mean], "layer_error_std": [round(float(s), 4) for s in std],
         "network_recorded_accuracy": net.metadata.get("test_accuracy"),
     }

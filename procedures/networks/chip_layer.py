@@ -1,30 +1,27 @@
 """A binary layer on the array through plan messages only: calibration, error pairs, tiled product.
 
 Small and self-contained so that the shared network runtime can replace it
-(docs/networks.md, "Integration").  The TDC is left in its power-up window
-(every column's window centred on its own MAC = 0, LSB near 0.4 ns: about
-+/-22 MAC units before the codes clip); the window is recorded with every
-calibration.
+(docs/networks.md, "Integration").
 
+- TDC: the six overlapping windows of mac-transfer (LSB 0.25 ns, about one
+  MAC level per code, starts 12 LSB apart, ``mac_transfer.window_starts``):
+  every input vector is read once in each window, so every partial sum from
+  -64 to 64 falls well inside some window and nothing clips.  (The power-up
+  window alone, LSB 0.4 ns centred on MAC = 0, clips beyond about +/-22,
+  where a trained network's partial sums often are.)
 - ``calibrate``: programs a seeded random matrix and streams *level
   patterns*: for every column j and every level k = 0..64, an input that
-  mismatches k randomly chosen rows of column j, ``repeats`` times each.  The
-  table holds, per column and code, the mean ideal MAC of the reads that
-  gave the code (``procedures.mac_transfer.window_table``).
-- decoding: a code becomes its table entry rounded to the nearest even
-  integer (a 64-row column MAC is even); a code never seen while
-  calibrating takes the entry of the nearest code that was.  The two clipped
-  codes (0 and 15) hold every MAC beyond the window, whose mean depends on
-  the calibration patterns' spread rather than on the network's partial
-  sums (concentrated near 0): they decode one code step beyond their
-  neighbours instead (linear extrapolation), just outside the window.
+  mismatches k randomly chosen rows of column j, ``repeats`` times each.  Per
+  window, column and code the table holds the mean ideal MAC of the reads
+  that gave the code (``mac_transfer.window_table``).
+- decoding (``mac_transfer.decode``): per column and vector the window whose
+  code sits nearest the middle of its range; its table entry rounded to the
+  nearest even integer (a 64-row column MAC is even).
 - ``measure_pairs``: the same kind of patterns through other random
   matrices, decoded: (ideal, decoded) column MACs for ``ErrorModel.from_pairs``.
   Several matrices, because part of a column's error is static: it depends
   on which cells (with their own resistances) a matrix and an input select,
-  and the calibration absorbs only its own matrix's share.  Pairs pooled
-  over matrices carry that part as spread, as it appears over a network's
-  many tiles.
+  and the calibration absorbs only its own matrix's share.
 - ``layer_on_chip``: a layer tile by tile (tiling.TileLayout): each tile
   programmed once with write-verify, every input vector streamed through
   it, the codes decoded and combined by the host.
@@ -40,12 +37,13 @@ import numpy as np
 
 from labctl.plan import Call, Plan
 from labctl.stubs import random_signs
-from procedures.mac_transfer import window_table
+from procedures.mac_transfer import decode, window_starts, window_table
 
 from .network import BinaryNetwork, LayerProduct, merge, plain_product
 from .tiling import COLUMNS, ROWS, TileLayout
 
-CODES = 16
+WINDOWS = 6
+LSB = 0.25e-9        # s: TDC LSB of every window, about one MAC level per code
 RETRIES = 2          # rewrites of rows that fail the verify after programming a tile
 
 
@@ -76,40 +74,35 @@ def random_level_patterns(weights: np.ndarray, repeats: int, rng: np.random.Gene
 
 @dataclass(frozen=True, eq=False)
 class Calibration:
-    """Decoded column MAC (even integers) per column and TDC code, (64, 16), and the TDC window it holds for."""
+    """Mean ideal MAC per window, column and TDC code, (windows, 64, 16) (NaN: never seen); the windows."""
 
-    table: np.ndarray          # (64, 16) int64
-    starts: np.ndarray         # (64,) s, TDC window start of every column
-    lsbs: np.ndarray           # (64,) s, TDC LSB of every column
+    tables: np.ndarray
+    starts: np.ndarray         # (windows,) s, TDC window starts
+    lsb: float                 # s, TDC LSB of every window
 
     def decode(self, codes: np.ndarray) -> np.ndarray:
-        """Column MACs (n, 64) int64 of TDC codes (n, 64)."""
-        return self.table[np.arange(COLUMNS)[None, :], codes]
+        """Column MACs (n, 64) int64, even, of TDC codes (windows, n, 64)."""
+        return 2 * np.rint(decode(codes, self.tables) / 2).astype(np.int64)
 
 
-def table_of(means: np.ndarray) -> np.ndarray:
-    """Even-integer decoding table (64, 16) from mean ideal MACs per code (NaN: code never seen)."""
-    table = np.empty(means.shape, np.int64)
-    codes = np.arange(CODES)
-    for j, row in enumerate(means):
-        seen = np.flatnonzero(np.isfinite(row))
-        if seen.size == 0:
-            raise ValueError(f"column {j}: no code was ever read during calibration")
-        filled = row[seen[np.abs(codes[:, None] - seen[None, :]).argmin(axis=1)]]
-        filled[0], filled[-1] = 2 * filled[1] - filled[2], 2 * filled[-2] - filled[-3]
-        table[j] = 2 * np.rint(filled / 2).astype(np.int64)
-    return table
+def read(x: np.ndarray, calibration: Calibration) -> Plan:
+    """Plan: TDC codes (windows, n, 64) of input vectors (n, 64), read once in every window."""
+    codes = []
+    for start in calibration.starts:
+        yield Call("chip.set_tdc_window", float(start), calibration.lsb)
+        codes.append(np.asarray((yield Call("chip.mac_batch", x))))
+    return np.stack(codes)
 
 
 def calibrate(matrix_seed: int = 101, repeats: int = 8, pattern_seed: int = 0) -> Plan:
-    """Plan: program a random matrix, stream level patterns, return the Calibration of the current window."""
+    """Plan: program a random matrix, stream level patterns in every window, return the Calibration."""
     weights = random_signs(matrix_seed)
     yield from program(weights)
     x = random_level_patterns(weights, repeats, np.random.default_rng(pattern_seed))
-    codes = yield Call("chip.mac_batch", x)
-    starts, lsbs = yield Call("chip.tdc_windows")
-    means = window_table(np.asarray(codes), x.astype(np.int64) @ weights.astype(np.int64))
-    return Calibration(table_of(means), np.asarray(starts), np.asarray(lsbs))
+    ideal = x.astype(np.int64) @ weights.astype(np.int64)
+    calibration = Calibration(np.empty(0), window_starts(WINDOWS, LSB), LSB)
+    codes = yield from read(x, calibration)
+    return Calibration(np.stack([window_table(c, ideal) for c in codes]), calibration.starts, LSB)
 
 
 def measure_pairs(calibration: Calibration, matrices: int = 4, repeats: int = 4, seed: int = 202) -> Plan:
@@ -120,9 +113,8 @@ def measure_pairs(calibration: Calibration, matrices: int = 4, repeats: int = 4,
         weights = random_signs(seed + m)
         yield from program(weights)
         x = random_level_patterns(weights, repeats, np.random.default_rng(seed + m))
-        codes = yield Call("chip.mac_batch", x)
         ideal.append(x.astype(np.int64) @ weights.astype(np.int64))
-        decoded.append(calibration.decode(np.asarray(codes)))
+        decoded.append(calibration.decode((yield from read(x, calibration))))
     return np.concatenate(ideal), np.concatenate(decoded)
 
 
@@ -151,8 +143,7 @@ def layer_on_chip(x: np.ndarray, weights: np.ndarray, calibration: Calibration) 
         inputs = layout.tile_inputs(x, t)
         for c in range(layout.column_tiles):
             yield from program(np.ascontiguousarray(padded[ROWS * t: ROWS * (t + 1), COLUMNS * c: COLUMNS * (c + 1)]))
-            codes = yield Call("chip.mac_batch", inputs)
-            decoded[t, :, COLUMNS * c: COLUMNS * (c + 1)] = calibration.decode(np.asarray(codes))
+            decoded[t, :, COLUMNS * c: COLUMNS * (c + 1)] = calibration.decode((yield from read(inputs, calibration)))
     return ChipLayerResult(layout.combine(decoded), layout.combine(ideal), ideal, decoded)
 
 

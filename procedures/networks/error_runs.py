@@ -1,7 +1,7 @@
 """MAC error models in the run store: measured by plans, recorded, and read back from an earlier run.
 
 Two kinds, both ``ErrorModel`` (decoded minus ideal 64-row column MAC given
-the ideal MAC), measured in the TDC window the calibration holds for:
+the ideal MAC), measured in the TDC windows the calibration holds for:
 
 - **generic** (``measure_error_model``): random matrices and random level
   patterns (chip_layer.py), recorded as ``error_values``,
@@ -48,9 +48,10 @@ def error_models_from_run(data: RunData) -> ErrorModel | dict[int, ErrorModel]:
     ValueError naming the run if it holds neither.
     """
     if all(name in data for name in LAYER_RECORDS):
-        layers = zip(*(data.all(name) for name in LAYER_RECORDS))
-        return {k: ErrorModel.from_arrays(dict(zip(RECORDS, map(np.asarray, arrays))))
-                for k, arrays in enumerate(layers)}
+        arrays = zip(*(data.all(name) for name in LAYER_RECORDS))
+        indices = [int(k) for k in np.atleast_1d(data.last("array_layers"))] if "array_layers" in data else None
+        models = [ErrorModel.from_arrays(dict(zip(RECORDS, map(np.asarray, a)))) for a in arrays]
+        return dict(zip(indices or range(len(models)), models))
     if all(name in data for name in RECORDS):
         return ErrorModel.from_arrays({name: np.asarray(data.last(name)) for name in RECORDS})
     raise ValueError(f"run {data.id} holds no error model: it recorded neither {list(RECORDS)} nor "
@@ -67,12 +68,12 @@ def record_error_model(model: ErrorModel, prefix: str = "") -> Plan:
 
 
 def calibrate_and_record(repeats: int = 8) -> Plan:
-    """Plan: calibrate the current TDC window (chip_layer.calibrate), record the table and windows; the Calibration."""
+    """Plan: calibrate the TDC windows (chip_layer.calibrate), record the tables and windows; the Calibration."""
     calibration: Calibration = yield from calibrate(repeats=repeats)
-    yield Record("calibration_table", calibration.table, "MAC", "decoded column MAC per column and TDC code",
-                 ("column", "code"))
-    yield Record("tdc_window_start", calibration.starts, "s", "TDC window start of every column", ("column",))
-    yield Record("tdc_window_lsb", calibration.lsbs, "s", "TDC LSB of every column", ("column",))
+    yield Record("calibration", calibration.tables, "MAC", "mean ideal MAC per window, column and TDC code",
+                 ("window", "column", "code"))
+    yield Record("window_starts", calibration.starts, "s", "TDC start of every window (all columns)", ("window",))
+    yield Record("window_lsb", calibration.lsb, "s", "TDC LSB of every window")
     return calibration
 
 
@@ -89,11 +90,14 @@ def measure_error_model(calibration: Calibration, matrices: int = 4, repeats: in
 
 
 def measure_layer_models(network: BinaryNetwork, images: np.ndarray, calibration: Calibration,
-                         batch: int = 50) -> Plan:
-    """Plan: every layer of ``network`` on the chip for ``images``; per layer, the pooled model of its
-    real tile columns' (ideal, decoded) MACs, recorded in layer order; returns {layer: model}."""
-    every = frozenset(range(len(network.layers)))
-    _, results = yield from forward_on_chip(network, images, every, calibration, batch=batch,
+                         layers: frozenset[int], batch: int = 50) -> Plan:
+    """Plan: the network with ``layers`` on the chip for ``images``; per such layer, the pooled model of its
+    real tile columns' (ideal, decoded) MACs, recorded in layer order; returns {layer: model}.
+
+    ``error_models_from_run`` reads them back in that order: record the
+    layers (``array_layers``) beside them to map them to layer indices.
+    """
+    _, results = yield from forward_on_chip(network, images, layers, calibration, batch=batch,
                                             keep_preactivations=False)
     models = {}
     for layer in sorted(results):
@@ -111,3 +115,11 @@ def emulation_product(models: ErrorModel | dict[int, ErrorModel], seed: int, lay
     """
     return LayerwiseProduct({k: EmulatedProduct(models[k] if isinstance(models, dict) else models,
                                                 np.random.SeedSequence([seed, k])) for k in sorted(layers)})
+
+
+def gaussian_model(sigma: float, seed: int = 0, draws: int = 500_000) -> ErrorModel:
+    """A synthetic model: even errors, 2 * round(N(0, sigma) / 2) MAC units, the same at every ideal MAC
+    (``draws`` seeded draws over the even ideal MACs)."""
+    rng = np.random.default_rng(seed)
+    ideal = rng.choice(np.arange(-64, 65, 2), draws)
+    return ErrorModel.from_pairs(ideal, ideal + 2 * np.rint(rng.normal(0.0, sigma, draws) / 2))

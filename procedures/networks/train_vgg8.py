@@ -25,6 +25,7 @@ import torch
 from .augment import Augmentation
 from .encoding import InputEncoding
 from .error_model import ErrorModel
+from .error_runs import gaussian_model
 from .idx import load_mnist
 from .npz import save_network
 from .torch_bnn import Architecture, Schedule, fit, to_network
@@ -44,6 +45,12 @@ def vgg8(channels: tuple[int, ...] = CHANNELS, hidden: int = HIDDEN,
         raise ValueError(f"VGG-8 has six convolutions, {len(channels)} channel counts given")
     pools = (1, 2, 1, 2, 1, 2)
     return Architecture((28, 28), encoding, tuple(zip(channels, pools)), (hidden, CLASSES))
+
+
+def _rms(model: ErrorModel) -> float:
+    """Root-mean-square error (MAC units) of a model over its observed ideal MACs."""
+    mean, std = model.moments()
+    return round(float(np.sqrt(((mean ** 2 + std ** 2) * model.counts).sum() / model.counts.sum())), 3)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,6 +76,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--validation", type=int, default=0,
                    help="hold out this many training digits and report accuracy on them (no test digits)")
     p.add_argument("--error-model", type=Path, help=".npz with an error model's arrays: hardware-aware training")
+    p.add_argument("--error-sigma", type=float,
+                   help="hardware-aware training with Gaussian errors of this sigma (MAC units) per 64-row partial sum")
+    p.add_argument("--host-layers", default="0",
+                   help="layers computed on the host, without errors in hardware-aware training (comma-separated)")
     p.add_argument("--out", type=Path, help="write the trained network here (.npz, docs/networks.md)")
     return p
 
@@ -86,6 +97,8 @@ def main(argv: list[str] | None = None) -> dict:
     if args.error_model is not None:
         with np.load(args.error_model, allow_pickle=False) as npz:
             error_model = ErrorModel.from_arrays(dict(npz))
+    elif args.error_sigma is not None:
+        error_model = gaussian_model(args.error_sigma)
     data = load_mnist(args.data)
     images, labels = data.train_images, data.train_labels
     validation = None
@@ -93,15 +106,19 @@ def main(argv: list[str] | None = None) -> dict:
         train_idx, val_idx = split_validation(len(images), args.validation)
         validation = (images[val_idx], labels[val_idx])
         images, labels = images[train_idx], labels[train_idx]
+    host = {int(k) for k in args.host_layers.split(",") if k.strip()}
+    noisy = tuple(k for k in range(len(arch.widths())) if k not in host)
     trained = fit(arch, schedule, images, labels, None if augmentation is None else augmentation.apply,
-                  error_model, validation)
+                  error_model, validation, noisy)
     summary: dict = {"data_digest": data.digest(), "training_digits": len(images),
                      "training_s": round(trained.seconds, 1), "history": trained.history}
     arguments = " ".join(sys.argv[1:] if argv is None else argv)
     metadata = {"command": f"python -m procedures.networks.train_vgg8 {arguments}".strip(),
                 "architecture": "vgg8", "seed": args.seed, "schedule": asdict(schedule),
                 "augmentation": None if augmentation is None else asdict(augmentation),
-                "hardware_aware": error_model is not None, "torch": torch.__version__, "numpy": np.__version__,
+                "hardware_aware": error_model is not None, "host_layers": sorted(host),
+                "error_model_rms": None if error_model is None else _rms(error_model),
+                "torch": torch.__version__, "numpy": np.__version__,
                 "torch_threads": args.threads, "data_digest": data.digest(), "training_digits": len(images),
                 "training_s": summary["training_s"]}
     network = to_network(trained.model, images, metadata)
