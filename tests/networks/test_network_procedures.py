@@ -50,13 +50,13 @@ def small_network(tmp_path):
 
 
 def test_vgg8_emulation_validates_the_emulator_on_the_chip(store, small_network) -> None:
-    params = {"network": str(small_network), "images": 60, "validation_images": 24, "model_images": 8}
+    params = {"network": str(small_network), "images": 40, "validation_images": 16, "model_images": 6}
     with default_bench(3) as bench:
         result = execute(get("vgg8-emulation"), params, bench, store, seed=1, rehearse_first=False)
         again = execute(get("vgg8-emulation"), {**params, "error_run": result.run_id, "validation_images": 0},
                         bench, store, seed=1, rehearse_first=False, draw_figures=False)
     s = result.summary
-    assert result.status == "completed" and s["images"] == 60 and s["error_models"] == "per layer"
+    assert result.status == "completed" and s["images"] == 40 and s["error_models"] == "per layer"
     assert s["paper_emulated_accuracy"] == 0.9886 and s["paper_software_accuracy"] == 0.9928
     assert s["validation_layer_agrees"], s                        # the network's own models: the chip agrees
     assert "validation_generic_agrees" in s                       # the generic model is compared too
