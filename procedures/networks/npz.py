@@ -14,14 +14,21 @@ from typing import Any
 
 import numpy as np
 
+from .conv import Convolution
 from .encoding import InputEncoding
-from .network import BinaryNetwork, HiddenLayer, OutputLayer
+from .network import BinaryNetwork, HiddenLayer, OutputLayer, layer_inputs
 
 FORMAT_NAME = "labctl-binary-network"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 1              # dense layers only
+FORMAT_VERSION_CONV = 2         # adds layer kinds and convolution geometry
+LAYER_KINDS = ("dense", "conv")
 
 #: the default trained 784-512-10 perceptron shipped with the package (provenance in its metadata)
 SHIPPED_PERCEPTRON = Path(__file__).parent / "data" / "perceptron.npz"
+#: the default trained binary VGG-8 (MNIST) shipped with the package (provenance in its metadata)
+SHIPPED_VGG8 = Path(__file__).parent / "data" / "vgg8.npz"
+#: the default trained ten-layer face / non-face network shipped with the package (provenance in its metadata)
+SHIPPED_FACES = Path(__file__).parent / "data" / "faces.npz"
 
 
 class NetworkFormatError(ValueError):
@@ -35,10 +42,14 @@ def _floats(a: np.ndarray) -> np.ndarray:
 
 
 def network_arrays(network: BinaryNetwork) -> dict[str, np.ndarray]:
-    """The named arrays of the ``.npz`` format (every array docs/networks.md lists)."""
+    """The named arrays of the ``.npz`` format (every array docs/networks.md lists).
+
+    Version 1 when every layer is dense (readable by older labctl), version 2 with convolutions.
+    """
+    convolutional = any(conv is not None for conv in network.convolutions)
     arrays: dict[str, np.ndarray] = {
         "format": np.array(FORMAT_NAME),
-        "version": np.array(FORMAT_VERSION, np.int32),
+        "version": np.array(FORMAT_VERSION_CONV if convolutional else FORMAT_VERSION, np.int32),
         "input_encoding": np.array(network.encoding.kind),
         "input_planes": np.array(network.encoding.planes, np.int32),
         "input_threshold": np.array(network.encoding.threshold, np.int32),
@@ -53,6 +64,13 @@ def network_arrays(network: BinaryNetwork) -> dict[str, np.ndarray]:
     for i, layer in enumerate(network.hidden):
         arrays[f"layer{i}_threshold"] = _floats(layer.threshold)
         arrays[f"layer{i}_sign"] = np.asarray(layer.sign, np.int8)
+    if convolutional:
+        arrays["layer_kinds"] = np.array(["dense" if conv is None else "conv" for conv in network.geometry])
+        for i, conv in enumerate(network.geometry):
+            if conv is not None:
+                arrays[f"layer{i}_kernel"] = np.array(conv.kernel, np.int32)
+                arrays[f"layer{i}_padding"] = np.array(conv.padding, np.int32)
+                arrays[f"layer{i}_pool"] = np.array(conv.pool, np.int32)
     return arrays
 
 
@@ -115,8 +133,9 @@ def network_from_arrays(arrays: dict[str, np.ndarray]) -> BinaryNetwork:
     if _scalar(arrays, "format", "U") != FORMAT_NAME:
         raise NetworkFormatError(f"format: {arrays['format'].item()!r}, expected {FORMAT_NAME!r}")
     version = _scalar(arrays, "version", "iu")
-    if version != FORMAT_VERSION:
-        raise NetworkFormatError(f"version {version} not supported (this labctl reads version {FORMAT_VERSION})")
+    if version not in (FORMAT_VERSION, FORMAT_VERSION_CONV):
+        raise NetworkFormatError(f"version {version} not supported (this labctl reads versions "
+                                 f"{FORMAT_VERSION} and {FORMAT_VERSION_CONV})")
     count = _scalar(arrays, "layer_count", "iu") if "layer_count" in arrays else None
     if count is None or count < 1:
         raise NetworkFormatError(f"layer_count: {'missing' if count is None else count}, expected >= 1")
@@ -124,11 +143,20 @@ def network_from_arrays(arrays: dict[str, np.ndarray]) -> BinaryNetwork:
                 "layer_count", "output_scale", "output_offset", "metadata"}
     expected |= {f"layer{i}_weights" for i in range(count)}
     expected |= {f"layer{i}_{part}" for i in range(count - 1) for part in ("threshold", "sign")}
+    geometry: tuple[Convolution | None, ...] = (None,) * count
+    if version == FORMAT_VERSION_CONV:
+        if "layer_kinds" not in arrays:
+            raise NetworkFormatError(f"version {version} file: missing array 'layer_kinds'")
+        geometry = _geometry(arrays, count)
+        expected |= {"layer_kinds"} | {f"layer{i}_{part}" for i, conv in enumerate(geometry) if conv is not None
+                                       for part in ("kernel", "padding", "pool")}
     missing, unknown = sorted(expected - arrays.keys()), sorted(arrays.keys() - expected)
     if missing:
         raise NetworkFormatError(f"missing arrays {missing}")
     if unknown:
         raise NetworkFormatError(f"unknown arrays {unknown} (layer_count is {count})")
+    if version == FORMAT_VERSION_CONV:
+        geometry = tuple(None if conv is None else _convolution(arrays, i) for i, conv in enumerate(geometry))
 
     try:
         encoding = InputEncoding(_scalar(arrays, "input_encoding", "U"), _scalar(arrays, "input_planes", "iu"),
@@ -145,19 +173,28 @@ def network_from_arrays(arrays: dict[str, np.ndarray]) -> BinaryNetwork:
     if not isinstance(metadata, dict):
         raise NetworkFormatError("metadata: expected a JSON object")
 
-    inputs = int(np.prod(shape))
     weights = []
     for i in range(count):
         name, w = f"layer{i}_weights", arrays[f"layer{i}_weights"]
         if w.dtype != np.int8 or w.ndim != 2:
             raise NetworkFormatError(f"{name}: expected a 2-d int8 array (inputs, outputs), found "
                                      f"{w.dtype.name} {w.shape}")
-        if w.shape[0] != inputs:
-            what = "the input shape's size" if i == 0 else f"layer{i - 1}'s outputs"
-            raise NetworkFormatError(f"{name}: {w.shape[0]} inputs, but {what} is {inputs}")
-        _plus_minus_one(name, w)
         weights.append(w)
-        inputs = w.shape[1]
+    try:
+        inputs = layer_inputs(tuple(int(n) for n in shape), geometry, [w.shape[1] for w in weights])
+    except ValueError as exc:
+        raise NetworkFormatError(f"layer geometry: {exc}") from None
+    for i, w in enumerate(weights):
+        name = f"layer{i}_weights"
+        if w.shape[0] != inputs[i]:
+            if geometry[i] is not None:
+                what = "kernel x kernel x input channels"
+            elif i == 0:
+                what = "the input shape's size"
+            else:
+                what = f"layer{i - 1}'s outputs" if geometry[i - 1] is None else f"layer{i - 1}'s flattened map"
+            raise NetworkFormatError(f"{name}: {w.shape[0]} inputs, but {what} is {inputs[i]}")
+        _plus_minus_one(name, w)
     hidden = []
     for i, w in enumerate(weights[:-1]):
         sign = _vector(arrays, f"layer{i}_sign", w.shape[1], "int8")
@@ -168,4 +205,23 @@ def network_from_arrays(arrays: dict[str, np.ndarray]) -> BinaryNetwork:
         raise NetworkFormatError(f"layer{count - 1}_weights: {classes} output, expected at least 2 classes")
     output = OutputLayer(weights[-1], _vector(arrays, "output_scale", classes, "float"),
                          _vector(arrays, "output_offset", classes, "float"))
-    return BinaryNetwork(encoding, tuple(int(n) for n in shape), tuple(hidden), output, metadata)
+    convolutions = geometry if version == FORMAT_VERSION_CONV else ()
+    return BinaryNetwork(encoding, tuple(int(n) for n in shape), tuple(hidden), output, metadata, convolutions)
+
+
+def _geometry(arrays: dict[str, np.ndarray], count: int) -> tuple[Convolution | None, ...]:
+    """Per layer, a placeholder Convolution for "conv" or None for "dense", from ``layer_kinds``."""
+    kinds = arrays["layer_kinds"]
+    if kinds.dtype.kind != "U" or kinds.shape != (count,) or not set(kinds.tolist()) <= set(LAYER_KINDS):
+        raise NetworkFormatError(f"layer_kinds: expected ({count},) strings from {LAYER_KINDS}, found "
+                                 f"{kinds.dtype.name} {kinds.shape} {sorted(set(map(str, kinds.ravel())))[:5]}")
+    return tuple(Convolution() if kind == "conv" else None for kind in kinds.tolist())
+
+
+def _convolution(arrays: dict[str, np.ndarray], i: int) -> Convolution:
+    """Layer i's convolution from ``layer{i}_kernel``, ``layer{i}_padding``, ``layer{i}_pool``."""
+    values = [_scalar(arrays, f"layer{i}_{part}", "iu") for part in ("kernel", "padding", "pool")]
+    try:
+        return Convolution(*values)
+    except ValueError as exc:
+        raise NetworkFormatError(f"layer{i} convolution: {exc}") from None

@@ -1,0 +1,182 @@
+"""face-detection: a ten-layer binary network classifies face / non-face patches with one layer on the chip.
+
+The paper (Jung et al., Nature 601, 2022): "we also use the array to
+implement a single layer in a ten-layer neural network to realize face
+detection with an accuracy of 93.4 %".
+
+The layer on the array is the network's first dense layer (layer 7, 576
+inputs x 128 outputs: 18 full 64 x 64 tiles, no padding), the largest weight
+matrix of the network; every other layer runs on the host.  The TDC is
+calibrated at the start of the run (networks/chip_layer.py: six overlapping
+windows, every vector read in each).
+
+1. Classification of the test patches (networks/faces.py) in software and
+   with the layer on the chip; accuracies beside the paper's.
+2. Detection: every 25 x 25 window of an image pyramid over scikit-image's
+   astronaut (networks/detection.py) classified with the layer on the chip;
+   windows whose face score beats the non-face score by ``margin`` are
+   candidates, non-maximum suppression keeps the best of overlapping ones.
+   The picture with the kept boxes is the run's detection figure.
+
+Needs the ``faces`` extra (scikit-image, which ships the data).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+
+from labctl.plan import Plan, Record
+from labctl.plotting import figure
+from labctl.procedure import Param, ParameterError, procedure
+from labctl.rundata import RunData
+from labctl.stubs import ensure_powered
+from procedures.networks.chip_layer import forward_on_chip
+from procedures.networks.error_runs import calibrate_and_record
+from procedures.networks.evaluation import ERROR_EDGES, confusion, histogram
+from procedures.networks.network import BinaryNetwork
+from procedures.networks.npz import SHIPPED_FACES, NetworkFormatError, load_network
+
+PAPER_ACCURACY = 0.934
+BATCH = 500                   # windows per host pass
+MATCH_OVERLAP = 0.5           # a detection matches the face when their boxes overlap this much (IoU)
+
+
+def _network(path: Path | None) -> BinaryNetwork:
+    return load_network(SHIPPED_FACES if path is None else path)
+
+
+def _validate(params: dict, store: Any) -> None:
+    try:
+        net = _network(params["network"])
+    except NetworkFormatError as exc:
+        raise ParameterError(f"parameter network: {exc}") from None
+    layer = net.metadata.get("chip_layer")
+    if not isinstance(layer, int) or not 0 <= layer < len(net.layers):
+        raise ParameterError("parameter network: its metadata names no 'chip_layer'")
+    try:
+        import skimage  # noqa: F401
+    except ImportError:
+        raise ParameterError("face-detection needs scikit-image: pip install 'labctl[faces]'") from None
+
+
+def plot_detection(data: RunData) -> Any:
+    """The astronaut with the boxes kept (on-chip layer in the loop) and the true face."""
+    image = np.asarray(data.last("image"))
+    boxes = np.atleast_2d(np.asarray(data.last("detections")))
+    truth = np.asarray(data.last("face_box"))
+    fig, ax = figure(1, 1, 6.4, 6.4)
+    ax.imshow(image)
+    ax.add_patch(_rectangle(truth, "white", "--"))
+    for top, left, height, width, score in boxes.reshape(-1, 5):
+        ax.add_patch(_rectangle((top, left, height, width), "lime", "-"))
+        ax.text(left, top - 4, f"{score:.1f}", color="lime", fontsize=7)
+    s = data.summary or {}
+    if s:
+        ax.set_title(f"{s['detections']} detection(s), best overlap with the face {s['best_overlap']:.2f}; "
+                     f"patch accuracy chip {100 * s['chip_accuracy']:.1f} % (paper {100 * PAPER_ACCURACY:.1f} %)",
+                     fontsize=8)
+    ax.axis("off")
+    return fig
+
+
+def _rectangle(box: Any, colour: str, style: str) -> Any:
+    from matplotlib.patches import Rectangle
+
+    top, left, height, width = box
+    return Rectangle((left, top), width, height, fill=False, edgecolor=colour, linestyle=style, linewidth=1.6)
+
+
+def plot_confusion(data: RunData) -> Any:
+    """Confusion matrices of the test patches, software and with the layer on the chip."""
+    fig, axes = figure(1, 2, 8, 3.6)
+    for ax, name in zip(axes, ("software", "chip")):
+        counts = np.asarray(data.last(f"confusion_{name}"))
+        ax.imshow(counts, cmap="Blues")
+        for (i, j), c in np.ndenumerate(counts):
+            ax.text(j, i, str(c), ha="center", va="center", color="k" if c < counts.max() / 2 else "w")
+        ax.set_xticks([0, 1], ["non-face", "face"])
+        ax.set_yticks([0, 1], ["non-face", "face"])
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true")
+        s = data.summary or {}
+        if s:
+            ax.set_title(f"{name}: {100 * s[f'{name}_accuracy']:.1f} %", fontsize=9)
+    return fig
+
+
+def plot_chip_layer_errors(data: RunData) -> Any:
+    """The on-chip layer: decoded minus ideal column MAC, and the pre-activation errors, on the test patches."""
+    fig, axes = figure(1, 2, 10, 3.6)
+    for ax, name, label in zip(axes, ("column_error_histogram", "preactivation_error_histogram"),
+                               ("decoded − ideal 64-row column MAC", "chip − exact pre-activation")):
+        h = np.asarray(data.last(name))
+        centres = 0.5 * (ERROR_EDGES[1:] + ERROR_EDGES[:-1])
+        mean = (h * centres).sum() / max(h.sum(), 1)
+        std = np.sqrt(max((h * centres ** 2).sum() / max(h.sum(), 1) - mean ** 2, 0.0))
+        ax.stairs(h, ERROR_EDGES, fill=True)
+        ax.set_yscale("log")
+        ax.set_xlabel(f"{label} (MAC)")
+        ax.set_title(f"mean {mean:+.2f}, std {std:.2f}", fontsize=9)
+    return fig
+
+
+@procedure(plots=(plot_detection, plot_confusion, plot_chip_layer_errors), validate=_validate)
+def face_detection(
+    network: Annotated[Path | None, Param("face network .npz (default: the shipped one)")] = None,
+    repeats: Annotated[int, Param("reads of every calibration pattern", low=1, high=100)] = 8,
+    stride: Annotated[int, Param("sliding-window step in the rescaled images", "px", 1, 25)] = 3,
+    margin: Annotated[float, Param("face score minus non-face score a window needs to be a candidate",
+                                   low=-100, high=100)] = 2.0,
+    overlap: Annotated[float, Param("non-maximum suppression: largest overlap (IoU) two kept boxes may have",
+                                    low=0.0, high=1.0)] = 0.1,
+) -> Plan:
+    """face / non-face patches and sliding-window face detection, one layer of ten on the chip"""
+    from procedures.networks.detection import ASTRONAUT_FACE, non_maximum_suppression, overlap as iou
+    from procedures.networks.detection import pyramid_windows
+    from procedures.networks.faces import load_faces, photo
+    from skimage import data as images
+
+    yield from ensure_powered()
+    net = _network(network)
+    chip = frozenset({int(net.metadata["chip_layer"])})
+    calibration = yield from calibrate_and_record(repeats)
+    faces = load_faces(int(net.metadata.get("data_seed", 0)))
+    software = net.forward(faces.test_images)
+    on_chip, results = yield from forward_on_chip(net, faces.test_images, chip, calibration)
+    result = results[min(chip)]
+    yield Record("confusion_software", confusion(faces.test_labels, software.predictions, 2), "patches",
+                 "true class (row: non-face, face) against predicted (column)", ("true", "predicted"))
+    yield Record("confusion_chip", confusion(faces.test_labels, on_chip.predictions, 2), "patches",
+                 "true class (row: non-face, face) against predicted (column)", ("true", "predicted"))
+    yield Record("error_bin_edges", ERROR_EDGES, "MAC")
+    yield Record("column_error_histogram", histogram(result.decoded - result.ideal), "column MACs",
+                 "on-chip layer: decoded minus ideal 64-row column MAC", ("error_bin",))
+    yield Record("preactivation_error_histogram", histogram(result.preactivations - result.exact), "values",
+                 "on-chip layer: chip minus exact pre-activation", ("error_bin",))
+
+    windows = pyramid_windows(photo("astronaut"), stride=stride)
+    detected, _ = yield from forward_on_chip(net, windows.patches, chip, calibration, batch=BATCH,
+                                             keep_preactivations=False)
+    score = detected.scores[:, 1] - detected.scores[:, 0]
+    candidates = np.flatnonzero(score > margin)
+    kept = candidates[non_maximum_suppression(windows.boxes[candidates], score[candidates], overlap)]
+    boxes = np.column_stack([windows.boxes[kept], score[kept]]) if kept.size else np.zeros((0, 5))
+    truth = np.array(ASTRONAUT_FACE, np.float64)
+    overlaps = iou(truth, windows.boxes[kept]) if kept.size else np.zeros(0)
+    yield Record("image", images.astronaut(), "grey level", "the photograph searched", ("row", "column", "rgb"))
+    yield Record("face_box", truth, "px", "the true face: top, left, height, width")
+    yield Record("detections", boxes, "px", "kept boxes: top, left, height, width, score", ("box", "field"))
+    return {
+        "software_accuracy": float((software.predictions == faces.test_labels).mean()),
+        "chip_accuracy": float((on_chip.predictions == faces.test_labels).mean()),
+        "paper_accuracy": PAPER_ACCURACY,
+        "test_patches": len(faces.test_labels), "test_faces": int(faces.test_labels.sum()),
+        "chip_layer": min(chip), "windows": len(windows.patches), "candidates": int(candidates.size),
+        "detections": int(kept.size), "best_overlap": float(overlaps.max()) if kept.size else 0.0,
+        "face_found": bool((overlaps >= MATCH_OVERLAP).any()),
+        "false_detections": int((overlaps < MATCH_OVERLAP).sum()),
+        "chip_preactivation_error_std": float(np.std(result.preactivations - result.exact)),
+    }

@@ -1,0 +1,92 @@
+"""Training of the ten-layer binary face / non-face classifier with PyTorch (the ``train`` and ``faces`` extras).
+
+Ten layers (docs/networks.md): seven 3 x 3 convolutions (padding 1) and
+three dense layers on 25 x 25 grey patches, 4 bit-planes in:
+
+    25x25 -> conv 16 -> conv 16, pool -> conv 32 -> conv 32, pool -> conv 64 -> conv 64, pool
+          -> conv 64 (3 x 3 map) -> dense 128 (layer 7, on the chip) -> dense 64 -> dense 2
+
+Run ``python -m procedures.networks.train_faces --help``; the last line
+printed is a JSON summary.  With ``--out`` the network is saved with its
+provenance (command, seed, data digest, numpy test accuracy, versions).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .encoding import InputEncoding
+from .error_model import ErrorModel
+from .faces import SIZE, load_faces
+from .npz import save_network
+from .torch_bnn import Architecture, Schedule, fit, to_network
+
+#: the layer that runs on the array: the first dense layer, 576 x 128 (18 full tiles)
+CHIP_LAYER = 7
+
+
+def face_net() -> Architecture:
+    """The ten-layer face network."""
+    convolutions = ((16, 1), (16, 2), (32, 1), (32, 2), (64, 1), (64, 2), (64, 1))
+    return Architecture((SIZE, SIZE), InputEncoding("bitplanes", 4), convolutions, (128, 64, 2))
+
+
+def _parser() -> argparse.ArgumentParser:
+    s = Schedule(epochs=12, batch=50, learning_rate=0.005, init_scale=1.0)
+    p = argparse.ArgumentParser(prog="python -m procedures.networks.train_faces",
+                                description="train the ten-layer binary face classifier (PyTorch), save it as .npz")
+    p.add_argument("--epochs", type=int, default=s.epochs)
+    p.add_argument("--batch", type=int, default=s.batch)
+    p.add_argument("--learning-rate", type=float, default=s.learning_rate)
+    p.add_argument("--label-smoothing", type=float, default=s.label_smoothing)
+    p.add_argument("--init-scale", type=float, default=s.init_scale, help="latent weights start in +/- this")
+    p.add_argument("--seed", type=int, default=s.seed, help="training seed")
+    p.add_argument("--data-seed", type=int, default=0, help="seed of the data split and photograph patches")
+    p.add_argument("--threads", type=int, default=2, help="torch threads")
+    p.add_argument("--error-model", type=Path,
+                   help=".npz with an error model's arrays: hardware-aware training of the on-chip layer")
+    p.add_argument("--out", type=Path, help="write the trained network here (.npz, docs/networks.md)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Command line: train, print a JSON summary (last line), optionally save the network."""
+    args = _parser().parse_args(argv)
+    torch.set_num_threads(args.threads)
+    arch = face_net()
+    schedule = Schedule(args.epochs, args.batch, args.learning_rate, args.label_smoothing, args.seed,
+                        args.init_scale)
+    error_model = None
+    if args.error_model is not None:
+        with np.load(args.error_model, allow_pickle=False) as npz:
+            error_model = ErrorModel.from_arrays(dict(npz))
+    data = load_faces(args.data_seed)
+    trained = fit(arch, schedule, data.train_images, data.train_labels, None, error_model,
+                  noisy_layers=(CHIP_LAYER,))
+    arguments = " ".join(sys.argv[1:] if argv is None else argv)
+    metadata = {"command": f"python -m procedures.networks.train_faces {arguments}".strip(),
+                "architecture": "face10", "chip_layer": CHIP_LAYER, "seed": args.seed, "data_seed": args.data_seed,
+                "schedule": asdict(schedule), "hardware_aware": error_model is not None,
+                "torch": torch.__version__, "numpy": np.__version__, "torch_threads": args.threads,
+                "data_digest": data.digest(), "training_patches": len(data.train_images),
+                "training_s": round(trained.seconds, 1)}
+    network = to_network(trained.model, data.train_images, metadata)
+    accuracy = network.accuracy(data.test_images, data.test_labels)
+    network.metadata["test_accuracy"] = accuracy
+    summary = {"data_digest": data.digest(), "training_s": metadata["training_s"], "test_accuracy": accuracy,
+               "history": trained.history}
+    if args.out is not None:
+        summary["saved"] = str(save_network(network, args.out))
+    print(json.dumps(summary))
+    return summary
+
+
+if __name__ == "__main__":
+    main()

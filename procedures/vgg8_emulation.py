@@ -1,0 +1,242 @@
+"""vgg8-emulation: the binary VGG-8 on MNIST with every 64-row partial sum carrying a measured chip error.
+
+The paper (Jung et al., Nature 601, 2022): "in an emulation of a deeper,
+eight-layer VGG-8 network with measured errors, the classification accuracy
+improves to 98.86 % (software baseline: 99.28 %)".
+
+1. The error models: from an earlier run (``--error-run``: any run that
+   recorded ``error_values``, ``error_probabilities``, ``error_counts``, or
+   per-layer ``layer_error_*``), or measured now on this die and recorded
+   (networks/error_runs.py): the generic model from random patterns, and
+   one model per layer from the network itself on the chip for
+   ``model_images`` training digits, which the emulation then uses.
+2. Software: the network's plain numpy inference of the test digits.
+3. Emulation: the same network with every 64-row column MAC of every tile of
+   every binary layer given an error drawn from the model (seeded).
+   The layers on the array are all but the network's ``host_layers``
+   (metadata; the first layer by default).
+4. Validation of the emulator: the first two array layers really on
+   the chip for ``validation_images`` digits (the rest on the host), and the
+   same slice emulated; the pre-activation errors are compared neuron by
+   neuron (Welch z of the neurons' mean and rms error: evaluation.agreement)
+   and the accuracies given.
+
+Records accuracies beside the paper's, the confusion matrix, every layer's
+error histogram, and the validation's histograms and statistics.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+
+from labctl.plan import Load, Plan, Progress, Record
+from labctl.plotting import figure
+from labctl.procedure import Param, ParameterError, RunId, procedure
+from labctl.rundata import RunData, read_run
+from labctl.stubs import ensure_powered
+from procedures.networks.chip_layer import Calibration, forward_on_chip
+from procedures.networks.error_runs import (calibrate_and_record, emulation_product, error_models_from_run,
+                                            holds_error_model, measure_error_model, measure_layer_models)
+from procedures.networks.error_model import ErrorModel
+from procedures.networks.evaluation import ERROR_EDGES, ErrorRecorder, agreement, confusion, histogram
+from procedures.networks.idx import load_mnist
+from procedures.networks.network import BinaryNetwork
+from procedures.networks.npz import SHIPPED_VGG8, NetworkFormatError, load_network
+
+PAPER_SOFTWARE = 0.9928
+PAPER_EMULATED = 0.9886
+BATCH = 250                     # digits per forward pass (bounds the im2col memory)
+AGREEMENT_Z = 3.0               # |z| within which chip and emulation agree
+
+
+def _network(path: Path | None) -> BinaryNetwork:
+    return load_network(SHIPPED_VGG8 if path is None else path)
+
+
+def array_layers(net: BinaryNetwork) -> frozenset[int]:
+    """The layers on the array: all but the network's ``host_layers`` (metadata; default the first layer,
+    whose 9-input partial sums would carry a full 64-row sum's error on a seventh of its range)."""
+    host = set(net.metadata.get("host_layers", [0]))
+    return frozenset(k for k in range(len(net.layers)) if k not in host)
+
+
+def _validate(params: dict, store: Any) -> None:
+    try:
+        net = _network(params["network"])
+    except NetworkFormatError as exc:
+        raise ParameterError(f"parameter network: {exc}") from None
+    if not net.convolutions:
+        raise ParameterError("parameter network: not a convolutional network")
+    if params["error_run"] is not None and store is not None and not holds_error_model(
+            read_run(store, params["error_run"])):
+        raise ParameterError(f"parameter error_run: run {params['error_run']} recorded no error model")
+
+
+def validate_on_chip(net: BinaryNetwork, images: np.ndarray, labels: np.ndarray, calibration: Calibration,
+                     models: dict[str, ErrorModel | dict[int, ErrorModel]], seed: int) -> Plan:
+    """Plan: the slice (the first two array layers) on the chip, and emulated with each of ``models``;
+    records histograms (chip first, then each model's, per slice layer) and returns the summary entries."""
+    slice_ = frozenset(sorted(array_layers(net))[:2])
+    yield Record("validation_layers", np.array(sorted(slice_)), "", "layers of the validation slice")
+    chip_forward, results = yield from forward_on_chip(net, images, slice_, calibration)
+    out: dict[str, Any] = {"validation_images": len(images),
+                           "validation_chip_accuracy": float((chip_forward.predictions == labels).mean())}
+    for layer in sorted(slice_):
+        chip_errors = results[layer].preactivations.astype(np.int64) - results[layer].exact
+        yield Record("validation_error_histogram", histogram(chip_errors), "values",
+                     f"layer {layer} on the chip: pre-activation minus exact", ("error_bin",))
+        out[f"validation_layer{layer}_chip_mean"] = float(chip_errors.mean())
+        out[f"validation_layer{layer}_chip_rms"] = float(np.sqrt((chip_errors.astype(np.float64) ** 2).mean()))
+    for name, model in models.items():
+        recorder = ErrorRecorder(emulation_product(model, seed + 1, slice_), len(net.layers), keep=slice_)
+        emulated = net.forward(images, recorder)
+        out[f"validation_{name}_accuracy"] = float((emulated.predictions == labels).mean())
+        agrees = True
+        for layer in sorted(slice_):
+            chip_errors = results[layer].preactivations.astype(np.int64) - results[layer].exact
+            result = agreement(chip_errors.T, recorder.kept[layer].T)     # units: the layer's output neurons
+            yield Record("validation_error_histogram", histogram(recorder.kept[layer]), "values",
+                         f"layer {layer} emulated with the {name} model: pre-activation minus exact", ("error_bin",))
+            for key, value in (("mean", result.mean_b), ("rms", result.rms_b), ("mean_z", result.mean_z),
+                               ("rms_z", result.rms_z)):
+                out[f"validation_layer{layer}_{name}_{key}"] = value
+            agrees = agrees and result.agrees(AGREEMENT_Z)
+        out[f"validation_{name}_agrees"] = agrees
+    return out
+
+
+def plot_confusion(data: RunData) -> Any:
+    """Confusion matrix of the emulated network on the test digits."""
+    counts = np.asarray(data.last("confusion_emulated"))
+    fig, ax = figure(1, 1, 5.6, 4.8)
+    image = ax.imshow(np.log10(counts + 1), cmap="Blues")
+    for (i, j), c in np.ndenumerate(counts):
+        ax.text(j, i, str(c), ha="center", va="center", fontsize=6, color="k" if i != j else "w")
+    ax.set_xticks(range(counts.shape[1]))
+    ax.set_yticks(range(counts.shape[0]))
+    ax.set_xlabel("predicted digit")
+    ax.set_ylabel("true digit")
+    s = data.summary or {}
+    if s:
+        ax.set_title(f"emulated {100 * s['emulated_accuracy']:.2f} % (software {100 * s['software_accuracy']:.2f} %;"
+                     f" paper {100 * PAPER_EMULATED:.2f} / {100 * PAPER_SOFTWARE:.2f} %)", fontsize=8)
+    fig.colorbar(image, ax=ax, label="log10(count + 1)")
+    return fig
+
+
+def plot_layer_errors(data: RunData) -> Any:
+    """Every layer's emulated-minus-exact pre-activation histogram (the first layer per bit-plane)."""
+    histograms = np.atleast_2d(np.asarray(data.last("layer_error_histogram")))
+    rows = (len(histograms) + 3) // 4
+    fig, axes = figure(rows, 4, 12, 2.6 * rows)
+    centres = 0.5 * (ERROR_EDGES[1:] + ERROR_EDGES[:-1])
+    for layer, ax in enumerate(np.ravel(axes)):
+        if layer >= len(histograms):
+            ax.axis("off")
+            continue
+        h = histograms[layer]
+        mean = (h * centres).sum() / max(h.sum(), 1)
+        std = np.sqrt(max((h * centres ** 2).sum() / max(h.sum(), 1) - mean ** 2, 0.0))
+        ax.stairs(h, ERROR_EDGES, fill=True)
+        ax.set_yscale("log")
+        ax.set_title(f"layer {layer}: mean {mean:+.2f}, std {std:.2f}", fontsize=8)
+        ax.set_xlabel("emulated − exact pre-activation (MAC)", fontsize=7)
+    return fig
+
+
+def plot_validation(data: RunData) -> Any:
+    """Chip against emulation on the validation slice: pre-activation error histograms of its layers."""
+    if "validation_error_histogram" not in data:
+        fig, ax = figure(1, 1, 5, 1.5)
+        ax.text(0.5, 0.5, "no validation on the chip in this run (validation_images = 0)", ha="center")
+        ax.axis("off")
+        return fig
+    histograms = np.asarray(data.array("validation_error_histogram"))
+    slice_ = np.atleast_1d(data.last("validation_layers"))
+    layers = len(slice_)
+    models = len(histograms) // layers - 1
+    names = [k[len("validation_"):-len("_agrees")] for k in (data.summary or {}) if k.endswith("_agrees")]
+    fig, axes = figure(1, layers, 5 * layers, 3.6)
+    colours = ("tab:blue", "tab:green", "tab:red")
+    for layer, ax in enumerate(np.atleast_1d(axes)):
+        h = histograms[layer]
+        ax.stairs(h / max(h.sum(), 1), ERROR_EDGES, label="chip", color="tab:orange", lw=1.6)
+        for m in range(models):
+            h = histograms[layers + m * layers + layer]
+            label = f"emulated, {names[m]} model" if m < len(names) else f"emulated {m}"
+            ax.stairs(h / max(h.sum(), 1), ERROR_EDGES, label=label, color=colours[m % 3], lw=1.0)
+        ax.set_yscale("log")
+        ax.set_xlim(-30, 30)
+        ax.set_xlabel("pre-activation minus exact (MAC)")
+        ax.set_ylabel("fraction")
+        ax.set_title(f"layer {slice_[layer]}", fontsize=9)
+        ax.legend(fontsize=7)
+    return fig
+
+
+@procedure(plots=(plot_confusion, plot_layer_errors, plot_validation), validate=_validate)
+def vgg8_emulation(
+    error_run: Annotated[RunId | None, Param("use the error model(s) this earlier run recorded "
+                                             "(default: measure them now)")] = None,
+    network: Annotated[Path | None, Param("binary network .npz (default: the shipped VGG-8)")] = None,
+    data: Annotated[Path | None, Param("folder with the MNIST files (default: the shipped subset)")] = None,
+    images: Annotated[int, Param("test digits classified", low=1, high=10000)] = 10000,
+    emulation_seed: Annotated[int, Param("seed of the emulated errors", low=0)] = 0,
+    model_images: Annotated[int, Param("training digits run through the whole network on the chip to measure "
+                                       "the per-layer error models", low=1, high=1000)] = 50,
+    validation_images: Annotated[int, Param("test digits whose first two array layers also run on the chip (0: none)",
+                                            low=0, high=10000)] = 100,
+    repeats: Annotated[int, Param("reads of every calibration pattern", low=1, high=100)] = 8,
+) -> Plan:
+    """binary VGG-8 on MNIST, emulated with the chip's measured MAC errors, validated on the chip"""
+    yield from ensure_powered()
+    net = _network(network)
+    digits = load_mnist(data)
+    test_images, test_labels = digits.test_images[:images], digits.test_labels[:images]
+    calibration = yield from calibrate_and_record(repeats)
+    on_array = array_layers(net)
+    compared: dict[str, ErrorModel | dict[int, ErrorModel]] = {}
+    if error_run is None:
+        compared["generic"] = yield from measure_error_model(calibration)
+        yield Record("array_layers", np.array(sorted(on_array)), "", "layers on the array (the rest on the host)")
+        models = yield from measure_layer_models(net, digits.train_images[:model_images], calibration, on_array)
+        compared["layer"] = models
+    else:
+        models = error_models_from_run((yield Load(error_run)))
+        compared["run"] = models
+    software = np.empty(len(test_images), np.int64)
+    emulated = np.empty(len(test_images), np.int64)
+    recorder = ErrorRecorder(emulation_product(models, emulation_seed, on_array), len(net.layers))
+    for start in range(0, len(test_images), BATCH):
+        batch = test_images[start: start + BATCH]
+        software[start: start + len(batch)] = net.predict(batch)
+        emulated[start: start + len(batch)] = net.predict(batch, recorder)
+        yield Progress("emulation", start + len(batch), len(test_images))
+    classes = net.output.weights.shape[1]
+    yield Record("confusion_software", confusion(test_labels, software, classes), "digits",
+                 "software: true class (row) against predicted class (column)", ("true", "predicted"))
+    yield Record("confusion_emulated", confusion(test_labels, emulated, classes), "digits",
+                 "emulated: true class (row) against predicted class (column)", ("true", "predicted"))
+    yield Record("error_bin_edges", ERROR_EDGES, "MAC")
+    yield Record("layer_error_histogram", recorder.histograms, "values",
+                 "per layer: emulated minus exact product (first layer per bit-plane)", ("layer", "error_bin"))
+    mean, std = recorder.moments()
+    summary: dict[str, Any] = {
+        "software_accuracy": float((software == test_labels).mean()),
+        "emulated_accuracy": float((emulated == test_labels).mean()),
+        "paper_software_accuracy": PAPER_SOFTWARE, "paper_emulated_accuracy": PAPER_EMULATED,
+        "images": len(test_images), "error_run": error_run, "emulation_seed": emulation_seed,
+        "error_models": "per layer" if isinstance(models, dict) else "generic",
+        "array_layers": sorted(on_array),
+        "layer_error_mean": [round(float(m), 4) for m in mean], "layer_error_std": [round(float(s), 4) for s in std],
+        "network_recorded_accuracy": net.metadata.get("test_accuracy"),
+    }
+    summary["accuracy_gap"] = summary["software_accuracy"] - summary["emulated_accuracy"]
+    if validation_images:
+        summary.update((yield from validate_on_chip(net, digits.test_images[:validation_images],
+                                               digits.test_labels[:validation_images], calibration, compared,
+                                               emulation_seed)))
+    return summary

@@ -1,0 +1,25 @@
+"""Small random convolutional networks for the network tests."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from procedures.networks.conv import Convolution
+from procedures.networks.encoding import InputEncoding
+from procedures.networks.network import BinaryNetwork, HiddenLayer, OutputLayer
+
+
+def signs(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    return rng.choice(np.array([-1, 1], np.int8), size=shape)
+
+
+def conv_network(seed: int = 0, encoding: InputEncoding = InputEncoding("bitplanes", 2)) -> BinaryNetwork:
+    """A random network: conv 4 (pool 2), conv 6 (pool 2) on 9 x 9 images, dense 12, dense 3."""
+    rng = np.random.default_rng(seed)
+    geometry = (Convolution(3, 1, 2), Convolution(3, 1, 2), None, None)
+    shapes = [(9, 4), (36, 6), (2 * 2 * 6, 12), (12, 3)]
+    hidden = tuple(HiddenLayer(signs(rng, s), rng.normal(0, 2, s[1]).astype(np.float32), signs(rng, (s[1],)))
+                   for s in shapes[:-1])
+    output = OutputLayer(signs(rng, shapes[-1]), rng.uniform(0.5, 2, 3).astype(np.float32),
+                         rng.normal(0, 1, 3).astype(np.float32))
+    return BinaryNetwork(encoding, (9, 9), hidden, output, {"made_by": "test"}, geometry)

@@ -1,0 +1,37 @@
+"""The shipped VGG-8 and face networks still give their recorded software accuracy (numpy only, no torch)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from procedures.networks.idx import load_mnist
+from procedures.networks.npz import SHIPPED_FACES, SHIPPED_VGG8, load_network
+from procedures.networks.tiling import tiled_product
+
+
+def test_shipped_vgg8_reproduces_its_record() -> None:
+    net = load_network(SHIPPED_VGG8)
+    data = load_mnist()
+    meta = net.metadata
+    assert [c is not None for c in net.geometry] == [True] * 6 + [False] * 2
+    assert meta["data_digest"] == data.digest() and meta["training_digits"] == 10000
+    assert meta["command"].startswith("python -m procedures.networks.train_vgg8")
+    assert meta["test_accuracy"] >= 0.985 and not meta["hardware_aware"]      # target 99.0 %: docs/networks.md
+    few = meta["test_accuracy_first_1000"]
+    assert net.accuracy(data.test_images[:1000], data.test_labels[:1000], batch=250) == few
+    sample = data.test_images[:8]
+    assert np.array_equal(net.forward(sample).scores, net.forward(sample, tiled_product).scores)
+
+
+def test_shipped_face_network_reproduces_its_record() -> None:
+    pytest.importorskip("skimage")
+    from procedures.networks.faces import load_faces
+
+    net = load_network(SHIPPED_FACES)
+    meta = net.metadata
+    faces = load_faces(meta["data_seed"])
+    assert len(net.layers) == 10 and meta["chip_layer"] == 7 and net.layers[7].shape == (576, 128)
+    assert meta["data_digest"] == faces.digest()
+    assert meta["command"].startswith("python -m procedures.networks.train_faces")
+    assert net.accuracy(faces.test_images, faces.test_labels) == meta["test_accuracy"] >= 0.934
