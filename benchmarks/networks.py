@@ -24,22 +24,28 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 # this file's name is the package's: keep its folder off the import path
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 from labctl.bench import default_bench  # noqa: E402
 from labctl.engine import run_direct  # noqa: E402
 from labctl.stubs import ensure_powered  # noqa: E402
-from procedures.networks.chip_layer import calibrate, forward_on_chip  # noqa: E402
+from procedures.networks.chip_network import chip_forward  # noqa: E402
+from procedures.networks.chip_runtime import open_session  # noqa: E402
 from procedures.networks.error_runs import emulation_product, measure_layer_models  # noqa: E402
 from procedures.networks.faces import load_faces  # noqa: E402
 from procedures.networks.idx import load_mnist  # noqa: E402
 from procedures.networks.npz import SHIPPED_FACES, SHIPPED_VGG8, load_network  # noqa: E402
-from procedures.vgg8_emulation import array_layers  # noqa: E402
+from procedures.networks.tile_readout import TdcSetting  # noqa: E402
+from procedures.vgg8_emulation import CALIBRATION_VECTORS, array_layers  # noqa: E402
 
 DIE = 1
 BATCH = 250
 MODEL_DIGITS = 50
+CALIBRATION_IMAGES = 64          # training digits (after the model digits) / patches that calibrate the tiles
+SETTING = TdcSetting(0.4e-9, 2)  # vgg8-emulation's default (face-detection reads one window)
 
 
 def powered(plan):
@@ -52,11 +58,16 @@ def main() -> None:
     vgg8, digits = load_network(SHIPPED_VGG8), load_mnist()
     faces_net, faces = load_network(SHIPPED_FACES), load_faces(0)
     with default_bench(DIE) as bench:
-        calibration = run_direct(powered(calibrate()), bench)
-        models = run_direct(measure_layer_models(vgg8, digits.train_images[:MODEL_DIGITS], calibration,
-                                                 array_layers(vgg8)), bench)
-        chip_layer = frozenset({int(faces_net.metadata["chip_layer"])})
-        on_chip, _ = run_direct(forward_on_chip(faces_net, faces.test_images, chip_layer, calibration), bench)
+        session = run_direct(powered(open_session()), bench)
+        models = run_direct(measure_layer_models(
+            session, vgg8, digits.train_images[:MODEL_DIGITS],
+            digits.train_images[MODEL_DIGITS: MODEL_DIGITS + CALIBRATION_IMAGES], array_layers(vgg8), SETTING,
+            calibration_vectors=CALIBRATION_VECTORS), bench)
+        chip_layer = [int(faces_net.metadata["chip_layer"])]
+        patches = faces.train_images[np.random.default_rng(0).choice(len(faces.train_images), 512, replace=False)]
+        faces_pass = run_direct(chip_forward(session, faces_net, faces.test_images, patches, [TdcSetting(0.4e-9)],
+                                             "faces", chip_layer), bench)
+    on_chip = faces_pass.forwards[0]
     face_software = faces_net.accuracy(faces.test_images, faces.test_labels)
     face_chip = float((on_chip.predictions == faces.test_labels).mean())
 

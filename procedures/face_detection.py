@@ -6,9 +6,11 @@ detection with an accuracy of 93.4 %".
 
 The layer on the array is the network's first dense layer (layer 7, 576
 inputs x 128 outputs: 18 full 64 x 64 tiles, no padding), the largest weight
-matrix of the network; every other layer runs on the host.  The TDC is
-calibrated at the start of the run (networks/chip_layer.py: six overlapping
-windows, every vector read in each).
+matrix of the network; every other layer runs on the host.  The layer runs
+through the networks' chip runtime (networks/chip_runtime.py): each tile
+programmed once, its windows placed on its partial sums and calibrated with
+the layer's inputs for ``calibration_patches`` training patches; the
+detection pass reuses those calibrations.
 
 1. Classification of the test patches (networks/faces.py) in software and
    with the layer on the chip; accuracies beside the paper's.
@@ -28,16 +30,17 @@ from typing import Annotated, Any
 
 import numpy as np
 
-from labctl.plan import Plan, Record
+from labctl.plan import Context, Plan, Record
 from labctl.plotting import figure
 from labctl.procedure import Param, ParameterError, procedure
 from labctl.rundata import RunData
 from labctl.stubs import ensure_powered
-from procedures.networks.chip_layer import forward_on_chip
-from procedures.networks.error_runs import calibrate_and_record
+from procedures.networks.chip_network import chip_forward
+from procedures.networks.chip_runtime import close_session, measure_conditions, open_session
 from procedures.networks.evaluation import ERROR_EDGES, confusion, histogram
 from procedures.networks.network import BinaryNetwork
 from procedures.networks.npz import SHIPPED_FACES, NetworkFormatError, load_network
+from procedures.networks.tile_readout import TdcSetting
 
 PAPER_ACCURACY = 0.934
 BATCH = 500                   # windows per host pass
@@ -126,7 +129,10 @@ def plot_chip_layer_errors(data: RunData) -> Any:
 @procedure(plots=(plot_detection, plot_confusion, plot_chip_layer_errors), validate=_validate)
 def face_detection(
     network: Annotated[Path | None, Param("face network .npz (default: the shipped one)")] = None,
-    repeats: Annotated[int, Param("reads of every calibration pattern", low=1, high=100)] = 8,
+    lsb: Annotated[float, Param("TDC LSB of the chip layer's windows", "s", 0.0625e-9, 4e-9)] = 0.4e-9,
+    windows: Annotated[int, Param("TDC windows each vector is read under", low=1, high=9)] = 1,
+    calibration_patches: Annotated[int, Param("training patches whose layer inputs calibrate every tile",
+                                              low=16, high=10_000)] = 512,
     stride: Annotated[int, Param("sliding-window step in the rescaled images", "px", 1, 25)] = 3,
     margin: Annotated[float, Param("face score minus non-face score a window needs to be a candidate",
                                    low=-100, high=100)] = 2.0,
@@ -140,32 +146,42 @@ def face_detection(
     from skimage import data as images
 
     yield from ensure_powered()
+    rng = (yield Context()).rng
     net = _network(network)
-    chip = frozenset({int(net.metadata["chip_layer"])})
-    calibration = yield from calibrate_and_record(repeats)
+    chip = [int(net.metadata["chip_layer"])]
+    setting = TdcSetting(lsb, windows)
+    yield Record("conditions", {**(yield from measure_conditions()), "lsb_s": lsb, "windows": windows})
     faces = load_faces(int(net.metadata.get("data_seed", 0)))
+    calibration = faces.train_images[np.sort(rng.choice(len(faces.train_images),
+                                                        min(calibration_patches, len(faces.train_images)),
+                                                        replace=False))]
     software = net.forward(faces.test_images)
-    on_chip, results = yield from forward_on_chip(net, faces.test_images, chip, calibration)
-    result = results[min(chip)]
+    session = yield from open_session()
+    try:
+        patches = yield from chip_forward(session, net, faces.test_images, calibration, [setting], "faces", chip,
+                                          keep_columns=True)
+        search = pyramid_windows(photo("astronaut"), stride=stride)
+        detection = yield from chip_forward(session, net, search.patches, calibration, [setting], "faces", chip,
+                                            batch=BATCH, keep_preactivations=False)
+    finally:
+        yield from close_session(session)
+    on_chip, result, detected = patches.forwards[0], patches.layers[0][chip[0]], detection.forwards[0]
+    outputs = net.layers[chip[0]].shape[1]
     yield Record("confusion_software", confusion(faces.test_labels, software.predictions, 2), "patches",
                  "true class (row: non-face, face) against predicted (column)", ("true", "predicted"))
     yield Record("confusion_chip", confusion(faces.test_labels, on_chip.predictions, 2), "patches",
                  "true class (row: non-face, face) against predicted (column)", ("true", "predicted"))
     yield Record("error_bin_edges", ERROR_EDGES, "MAC")
-    yield Record("column_error_histogram", histogram(result.decoded - result.ideal), "column MACs",
-                 "on-chip layer: decoded minus ideal 64-row column MAC", ("error_bin",))
+    yield Record("column_error_histogram", histogram(result.decoded[:, :, :outputs] - result.ideal[:, :, :outputs]),
+                 "column MACs", "on-chip layer: decoded minus ideal 64-row column MAC", ("error_bin",))
     yield Record("preactivation_error_histogram", histogram(result.preactivations - result.exact), "values",
                  "on-chip layer: chip minus exact pre-activation", ("error_bin",))
-
-    windows = pyramid_windows(photo("astronaut"), stride=stride)
-    detected, _ = yield from forward_on_chip(net, windows.patches, chip, calibration, batch=BATCH,
-                                             keep_preactivations=False)
     score = detected.scores[:, 1] - detected.scores[:, 0]
     candidates = np.flatnonzero(score > margin)
-    kept = candidates[non_maximum_suppression(windows.boxes[candidates], score[candidates], overlap)]
-    boxes = np.column_stack([windows.boxes[kept], score[kept]]) if kept.size else np.zeros((0, 5))
+    kept = candidates[non_maximum_suppression(search.boxes[candidates], score[candidates], overlap)]
+    boxes = np.column_stack([search.boxes[kept], score[kept]]) if kept.size else np.zeros((0, 5))
     truth = np.array(ASTRONAUT_FACE, np.float64)
-    overlaps = iou(truth, windows.boxes[kept]) if kept.size else np.zeros(0)
+    overlaps = iou(truth, search.boxes[kept]) if kept.size else np.zeros(0)
     yield Record("image", images.astronaut(), "grey level", "the photograph searched", ("row", "column", "rgb"))
     yield Record("face_box", truth, "px", "the true face: top, left, height, width")
     yield Record("detections", boxes, "px", "kept boxes: top, left, height, width, score", ("box", "field"))
@@ -174,7 +190,7 @@ def face_detection(
         "chip_accuracy": float((on_chip.predictions == faces.test_labels).mean()),
         "paper_accuracy": PAPER_ACCURACY,
         "test_patches": len(faces.test_labels), "test_faces": int(faces.test_labels.sum()),
-        "chip_layer": min(chip), "windows": len(windows.patches), "candidates": int(candidates.size),
+        "chip_layer": chip[0], "search_windows": len(search.patches), "candidates": int(candidates.size),
         "detections": int(kept.size), "best_overlap": float(overlaps.max()) if kept.size else 0.0,
         "face_found": bool((overlaps >= MATCH_OVERLAP).any()),
         "false_detections": int((overlaps < MATCH_OVERLAP).sum()),

@@ -31,24 +31,13 @@ from labctl.plotting import figure
 from labctl.procedure import Param, procedure
 from labctl.rundata import RunData
 from labctl.stubs import ensure_powered
-from procedures.networks.chip_runtime import LayerJob, chip_layer, close_session, measure_conditions, open_session
+from procedures.networks.chip_runtime import close_session, measure_conditions, open_session
 from procedures.networks.error_model import ErrorModel
+from procedures.networks.error_runs import measure_generic_pairs
 from procedures.networks.stored import error_model_from_run, record_error_model
 from procedures.networks.tile_readout import TdcSetting
 
-FLIP_PROBABILITIES = (0.04, 0.12, 0.2, 0.3)
 ERROR_EDGES = np.arange(-24.5, 25.5)
-
-
-def matrix_and_inputs(rng: np.random.Generator, k: int, matrices: int, vectors: int) -> tuple[np.ndarray, np.ndarray]:
-    """Weights (64, 64) and input vectors (vectors, 64) of matrix ``k`` (module doc), int8 +1/-1."""
-    base = rng.choice(np.array([-1, 1], np.int8), 64)
-    flips = np.rint(((np.arange(64) + k * max(1, 64 // matrices)) % 64) * 64 / 63).astype(int)
-    weights = np.repeat(base[:, None], 64, axis=1)
-    for j, n in enumerate(flips):
-        weights[rng.choice(64, n, replace=False), j] *= -1
-    flipped = rng.random((vectors, 64)) < FLIP_PROBABILITIES[k % len(FLIP_PROBABILITIES)]
-    return weights, np.where(flipped, -base, base).astype(np.int8)
 
 
 def plot_mac_errors(data: RunData) -> Any:
@@ -90,21 +79,10 @@ def mac_errors(
     conditions = {**(yield from measure_conditions()), "lsb_s": lsb, "windows": windows}
     yield Record("conditions", conditions)
     session = yield from open_session()
-    ideal, decoded = [], []
     try:
-        for k in range(matrices):
-            weights, x = matrix_and_inputs(rng, k, matrices, vectors)
-            half = vectors // 2
-            (result,) = yield from chip_layer(session, k, weights, [LayerJob(setting, x[half:], x[:half])],
-                                              "mac-errors")
-            ideal.append((x[half:].astype(np.int32) @ weights.astype(np.int32)).astype(np.int8))
-            decoded.append(result.preactivations.astype(np.float32))
-            yield Record("ideal", ideal[-1], "MAC", "exact full-column MACs of the measured vectors",
-                         ("vector", "column"))
-            yield Record("decoded", decoded[-1], "MAC", "their decoded values", ("vector", "column"))
+        ideal_all, decoded_all = yield from measure_generic_pairs(session, setting, matrices, vectors, rng)
     finally:
         yield from close_session(session)
-    ideal_all, decoded_all = np.concatenate(ideal), np.concatenate(decoded)
     pooled = ErrorModel.from_pairs(ideal_all, decoded_all)
     yield from record_error_model(pooled, ErrorModel.from_pairs(ideal_all, decoded_all, per_column=True))
     error = decoded_all - ideal_all

@@ -29,7 +29,7 @@ from typing import Annotated, Any
 
 import numpy as np
 
-from labctl.plan import Call, Context, Load, Plan, Record
+from labctl.plan import Context, Load, Plan, Record
 from labctl.procedure import Param, ParameterError, RunId, procedure
 from labctl.stubs import ensure_powered
 from procedures.mnist_plots import (PAPER_CHIP, PAPER_SOFTWARE, plot_accuracy_sweep, plot_confusion,

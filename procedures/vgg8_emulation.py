@@ -5,11 +5,14 @@ eight-layer VGG-8 network with measured errors, the classification accuracy
 improves to 98.86 % (software baseline: 99.28 %)".
 
 1. The error models: from an earlier run (``--error-run``: any run that
-   recorded ``error_values``, ``error_probabilities``, ``error_counts``, or
-   per-layer ``layer_error_*``), or measured now on this die and recorded
-   (networks/error_runs.py): the generic model from random patterns, and
-   one model per layer from the network itself on the chip for
-   ``model_images`` training digits, which the emulation then uses.
+   recorded ``error_values``, ``error_probabilities``, ``error_counts``,
+   such as mac-errors, or per-layer ``layer_error_*``), or measured now on
+   this die through the networks' chip runtime and recorded
+   (networks/error_runs.py): the generic model of mac-errors, and one model
+   per layer from the network itself on the chip for ``model_images``
+   training digits (each tile calibrated with its inputs for
+   ``calibration_images`` other training digits), which the emulation
+   then uses.
 2. Software: the network's plain numpy inference of the test digits.
 3. Emulation: the same network with every 64-row column MAC of every tile of
    every binary layer given an error drawn from the model (seeded).
@@ -32,24 +35,27 @@ from typing import Annotated, Any
 
 import numpy as np
 
-from labctl.plan import Load, Plan, Progress, Record
+from labctl.plan import Context, Load, Plan, Progress, Record
 from labctl.plotting import figure
 from labctl.procedure import Param, ParameterError, RunId, procedure
 from labctl.rundata import RunData, read_run
 from labctl.stubs import ensure_powered
-from procedures.networks.chip_layer import Calibration, forward_on_chip
-from procedures.networks.error_runs import (calibrate_and_record, emulation_product, error_models_from_run,
-                                            holds_error_model, measure_error_model, measure_layer_models)
+from procedures.networks.chip_network import chip_forward
+from procedures.networks.chip_runtime import Session, close_session, measure_conditions, open_session
+from procedures.networks.error_runs import (emulation_product, error_models_from_run, holds_error_model,
+                                            measure_error_model, measure_layer_models)
 from procedures.networks.error_model import ErrorModel
 from procedures.networks.evaluation import ERROR_EDGES, ErrorRecorder, agreement, confusion, histogram
 from procedures.networks.idx import load_mnist
 from procedures.networks.network import BinaryNetwork
 from procedures.networks.npz import SHIPPED_VGG8, NetworkFormatError, load_network
+from procedures.networks.tile_readout import TdcSetting
 
 PAPER_SOFTWARE = 0.9928
 PAPER_EMULATED = 0.9886
 BATCH = 250                     # digits per forward pass (bounds the im2col memory)
 AGREEMENT_Z = 3.0               # |z| within which chip and emulation agree
+CALIBRATION_VECTORS = 4096      # calibration vectors of a tile at most (a convolution gives one per position)
 
 
 def _network(path: Path | None) -> BinaryNetwork:
@@ -75,28 +81,32 @@ def _validate(params: dict, store: Any) -> None:
         raise ParameterError(f"parameter error_run: run {params['error_run']} recorded no error model")
 
 
-def validate_on_chip(net: BinaryNetwork, images: np.ndarray, labels: np.ndarray, calibration: Calibration,
+def validate_on_chip(session: Session, net: BinaryNetwork, images: np.ndarray, labels: np.ndarray,
+                     calibration_images: np.ndarray, setting: TdcSetting,
                      models: dict[str, ErrorModel | dict[int, ErrorModel]], seed: int) -> Plan:
     """Plan: the slice (the first two array layers) on the chip, and emulated with each of ``models``;
     records histograms (chip first, then each model's, per slice layer) and returns the summary entries."""
-    slice_ = frozenset(sorted(array_layers(net))[:2])
-    yield Record("validation_layers", np.array(sorted(slice_)), "", "layers of the validation slice")
-    chip_forward, results = yield from forward_on_chip(net, images, slice_, calibration)
+    slice_ = sorted(array_layers(net))[:2]
+    yield Record("validation_layers", np.array(slice_), "", "layers of the validation slice")
+    chip = yield from chip_forward(session, net, images, calibration_images, [setting], "network", slice_,
+                                   calibration_vectors=CALIBRATION_VECTORS)
+    chip_forward_, results = chip.forwards[0], chip.layers[0]
     out: dict[str, Any] = {"validation_images": len(images),
-                           "validation_chip_accuracy": float((chip_forward.predictions == labels).mean())}
-    for layer in sorted(slice_):
-        chip_errors = results[layer].preactivations.astype(np.int64) - results[layer].exact
+                           "validation_chip_accuracy": float((chip_forward_.predictions == labels).mean())}
+    for layer in slice_:
+        chip_errors = results[layer].preactivations - results[layer].exact
         yield Record("validation_error_histogram", histogram(chip_errors), "values",
                      f"layer {layer} on the chip: pre-activation minus exact", ("error_bin",))
         out[f"validation_layer{layer}_chip_mean"] = float(chip_errors.mean())
         out[f"validation_layer{layer}_chip_rms"] = float(np.sqrt((chip_errors.astype(np.float64) ** 2).mean()))
     for name, model in models.items():
-        recorder = ErrorRecorder(emulation_product(model, seed + 1, slice_), len(net.layers), keep=slice_)
+        recorder = ErrorRecorder(emulation_product(model, seed + 1, frozenset(slice_)), len(net.layers),
+                                 keep=frozenset(slice_))
         emulated = net.forward(images, recorder)
         out[f"validation_{name}_accuracy"] = float((emulated.predictions == labels).mean())
         agrees = True
-        for layer in sorted(slice_):
-            chip_errors = results[layer].preactivations.astype(np.int64) - results[layer].exact
+        for layer in slice_:
+            chip_errors = results[layer].preactivations - results[layer].exact
             result = agreement(chip_errors.T, recorder.kept[layer].T)     # units: the layer's output neurons
             yield Record("validation_error_histogram", histogram(recorder.kept[layer]), "values",
                          f"layer {layer} emulated with the {name} model: pre-activation minus exact", ("error_bin",))
@@ -189,24 +199,41 @@ def vgg8_emulation(
                                        "the per-layer error models", low=1, high=1000)] = 50,
     validation_images: Annotated[int, Param("test digits whose first two array layers also run on the chip (0: none)",
                                             low=0, high=10000)] = 100,
-    repeats: Annotated[int, Param("reads of every calibration pattern", low=1, high=100)] = 8,
+    calibration_images: Annotated[int, Param("training digits whose layer inputs calibrate every tile (not among "
+                                             "the model digits)", low=4, high=1000)] = 64,
+    lsb: Annotated[float, Param("TDC LSB of the windows", "s", 0.0625e-9, 4e-9)] = 0.4e-9,
+    windows: Annotated[int, Param("TDC windows each vector is read under", low=1, high=9)] = 2,
 ) -> Plan:
     """binary VGG-8 on MNIST, emulated with the chip's measured MAC errors, validated on the chip"""
     yield from ensure_powered()
     net = _network(network)
     digits = load_mnist(data)
     test_images, test_labels = digits.test_images[:images], digits.test_labels[:images]
-    calibration = yield from calibrate_and_record(repeats)
+    rng = (yield Context()).rng
+    setting = TdcSetting(lsb, windows)
+    yield Record("conditions", {**(yield from measure_conditions()), "lsb_s": lsb, "windows": windows})
+    spare = np.arange(model_images, len(digits.train_images))       # calibration digits: not model digits
+    calibration = digits.train_images[np.sort(rng.choice(spare, min(calibration_images, len(spare)), replace=False))]
     on_array = array_layers(net)
     compared: dict[str, ErrorModel | dict[int, ErrorModel]] = {}
-    if error_run is None:
-        compared["generic"] = yield from measure_error_model(calibration)
-        yield Record("array_layers", np.array(sorted(on_array)), "", "layers on the array (the rest on the host)")
-        models = yield from measure_layer_models(net, digits.train_images[:model_images], calibration, on_array)
-        compared["layer"] = models
-    else:
-        models = error_models_from_run((yield Load(error_run)))
-        compared["run"] = models
+    session = yield from open_session()
+    try:
+        if error_run is None:
+            compared["generic"] = yield from measure_error_model(session, setting, rng)
+            yield Record("array_layers", np.array(sorted(on_array)), "", "layers on the array (the rest on the host)")
+            models = yield from measure_layer_models(session, net, digits.train_images[:model_images], calibration,
+                                                     on_array, setting, calibration_vectors=CALIBRATION_VECTORS)
+            compared["layer"] = models
+        else:
+            models = error_models_from_run((yield Load(error_run)))
+            compared["run"] = models
+        validation = {}
+        if validation_images:
+            validation = yield from validate_on_chip(session, net, digits.test_images[:validation_images],
+                                                     digits.test_labels[:validation_images], calibration, setting,
+                                                     compared, emulation_seed)
+    finally:
+        yield from close_session(session)
     software = np.empty(len(test_images), np.int64)
     emulated = np.empty(len(test_images), np.int64)
     recorder = ErrorRecorder(emulation_product(models, emulation_seed, on_array), len(net.layers))
@@ -235,8 +262,5 @@ def vgg8_emulation(
         "network_recorded_accuracy": net.metadata.get("test_accuracy"),
     }
     summary["accuracy_gap"] = summary["software_accuracy"] - summary["emulated_accuracy"]
-    if validation_images:
-        summary.update((yield from validate_on_chip(net, digits.test_images[:validation_images],
-                                               digits.test_labels[:validation_images], calibration, compared,
-                                               emulation_seed)))
+    summary.update(validation)
     return summary

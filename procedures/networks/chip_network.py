@@ -1,17 +1,25 @@
-"""A binary network classified on the chip: every layer through ``chip_runtime``, thresholds and argmax on the host.
+"""A binary network classified with chosen layers on the chip (``chip_runtime``), the rest, thresholds and
+argmax on the host.
 
-Layer by layer (a layer needs all of the previous layer's activations): the
-first layer streams every bit-plane of every image through the same tiles
-and the host adds the planes' pre-activations with weights 2**p; each hidden
-layer's activations (host thresholds on the decoded pre-activations) are the
-next layer's inputs.  The calibration vectors of a layer are the exact
-activations of the calibration images (the host knows the weights; these are
-training digits, never test digits).  Several TDC settings share each
-programmed tile: every setting gets its own windows, tables and activations.
+The forward pass is ``BinaryNetwork.layer_requests``, so dense and
+convolutional networks alike (a convolution's request is its im2col
+vectors).  A layer needs all of the previous layer's activations, so the
+images go through the host layers ``batch`` at a time in lockstep and every
+chip layer sees all of them at once: each of its tiles is programmed once.
+The first layer streams every bit-plane of every image through the same
+tiles and the host adds the planes' pre-activations with weights 2**p.
+
+The calibration vectors of a chip layer are its inputs for the calibration
+images, computed exactly on the host (the host knows the weights; these are
+training images, never test images), at most ``calibration_vectors`` of them
+(a seeded choice: a convolution gives one vector per position).  Several TDC
+settings share each programmed tile: every setting gets its own windows,
+tables and activations.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,43 +27,97 @@ import numpy as np
 from labctl.plan import Plan
 
 from .chip_runtime import LayerJob, Session, chip_layer
-from .network import BinaryNetwork, Forward, combine_planes, plain_product, plane_vectors
+from .network import BinaryNetwork, Forward, LayerProduct, merge, plain_product
 from .tile_readout import TdcSetting
+from .tiling import TileLayout
+
+
+@dataclass(frozen=True, eq=False)
+class ChipLayerPass:
+    """A chip layer in a pass at one setting: decoded and exact pre-activations (n, outputs) of its inputs;
+    with ``keep_columns``, every tile column's exact and decoded full-column MAC, (row tiles, n, 64 x column
+    tiles), padding columns last (decoded NaN there)."""
+
+    preactivations: np.ndarray
+    exact: np.ndarray
+    ideal: np.ndarray | None = None
+    decoded: np.ndarray | None = None
 
 
 @dataclass(frozen=True, eq=False)
 class ChipPass:
-    """A network run on the chip: a Forward per TDC setting, and the first setting's calibration pairs
-    (exact and decoded full-column MACs, (pairs, 64)) of every tile calibrated in this pass."""
+    """A network run with layers on the chip: per TDC setting a Forward and its chip layers; and the first
+    setting's calibration pairs (exact and decoded full-column MACs, (pairs, 64)) of every tile calibrated in
+    this pass."""
 
     forwards: list[Forward]
+    layers: list[dict[int, ChipLayerPass]]
     ideal: np.ndarray
     decoded: np.ndarray
 
 
+def calibration_inputs(network: BinaryNetwork, images: np.ndarray, layers: Iterable[int],
+                       limit: int | None = None) -> dict[int, np.ndarray]:
+    """Exact inputs of ``layers`` for uint8 ``images``: {layer: (m, inputs) int8}, at most ``limit`` rows each
+    (a choice seeded by the layer's index, kept in order)."""
+    wanted, kept = set(layers), {}
+
+    def capture(layer: int, x: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        if layer in wanted:
+            chosen = x if limit is None or len(x) <= limit else \
+                x[np.sort(np.random.default_rng(layer).choice(len(x), limit, replace=False))]
+            kept[layer] = chosen
+        return plain_product(layer, x, weights)
+
+    network.forward(images, capture)
+    return kept
+
+
 def chip_forward(session: Session, network: BinaryNetwork, images: np.ndarray, calibration_images: np.ndarray,
-                 settings: list[TdcSetting], name: str = "default") -> Plan:
-    """Classify uint8 ``images`` on the chip under every setting; returns a ChipPass."""
-    encoding = network.encoding
-    first = network.layers[0]
-    results = yield from chip_layer(session, 0, first, [
-        LayerJob(s, plane_vectors(encoding, images), plane_vectors(encoding, calibration_images))
-        for s in settings], name)
-    preactivations = [[combine_planes(encoding, r.preactivations)] for r in results]
-    ideal, decoded = [results[0].ideal], [results[0].decoded]
-    calibration = combine_planes(encoding, plain_product(0, plane_vectors(encoding, calibration_images), first))
-    for index, hidden in enumerate(network.hidden):
-        weights = network.layers[index + 1]
-        x_calibration = hidden.activate(calibration)
-        results = yield from chip_layer(session, index + 1, weights, [
-            LayerJob(s, hidden.activate(a[-1]), x_calibration) for s, a in zip(settings, preactivations)], name)
-        for a, r in zip(preactivations, results):
-            a.append(r.preactivations)
-        ideal.append(results[0].ideal)
-        decoded.append(results[0].decoded)
-        calibration = plain_product(index + 1, x_calibration, weights)
-    forwards = []
-    for a in preactivations:
-        scores = network.output.scores(a[-1])
-        forwards.append(Forward(a, scores, scores.argmax(axis=1)))
-    return ChipPass(forwards, np.concatenate(ideal), np.concatenate(decoded))
+                 settings: list[TdcSetting], name: str = "default", layers: Iterable[int] | None = None,
+                 host: LayerProduct = plain_product, batch: int | None = None, keep_columns: bool = False,
+                 keep_preactivations: bool = True, calibration_vectors: int | None = None) -> Plan:
+    """Classify uint8 ``images`` with ``layers`` (default: all) on the chip under every setting, the other
+    layers by ``host``; returns a ChipPass (module doc)."""
+    on_chip = set(range(len(network.layers)) if layers is None else layers)
+    x_calibration = calibration_inputs(network, calibration_images, on_chip, calibration_vectors)
+    step = batch or max(len(images), 1)
+    passes = [[network.layer_requests(images[s: s + step], keep_preactivations) for s in range(0, len(images), step)]
+              for _ in settings]
+    requests = [[next(p) for p in row] for row in passes]
+    forwards: list[list[Forward]] = [[] for _ in settings]
+    chip_layers: list[dict[int, ChipLayerPass]] = [{} for _ in settings]
+    ideal, decoded = [], []
+    while requests[0]:
+        index, weights = requests[0][0][0], requests[0][0][2]
+        if index in on_chip:
+            xs = [np.concatenate([r[1] for r in row]) for row in requests]
+            results = yield from chip_layer(session, index, weights, [
+                LayerJob(s, x, x_calibration[index], keep_columns) for s, x in zip(settings, xs)], name)
+            ideal.append(results[0].ideal)
+            decoded.append(results[0].decoded)
+            answers = []
+            for k, (x, result) in enumerate(zip(xs, results)):
+                columns = TileLayout(*weights.shape).column_macs(x, weights) if keep_columns else None
+                chip_layers[k][index] = ChipLayerPass(result.preactivations, plain_product(index, x, weights),
+                                                      columns, result.columns)
+                sizes = np.cumsum([len(r[1]) for r in requests[k]])[:-1]
+                answers.append(np.split(result.preactivations, sizes))
+        else:
+            answers = [[host(*r) for r in row] for row in requests]
+        following = []
+        for k, row in enumerate(passes):
+            step_requests = []
+            for p, answer in zip(row, answers[k]):
+                try:
+                    step_requests.append(p.send(answer))
+                except StopIteration as done:
+                    forwards[k].append(done.value)
+            following.append(step_requests)
+        requests = following
+    return ChipPass([merge(f) for f in forwards], chip_layers, *_stack(ideal, decoded))
+
+
+def _stack(ideal: list[np.ndarray], decoded: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    return (np.concatenate(ideal) if ideal else np.zeros((0, 64), np.int16),
+            np.concatenate(decoded) if decoded else np.zeros((0, 64), np.float32))

@@ -205,16 +205,20 @@ class LayerJob:
     setting: TdcSetting
     x: np.ndarray
     calibration: np.ndarray
+    keep_columns: bool = False          # also return every tile column's decoded full-column MAC of ``x``
 
 
 @dataclass(frozen=True, eq=False)
 class LayerResult:
-    """Decoded pre-activations (n, outputs) float64, MAC units; and the calibration vectors' exact and
-    decoded full-column MACs of every tile calibrated here, stacked (tiles x m, 64) (empty when reused)."""
+    """Decoded pre-activations (n, outputs) float64, MAC units; the calibration vectors' exact and decoded
+    full-column MACs of every tile calibrated here, stacked (tiles x m, 64) (empty when reused); and, if the
+    job kept them, the decoded full-column MACs of its vectors, (row tiles, n, 64 x column tiles) float64
+    (real columns; NaN in padding columns), beside ``TileLayout.column_macs``."""
 
     preactivations: np.ndarray
     ideal: np.ndarray
     decoded: np.ndarray
+    columns: np.ndarray | None = None
 
 
 def chip_layer(session: Session, layer: int, weights: np.ndarray, jobs: list[LayerJob],
@@ -225,6 +229,8 @@ def chip_layer(session: Session, layer: int, weights: np.ndarray, jobs: list[Lay
     padded_weights = layout.padded_weights(weights)
     inputs = [(layout.padded_inputs(job.x), layout.padded_inputs(job.calibration)) for job in jobs]
     out = [np.zeros((len(job.x), layout.outputs)) for job in jobs]
+    columns = [np.full((layout.row_tiles, len(job.x), 64 * layout.column_tiles), np.nan) if job.keep_columns
+               else None for job in jobs]
     pairs: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in jobs]
     tiles = list(itertools.product(range(layout.row_tiles), range(layout.column_tiles)))
     for done, (t, c) in enumerate(tiles, 1):
@@ -242,10 +248,13 @@ def chip_layer(session: Session, layer: int, weights: np.ndarray, jobs: list[Lay
         for k, job in enumerate(jobs):
             decoded, pair = yield from _read_tile(session, tile, inputs[k][0][:, rows], inputs[k][1][:, rows],
                                                   job.setting, where)
-            out[k][:, 64 * c: 64 * c + real] += merge_replicas(decoded, real, copies) - layout.leftover()[t]
+            merged = merge_replicas(decoded, real, copies)
+            out[k][:, 64 * c: 64 * c + real] += merged - layout.leftover()[t]
+            if columns[k] is not None:
+                columns[k][t, :, 64 * c: 64 * c + real] = merged
             pairs[k] += [pair] if pair is not None else []
         yield Progress(f"{network} network, layer {layer} tiles", done, len(tiles))
-    return [LayerResult(a, *_stack(p)) for a, p in zip(out, pairs)]
+    return [LayerResult(a, *_stack(p), kept) for a, p, kept in zip(out, pairs, columns)]
 
 
 def _read_tile(session: Session, tile: np.ndarray, x: np.ndarray, x_calibration: np.ndarray, setting: TdcSetting,
@@ -260,6 +269,7 @@ def _read_tile(session: Session, tile: np.ndarray, x: np.ndarray, x_calibration:
         cal_joules, cal_clocks, (calibration, codes, reads) = yield from metered(
             session.meter, calibrate(session, x_calibration, ideal, setting))
         session.costs.add("calibration", cal_clocks, cal_joules)
+        session.reuse[key] = calibration              # a later pass of the session over this tile keeps it
         pair = ideal.astype(np.int16), decode_windows(codes, calibration.tables).astype(np.float32)
     joules, clocks, codes = yield from metered(session.meter, read(session, x, calibration.starts, calibration.lsb))
     session.costs.add("inference", clocks, joules)

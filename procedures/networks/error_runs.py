@@ -1,12 +1,13 @@
-"""MAC error models in the run store: measured by plans, recorded, and read back from an earlier run.
+"""MAC error models: measured by plans on the chip runtime, recorded, and read back from an earlier run.
 
 Two kinds, both ``ErrorModel`` (decoded minus ideal 64-row column MAC given
-the ideal MAC), measured in the TDC windows the calibration holds for:
+the ideal MAC), measured through ``chip_runtime`` as the networks read their
+layers (each tile's windows placed on its partial sums and calibrated):
 
-- **generic** (``measure_error_model``): random matrices and random level
-  patterns (chip_layer.py), recorded as ``error_values``,
-  ``error_probabilities``, ``error_counts`` (the arrays of
-  ``ErrorModel.arrays()``) — what a dedicated error-model procedure records;
+- **generic** (``measure_generic_pairs``, the mac-errors procedure):
+  matrices with partial sums spread over -64..64 and network-like inputs,
+  recorded as ``error_values``, ``error_probabilities``, ``error_counts``
+  (the arrays of ``ErrorModel.arrays()``, ``stored.record_error_model``);
 - **per layer** (``measure_layer_models``): the network itself on the chip
   for some training images, every layer's real tile columns' (ideal,
   decoded) pairs, recorded once per layer in layer order as
@@ -28,13 +29,17 @@ import numpy as np
 from labctl.plan import Plan, Record
 from labctl.rundata import RunData
 
-from .chip_layer import Calibration, calibrate, forward_on_chip, measure_pairs
+from .chip_network import chip_forward
+from .chip_runtime import LayerJob, Session, chip_layer
 from .emulation import EmulatedProduct
 from .error_model import ErrorModel
 from .network import BinaryNetwork, LayerProduct, LayerwiseProduct
+from .stored import record_error_model
+from .tile_readout import TdcSetting
 
 RECORDS = ("error_values", "error_probabilities", "error_counts")
 LAYER_RECORDS = tuple(f"layer_{name}" for name in RECORDS)
+FLIP_PROBABILITIES = (0.04, 0.12, 0.2, 0.3)     # input rows flipped from the base vector, matrix by matrix
 
 
 def holds_error_model(data: RunData) -> bool:
@@ -58,53 +63,80 @@ def error_models_from_run(data: RunData) -> ErrorModel | dict[int, ErrorModel]:
                      f"{list(LAYER_RECORDS)}")
 
 
-def record_error_model(model: ErrorModel, prefix: str = "") -> Plan:
-    """Plan: record the model's arrays under ``prefix`` + the names of RECORDS."""
-    yield Record(f"{prefix}error_values", model.errors, "MAC", "distinct errors, decoded minus ideal column MAC")
-    yield Record(f"{prefix}error_probabilities", model.probabilities, "",
-                 "P(error | ideal column MAC + 64, array column or pooled)", ("column", "ideal_mac", "error"))
-    yield Record(f"{prefix}error_counts", model.counts, "reads", "observations behind every row of the model",
+def record_layer_model(model: ErrorModel) -> Plan:
+    """Plan: record a layer's model under ``layer_`` + the names of RECORDS."""
+    yield Record("layer_error_values", model.errors, "MAC", "distinct errors, decoded minus ideal column MAC")
+    yield Record("layer_error_probabilities", model.probabilities, "",
+                 "P(error | ideal column MAC + 64)", ("column", "ideal_mac", "error"))
+    yield Record("layer_error_counts", model.counts, "reads", "observations behind every row of the model",
                  ("column", "ideal_mac"))
 
 
-def calibrate_and_record(repeats: int = 8) -> Plan:
-    """Plan: calibrate the TDC windows (chip_layer.calibrate), record the tables and windows; the Calibration."""
-    calibration: Calibration = yield from calibrate(repeats=repeats)
-    yield Record("calibration", calibration.tables, "MAC", "mean ideal MAC per window, column and TDC code",
-                 ("window", "column", "code"))
-    yield Record("window_starts", calibration.starts, "s", "TDC start of every window (all columns)", ("window",))
-    yield Record("window_lsb", calibration.lsb, "s", "TDC LSB of every window")
-    return calibration
+def generic_matrix(rng: np.random.Generator, k: int, matrices: int, vectors: int) -> tuple[np.ndarray, np.ndarray]:
+    """Weights (64, 64) and input vectors (vectors, 64) int8 +1/-1 of matrix ``k`` of ``matrices``.
 
-
-def measure_error_model(calibration: Calibration, matrices: int = 4, repeats: int = 4,
-                        per_column: bool = False) -> Plan:
-    """Plan: the generic model from random matrices and level patterns, recorded; returns it.
-
-    Pooled over the array's columns unless ``per_column``.
+    A random base vector b; column j's weights are b with n rows flipped, n
+    = 0..64 rotated over the columns from matrix to matrix (so b . w_j covers
+    -64..64 and every array column sees many levels); the inputs are b with
+    each row flipped with probability p_k (FLIP_PROBABILITIES in turn), which
+    spreads each column's partial sums about (1 - 2 p) b . w_j like a network
+    tile's.
     """
-    ideal, decoded = yield from measure_pairs(calibration, matrices, repeats)
-    model = ErrorModel.from_pairs(ideal, decoded, per_column=per_column)
-    yield from record_error_model(model)
+    base = rng.choice(np.array([-1, 1], np.int8), 64)
+    flips = np.rint(((np.arange(64) + k * max(1, 64 // matrices)) % 64) * 64 / 63).astype(int)
+    weights = np.repeat(base[:, None], 64, axis=1)
+    for j, n in enumerate(flips):
+        weights[rng.choice(64, n, replace=False), j] *= -1
+    flipped = rng.random((vectors, 64)) < FLIP_PROBABILITIES[k % len(FLIP_PROBABILITIES)]
+    return weights, np.where(flipped, -base, base).astype(np.int8)
+
+
+def measure_generic_pairs(session: Session, setting: TdcSetting, matrices: int, vectors: int,
+                          rng: np.random.Generator) -> Plan:
+    """Plan: (ideal int8, decoded float32) full-column MACs, each (matrices x vectors / 2, 64).
+
+    Each matrix (``generic_matrix``) is programmed once as a tile, calibrated
+    with half of its vectors, and the other half decoded; both are recorded
+    (``ideal``, ``decoded``) as each matrix finishes.
+    """
+    ideal, decoded = [], []
+    half = vectors // 2
+    for k in range(matrices):
+        weights, x = generic_matrix(rng, k, matrices, vectors)
+        (result,) = yield from chip_layer(session, k, weights, [LayerJob(setting, x[half:], x[:half])], "mac-errors")
+        ideal.append((x[half:].astype(np.int32) @ weights.astype(np.int32)).astype(np.int8))
+        decoded.append(result.preactivations.astype(np.float32))
+        yield Record("ideal", ideal[-1], "MAC", "exact full-column MACs of the measured vectors", ("vector", "column"))
+        yield Record("decoded", decoded[-1], "MAC", "their decoded values", ("vector", "column"))
+    return np.concatenate(ideal), np.concatenate(decoded)
+
+
+def measure_error_model(session: Session, setting: TdcSetting, rng: np.random.Generator, matrices: int = 4,
+                        vectors: int = 2000) -> Plan:
+    """Plan: the generic model (``measure_generic_pairs``), recorded pooled and per column; returns the pooled."""
+    ideal, decoded = yield from measure_generic_pairs(session, setting, matrices, vectors, rng)
+    model = ErrorModel.from_pairs(ideal, decoded)
+    yield from record_error_model(model, ErrorModel.from_pairs(ideal, decoded, per_column=True))
     return model
 
 
-def measure_layer_models(network: BinaryNetwork, images: np.ndarray, calibration: Calibration,
-                         layers: frozenset[int], batch: int = 50) -> Plan:
+def measure_layer_models(session: Session, network: BinaryNetwork, images: np.ndarray,
+                         calibration_images: np.ndarray, layers: frozenset[int], setting: TdcSetting,
+                         batch: int = 50, calibration_vectors: int | None = None) -> Plan:
     """Plan: the network with ``layers`` on the chip for ``images``; per such layer, the pooled model of its
     real tile columns' (ideal, decoded) MACs, recorded in layer order; returns {layer: model}.
 
     ``error_models_from_run`` reads them back in that order: record the
     layers (``array_layers``) beside them to map them to layer indices.
     """
-    _, results = yield from forward_on_chip(network, images, layers, calibration, batch=batch,
-                                            keep_preactivations=False)
+    chip = yield from chip_forward(session, network, images, calibration_images, [setting], "network",
+                                   layers, batch=batch, keep_columns=True, keep_preactivations=False,
+                                   calibration_vectors=calibration_vectors)
     models = {}
-    for layer in sorted(results):
+    for layer, result in sorted(chip.layers[0].items()):
         outputs = network.layers[layer].shape[1]
-        result = results[layer]
         models[layer] = ErrorModel.from_pairs(result.ideal[:, :, :outputs], result.decoded[:, :, :outputs])
-        yield from record_error_model(models[layer], "layer_")
+        yield from record_layer_model(models[layer])
     return models
 
 

@@ -17,8 +17,10 @@ ERROR_EDGES = np.arange(-ERROR_LIMIT - 0.5, ERROR_LIMIT + 1.5)    # MAC units: o
 
 
 def histogram(errors: np.ndarray) -> np.ndarray:
-    """Counts of integer errors in the bins of ERROR_EDGES; errors beyond +/-ERROR_LIMIT count in the edge bins."""
-    return np.bincount(np.clip(errors.ravel(), -ERROR_LIMIT, ERROR_LIMIT) + ERROR_LIMIT,
+    """Counts of errors (rounded to integers) in the bins of ERROR_EDGES; errors beyond +/-ERROR_LIMIT count in
+    the edge bins."""
+    rounded = np.rint(np.asarray(errors, np.float64).ravel()).astype(np.int64)
+    return np.bincount(np.clip(rounded, -ERROR_LIMIT, ERROR_LIMIT) + ERROR_LIMIT,
                        minlength=2 * ERROR_LIMIT + 1)
 
 

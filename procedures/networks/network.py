@@ -22,7 +22,8 @@ first dense layer flattens the last map channel-last (row, column, channel).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Generator, Protocol
+from typing import Any, Protocol
+from collections.abc import Generator
 
 import numpy as np
 
@@ -223,8 +224,7 @@ class BinaryNetwork:
                 out_h, out_w = conv.output_size(maps.shape[1], maps.shape[2])
             a = yield index, x, weights
             if index == 0:
-                a = np.einsum("pko,p->ko", a.reshape(count, -1, a.shape[1]).astype(np.int64),
-                              self.encoding.plane_weights())
+                a = combine_planes(self.encoding, a)                      # decoded (float) values stay float
             if keep_preactivations or index == len(self.hidden):
                 preactivations.append(a)
             if index < len(self.hidden):
@@ -233,7 +233,8 @@ class BinaryNetwork:
         scores = self.output.scores(preactivations[-1])
         return Forward(preactivations, scores, scores.argmax(axis=1))
 
-    def predict(self, images: np.ndarray, product: LayerProduct = plain_product, batch: int | None = None) -> np.ndarray:
+    def predict(self, images: np.ndarray, product: LayerProduct = plain_product,
+                batch: int | None = None) -> np.ndarray:
         """Predicted classes (n,) of uint8 images, ``batch`` images at a time (None: all at once)."""
         step = batch or max(len(images), 1)
         return np.concatenate([self.forward(images[s: s + step], product).predictions

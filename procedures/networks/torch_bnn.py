@@ -1,4 +1,4 @@
-"""PyTorch training of binary convolutional networks, exported to the project's BinaryNetwork (needs the ``train`` extra).
+"""PyTorch training of binary convolutional networks, exported to the project's BinaryNetwork (``train`` extra).
 
 The torch model computes exactly what the host and the array compute:
 
@@ -34,7 +34,7 @@ import json
 import sys
 import time
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from benchspec.framing import FramingError, Framer, Message
 from benchspec.instrument import CommandSet, Quantity

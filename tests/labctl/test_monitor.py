@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 pytest.importorskip("starlette")
-from starlette.testclient import TestClient  # noqa: E402
+from starlette.testclient import TestClient
 
-from labctl.monitor.app import create_app  # noqa: E402
-from labctl.monitor.figures import MAX_POINTS, envelope  # noqa: E402
-from labctl.store import Store  # noqa: E402
+from labctl.monitor.app import create_app
+from labctl.monitor.figures import MAX_POINTS, envelope
+from labctl.store import Store
 
 
 @pytest.fixture

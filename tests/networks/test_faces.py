@@ -8,8 +8,8 @@ import pytest
 
 pytest.importorskip("skimage")
 
-from procedures.networks.detection import non_maximum_suppression, overlap, pyramid_windows  # noqa: E402
-from procedures.networks.faces import (FACE, PHOTOS, SIZE, TEST_FACES, augment_faces, load_faces,  # noqa: E402
+from procedures.networks.detection import non_maximum_suppression, overlap, pyramid_windows
+from procedures.networks.faces import (FACE, PHOTOS, SIZE, TEST_FACES, augment_faces, load_faces,
                                        photo_patches)
 
 

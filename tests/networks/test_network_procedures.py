@@ -19,7 +19,7 @@ from labctl.registry import get
 from labctl.rundata import RunData, read_run
 from labctl.store import Store
 from labctl.stubs import ensure_powered
-from procedures.networks.chip_layer import calibrate
+from procedures.networks.chip_runtime import close_session, open_session
 from procedures.networks.conv import Convolution
 from procedures.networks.encoding import InputEncoding
 from procedures.networks.error_model import ErrorModel
@@ -27,6 +27,7 @@ from procedures.networks.error_runs import RECORDS, error_models_from_run, measu
 from procedures.networks.idx import load_mnist
 from procedures.networks.network import BinaryNetwork, HiddenLayer, OutputLayer
 from procedures.networks.npz import load_network, save_network
+from procedures.networks.tile_readout import TdcSetting
 from procedures.vgg8_emulation import validate_on_chip
 
 
@@ -75,12 +76,15 @@ def test_the_validation_rejects_wrong_error_models(small_network) -> None:
 
     def plan():
         yield from ensure_powered()
-        calibration = yield from calibrate()
-        models = yield from measure_layer_models(net, digits.train_images[:8], calibration, frozenset({1, 2, 3}))
+        session, setting, calibration = (yield from open_session()), TdcSetting(0.4e-9, 2), digits.train_images[-16:]
+        models = yield from measure_layer_models(session, net, digits.train_images[:8], calibration,
+                                                 frozenset({1, 2, 3}), setting)
         doubled = {k: ErrorModel(2 * m.errors, m.probabilities, m.counts) for k, m in models.items()}
         exact = ErrorModel.from_pairs(np.arange(-64, 65, 2), np.arange(-64, 65, 2))
-        summary = yield from validate_on_chip(net, digits.test_images[:16], digits.test_labels[:16], calibration,
+        summary = yield from validate_on_chip(session, net, digits.test_images[:16], digits.test_labels[:16],
+                                              calibration, setting,
                                               {"layer": models, "doubled": doubled, "exact": exact}, 0)
+        yield from close_session(session)
         return summary
 
     with default_bench(4) as bench:

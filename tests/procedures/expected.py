@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sim_chip"))
-from datasheet import survival  # noqa: E402
+from datasheet import survival
 
 T_REF = 298.15
 
@@ -55,7 +55,7 @@ def read_disturb_flips(die, params, bias: float, reads: int, clock_hz: float) ->
     rows, cols = np.indices((64, 64))
     w = np.where((rows + cols) % 2 == 0, 1, -1)
     p_side = np.where(w == 1, 0, 1)                      # w = +1: left in P
-    pick = lambda a, side: np.take_along_axis(a, side[..., None], axis=2)[..., 0]   # noqa: E731
+    pick = lambda a, side: np.take_along_axis(a, side[..., None], axis=2)[..., 0]
     r_on = die.r_fet
     i_sat = dev.fet_isat_p_to_ap * dev.r_fet_mean / r_on
     v_m = branch_mtj_voltage(bias, pick(r_on, p_side), pick(i_sat, p_side), pick(die.r_p, p_side),

@@ -26,8 +26,8 @@ SHORT = {
     "demo": {"columns": 3, "vectors": 20_000, "repeats": 1},
     "mac-errors": {"matrices": 2, "vectors": 400},
     "mnist-perceptron": {"images": 20, "calibration_images": 20},
-    "vgg8-emulation": {"images": 20, "model_images": 1, "validation_images": 2, "repeats": 1},
-    "face-detection": {"repeats": 1, "stride": 25},
+    "vgg8-emulation": {"images": 20, "model_images": 1, "validation_images": 2, "calibration_images": 4},
+    "face-detection": {"calibration_patches": 64, "stride": 25},
 }
 SMU = {"switching-probability": "test_mtj", "rv-loop": "test_mtj"}
 RAIL_OF_CHANNEL = {"1": "vdd", "2": "vddio", "3": "vwrite"}

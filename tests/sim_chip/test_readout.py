@@ -71,7 +71,7 @@ def test_ladder_topology_weights_rows_near_the_driver() -> None:
             assert codes[1] == codes[2] > codes[0]
             continue
         # find each vector's delay by scanning the window start (1/64 ns steps)
-        def delay_of(v: np.ndarray) -> float:
+        def delay_of(v: np.ndarray, chip=chip) -> float:
             lo, hi = 0.0, 40e-9
             while hi - lo > 1e-9 / 64:
                 mid = 0.5 * (lo + hi)

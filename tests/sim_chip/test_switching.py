@@ -64,7 +64,7 @@ def test_precessional_switching_time_follows_sun(overdrive: float) -> None:
     expected = precessional_median(overdrive)
     pure = DEV.tau_precession * math.log(math.pi**2 * D_RET / (4 * math.log(2))) / (2 * (overdrive - 1))
     assert expected == pytest.approx(pure, rel=0.03)
-    s_at = lambda t: float(switching.survival(overdrive * VC0, t, VC0, D_SW, D_RET, DEV))  # noqa: E731
+    s_at = lambda t: float(switching.survival(overdrive * VC0, t, VC0, D_SW, D_RET, DEV))
     assert s_at(expected * 0.999) > 0.5 > s_at(expected * 1.001)
     if overdrive == 3.0:
         assert 1e-9 < expected < 2e-9                # the 1-2 ns at ~3 x Vc0
