@@ -30,11 +30,13 @@ and signs (hidden) or scales and offsets (output) as in docs/networks.md.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import time
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -247,6 +249,42 @@ class Schedule:
     label_smoothing: float = 0.1
     seed: int = 0
     init_scale: float = 0.01          # latent weights start uniform in +/- init_scale
+
+
+def add_schedule_arguments(parser: argparse.ArgumentParser, defaults: Schedule) -> None:
+    """The training command line's schedule, seed, threads, error model and output options."""
+    parser.add_argument("--epochs", type=int, default=defaults.epochs)
+    parser.add_argument("--batch", type=int, default=defaults.batch)
+    parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
+    parser.add_argument("--label-smoothing", type=float, default=defaults.label_smoothing)
+    parser.add_argument("--init-scale", type=float, default=defaults.init_scale,
+                        help="latent weights start in +/- this")
+    parser.add_argument("--seed", type=int, default=defaults.seed, help="training seed")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads")
+    parser.add_argument("--error-model", type=Path,
+                        help=".npz with an error model's arrays (ErrorModel.arrays()): hardware-aware training")
+    parser.add_argument("--out", type=Path, help="write the trained network here (.npz, docs/networks.md)")
+
+
+def schedule_of(args: argparse.Namespace) -> Schedule:
+    """The Schedule the parsed options of ``add_schedule_arguments`` give; sets torch's threads."""
+    torch.set_num_threads(args.threads)
+    return Schedule(args.epochs, args.batch, args.learning_rate, args.label_smoothing, args.seed, args.init_scale)
+
+
+def error_model_file(path: Path | None) -> ErrorModel | None:
+    """The error model an ``--error-model`` file holds (None without one)."""
+    if path is None:
+        return None
+    with np.load(path, allow_pickle=False) as npz:
+        return ErrorModel.from_arrays(dict(npz))
+
+
+def provenance(command: str, argv: list[str] | None, args: argparse.Namespace, schedule: Schedule) -> dict:
+    """The metadata every trained network carries: command, seed, schedule, versions, threads."""
+    arguments = " ".join(sys.argv[1:] if argv is None else argv)
+    return {"command": f"python -m {command} {arguments}".strip(), "seed": args.seed, "schedule": asdict(schedule),
+            "torch": torch.__version__, "numpy": np.__version__, "torch_threads": args.threads}
 
 
 @dataclass(frozen=True, eq=False)

@@ -15,18 +15,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from dataclasses import asdict
-from pathlib import Path
 
-import numpy as np
-import torch
 
 from .encoding import InputEncoding
-from .error_model import ErrorModel
 from .faces import SIZE, load_faces
 from .npz import save_network
-from .torch_bnn import Architecture, Schedule, fit, to_network
+from .torch_bnn import Architecture, Schedule, add_schedule_arguments, error_model_file, fit, provenance, schedule_of, \
+    to_network
 
 #: the layer that runs on the array: the first dense layer, 576 x 128 (18 full tiles)
 CHIP_LAYER = 7
@@ -39,42 +34,24 @@ def face_net() -> Architecture:
 
 
 def _parser() -> argparse.ArgumentParser:
-    s = Schedule(epochs=12, batch=50, learning_rate=0.005, init_scale=1.0)
     p = argparse.ArgumentParser(prog="python -m procedures.networks.train_faces",
                                 description="train the ten-layer binary face classifier (PyTorch), save it as .npz")
-    p.add_argument("--epochs", type=int, default=s.epochs)
-    p.add_argument("--batch", type=int, default=s.batch)
-    p.add_argument("--learning-rate", type=float, default=s.learning_rate)
-    p.add_argument("--label-smoothing", type=float, default=s.label_smoothing)
-    p.add_argument("--init-scale", type=float, default=s.init_scale, help="latent weights start in +/- this")
-    p.add_argument("--seed", type=int, default=s.seed, help="training seed")
     p.add_argument("--data-seed", type=int, default=0, help="seed of the data split and photograph patches")
-    p.add_argument("--threads", type=int, default=2, help="torch threads")
-    p.add_argument("--error-model", type=Path,
-                   help=".npz with an error model's arrays: hardware-aware training of the on-chip layer")
-    p.add_argument("--out", type=Path, help="write the trained network here (.npz, docs/networks.md)")
+    add_schedule_arguments(p, Schedule(epochs=12, batch=50, learning_rate=0.005, init_scale=1.0))
     return p
 
 
 def main(argv: list[str] | None = None) -> dict:
     """Command line: train, print a JSON summary (last line), optionally save the network."""
     args = _parser().parse_args(argv)
-    torch.set_num_threads(args.threads)
+    schedule = schedule_of(args)
     arch = face_net()
-    schedule = Schedule(args.epochs, args.batch, args.learning_rate, args.label_smoothing, args.seed,
-                        args.init_scale)
-    error_model = None
-    if args.error_model is not None:
-        with np.load(args.error_model, allow_pickle=False) as npz:
-            error_model = ErrorModel.from_arrays(dict(npz))
+    error_model = error_model_file(args.error_model)
     data = load_faces(args.data_seed)
     trained = fit(arch, schedule, data.train_images, data.train_labels, None, error_model,
                   noisy_layers=(CHIP_LAYER,))
-    arguments = " ".join(sys.argv[1:] if argv is None else argv)
-    metadata = {"command": f"python -m procedures.networks.train_faces {arguments}".strip(),
-                "architecture": "face10", "chip_layer": CHIP_LAYER, "seed": args.seed, "data_seed": args.data_seed,
-                "schedule": asdict(schedule), "hardware_aware": error_model is not None,
-                "torch": torch.__version__, "numpy": np.__version__, "torch_threads": args.threads,
+    metadata = {**provenance("procedures.networks.train_faces", argv, args, schedule), "architecture": "face10",
+                "chip_layer": CHIP_LAYER, "data_seed": args.data_seed, "hardware_aware": error_model is not None,
                 "data_digest": data.digest(), "training_patches": len(data.train_images),
                 "training_s": round(trained.seconds, 1)}
     network = to_network(trained.model, data.train_images, metadata)

@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from .augment import Augmentation
 from .encoding import InputEncoding
@@ -28,7 +26,8 @@ from .error_model import ErrorModel
 from .error_runs import gaussian_model
 from .idx import load_mnist
 from .npz import save_network
-from .torch_bnn import Architecture, Schedule, fit, to_network
+from .torch_bnn import (Architecture, Schedule, add_schedule_arguments, error_model_file, fit, provenance,
+                        schedule_of, to_network)
 from .train_mlp import split_validation
 
 CHANNELS = (32, 32, 64, 64, 128, 128)
@@ -54,7 +53,7 @@ def _rms(model: ErrorModel) -> float:
 
 
 def _parser() -> argparse.ArgumentParser:
-    s, a = Schedule(), Augmentation()
+    a = Augmentation()
     p = argparse.ArgumentParser(prog="python -m procedures.networks.train_vgg8",
                                 description="train the binary VGG-8 on MNIST (PyTorch), save it as .npz")
     p.add_argument("--data", type=Path, help="folder with the four standard MNIST files (default: shipped subset)")
@@ -62,42 +61,29 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--hidden", type=int, default=HIDDEN, help="neurons of the first dense layer")
     p.add_argument("--encoding", choices=("threshold", "bitplanes"), default="bitplanes")
     p.add_argument("--planes", type=int, default=2, help="bit-planes of the first layer (bitplanes encoding)")
-    p.add_argument("--epochs", type=int, default=EPOCHS)
-    p.add_argument("--batch", type=int, default=s.batch)
-    p.add_argument("--learning-rate", type=float, default=s.learning_rate)
-    p.add_argument("--label-smoothing", type=float, default=s.label_smoothing)
-    p.add_argument("--init-scale", type=float, default=s.init_scale, help="latent weights start in +/- this")
     p.add_argument("--no-augmentation", action="store_true", help="train on the digits as they are")
     p.add_argument("--shift", type=float, default=a.shift, help="augmentation: max shift, pixels")
     p.add_argument("--rotation", type=float, default=a.rotation, help="augmentation: max rotation, degrees")
     p.add_argument("--scale", type=float, default=a.scale, help="augmentation: max relative scaling")
-    p.add_argument("--seed", type=int, default=s.seed)
-    p.add_argument("--threads", type=int, default=2, help="torch threads")
     p.add_argument("--validation", type=int, default=0,
                    help="hold out this many training digits and report accuracy on them (no test digits)")
-    p.add_argument("--error-model", type=Path, help=".npz with an error model's arrays: hardware-aware training")
     p.add_argument("--error-sigma", type=float,
                    help="hardware-aware training with Gaussian errors of this sigma (MAC units) per 64-row partial sum")
     p.add_argument("--host-layers", default="0",
                    help="layers computed on the host, without errors in hardware-aware training (comma-separated)")
-    p.add_argument("--out", type=Path, help="write the trained network here (.npz, docs/networks.md)")
+    add_schedule_arguments(p, Schedule(epochs=EPOCHS))
     return p
 
 
 def main(argv: list[str] | None = None) -> dict:
     """Command line: train, print a JSON summary (last line), optionally save the network."""
     args = _parser().parse_args(argv)
-    torch.set_num_threads(args.threads)
+    schedule = schedule_of(args)
     encoding = InputEncoding(args.encoding, args.planes if args.encoding == "bitplanes" else 1)
     arch = vgg8(tuple(int(c) for c in args.channels.split(",")), args.hidden, encoding)
-    schedule = Schedule(args.epochs, args.batch, args.learning_rate, args.label_smoothing, args.seed,
-                        args.init_scale)
     augmentation = None if args.no_augmentation else Augmentation(args.shift, args.rotation, args.scale)
-    error_model = None
-    if args.error_model is not None:
-        with np.load(args.error_model, allow_pickle=False) as npz:
-            error_model = ErrorModel.from_arrays(dict(npz))
-    elif args.error_sigma is not None:
+    error_model = error_model_file(args.error_model)
+    if error_model is None and args.error_sigma is not None:
         error_model = gaussian_model(args.error_sigma)
     data = load_mnist(args.data)
     images, labels = data.train_images, data.train_labels
@@ -112,15 +98,11 @@ def main(argv: list[str] | None = None) -> dict:
                   error_model, validation, noisy)
     summary: dict = {"data_digest": data.digest(), "training_digits": len(images),
                      "training_s": round(trained.seconds, 1), "history": trained.history}
-    arguments = " ".join(sys.argv[1:] if argv is None else argv)
-    metadata = {"command": f"python -m procedures.networks.train_vgg8 {arguments}".strip(),
-                "architecture": "vgg8", "seed": args.seed, "schedule": asdict(schedule),
+    metadata = {**provenance("procedures.networks.train_vgg8", argv, args, schedule), "architecture": "vgg8",
                 "augmentation": None if augmentation is None else asdict(augmentation),
                 "hardware_aware": error_model is not None, "host_layers": sorted(host),
                 "error_model_rms": None if error_model is None else _rms(error_model),
-                "torch": torch.__version__, "numpy": np.__version__,
-                "torch_threads": args.threads, "data_digest": data.digest(), "training_digits": len(images),
-                "training_s": summary["training_s"]}
+                "data_digest": data.digest(), "training_digits": len(images), "training_s": summary["training_s"]}
     network = to_network(trained.model, images, metadata)
     if validation is not None:
         summary["validation_accuracy"] = network.accuracy(*validation, batch=500)
