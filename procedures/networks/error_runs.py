@@ -34,7 +34,7 @@ from .chip_runtime import LayerJob, Session, chip_layer
 from .emulation import EmulatedProduct
 from .error_model import ErrorModel
 from .network import BinaryNetwork, LayerProduct, LayerwiseProduct
-from .stored import record_error_model
+from .stored import error_model_from_run, record_error_model
 from .tile_readout import TdcSetting
 
 RECORDS = ("error_values", "error_probabilities", "error_counts")
@@ -58,7 +58,7 @@ def error_models_from_run(data: RunData) -> ErrorModel | dict[int, ErrorModel]:
         models = [ErrorModel.from_arrays(dict(zip(RECORDS, map(np.asarray, a)))) for a in arrays]
         return dict(zip(indices or range(len(models)), models))
     if all(name in data for name in RECORDS):
-        return ErrorModel.from_arrays({name: np.asarray(data.last(name)) for name in RECORDS})
+        return error_model_from_run(data)
     raise ValueError(f"run {data.id} holds no error model: it recorded neither {list(RECORDS)} nor "
                      f"{list(LAYER_RECORDS)}")
 

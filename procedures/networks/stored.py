@@ -16,7 +16,7 @@ Command line, to export what a run holds::
     python -m procedures.networks.stored network RUN --out net.npz [--prefix hw_network_] [--store PATH]
     python -m procedures.networks.stored error-model RUN --out model.npz [--per-column] [--store PATH]
 
-(the error model file is what ``train_mlp --error-model`` takes).
+(the error model file is what ``--error-model`` of train_mlp, train_vgg8 and train_faces takes).
 """
 
 from __future__ import annotations

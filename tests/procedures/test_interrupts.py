@@ -74,7 +74,7 @@ def wait_for_records(store, proc: subprocess.Popen, count: int = 1, timeout: flo
 def reference_records(name: str, params: dict, tmp_path) -> list[tuple[str, object]]:
     """The records of the same run, uninterrupted, in process (bit-identical by determinism)."""
     with Store(tmp_path / "reference.sqlite") as store, default_bench(DIE, smu=SMU.get(name, "test_pad")) as bench:
-        result = execute(get(name), params, bench, store, seed=SEED)
+        result = execute(get(name), params, bench, store, seed=SEED, rehearse_first=False, draw_figures=False)
         return [(n, v) for n, v in store.records(result.run_id) if n != "summary"]
 
 
