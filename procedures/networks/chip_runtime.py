@@ -15,7 +15,8 @@ row tile, column tile by column tile):
    from the weights, on the host), read the calibration vectors, move the
    windows of columns whose reads landed off centre and read again, and
    tabulate code -> mean ideal MAC per window and column; or take the
-   windows and tables of an earlier run (``Session.reuse``);
+   windows and tables of an earlier run or an earlier pass of the session
+   (``Session.reuse``, keyed by network name, layer, tile and setting);
 3. **stream** every input vector through it (one ``mac_batch`` per window:
    the drivers split long batches), decode, average replicas, subtract the
    padding leftover and add the row tile's partial sums on the host.

@@ -251,7 +251,7 @@ class Schedule:
     init_scale: float = 0.01          # latent weights start uniform in +/- init_scale
 
 
-def add_schedule_arguments(parser: argparse.ArgumentParser, defaults: Schedule) -> None:
+def add_schedule_arguments(parser: argparse.ArgumentParser, defaults: Schedule, threads: int = 2) -> None:
     """The training command line's schedule, seed, threads, error model and output options."""
     parser.add_argument("--epochs", type=int, default=defaults.epochs)
     parser.add_argument("--batch", type=int, default=defaults.batch)
@@ -260,7 +260,8 @@ def add_schedule_arguments(parser: argparse.ArgumentParser, defaults: Schedule) 
     parser.add_argument("--init-scale", type=float, default=defaults.init_scale,
                         help="latent weights start in +/- this")
     parser.add_argument("--seed", type=int, default=defaults.seed, help="training seed")
-    parser.add_argument("--threads", type=int, default=2, help="torch threads")
+    parser.add_argument("--threads", type=int, default=threads,
+                        help="torch threads (the result depends on it: the shipped network's is in its metadata)")
     parser.add_argument("--error-model", type=Path,
                         help=".npz with an error model's arrays (ErrorModel.arrays()): hardware-aware training")
     parser.add_argument("--out", type=Path, help="write the trained network here (.npz, docs/networks.md)")

@@ -32,7 +32,7 @@ from .train_mlp import split_validation
 
 CHANNELS = (32, 32, 64, 64, 128, 128)
 HIDDEN = 256
-EPOCHS = 15
+EPOCHS = 40
 CLASSES = 10
 QUICK_CHECK = 1000     # test digits whose accuracy is also recorded, for a fast check of a shipped network
 
@@ -71,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="hardware-aware training with Gaussian errors of this sigma (MAC units) per 64-row partial sum")
     p.add_argument("--host-layers", default="0",
                    help="layers computed on the host, without errors in hardware-aware training (comma-separated)")
-    add_schedule_arguments(p, Schedule(epochs=EPOCHS))
+    add_schedule_arguments(p, Schedule(epochs=EPOCHS), threads=1)
     return p
 
 
