@@ -55,7 +55,6 @@ PAPER_SOFTWARE = 0.9928
 PAPER_EMULATED = 0.9886
 BATCH = 250                     # digits per forward pass (bounds the im2col memory)
 AGREEMENT_Z = 3.0               # |z| within which chip and emulation agree
-CALIBRATION_VECTORS = 4096      # calibration vectors of a tile at most (a convolution gives one per position)
 
 
 def _network(path: Path | None) -> BinaryNetwork:
@@ -83,13 +82,14 @@ def _validate(params: dict, store: Any) -> None:
 
 def validate_on_chip(session: Session, net: BinaryNetwork, images: np.ndarray, labels: np.ndarray,
                      calibration_images: np.ndarray, setting: TdcSetting,
-                     models: dict[str, ErrorModel | dict[int, ErrorModel]], seed: int) -> Plan:
+                     models: dict[str, ErrorModel | dict[int, ErrorModel]], seed: int,
+                     calibration_vectors: int | None = None) -> Plan:
     """Plan: the slice (the first two array layers) on the chip, and emulated with each of ``models``;
     records histograms (chip first, then each model's, per slice layer) and returns the summary entries."""
     slice_ = sorted(array_layers(net))[:2]
     yield Record("validation_layers", np.array(slice_), "", "layers of the validation slice")
     chip = yield from chip_forward(session, net, images, calibration_images, [setting], "network", slice_,
-                                   calibration_vectors=CALIBRATION_VECTORS)
+                                   calibration_vectors=calibration_vectors)
     chip_forward_, results = chip.forwards[0], chip.layers[0]
     out: dict[str, Any] = {"validation_images": len(images),
                            "validation_chip_accuracy": float((chip_forward_.predictions == labels).mean())}
@@ -201,6 +201,10 @@ def vgg8_emulation(
                                             low=0, high=10000)] = 100,
     calibration_images: Annotated[int, Param("training digits whose layer inputs calibrate every tile (not among "
                                              "the model digits)", low=4, high=1000)] = 64,
+    calibration_vectors: Annotated[int, Param("calibration vectors of a tile at most (a convolution gives one per "
+                                              "position)", low=64, high=1_000_000)] = 4096,
+    generic_vectors: Annotated[int, Param("input vectors of each of the generic model's 4 matrices", low=64,
+                                          high=1_000_000)] = 2000,
     lsb: Annotated[float, Param("TDC LSB of the windows", "s", 0.0625e-9, 4e-9)] = 0.4e-9,
     windows: Annotated[int, Param("TDC windows each vector is read under", low=1, high=9)] = 2,
 ) -> Plan:
@@ -219,10 +223,10 @@ def vgg8_emulation(
     session = yield from open_session()
     try:
         if error_run is None:
-            compared["generic"] = yield from measure_error_model(session, setting, rng)
+            compared["generic"] = yield from measure_error_model(session, setting, rng, vectors=generic_vectors)
             yield Record("array_layers", np.array(sorted(on_array)), "", "layers on the array (the rest on the host)")
             models = yield from measure_layer_models(session, net, digits.train_images[:model_images], calibration,
-                                                     on_array, setting, calibration_vectors=CALIBRATION_VECTORS)
+                                                     on_array, setting, calibration_vectors=calibration_vectors)
             compared["layer"] = models
         else:
             models = error_models_from_run((yield Load(error_run)))
@@ -231,7 +235,7 @@ def vgg8_emulation(
         if validation_images:
             validation = yield from validate_on_chip(session, net, digits.test_images[:validation_images],
                                                      digits.test_labels[:validation_images], calibration, setting,
-                                                     compared, emulation_seed)
+                                                     compared, emulation_seed, calibration_vectors)
     finally:
         yield from close_session(session)
     software = np.empty(len(test_images), np.int64)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from procedures.networks.conv import Convolution
 from procedures.networks.encoding import InputEncoding
 from procedures.networks.network import BinaryNetwork, HiddenLayer, OutputLayer
+from procedures.networks.npz import save_network
 
 
 def signs(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -23,3 +26,16 @@ def conv_network(seed: int = 0, encoding: InputEncoding = InputEncoding("bitplan
     output = OutputLayer(signs(rng, shapes[-1]), rng.uniform(0.5, 2, 3).astype(np.float32),
                          rng.normal(0, 1, 3).astype(np.float32))
     return BinaryNetwork(encoding, (9, 9), hidden, output, {"made_by": "test"}, geometry)
+
+
+def small_vgg(path: Path) -> Path:
+    """A random 28 x 28 network saved as .npz: conv 16 (pool 2), conv 16, conv 16 (pool 2), dense 10 — the
+    shape of the VGG-8 with 19 tiles on the array instead of 150."""
+    rng = np.random.default_rng(0)
+    shapes = [(9, 16), (144, 16), (144, 16), (7 * 7 * 16, 10)]
+    hidden = tuple(HiddenLayer(signs(rng, s), rng.normal(0, 2, s[1]).astype(np.float32), signs(rng, (s[1],)))
+                   for s in shapes[:-1])
+    output = OutputLayer(signs(rng, shapes[-1]), np.ones(10, np.float32), np.zeros(10, np.float32))
+    net = BinaryNetwork(InputEncoding("bitplanes", 2), (28, 28), hidden, output, {"test_accuracy": 0.1},
+                        (Convolution(3, 1, 2), Convolution(3, 1, 1), Convolution(3, 1, 2), None))
+    return save_network(net, path)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from .conv_nets import signs
+from .conv_nets import small_vgg
 
 from labctl.bench import default_bench
 from labctl.engine import execute, run_direct
@@ -20,13 +20,10 @@ from labctl.rundata import RunData, read_run
 from labctl.store import Store
 from labctl.stubs import ensure_powered
 from procedures.networks.chip_runtime import close_session, open_session
-from procedures.networks.conv import Convolution
-from procedures.networks.encoding import InputEncoding
 from procedures.networks.error_model import ErrorModel
 from procedures.networks.error_runs import RECORDS, error_models_from_run, measure_layer_models
 from procedures.networks.idx import load_mnist
-from procedures.networks.network import BinaryNetwork, HiddenLayer, OutputLayer
-from procedures.networks.npz import load_network, save_network
+from procedures.networks.npz import load_network
 from procedures.networks.tile_readout import TdcSetting
 from procedures.vgg8_emulation import validate_on_chip
 
@@ -39,15 +36,7 @@ def store(tmp_path):
 
 @pytest.fixture
 def small_network(tmp_path):
-    """A random 28 x 28 network: conv 16 (pool 2), conv 16, conv 16 (pool 2), dense 10; saved as .npz."""
-    rng = np.random.default_rng(0)
-    shapes = [(9, 16), (144, 16), (144, 16), (7 * 7 * 16, 10)]
-    hidden = tuple(HiddenLayer(signs(rng, s), rng.normal(0, 2, s[1]).astype(np.float32), signs(rng, (s[1],)))
-                   for s in shapes[:-1])
-    output = OutputLayer(signs(rng, shapes[-1]), np.ones(10, np.float32), np.zeros(10, np.float32))
-    net = BinaryNetwork(InputEncoding("bitplanes", 2), (28, 28), hidden, output, {"test_accuracy": 0.1},
-                        (Convolution(3, 1, 2), Convolution(3, 1, 1), Convolution(3, 1, 2), None))
-    return save_network(net, tmp_path / "small.npz")
+    return small_vgg(tmp_path / "small.npz")
 
 
 def test_vgg8_emulation_validates_the_emulator_on_the_chip(store, small_network) -> None:

@@ -4,6 +4,8 @@ instruments' command transcripts (the manuals' command syntax, not the drivers' 
 from __future__ import annotations
 
 import re
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -11,7 +13,10 @@ from labctl.bench import default_bench
 from labctl.engine import execute
 from labctl.registry import procedures
 from labctl.store import Store
+from tests.networks.conv_nets import small_vgg
 
+#: the VGG-8's shape with 19 tiles instead of 150 (the shipped network is tested in tests/networks)
+SMALL_VGG = small_vgg(Path(tempfile.mkdtemp(prefix="labctl-plans-")) / "small_vgg.npz")
 #: short runs of every procedure, and the SMU wiring each needs
 SHORT = {
     "write-verify": {},
@@ -26,7 +31,8 @@ SHORT = {
     "demo": {"columns": 3, "vectors": 20_000, "repeats": 1},
     "mac-errors": {"matrices": 2, "vectors": 400},
     "mnist-perceptron": {"images": 20, "calibration_images": 20},
-    "vgg8-emulation": {"images": 20, "model_images": 1, "validation_images": 2, "calibration_images": 4},
+    "vgg8-emulation": {"network": str(SMALL_VGG), "images": 20, "model_images": 1, "validation_images": 2,
+                       "calibration_images": 4, "calibration_vectors": 128, "generic_vectors": 128},
     "face-detection": {"calibration_patches": 64, "stride": 25},
 }
 SMU = {"switching-probability": "test_mtj", "rv-loop": "test_mtj"}
