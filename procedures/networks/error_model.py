@@ -159,3 +159,11 @@ def _fill_unobserved(joint: np.ndarray, counts: np.ndarray, column: int) -> None
         # nearest, and on a tie the one nearer zero MAC
         best = pool[np.lexsort((np.abs(levels[pool]), np.abs(pool - row)))[0]]
         joint[row] = joint[best]
+
+
+def gaussian_model(sigma: float, seed: int = 0, draws: int = 500_000) -> ErrorModel:
+    """A synthetic model: even errors, 2 * round(N(0, sigma) / 2) MAC units, the same at every ideal MAC
+    (``draws`` seeded draws over the even ideal MACs)."""
+    rng = np.random.default_rng(seed)
+    ideal = rng.choice(np.arange(-64, 65, 2), draws)
+    return ErrorModel.from_pairs(ideal, ideal + 2 * np.rint(rng.normal(0.0, sigma, draws) / 2))

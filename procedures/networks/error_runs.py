@@ -147,11 +147,3 @@ def emulation_product(models: ErrorModel | dict[int, ErrorModel], seed: int, lay
     """
     return LayerwiseProduct({k: EmulatedProduct(models[k] if isinstance(models, dict) else models,
                                                 np.random.SeedSequence([seed, k])) for k in sorted(layers)})
-
-
-def gaussian_model(sigma: float, seed: int = 0, draws: int = 500_000) -> ErrorModel:
-    """A synthetic model: even errors, 2 * round(N(0, sigma) / 2) MAC units, the same at every ideal MAC
-    (``draws`` seeded draws over the even ideal MACs)."""
-    rng = np.random.default_rng(seed)
-    ideal = rng.choice(np.arange(-64, 65, 2), draws)
-    return ErrorModel.from_pairs(ideal, ideal + 2 * np.rint(rng.normal(0.0, sigma, draws) / 2))

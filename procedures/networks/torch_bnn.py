@@ -45,7 +45,7 @@ from torch import nn
 
 from .conv import Convolution
 from .encoding import InputEncoding
-from .error_model import ErrorModel
+from .error_model import ErrorModel, gaussian_model
 from .network import BinaryNetwork, HiddenLayer, OutputLayer
 from .tiling import TileLayout
 
@@ -264,6 +264,8 @@ def add_schedule_arguments(parser: argparse.ArgumentParser, defaults: Schedule, 
                         help="torch threads (the result depends on it: the shipped network's is in its metadata)")
     parser.add_argument("--error-model", type=Path,
                         help=".npz with an error model's arrays (ErrorModel.arrays()): hardware-aware training")
+    parser.add_argument("--error-sigma", type=float, help="hardware-aware training with Gaussian errors of this "
+                        "sigma (MAC units) per 64-row partial sum (without --error-model)")
     parser.add_argument("--out", type=Path, help="write the trained network here (.npz, docs/networks.md)")
 
 
@@ -273,12 +275,13 @@ def schedule_of(args: argparse.Namespace) -> Schedule:
     return Schedule(args.epochs, args.batch, args.learning_rate, args.label_smoothing, args.seed, args.init_scale)
 
 
-def error_model_file(path: Path | None) -> ErrorModel | None:
-    """The error model an ``--error-model`` file holds (None without one)."""
-    if path is None:
-        return None
-    with np.load(path, allow_pickle=False) as npz:
-        return ErrorModel.from_arrays(dict(npz))
+def error_model_of(args: argparse.Namespace) -> ErrorModel | None:
+    """The error model of hardware-aware training: ``--error-model``'s file, else a Gaussian of
+    ``--error-sigma``, else None."""
+    if args.error_model is not None:
+        with np.load(args.error_model, allow_pickle=False) as npz:
+            return ErrorModel.from_arrays(dict(npz))
+    return None if args.error_sigma is None else gaussian_model(args.error_sigma)
 
 
 def provenance(command: str, argv: list[str] | None, args: argparse.Namespace, schedule: Schedule) -> dict:

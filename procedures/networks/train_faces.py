@@ -20,7 +20,7 @@ import json
 from .encoding import InputEncoding
 from .faces import SIZE, load_faces
 from .npz import save_network
-from .torch_bnn import Architecture, Schedule, add_schedule_arguments, error_model_file, fit, provenance, schedule_of, \
+from .torch_bnn import Architecture, Schedule, add_schedule_arguments, error_model_of, fit, provenance, schedule_of, \
     to_network
 
 #: the layer that runs on the array: the first dense layer, 576 x 128 (18 full tiles)
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = _parser().parse_args(argv)
     schedule = schedule_of(args)
     arch = face_net()
-    error_model = error_model_file(args.error_model)
+    error_model = error_model_of(args)
     data = load_faces(args.data_seed)
     trained = fit(arch, schedule, data.train_images, data.train_labels, None, error_model,
                   noisy_layers=(CHIP_LAYER,))

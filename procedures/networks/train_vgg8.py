@@ -23,10 +23,9 @@ import numpy as np
 from .augment import Augmentation
 from .encoding import InputEncoding
 from .error_model import ErrorModel
-from .error_runs import gaussian_model
 from .idx import load_mnist
 from .npz import save_network
-from .torch_bnn import (Architecture, Schedule, add_schedule_arguments, error_model_file, fit, provenance,
+from .torch_bnn import (Architecture, Schedule, add_schedule_arguments, error_model_of, fit, provenance,
                         schedule_of, to_network)
 from .train_mlp import split_validation
 
@@ -67,8 +66,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=float, default=a.scale, help="augmentation: max relative scaling")
     p.add_argument("--validation", type=int, default=0,
                    help="hold out this many training digits and report accuracy on them (no test digits)")
-    p.add_argument("--error-sigma", type=float,
-                   help="hardware-aware training with Gaussian errors of this sigma (MAC units) per 64-row partial sum")
     p.add_argument("--host-layers", default="0",
                    help="layers computed on the host, without errors in hardware-aware training (comma-separated)")
     add_schedule_arguments(p, Schedule(epochs=EPOCHS), threads=1)
@@ -82,9 +79,7 @@ def main(argv: list[str] | None = None) -> dict:
     encoding = InputEncoding(args.encoding, args.planes if args.encoding == "bitplanes" else 1)
     arch = vgg8(tuple(int(c) for c in args.channels.split(",")), args.hidden, encoding)
     augmentation = None if args.no_augmentation else Augmentation(args.shift, args.rotation, args.scale)
-    error_model = error_model_file(args.error_model)
-    if error_model is None and args.error_sigma is not None:
-        error_model = gaussian_model(args.error_sigma)
+    error_model = error_model_of(args)
     data = load_mnist(args.data)
     images, labels = data.train_images, data.train_labels
     validation = None
