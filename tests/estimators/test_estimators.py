@@ -272,6 +272,23 @@ def test_branch_statistics_leave_out_columns_with_a_cell_that_does_not_hold_both
     assert with_defects["r_high_mean_ohm"] < stats["r_high_mean_ohm"] - 5
 
 
+def test_a_weak_mtj_that_holds_both_states_keeps_its_column() -> None:
+    """The rule is a quarter of the median, not an outlier test: on a chip-like die (margin sums spread
+    ~4 % of their median) a cell with 22 % of its margin missing (an MTJ of low TMR, more than five
+    robust deviations out) is a healthy column's branch; one with 30 % missing is left out."""
+    rng = np.random.default_rng(14)
+    fet, r_p, r_ap = synthetic_die(rng)
+    total = sums_and_margins(fet, r_p, r_ap)[2].sum(axis=0)
+    centre = np.median(total)
+    robust = 1.4826 * np.median(np.abs(total - centre))
+    weak = total[11, 30] - 0.22 * centre
+    assert weak < centre - 5 * robust and weak > 0.75 * centre         # an outlier, above the rule's line
+    r_ap[0, 11, 30] -= 0.22 * centre                                    # weak: kept
+    r_ap[1, 40, 2] -= 0.3 * centre                                      # lost too much: left out
+    stats, used = branch_statistics(*sums_and_margins(fet, r_p, r_ap))
+    assert np.flatnonzero(~used).tolist() == [40] and stats["sigma_columns"] == 63
+
+
 def test_branch_statistics_need_three_columns() -> None:
     rng = np.random.default_rng(13)
     stats, used = branch_statistics(*sums_and_margins(*synthetic_die(rng, columns=2)))
@@ -418,6 +435,21 @@ def test_the_retention_fit_of_a_noisy_curve_and_of_one_without_failures() -> Non
     assert abs(m - mean) < 4 * se
     flat = fit_curve(TIMES, np.zeros_like(TIMES), cells, h)
     assert math.isnan(flat[1]) or flat[1] > 100                # nothing failed: no information on the mean
+
+
+def test_the_retention_fit_finds_a_mean_between_the_coarse_grids_points() -> None:
+    """The coarse grid (0.25 apart) is refined at 0.02 within +-0.3: a mean 0.38 from the nearest whole
+    number is found to the fine step, whatever coarse step finds the start."""
+    mean, cv, h = 37.62, 0.05, 0.03
+    m, _, c = fit_curve(TIMES, two_state_fraction(TIMES, mean, cv, h), 8000, h)
+    assert m == pytest.approx(mean, abs=0.021) and c == pytest.approx(cv, abs=0.0021)
+
+
+def test_a_retention_curve_failed_from_the_first_read_has_no_standard_error() -> None:
+    """Half the cells wrong at every read-back (Delta far below the bakes' scale): chi-squared is flat,
+    the mean is not determined, and its error is NaN rather than an exception."""
+    m, se, c = fit_curve(TIMES, np.full_like(TIMES, 0.5), 4000, 0.03)
+    assert math.isnan(se) and m < 11
 
 
 def test_tables_and_patterns_have_their_shapes_and_types() -> None:
