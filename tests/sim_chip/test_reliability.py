@@ -124,10 +124,12 @@ def test_retention_flips_follow_the_asymmetric_thermal_rates_when_hot() -> None:
 
 
 def test_idle_time_is_exact_however_it_is_split() -> None:
-    """1e4 s against ten of 1e3 s (the issue's case, hot enough to flip here), random splits, many flips per MTJ."""
+    """1e4 s against ten of 1e3 s (the issue's case, hot enough to flip here), random splits, many flips per MTJ;
+    at 500 K pieces under a second."""
     rng = np.random.default_rng(9)
     for temperature, total, splits in ((440.0, 1e4, [np.full(10, 1e3), rng.dirichlet(np.ones(7)) * 1e4]),
-                                       (490.0, 3e3, [np.full(3, 1e3), rng.dirichlet(np.ones(5)) * 3e3])):
+                                       (490.0, 3e3, [np.full(3, 1e3), rng.dirichlet(np.ones(5)) * 3e3]),
+                                       (500.0, 2.0, [np.full(8, 0.25), rng.dirichlet(np.ones(4)) * 2.0])):
         chips = [powered(13) for _ in range(1 + len(splits))]
         w = random_signs(np.random.default_rng(4), (64, 64))
         for chip in chips:
