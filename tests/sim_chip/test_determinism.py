@@ -77,7 +77,8 @@ def test_flips_mid_batch_after_idle_time_land_on_the_same_vectors() -> None:
 
 
 def test_batch_equals_one_by_one_under_read_disturb() -> None:
-    """Raised read bias on MTJs made easy to switch (Vc0 0.08 V): disturb events from MAC selections."""
+    """Raised read bias on MTJs made easy to switch (Vc0 0.08 V): disturb events from MAC selections, in
+    more than one scan window; the batch equals the same vectors cut around that window's edge."""
     params = ChipParameters().with_overrides({"device.vc0_p_to_ap": 0.08})
 
     def disturbed(seed: int) -> MX64:
@@ -85,14 +86,16 @@ def test_batch_equals_one_by_one_under_read_disturb() -> None:
         program(chip, 6)
         chip.set_temperature(430.0)
         chip.set_read_bias(2.0)
+        chip.set_tdc_window(1e-9, 0.25e-9)                     # on these delays (~2.5 ns)
         return chip
 
     a, b = disturbed(7), disturbed(7)
-    x = random_signs(np.random.default_rng(8), (3000, 64))
+    x = random_signs(np.random.default_rng(8), (4300, 64))     # past the 4,096-vector scan window
     before = a._ap.copy()
     batch = a.mac_batch(x)
-    singles = np.vstack([b.mac_batch(x[i:i + 7]) for i in range(0, 3000, 7)])
-    assert (a._ap != before).sum() > 3
+    cuts = [0, 1, 8, 700, 2048, 4095, 4097, 4200, 4300]                 # around the scan window's edge
+    singles = np.vstack([b.mac_batch(x[lo:hi]) for lo, hi in zip(cuts[:-1], cuts[1:])])
+    assert (a._ap != before).sum() > 3 and readable(batch)
     assert np.array_equal(a._ap, b._ap) and np.array_equal(batch, singles)
 
 
