@@ -37,7 +37,7 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-COPY = ("pyproject.toml", "sim_chip", "procedures", "labctl", "instruments", "tests")
+COPY = ("pyproject.toml", "sim_chip", "procedures", "labctl", "instruments", "benchspec", "tests")
 #: mutmut's exit codes (mutmut.stats.status_by_exit_code; anything else is "suspicious")
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 2: "check was interrupted by user",
           None: "not checked", 33: "no tests", 34: "skipped", 35: "suspicious", 36: "timeout",

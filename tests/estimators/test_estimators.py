@@ -272,6 +272,23 @@ def test_branch_statistics_leave_out_columns_with_a_cell_that_does_not_hold_both
     assert with_defects["r_high_mean_ohm"] < stats["r_high_mean_ohm"] - 5
 
 
+def test_a_weak_mtj_that_holds_both_states_keeps_its_column() -> None:
+    """The rule is a quarter of the median, not an outlier test: on a chip-like die (margin sums spread
+    ~4 % of their median) a cell with 22 % of its margin missing (an MTJ of low TMR, more than five
+    robust deviations out) is a healthy column's branch; one with 30 % missing is left out."""
+    rng = np.random.default_rng(14)
+    fet, r_p, r_ap = synthetic_die(rng)
+    total = sums_and_margins(fet, r_p, r_ap)[2].sum(axis=0)
+    centre = np.median(total)
+    robust = 1.4826 * np.median(np.abs(total - centre))
+    weak = total[11, 30] - 0.22 * centre
+    assert weak < centre - 5 * robust and weak > 0.75 * centre         # an outlier, above the rule's line
+    r_ap[0, 11, 30] -= 0.22 * centre                                    # weak: kept
+    r_ap[1, 40, 2] -= 0.3 * centre                                      # lost too much: left out
+    stats, used = branch_statistics(*sums_and_margins(fet, r_p, r_ap))
+    assert np.flatnonzero(~used).tolist() == [40] and stats["sigma_columns"] == 63
+
+
 def test_branch_statistics_need_three_columns() -> None:
     rng = np.random.default_rng(13)
     stats, used = branch_statistics(*sums_and_margins(*synthetic_die(rng, columns=2)))
@@ -420,6 +437,21 @@ def test_the_retention_fit_of_a_noisy_curve_and_of_one_without_failures() -> Non
     assert math.isnan(flat[1]) or flat[1] > 100                # nothing failed: no information on the mean
 
 
+def test_the_retention_fit_finds_a_mean_between_the_coarse_grids_points() -> None:
+    """The coarse grid (0.25 apart) is refined at 0.02 within +-0.3: a mean 0.38 from the nearest whole
+    number is found to the fine step, whatever coarse step finds the start."""
+    mean, cv, h = 37.62, 0.05, 0.03
+    m, _, c = fit_curve(TIMES, two_state_fraction(TIMES, mean, cv, h), 8000, h)
+    assert m == pytest.approx(mean, abs=0.021) and c == pytest.approx(cv, abs=0.0021)
+
+
+def test_a_retention_curve_failed_from_the_first_read_has_no_standard_error() -> None:
+    """Half the cells wrong at every read-back (Delta far below the bakes' scale): chi-squared is flat,
+    the mean is not determined, and its error is NaN rather than an exception."""
+    m, se, c = fit_curve(TIMES, np.full_like(TIMES, 0.5), 4000, 0.03)
+    assert math.isnan(se) and m < 11
+
+
 def test_tables_and_patterns_have_their_shapes_and_types() -> None:
     w = np.ones((64, 64), np.int8)
     assert level_patterns(w).dtype == np.int8
@@ -444,3 +476,49 @@ def test_decoding_prefers_any_unclipped_code_and_breaks_ties_towards_the_first_w
     assert out[0, 0] == (14.0 + 101.0) / 2 and out[0, 5] == (20.0 + 101.0) / 2 and out[0, 9] == 14.0
     table[0, 9, 14] = np.nan                                  # neither side calibrated: the clipped value
     assert decode(between, table)[0, 9] == 15.0
+
+
+def binomial_loglik(v, widths, p, trials, vc0, delta):
+    """Log-likelihood of the counts ``p * trials`` under datasheet 4's law (the constant left out)."""
+    law = np.clip(thermal_p(v, widths, vc0, delta) if np.ndim(v) == 1 else
+                  np.array([thermal_p(row, w, vc0, delta) for row, w in zip(v, widths)]), 1e-300, 1 - 1e-16)
+    k = np.asarray(p) * trials
+    return float(np.sum(k * np.log(law) + (trials - k) * np.log1p(-law)))
+
+
+def test_the_switching_fit_is_the_maximum_of_the_binomial_likelihood() -> None:
+    """On noisy counts the fit is where the binomial likelihood of the law peaks: the Newton step of that
+    likelihood, taken by finite differences in the test, is under 1 % of a standard error.  An estimating
+    equation that is merely unbiased (a wrongly weighted score) or a search stopped early lands tenths of a
+    standard error away."""
+    rng = np.random.default_rng(12)
+    widths, vc0, delta, trials = np.array([1e-6, 1e-5, 1e-4]), 0.447, 56.9, 60
+    v = design(widths, vc0, delta, points=15, span=0.05)
+    p = rng.binomial(trials, np.array([thermal_p(row, w, vc0, delta) for row, w in zip(v, widths)])) / trials
+    (vc0_fit, vc0_se), (delta_fit, delta_se) = fit_thermal(v, widths, p, trials)
+    theta, scale = np.array([vc0_fit, delta_fit]), np.array([vc0_se, delta_se])
+
+    def loglik(t):
+        return binomial_loglik(v, widths, p, trials, *(theta + t * scale))   # t in standard errors
+
+    h = 0.05
+    grad = np.array([(loglik(h * e) - loglik(-h * e)) / (2 * h) for e in np.eye(2)])
+    hess = np.array([[(loglik(h * (a + b)) - loglik(h * (a - b)) - loglik(h * (b - a)) + loglik(-h * (a + b)))
+                      / (4 * h * h) for b in np.eye(2)] for a in np.eye(2)])
+    newton = np.linalg.solve(-hess, grad)                   # from the fit to the maximum, in standard errors
+    assert np.all(np.abs(newton) < 0.01)
+    # the curvature there is the information the standard errors came from (in these units, 1 on the diagonal)
+    assert np.diag(np.linalg.inv(-hess)) == pytest.approx([1.0, 1.0], rel=0.02)
+
+
+def test_two_points_strictly_between_zero_and_one_determine_the_law() -> None:
+    """The law has two parameters: two interior points fix it exactly (and one, or none, gives NaN)."""
+    widths, vc0, delta = np.array([1e-5]), 0.447, 56.9
+    v = design(widths, vc0, delta, points=4, span=0.012)
+    p = np.array([thermal_p(v[0], widths[0], vc0, delta)])
+    assert np.all((p > 0.01) & (p < 0.99))
+    (vc0_fit, vc0_se), (delta_fit, delta_se) = fit_thermal(v[:, 1:3], widths, p[:, 1:3], 1000)
+    assert vc0_fit == pytest.approx(vc0, rel=1e-7) and delta_fit == pytest.approx(delta, rel=1e-6)
+    assert vc0_se > 0 and delta_se > 0
+    outside = np.array([[0.0, 1.0, 1.0]])                                  # none inside: NaN, not an error
+    assert all(math.isnan(x) for pair in fit_thermal(v[:, :3], widths, outside, 100) for x in pair)

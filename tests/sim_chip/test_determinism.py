@@ -29,16 +29,27 @@ def test_batch_equals_one_by_one() -> None:
     assert a.cycle_counter == b.cycle_counter
 
 
+def hot_die(seed: int, idle: float = 0.0) -> MX64:
+    """Programmed, at 500 K and a 1 MHz clock, the TDC window on the hot die's delays (~16.5 ns; at the
+    power-up window every code is 0 and a flip changes none)."""
+    chip = powered(seed)
+    program(chip, 3)
+    chip.set_temperature(500.0)
+    chip.set_clock(1e6)
+    chip.set_tdc_window(12e-9, 0.5e-9)
+    if idle:
+        chip.advance_idle(idle)
+    return chip
+
+
+def readable(codes: np.ndarray) -> bool:
+    """Codes that move with the array's state: under 10 % clipped at 0 or 15."""
+    return float(np.mean((codes == 0) | (codes == 15))) < 0.1
+
+
 def test_batch_equals_one_by_one_when_cells_flip_mid_batch() -> None:
     """Hot die (500 K) and a slow clock: retention flips land inside the batch; the batch stays fast."""
-    def hot(seed: int) -> MX64:
-        chip = powered(seed)
-        program(chip, 3)
-        chip.set_temperature(500.0)
-        chip.set_clock(1e6)
-        return chip
-
-    a, b = hot(4), hot(4)
+    a, b = hot_die(4), hot_die(4)
     x = random_signs(np.random.default_rng(5), (6000, 64))
     before = a._ap.copy()
     t0 = time.perf_counter()
@@ -47,13 +58,27 @@ def test_batch_equals_one_by_one_when_cells_flip_mid_batch() -> None:
     singles = np.array([b.mac(v) for v in x])
     t2 = time.perf_counter()
     assert (a._ap != before).sum() > 3                        # the batch really crossed flips
+    assert readable(batch)
     assert np.array_equal(a._ap, b._ap)
     assert np.array_equal(batch, singles)
     assert t1 - t0 < t2 - t1                                  # no slow path for hot batches
 
 
+def test_flips_mid_batch_after_idle_time_land_on_the_same_vectors() -> None:
+    """As above, after hot idle time: the idle intensity no longer starts from zero in this segment, and
+    each flip still lands on the vector whose clock its event falls in, batch or one by one."""
+    a, b = hot_die(4, idle=0.5), hot_die(4, idle=0.5)
+    x = random_signs(np.random.default_rng(6), (3000, 64))
+    before = a._ap.copy()
+    batch = a.mac_batch(x)
+    singles = np.array([b.mac(v) for v in x])
+    assert (a._ap != before).sum() > 3 and readable(batch)
+    assert np.array_equal(a._ap, b._ap) and np.array_equal(batch, singles)
+
+
 def test_batch_equals_one_by_one_under_read_disturb() -> None:
-    """Raised read bias on MTJs made easy to switch (Vc0 0.08 V): disturb events from MAC selections."""
+    """Raised read bias on MTJs made easy to switch (Vc0 0.08 V): disturb events from MAC selections, in
+    more than one scan window; the batch equals the same vectors cut around that window's edge."""
     params = ChipParameters().with_overrides({"device.vc0_p_to_ap": 0.08})
 
     def disturbed(seed: int) -> MX64:
@@ -61,14 +86,16 @@ def test_batch_equals_one_by_one_under_read_disturb() -> None:
         program(chip, 6)
         chip.set_temperature(430.0)
         chip.set_read_bias(2.0)
+        chip.set_tdc_window(1e-9, 0.25e-9)                     # on these delays (~2.5 ns)
         return chip
 
     a, b = disturbed(7), disturbed(7)
-    x = random_signs(np.random.default_rng(8), (3000, 64))
+    x = random_signs(np.random.default_rng(8), (4300, 64))     # past the 4,096-vector scan window
     before = a._ap.copy()
     batch = a.mac_batch(x)
-    singles = np.vstack([b.mac_batch(x[i:i + 7]) for i in range(0, 3000, 7)])
-    assert (a._ap != before).sum() > 3
+    cuts = [0, 1, 8, 700, 2048, 4095, 4097, 4200, 4300]                 # around the scan window's edge
+    singles = np.vstack([b.mac_batch(x[lo:hi]) for lo, hi in zip(cuts[:-1], cuts[1:])])
+    assert (a._ap != before).sum() > 3 and readable(batch)
     assert np.array_equal(a._ap, b._ap) and np.array_equal(batch, singles)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -225,6 +227,26 @@ def test_verify_reads_the_stored_sign_and_misreads_defects(chip: MX64) -> None:
     read = np.array([chip.verify_row(r) for r in range(64)])
     assert np.array_equal(read, chip.stored_weights())
     assert (read != w).sum() <= 8        # a handful of defective cells at most
+
+
+def test_test_pad_reads_the_die_column_with_fresh_relative_noise_of_the_stated_size() -> None:
+    """At a small bias the pad sees the selected branches' FETs and MTJs in their states plus the
+    multiplexer (from the die's own values); each read carries fresh noise of read_noise_rel: the mean of
+    400 reads within 4 standard errors, their relative spread within 5 standard errors of a spread."""
+    chip = powered(17)
+    w = random_signs(np.random.default_rng(18), (64, 64))
+    chip.write_array(w)
+    x = random_signs(np.random.default_rng(19), (64,))
+    chip.set_test_mux(21)
+    chip.set_hold_input(x)
+    rows, side = np.arange(64), (x == -1).astype(int)
+    d = chip.die
+    mtj = np.where(chip._ap[rows, 21, side], d.r_ap[rows, 21, side], d.r_p[rows, 21, side])
+    expected = float((d.r_fet[rows, 21, side] + mtj).sum()) + chip.params.readout.test_mux_resistance
+    reads = np.array([chip.test_pad_resistance(0.01) for _ in range(400)])
+    rel = chip.params.readout.read_noise_rel
+    assert abs(reads.mean() - expected) < 4 * rel * expected / math.sqrt(reads.size)
+    assert reads.std(ddof=1) / expected == pytest.approx(rel, rel=5 / math.sqrt(2 * (reads.size - 1)))
 
 
 def test_test_pad_sees_the_selected_column_resistance(ideal_chip: MX64) -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from chips import powered, random_signs
 from datasheet import barriers_from_p_and_ap, bloch_delta
+from datasheet import survival as datasheet_survival
 from sim_chip import MX64
 from sim_chip.die import HEALTHY
 
@@ -124,10 +127,12 @@ def test_retention_flips_follow_the_asymmetric_thermal_rates_when_hot() -> None:
 
 
 def test_idle_time_is_exact_however_it_is_split() -> None:
-    """1e4 s against ten of 1e3 s (the issue's case, hot enough to flip here), random splits, many flips per MTJ."""
+    """1e4 s against ten of 1e3 s (the issue's case, hot enough to flip here), random splits, many flips per MTJ;
+    at 500 K pieces under a second."""
     rng = np.random.default_rng(9)
     for temperature, total, splits in ((440.0, 1e4, [np.full(10, 1e3), rng.dirichlet(np.ones(7)) * 1e4]),
-                                       (490.0, 3e3, [np.full(3, 1e3), rng.dirichlet(np.ones(5)) * 3e3])):
+                                       (490.0, 3e3, [np.full(3, 1e3), rng.dirichlet(np.ones(5)) * 3e3]),
+                                       (500.0, 2.0, [np.full(8, 0.25), rng.dirichlet(np.ones(4)) * 2.0])):
         chips = [powered(13) for _ in range(1 + len(splits))]
         w = random_signs(np.random.default_rng(4), (64, 64))
         for chip in chips:
@@ -197,6 +202,49 @@ def test_raised_verify_bias_disturbs_cells(chip: MX64) -> None:
         chip.verify_row(7)
     changed = chip.stored_weights() != stored
     assert changed[7].sum() > 5 and changed[np.arange(64) != 7].sum() == 0
+
+
+def expected_laws():
+    """tests/procedures/expected.py (the FET as a transistor, by bisection), loaded by path: the folder is
+    a package named ``procedures`` that must not shadow the real one."""
+    path = Path(__file__).resolve().parents[1] / "procedures" / "expected.py"
+    spec = importlib.util.spec_from_file_location("expected_procedure_laws", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_verify_reads_disturb_each_p_mtj_by_the_switching_law_per_read() -> None:
+    """Three verify passes over every other row at 0.5 V: each P MTJ there (the read current pushes P
+    towards AP) flips with 1 - S^3, S the datasheet's survival of one clock at its own MTJ voltage (FET +
+    MTJ solved in the test); the other rows are not touched.  The count of flipped P MTJs is within 5
+    binomial standard deviations of the sum (~240 of ~1,000, sigma ~13)."""
+    expected = expected_laws()
+    chip = powered(31)
+    rows, cols = np.indices((64, 64))
+    w = np.where((rows + cols) % 2 == 0, 1, -1).astype(np.int8)
+    chip.write_array(w)
+    p_side = np.where(w == 1, 0, 1)                                   # w = +1: left MTJ in P
+    pick = lambda a: np.take_along_axis(a, p_side[..., None], axis=2)[..., 0]
+    d, dev = chip.die, chip.params.device
+    start = pick(chip._ap)
+    bias, passes, read = 0.5, 3, np.arange(64) % 2 == 0
+    chip.set_verify_bias(bias)
+    for _ in range(passes):
+        for r in np.flatnonzero(read):
+            chip.verify_row(int(r))
+    flipped = pick(chip._ap) & ~start
+    i_sat = dev.fet_isat_p_to_ap * dev.r_fet_mean / d.r_fet
+    v_m = expected.branch_mtj_voltage(bias, pick(d.r_fet), pick(i_sat), pick(d.r_p), pick(d.r_ap), False, dev)
+    barrier = pick(d.delta_retention) * (1 + dev.stray_field_ratio) ** 2
+    s = datasheet_survival(v_m / pick(d.vc0_p_to_ap), 1 / chip.clock_hz, pick(d.delta), barrier, dev)
+    p = -np.expm1(passes * np.log(s))
+    mask = (pick(d.defect) == HEALTHY) & ~start & ~pick(chip._stuck | chip._broken)
+    assert not flipped[~read].any()
+    mask &= read[:, None]
+    mean, var = p[mask].sum(), (p * (1 - p))[mask].sum()
+    assert mean > 150
+    assert abs(flipped[mask].sum() - mean) < 5 * math.sqrt(var)
 
 
 @pytest.mark.parametrize("width", [1, 2])

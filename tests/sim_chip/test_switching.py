@@ -47,6 +47,18 @@ def test_survival_is_monotonic_and_continuous_across_vc0() -> None:
         assert np.allclose(s, datasheet_survival(v / VC0, width, D_SW, D_RET, DEV), rtol=1e-9, atol=1e-300)
 
 
+def test_switching_probability_is_one_minus_the_datasheet_survival_and_exact_when_tiny() -> None:
+    """P = 1 - S of datasheet 4 on both sides of Vc0 (thermal and precessional factors together); where
+    P is below 1e-16, 1 - S would round to 0, and P is the thermal rate times the width."""
+    v = np.linspace(0.05, 3.0, 3000)
+    for width in (1e-9, 3e-9, 1e-6):
+        got = switching.switching_probability(v, width, VC0, D_SW, D_RET, DEV)
+        expected = 1 - datasheet_survival(v / VC0, width, D_SW, D_RET, DEV)
+        assert np.allclose(got, expected, rtol=1e-9, atol=1e-15)
+    tiny = float(switching.switching_probability(0.3 * VC0, 1e-9, VC0, D_SW, D_RET, DEV))
+    assert tiny == pytest.approx(1e-9 * math.exp(-D_RET * 0.7**2) / DEV.tau0, rel=1e-9)
+
+
 def precessional_median(x: float) -> float:
     """Median switching time of Sun's macrospin law with the saturated thermal rate, by bisection."""
     lo, hi = 1e-12, 1e-6

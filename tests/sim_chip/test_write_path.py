@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from chips import powered
+from chips import powered, random_signs
 from sim_chip import ChipParameters
 
 IDEAL = ChipParameters.ideal()
@@ -69,3 +69,17 @@ def test_ir_drop_along_the_row_follows_the_ladder() -> None:
     assert drop[-1] == pytest.approx(2 * r * i.mean() * 64 * 65 / 2, rel=0.02)
     assert 0.03 < drop[-1] < 0.3                               # ~7 mA per half row on ~0.25 ohm per pitch
     assert 0 < v_mtj[0, 0, 0] - v_mtj[0, -1, 0] < drop[-1]          # the FET absorbs part of the drop
+
+
+def test_writing_one_row_leaves_the_other_rows_alone() -> None:
+    """write_row(r) programs row r (write errors ~1e-4 a cell: at most one of 64 wrong) and no other."""
+    chip = powered(23)
+    w = random_signs(np.random.default_rng(24), (64, 64))
+    chip.write_array(w)
+    before = chip.stored_weights()
+    new = -w[37]
+    chip.write_row(37, new)
+    after = chip.stored_weights()
+    others = np.arange(64) != 37
+    assert np.array_equal(after[others], before[others])
+    assert (after[37] != new).sum() <= 1
