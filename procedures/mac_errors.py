@@ -32,9 +32,8 @@ from labctl.procedure import Param, procedure
 from labctl.rundata import RunData
 from labctl.stubs import ensure_powered
 from procedures.networks.chip_runtime import close_session, measure_conditions, open_session
-from procedures.networks.error_model import ErrorModel
-from procedures.networks.error_runs import measure_generic_pairs
-from procedures.networks.stored import error_model_from_run, record_error_model
+from procedures.networks.error_runs import measure_error_model
+from procedures.networks.stored import error_model_from_run
 from procedures.networks.tile_readout import TdcSetting
 
 ERROR_EDGES = np.arange(-24.5, 25.5)
@@ -80,11 +79,9 @@ def mac_errors(
     yield Record("conditions", conditions)
     session = yield from open_session()
     try:
-        ideal_all, decoded_all = yield from measure_generic_pairs(session, setting, matrices, vectors, rng)
+        pooled, ideal_all, decoded_all = yield from measure_error_model(session, setting, rng, matrices, vectors)
     finally:
         yield from close_session(session)
-    pooled = ErrorModel.from_pairs(ideal_all, decoded_all)
-    yield from record_error_model(pooled, ErrorModel.from_pairs(ideal_all, decoded_all, per_column=True))
     error = decoded_all - ideal_all
     column_std = error.std(axis=0)
     return {"error_mean": float(error.mean()), "error_mean_se": float(error.std() / np.sqrt(error.size)),

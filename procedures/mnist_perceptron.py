@@ -230,8 +230,7 @@ def mnist_perceptron(
         costs = _costs(session.costs, images, conditions["clock_hz"])
         summary: dict[str, Any] = {"images": images, "network_source": source}
         if len(chip.ideal):                      # this run's own calibration: its error model
-            own = ErrorModel.from_pairs(chip.ideal, chip.decoded)
-            yield from record_error_model(own, ErrorModel.from_pairs(chip.ideal, chip.decoded, per_column=True))
+            own = yield from record_error_model(chip.ideal, chip.decoded)
         if hardware_aware:
             model = own if error_run is None and len(chip.ideal) else \
                 error_model_from_run((yield Load(calibration_run if error_run is None else error_run)))

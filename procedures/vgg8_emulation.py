@@ -223,7 +223,7 @@ def vgg8_emulation(
     session = yield from open_session()
     try:
         if error_run is None:
-            compared["generic"] = yield from measure_error_model(session, setting, rng, vectors=generic_vectors)
+            compared["generic"], _, _ = yield from measure_error_model(session, setting, rng, vectors=generic_vectors)
             yield Record("array_layers", np.array(sorted(on_array)), "", "layers on the array (the rest on the host)")
             models = yield from measure_layer_models(session, net, digits.train_images[:model_images], calibration,
                                                      on_array, setting, calibration_vectors=calibration_vectors)

@@ -26,7 +26,7 @@ import numpy as np
 
 from labctl.plan import Plan
 
-from .chip_runtime import LayerJob, Session, chip_layer
+from .chip_runtime import LayerJob, Session, chip_layer, stack_pairs
 from .network import BinaryNetwork, Forward, LayerProduct, merge, plain_product
 from .tile_readout import TdcSetting
 from .tiling import TileLayout
@@ -87,15 +87,14 @@ def chip_forward(session: Session, network: BinaryNetwork, images: np.ndarray, c
     requests = [[next(p) for p in row] for row in passes]
     forwards: list[list[Forward]] = [[] for _ in settings]
     chip_layers: list[dict[int, ChipLayerPass]] = [{} for _ in settings]
-    ideal, decoded = [], []
+    pairs = []
     while requests[0]:
         index, weights = requests[0][0][0], requests[0][0][2]
         if index in on_chip:
             xs = [np.concatenate([r[1] for r in row]) for row in requests]
             results = yield from chip_layer(session, index, weights, [
                 LayerJob(s, x, x_calibration[index], keep_columns) for s, x in zip(settings, xs)], name)
-            ideal.append(results[0].ideal)
-            decoded.append(results[0].decoded)
+            pairs.append((results[0].ideal, results[0].decoded))
             answers = []
             for k, (x, result) in enumerate(zip(xs, results)):
                 columns = TileLayout(*weights.shape).column_macs(x, weights) if keep_columns else None
@@ -115,9 +114,5 @@ def chip_forward(session: Session, network: BinaryNetwork, images: np.ndarray, c
                     forwards[k].append(done.value)
             following.append(step_requests)
         requests = following
-    return ChipPass([merge(f) for f in forwards], chip_layers, *_stack(ideal, decoded))
+    return ChipPass([merge(f) for f in forwards], chip_layers, *stack_pairs(pairs))
 
-
-def _stack(ideal: list[np.ndarray], decoded: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    return (np.concatenate(ideal) if ideal else np.zeros((0, 64), np.int16),
-            np.concatenate(decoded) if decoded else np.zeros((0, 64), np.float32))

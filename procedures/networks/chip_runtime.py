@@ -255,7 +255,7 @@ def chip_layer(session: Session, layer: int, weights: np.ndarray, jobs: list[Lay
                 columns[k][t, :, 64 * c: 64 * c + real] = merged
             pairs[k] += [pair] if pair is not None else []
         yield Progress(f"{network} network, layer {layer} tiles", done, len(tiles))
-    return [LayerResult(a, *_stack(p), kept) for a, p, kept in zip(out, pairs, columns)]
+    return [LayerResult(a, *stack_pairs(p), kept) for a, p, kept in zip(out, pairs, columns)]
 
 
 def _read_tile(session: Session, tile: np.ndarray, x: np.ndarray, x_calibration: np.ndarray, setting: TdcSetting,
@@ -287,7 +287,8 @@ def _read_tile(session: Session, tile: np.ndarray, x: np.ndarray, x_calibration:
     return decode_windows(codes, calibration.tables), pair
 
 
-def _stack(pairs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+def stack_pairs(pairs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Calibration pairs (exact, decoded) stacked, each (pairs, 64); empty arrays of their dtypes when none."""
     if not pairs:
         return np.zeros((0, COLUMNS), np.int16), np.zeros((0, COLUMNS), np.float32)
     return np.concatenate([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs])

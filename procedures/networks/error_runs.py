@@ -34,7 +34,7 @@ from .chip_runtime import LayerJob, Session, chip_layer
 from .emulation import EmulatedProduct
 from .error_model import ErrorModel
 from .network import BinaryNetwork, LayerProduct, LayerwiseProduct
-from .stored import error_model_from_run, record_error_model
+from .stored import error_model_from_run, record_error_model, record_model
 from .tile_readout import TdcSetting
 
 RECORDS = ("error_values", "error_probabilities", "error_counts")
@@ -61,15 +61,6 @@ def error_models_from_run(data: RunData) -> ErrorModel | dict[int, ErrorModel]:
         return error_model_from_run(data)
     raise ValueError(f"run {data.id} holds no error model: it recorded neither {list(RECORDS)} nor "
                      f"{list(LAYER_RECORDS)}")
-
-
-def record_layer_model(model: ErrorModel) -> Plan:
-    """Plan: record a layer's model under ``layer_`` + the names of RECORDS."""
-    yield Record("layer_error_values", model.errors, "MAC", "distinct errors, decoded minus ideal column MAC")
-    yield Record("layer_error_probabilities", model.probabilities, "",
-                 "P(error | ideal column MAC + 64)", ("column", "ideal_mac", "error"))
-    yield Record("layer_error_counts", model.counts, "reads", "observations behind every row of the model",
-                 ("column", "ideal_mac"))
 
 
 def generic_matrix(rng: np.random.Generator, k: int, matrices: int, vectors: int) -> tuple[np.ndarray, np.ndarray]:
@@ -113,11 +104,10 @@ def measure_generic_pairs(session: Session, setting: TdcSetting, matrices: int, 
 
 def measure_error_model(session: Session, setting: TdcSetting, rng: np.random.Generator, matrices: int = 4,
                         vectors: int = 2000) -> Plan:
-    """Plan: the generic model (``measure_generic_pairs``), recorded pooled and per column; returns the pooled."""
+    """Plan: the generic model (``measure_generic_pairs``), recorded pooled and per column; returns the pooled
+    model and the (ideal, decoded) pairs it came from."""
     ideal, decoded = yield from measure_generic_pairs(session, setting, matrices, vectors, rng)
-    model = ErrorModel.from_pairs(ideal, decoded)
-    yield from record_error_model(model, ErrorModel.from_pairs(ideal, decoded, per_column=True))
-    return model
+    return (yield from record_error_model(ideal, decoded)), ideal, decoded
 
 
 def measure_layer_models(session: Session, network: BinaryNetwork, images: np.ndarray,
@@ -136,7 +126,7 @@ def measure_layer_models(session: Session, network: BinaryNetwork, images: np.nd
     for layer, result in sorted(chip.layers[0].items()):
         outputs = network.layers[layer].shape[1]
         models[layer] = ErrorModel.from_pairs(result.ideal[:, :, :outputs], result.decoded[:, :, :outputs])
-        yield from record_layer_model(models[layer])
+        yield from record_model(models[layer], "layer_", f"layer {layer}")
     return models
 
 

@@ -67,12 +67,20 @@ def network_digest(network: BinaryNetwork) -> str:
     return h.hexdigest()
 
 
-def record_error_model(pooled: ErrorModel, per_column: ErrorModel) -> Plan:
-    """Record both models (pooled under their own names, per column prefixed ``column_``)."""
-    for prefix, model in (("", pooled), (COLUMN_PREFIX, per_column)):
-        for name, value in model.arrays().items():
-            yield Record(prefix + name, value, "MAC" if name == "error_values" else "",
-                         f"error model ({'per array column' if prefix else 'pooled'}): {name.split('_')[1]}")
+def record_model(model: ErrorModel, prefix: str, what: str) -> Plan:
+    """Record a model's arrays (``ErrorModel.arrays()``) under ``prefix`` + their names; ``what`` it models."""
+    for name, value in model.arrays().items():
+        yield Record(prefix + name, value, "MAC" if name == "error_values" else "",
+                     f"error model ({what}): {name.split('_')[1]}")
+
+
+def record_error_model(ideal: np.ndarray, decoded: np.ndarray) -> Plan:
+    """Record the models of measured (ideal, decoded) full-column MACs (n, 64), pooled under their own names and
+    per array column prefixed ``column_``; returns the pooled model."""
+    pooled = ErrorModel.from_pairs(ideal, decoded)
+    yield from record_model(pooled, "", "pooled")
+    yield from record_model(ErrorModel.from_pairs(ideal, decoded, per_column=True), COLUMN_PREFIX, "per array column")
+    return pooled
 
 
 def error_model_from_run(data: RunData, per_column: bool = False) -> ErrorModel:
