@@ -208,13 +208,10 @@ class BinaryNetwork:
         Without ``keep_preactivations`` the Forward holds only the output layer's.
         """
         n = len(images)
-        planes = self.encoding.planes_of(images)                               # (n, P, pixels)
-        count = planes.shape[1]
+        maps = plane_vectors(self.encoding, images)                            # (planes * n, pixels)
         if self.convolutions:
-            shape = self.input_shape if len(self.input_shape) == 3 else (*self.input_shape, 1)
-            maps = planes.transpose(1, 0, 2).reshape(count * n, *shape)
-        else:
-            maps = planes.transpose(1, 0, 2).reshape(count * n, -1)
+            maps = maps.reshape(len(maps), *(self.input_shape if len(self.input_shape) == 3
+                                             else (*self.input_shape, 1)))
         preactivations = []
         for index, (conv, weights) in enumerate(zip(self.geometry, self.layers)):
             if conv is None:
