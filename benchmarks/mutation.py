@@ -13,7 +13,7 @@ The run happens in a scratch copy of the tree (``--workdir``, default a
 temporary folder), so the worktree gets no ``mutants/`` folder.
 
     nice -n 10 .venv/bin/python benchmarks/mutation.py [--max-children 2] [--workdir DIR] [--keep]
-                                                       [--survivors FILE] [MUTANT_GLOB ...]
+                                                       [--survivors FILE] [--log FILE] [MUTANT_GLOB ...]
 
 The last line is JSON: killed (mutants a test failed on, timeouts
 included), survived (no test failed, or no test reached the line), score =
@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--workdir", type=Path, help="scratch folder (default: a temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder (mutmut show/browse there)")
     parser.add_argument("--survivors", type=Path, help="write the mutants not caught to this file")
+    parser.add_argument("--log", type=Path, help="append one JSON line per mutant (tests run, seconds) to this file")
     parser.add_argument("mutants", nargs="*", help="mutant name globs (default: all)")
     args = parser.parse_args(argv)
 
@@ -94,6 +95,8 @@ def main(argv: list[str] | None = None) -> dict:
         scratch_copy(workdir)
         env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg"}
         env.pop("LABCTL_STORE", None)
+        if args.log:
+            env["LABCTL_MUTATION_LOG"] = str(args.log.resolve())
         subprocess.run([mutmut(), "run", "--max-children", str(args.max_children), *args.mutants],
                        cwd=workdir, env=env, check=False)
         by_status, by_module, missed = results(workdir)

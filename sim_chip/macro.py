@@ -160,7 +160,6 @@ class MX64:
         self.test_mux: int | None = None
         self.hold_input = np.ones(ROWS, np.int8)
         self._last_input = np.ones(ROWS, np.int8)   # the row drivers' state
-        self._kernel = None
 
     def reset(self) -> None:
         """Registers to power-up defaults and the cycle counter to zero (the array keeps its data)."""

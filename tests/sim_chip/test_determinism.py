@@ -165,3 +165,20 @@ def test_a_one_vector_tail_chunk_is_a_batch_like_any_other() -> None:
         program(a, 26), program(b, 26)
         assert np.array_equal(a.mac_batch(x), np.array([b.mac(v) for v in x]))
         assert math.isclose(a.energy.blocks["column_lines"], b.energy.blocks["column_lines"], rel_tol=1e-6)  # float32 sums
+
+
+def stream_keys(chip: MX64) -> list[int]:
+    """The key of every random stream of a die: noise, writes, verifies, pad, flips, breakdown, test MTJ."""
+    noise, flips, mtj = chip._mac_noise, chip._flips, chip.test_mtj
+    return [noise._stream._key, noise._common_key, noise._tail_key, chip._write_stream._key,
+            chip._verify_stream._key, chip._verify_tail_key, chip._analog_key, flips._idle_grid._key,
+            flips._dist_grid._key, mtj._key, mtj._grid._key]
+
+
+def test_no_two_streams_and_no_two_dies_share_random_numbers() -> None:
+    """Each random stream has its own key, and another die has other keys and breakdown thresholds: a stream
+    keyed without the die seed would make every die's noise (or flips, or breakdowns) the same."""
+    a, b = MX64(1), MX64(2)
+    keys = stream_keys(a) + stream_keys(b)
+    assert len(set(keys)) == len(keys)
+    assert not np.any(a._bd_threshold == b._bd_threshold)

@@ -13,7 +13,7 @@ from chips import powered, random_signs
 from datasheet import barriers_from_p_and_ap, bloch_delta
 from datasheet import survival as datasheet_survival
 from sim_chip import MX64
-from sim_chip.die import HEALTHY
+from sim_chip.die import HEALTHY, STUCK_AP, STUCK_P
 
 TEN_YEARS = 10 * 365.25 * 86400
 
@@ -106,7 +106,7 @@ def two_state_change(a: np.ndarray, b: np.ndarray, from_ap: np.ndarray, seconds:
 
 def test_retention_flips_follow_the_asymmetric_thermal_rates_when_hot() -> None:
     """Stray field: AP (barrier Delta (1-h)^2) flips faster than P (Delta (1+h)^2), both as computed here."""
-    chip = powered(12)
+    chip = powered(29)                  # a die with stuck and broken MTJs
     chip.write_array(random_signs(np.random.default_rng(3), (64, 64)))
     temperature, seconds = 470.0, 1e4
     chip.set_temperature(temperature)
@@ -124,6 +124,9 @@ def test_retention_flips_follow_the_asymmetric_thermal_rates_when_hot() -> None:
         assert expected > 100
         assert abs(changed[sel].sum() - expected) < 5 * math.sqrt(expected)
     assert changed[healthy & before].sum() > 2 * changed[healthy & ~before].sum()
+    stuck = (d.defect == STUCK_P) | (d.defect == STUCK_AP)
+    assert stuck.sum() >= 3 and chip._broken.sum() >= 2 and not (stuck & chip._broken).any()
+    assert not changed[stuck | chip._broken].any()          # stuck and broken MTJs have no thermal flips
 
 
 def test_idle_time_is_exact_however_it_is_split() -> None:

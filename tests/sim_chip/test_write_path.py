@@ -83,3 +83,17 @@ def test_writing_one_row_leaves_the_other_rows_alone() -> None:
     others = np.arange(64) != 37
     assert np.array_equal(after[others], before[others])
     assert (after[37] != new).sum() <= 1
+
+
+def test_an_ideal_die_switches_only_under_a_pulse_that_switches_more_often_than_not() -> None:
+    """The golden reference writes deterministically: at 0.3 V on V_WRITE the MTJs see well under
+    their critical voltage and nothing switches; at the nominal rail every MTJ does."""
+    chip = powered(4, IDEAL)
+    w = random_signs(np.random.default_rng(9), (64, 64))
+    chip.write_array(w)
+    chip.set_rails(vwrite=0.3)
+    chip.write_array(-w)
+    assert np.array_equal(chip.stored_weights(), w)
+    chip.set_rails(vwrite=IDEAL.defaults.v_write)
+    chip.write_array(-w)
+    assert np.array_equal(chip.stored_weights(), -w)
