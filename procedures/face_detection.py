@@ -35,7 +35,7 @@ from labctl.plotting import figure
 from labctl.procedure import Param, ParameterError, procedure
 from labctl.rundata import RunData
 from labctl.stubs import ensure_powered
-from procedures.networks.chip_network import chip_forward
+from procedures.networks.chip_network import chip_forward, seeded_subset
 from procedures.networks.chip_runtime import close_session, measure_conditions, open_session
 from procedures.networks.evaluation import ERROR_EDGES, confusion, histogram
 from procedures.networks.network import BinaryNetwork
@@ -152,9 +152,7 @@ def face_detection(
     setting = TdcSetting(lsb, windows)
     yield Record("conditions", {**(yield from measure_conditions()), "lsb_s": lsb, "windows": windows})
     faces = load_faces(int(net.metadata.get("data_seed", 0)))
-    calibration = faces.train_images[np.sort(rng.choice(len(faces.train_images),
-                                                        min(calibration_patches, len(faces.train_images)),
-                                                        replace=False))]
+    calibration = seeded_subset(rng, faces.train_images, calibration_patches)
     software = net.forward(faces.test_images)
     session = yield from open_session()
     try:

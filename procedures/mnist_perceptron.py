@@ -34,7 +34,7 @@ from labctl.procedure import Param, ParameterError, RunId, procedure
 from labctl.stubs import ensure_powered
 from procedures.mnist_plots import (PAPER_CHIP, PAPER_SOFTWARE, plot_accuracy_sweep, plot_confusion,
                                     plot_misclassified, plot_preactivation_errors)
-from procedures.networks.chip_network import ChipPass, chip_forward
+from procedures.networks.chip_network import ChipPass, chip_forward, seeded_subset
 from procedures.networks.chip_runtime import Costs, close_session, measure_conditions, open_session
 from procedures.networks.error_model import ErrorModel
 from procedures.networks.idx import MnistData, load_mnist
@@ -215,9 +215,7 @@ def mnist_perceptron(
     network, source = yield from _network(model_run, network_file, config, digits)
     yield from record_network(network)
     test, labels = digits.test_images[:images], digits.test_labels[:images].astype(np.int64)
-    calibration = digits.train_images[np.sort(rng.choice(len(digits.train_images),
-                                                         min(calibration_images, len(digits.train_images)),
-                                                         replace=False))]
+    calibration = seeded_subset(rng, digits.train_images, calibration_images)
     software = network.forward(test)
     conditions = yield from measure_conditions()
     yield Record("conditions", {**conditions, "network_source": source, "data_digest": digits.digest()})

@@ -40,7 +40,7 @@ from labctl.plotting import figure
 from labctl.procedure import Param, ParameterError, RunId, procedure
 from labctl.rundata import RunData, read_run
 from labctl.stubs import ensure_powered
-from procedures.networks.chip_network import chip_forward
+from procedures.networks.chip_network import chip_forward, seeded_subset
 from procedures.networks.chip_runtime import Session, close_session, measure_conditions, open_session
 from procedures.networks.error_runs import (emulation_product, error_models_from_run, holds_error_model,
                                             measure_error_model, measure_layer_models)
@@ -216,8 +216,7 @@ def vgg8_emulation(
     rng = (yield Context()).rng
     setting = TdcSetting(lsb, windows)
     yield Record("conditions", {**(yield from measure_conditions()), "lsb_s": lsb, "windows": windows})
-    spare = np.arange(model_images, len(digits.train_images))       # calibration digits: not model digits
-    calibration = digits.train_images[np.sort(rng.choice(spare, min(calibration_images, len(spare)), replace=False))]
+    calibration = seeded_subset(rng, digits.train_images[model_images:], calibration_images)  # not model digits
     on_array = array_layers(net)
     compared: dict[str, ErrorModel | dict[int, ErrorModel]] = {}
     session = yield from open_session()

@@ -56,6 +56,11 @@ class ChipPass:
     decoded: np.ndarray
 
 
+def seeded_subset(rng: np.random.Generator, pool: np.ndarray, count: int) -> np.ndarray:
+    """At most ``count`` rows of ``pool`` drawn without replacement by ``rng``, kept in their order."""
+    return pool[np.sort(rng.choice(len(pool), min(count, len(pool)), replace=False))]
+
+
 def calibration_inputs(network: BinaryNetwork, images: np.ndarray, layers: Iterable[int],
                        limit: int | None = None) -> dict[int, np.ndarray]:
     """Exact inputs of ``layers`` for uint8 ``images``: {layer: (m, inputs) int8}, at most ``limit`` rows each
@@ -64,9 +69,7 @@ def calibration_inputs(network: BinaryNetwork, images: np.ndarray, layers: Itera
 
     def capture(layer: int, x: np.ndarray, weights: np.ndarray) -> np.ndarray:
         if layer in wanted:
-            chosen = x if limit is None or len(x) <= limit else \
-                x[np.sort(np.random.default_rng(layer).choice(len(x), limit, replace=False))]
-            kept[layer] = chosen
+            kept[layer] = x if limit is None else seeded_subset(np.random.default_rng(layer), x, limit)
         return plain_product(layer, x, weights)
 
     network.forward(images, capture)

@@ -141,13 +141,13 @@ def test_unknown_runs_are_refused(tmp_path, capsys) -> None:
 def test_ctrl_c_aborts_a_run_and_keeps_its_data(tmp_path) -> None:
     store = tmp_path / "runs.sqlite"
     proc = subprocess.Popen([sys.executable, "-m", "labctl.cli", "run", "retention", "--store", str(store),
-                             "--points", "200", "--bake-time", "1e8"],
+                             "--points", "60", "--bake-time", "1e8"],     # ~2.5 s of rehearsal, as long a run
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     import time
     from labctl.store import Store
     deadline = time.time() + 60
     while time.time() < deadline:                         # wait until the first bake has recorded data
-        time.sleep(0.5)
+        time.sleep(0.05)
         if store.exists():
             with Store(store, read_only=True) as s:
                 runs = s.runs()

@@ -1,5 +1,5 @@
 """The monitor in a real headless browser (Debian's chromium through Selenium and chromium-driver), while
-``labctl demo`` runs in another process: progress advances and a figure appears live, a finished run's page
+the demo runs in another process: progress advances and a figure appears live, a finished run's page
 opens, and a screenshot is saved as a test artefact (``$LABCTL_TEST_ARTIFACTS``, default test-artifacts/).
 
 Where the browser is missing the test is skipped, except in CI (``CI`` set), where that is a failure."""
@@ -61,7 +61,8 @@ def browser():
 def test_the_monitor_shows_a_running_demo_live(browser, tmp_path) -> None:
     store = tmp_path / "runs.sqlite"
     port = free_port()
-    demo = subprocess.Popen([sys.executable, "-m", "labctl.cli", "demo", "--store", str(store)],
+    demo = subprocess.Popen([sys.executable, "-m", "labctl.cli", "run", "demo", "--vectors", "20000", "--repeats", "2",
+                             "--store", str(store)],          # the main job, its energy and transfer curves short
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     monitor = None
     try:

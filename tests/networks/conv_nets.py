@@ -1,4 +1,4 @@
-"""Small random convolutional networks for the network tests."""
+"""Small random networks for the network and plan tests."""
 
 from __future__ import annotations
 
@@ -38,4 +38,15 @@ def small_vgg(path: Path) -> Path:
     output = OutputLayer(signs(rng, shapes[-1]), np.ones(10, np.float32), np.zeros(10, np.float32))
     net = BinaryNetwork(InputEncoding("bitplanes", 2), (28, 28), hidden, output, {"test_accuracy": 0.1},
                         (Convolution(3, 1, 2), Convolution(3, 1, 1), Convolution(3, 1, 2), None))
+    return save_network(net, path)
+
+
+def small_perceptron(path: Path) -> Path:
+    """A random 784-64-10 perceptron saved as .npz: the shipped perceptron's shape with 14 tiles on the
+    array instead of 112."""
+    rng = np.random.default_rng(1)
+    hidden = (HiddenLayer(signs(rng, (784, 64)), rng.normal(0, 2, 64).astype(np.float32), signs(rng, (64,))),)
+    output = OutputLayer(signs(rng, (64, 10)), np.ones(10, np.float32), np.zeros(10, np.float32))
+    net = BinaryNetwork(InputEncoding("threshold", 1), (28, 28), hidden, output, {"test_accuracy": 0.1},
+                        (None, None))
     return save_network(net, path)

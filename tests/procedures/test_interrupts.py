@@ -71,9 +71,30 @@ def wait_for_records(store, proc: subprocess.Popen, count: int = 1, timeout: flo
     raise AssertionError(f"no records within {timeout} s: {proc.poll()} {proc.stderr.read() if proc.poll() else ''}")
 
 
-def reference_records(name: str, params: dict, tmp_path) -> list[tuple[str, object]]:
-    """The records of the same run, uninterrupted, in process (bit-identical by determinism)."""
-    with Store(tmp_path / "reference.sqlite") as store, default_bench(DIE, smu=SMU.get(name, "test_pad")) as bench:
+class StopAfter(Store):
+    """A store that interrupts the run as Ctrl-C would once its first (top) run holds ``count`` records."""
+
+    def __init__(self, path, count: int) -> None:
+        super().__init__(path)
+        self.count, self.top = count, None
+
+    def begin_run(self, *args, **kwargs) -> int:
+        run_id = super().begin_run(*args, **kwargs)
+        self.top = self.top or run_id
+        return run_id
+
+    def record(self, run_id: int, name: str, value, meta: dict | None = None) -> None:
+        super().record(run_id, name, value, meta)
+        if run_id == self.top:
+            self.count -= 1
+            if self.count == 0:
+                raise KeyboardInterrupt
+
+
+def reference_records(name: str, params: dict, tmp_path, count: int) -> list[tuple[str, object]]:
+    """The first ``count`` records of the same run, in process (bit-identical by determinism)."""
+    with StopAfter(tmp_path / "reference.sqlite", count) as store, \
+            default_bench(DIE, smu=SMU.get(name, "test_pad")) as bench:
         result = execute(get(name), params, bench, store, seed=SEED, rehearse_first=False, draw_figures=False)
         return [(n, v) for n, v in store.records(result.run_id) if n != "summary"]
 
@@ -103,8 +124,9 @@ def test_ctrl_c_in_the_middle_of_every_procedure(name, tmp_path) -> None:
         assert "Ctrl-C" in top[0].detail and "outputs off" in top[0].detail
         kept = [(n, v) for n, v in s.records(top[0].id)]
     if name != "demo":                                  # every record yielded before the interrupt is there
-        reference = reference_records(name, params, tmp_path)
-        assert 0 < len(kept) < len(reference) + 1
+        assert kept
+        reference = reference_records(name, params, tmp_path, len(kept))
+        assert len(reference) == len(kept)
         assert all(n == m and same(v, w) for (n, v), (m, w) in zip(kept, reference))
 
 

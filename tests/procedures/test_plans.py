@@ -13,10 +13,12 @@ from labctl.bench import default_bench
 from labctl.engine import execute
 from labctl.registry import procedures
 from labctl.store import Store
-from tests.networks.conv_nets import small_vgg
+from tests.networks.conv_nets import small_perceptron, small_vgg
 
-#: the VGG-8's shape with 19 tiles instead of 150 (the shipped network is tested in tests/networks)
-SMALL_VGG = small_vgg(Path(tempfile.mkdtemp(prefix="labctl-plans-")) / "small_vgg.npz")
+#: the VGG-8's and the perceptron's shapes with 19 and 14 tiles instead of 150 and 112 (the shipped
+#: networks are tested in tests/networks)
+_NETWORKS = Path(tempfile.mkdtemp(prefix="labctl-plans-"))
+SMALL_VGG, SMALL_PERCEPTRON = small_vgg(_NETWORKS / "small_vgg.npz"), small_perceptron(_NETWORKS / "perceptron.npz")
 #: short runs of every procedure, and the SMU wiring each needs
 SHORT = {
     "write-verify": {},
@@ -30,7 +32,7 @@ SHORT = {
     "energy": {"vectors": 20_000, "batch": 5_000},
     "demo": {"columns": 3, "vectors": 20_000, "repeats": 1},
     "mac-errors": {"matrices": 2, "vectors": 400},
-    "mnist-perceptron": {"images": 20, "calibration_images": 20},
+    "mnist-perceptron": {"network_file": str(SMALL_PERCEPTRON), "images": 20, "calibration_images": 20},
     "vgg8-emulation": {"network": str(SMALL_VGG), "images": 20, "model_images": 1, "validation_images": 2,
                        "calibration_images": 4, "calibration_vectors": 128, "generic_vectors": 128},
     "face-detection": {"calibration_patches": 64, "stride": 25},

@@ -78,7 +78,8 @@ def test_flips_mid_batch_after_idle_time_land_on_the_same_vectors() -> None:
 
 def test_batch_equals_one_by_one_under_read_disturb() -> None:
     """Raised read bias on MTJs made easy to switch (Vc0 0.08 V): disturb events from MAC selections, in
-    more than one scan window; the batch equals the same vectors cut around that window's edge."""
+    more than one scan window; the batch equals the same vectors cut around that window's edge, and one
+    at a time."""
     params = ChipParameters().with_overrides({"device.vc0_p_to_ap": 0.08})
 
     def disturbed(seed: int) -> MX64:
@@ -89,14 +90,18 @@ def test_batch_equals_one_by_one_under_read_disturb() -> None:
         chip.set_tdc_window(1e-9, 0.25e-9)                     # on these delays (~2.5 ns)
         return chip
 
-    a, b = disturbed(7), disturbed(7)
+    a, b, c, d = disturbed(7), disturbed(7), disturbed(7), disturbed(7)
     x = random_signs(np.random.default_rng(8), (4300, 64))     # past the 4,096-vector scan window
     before = a._ap.copy()
     batch = a.mac_batch(x)
     cuts = [0, 1, 8, 700, 2048, 4095, 4097, 4200, 4300]                 # around the scan window's edge
-    singles = np.vstack([b.mac_batch(x[lo:hi]) for lo, hi in zip(cuts[:-1], cuts[1:])])
+    pieces = np.vstack([b.mac_batch(x[lo:hi]) for lo, hi in zip(cuts[:-1], cuts[1:])])
     assert (a._ap != before).sum() > 3 and readable(batch)
-    assert np.array_equal(a._ap, b._ap) and np.array_equal(batch, singles)
+    assert np.array_equal(a._ap, b._ap) and np.array_equal(batch, pieces)
+    first = 800                                                # one at a time, with flips among them
+    singles = np.array([c.mac(v) for v in x[:first]])
+    assert np.array_equal(d.mac_batch(x[:first]), singles) and np.array_equal(c._ap, d._ap)
+    assert (c._ap != before).sum() >= 2
 
 
 def test_same_seed_same_everything_other_seed_differs() -> None:
@@ -131,11 +136,13 @@ def test_repeated_reads_carry_fresh_noise(chip: MX64) -> None:
 def test_batches_longer_than_a_chunk_equal_one_by_one_however_split() -> None:
     """Long runs go in 4,096-vector chunks on worker threads: every chunk has its own clocks' noise.
 
-    Three chunks and a bit, as one batch, one vector at a time, and cut at and
-    around the chunk boundaries: the same codes, the same energy by block.
+    Two chunks and a bit (three chunks on the pool), as one batch, one vector
+    at a time, and cut at and around the chunk boundaries, one cut leaving a
+    batch of 4,097 whose last chunk holds one vector: the same codes, the
+    same energy by block.
     """
     from sim_chip.macro import _CHUNK
-    n = 3 * _CHUNK + 123
+    n = 2 * _CHUNK + 123
     x = random_signs(np.random.default_rng(21), (n, 64))
     x[_CHUNK:2 * _CHUNK] = x[:_CHUNK]                       # chunk 2 repeats chunk 1: its noise must not
     chips = [powered(22) for _ in range(4)]
@@ -147,7 +154,7 @@ def test_batches_longer_than_a_chunk_equal_one_by_one_however_split() -> None:
     assert not np.array_equal(whole[:_CHUNK], whole[_CHUNK:2 * _CHUNK])
     assert (whole[:_CHUNK] != whole[_CHUNK:2 * _CHUNK]).mean() > 0.2     # fresh noise, not a few flips
     for chip, cuts in ((chips[2], [_CHUNK - 1, _CHUNK, _CHUNK + 1, 2 * _CHUNK + 7]),
-                       (chips[3], [1, _CHUNK + 2, 3 * _CHUNK])):
+                       (chips[3], [1, _CHUNK + 2])):                       # [1, 4098): a one-vector tail chunk
         parts = [chip.mac_batch(x[a:b]) for a, b in zip([0] + cuts, cuts + [n])]
         assert np.array_equal(np.vstack(parts), whole)
     for chip in chips[1:]:
@@ -156,15 +163,14 @@ def test_batches_longer_than_a_chunk_equal_one_by_one_however_split() -> None:
             assert math.isclose(chip.energy.blocks[block], joules, rel_tol=1e-6, abs_tol=1e-21), block
 
 
-def test_a_one_vector_tail_chunk_is_a_batch_like_any_other() -> None:
-    """n = k * 4,096 + 1 vectors (the last chunk holds one): noisy and ideal chips, against one by one."""
+def test_a_one_vector_tail_chunk_is_a_batch_like_any_other_on_an_ideal_die() -> None:
+    """n = 4,096 + 1 vectors (the last chunk holds one; the noisy die is above): as the two batches."""
     from sim_chip.macro import _CHUNK
     x = random_signs(np.random.default_rng(24), (_CHUNK + 1, 64))
-    for params in (None, ChipParameters.ideal()):
-        a, b = powered(25, params), powered(25, params)
-        program(a, 26), program(b, 26)
-        assert np.array_equal(a.mac_batch(x), np.array([b.mac(v) for v in x]))
-        assert math.isclose(a.energy.blocks["column_lines"], b.energy.blocks["column_lines"], rel_tol=1e-6)  # float32 sums
+    a, b = powered(25, ChipParameters.ideal()), powered(25, ChipParameters.ideal())
+    program(a, 26), program(b, 26)
+    assert np.array_equal(a.mac_batch(x), np.vstack([b.mac_batch(x[:_CHUNK]), b.mac_batch(x[_CHUNK:])]))
+    assert math.isclose(a.energy.blocks["column_lines"], b.energy.blocks["column_lines"], rel_tol=1e-6)  # float32 sums
 
 
 def stream_keys(chip: MX64) -> list[int]:

@@ -452,7 +452,8 @@ def test_a_broken_mtj_reads_as_a_short_in_the_mac() -> None:
 
 def test_reset_returns_every_register_to_power_up_and_reads_through_the_power_up_window() -> None:
     """Datasheet: reset restores the power-up registers (the array keeps its data): the same codes as
-    before the window and bias moved (an ideal die has no noise), the test pad disconnected."""
+    before the window and bias moved (an ideal die has no noise), the test pad disconnected, the cycle
+    counter from 0."""
     chip = powered(2, IDEAL)
     rng = np.random.default_rng(8)
     chip.write_array(random_signs(rng, (64, 64)))
@@ -467,11 +468,13 @@ def test_reset_returns_every_register_to_power_up_and_reads_through_the_power_up
     assert np.isfinite(chip.test_pad_resistance(0.1))
     assert not np.array_equal(chip.mac_batch(x), power_up)
     chip.reset()
+    assert chip.cycle_counter == 0
     assert np.array_equal(chip.tdc_start, registers[0]) and np.array_equal(chip.tdc_lsb, registers[1])
     assert (chip.read_bias, chip.clock_hz) == registers[2:]
     assert chip.test_pad_resistance(0.1) == float("inf")
     assert np.array_equal(chip.hold_input, np.ones(64))
     assert np.array_equal(chip.mac_batch(x), power_up)
+    assert chip.cycle_counter == len(x)
 
 
 def test_a_broken_mtj_decides_its_cells_verify_read() -> None:

@@ -295,3 +295,29 @@ def test_breakdowns_in_closed_form_are_the_ones_written_out() -> None:
     assert fab.sum() >= 1 and (a._broken & fab).sum() == fab.sum()
     assert new_b.sum() > 200
     assert (new_a & new_b).sum() >= 0.95 * max(new_a.sum(), new_b.sum())
+
+
+def test_retention_flips_land_in_the_rows_not_written_while_a_row_is_written() -> None:
+    """500 K, 1 MHz, 255-clock pulses: 1,000 writes of row 0 take 0.51 s, in which the other rows' MTJs
+    flip by the two-state law of that time (no read selects them: the flips are settled at each write)."""
+    chip = powered(12)
+    chip.write_array(random_signs(np.random.default_rng(4), (64, 64)))
+    temperature = 500.0
+    chip.set_temperature(temperature)
+    chip.set_clock(1e6)
+    chip.set_write_width(255)
+    before, start = chip._ap.copy(), chip.elapsed_seconds
+    row = random_signs(np.random.default_rng(5), (64,))
+    for _ in range(1000):
+        chip.write_row(0, row)
+    seconds = chip.elapsed_seconds - start
+    assert seconds == pytest.approx(1000 * 2 * 255 / 1e6, rel=1e-12)
+    d, dev = chip.die, chip.params.device
+    healthy = ((d.defect == HEALTHY) & ~chip._broken)[1:]
+    out_p, out_ap = barriers_from_p_and_ap(bloch_delta(d.delta_retention, temperature, dev.curie_temperature),
+                                           dev.stray_field_ratio)
+    p = two_state_change(np.exp(-out_p) / dev.tau0, np.exp(-out_ap) / dev.tau0, before, seconds)[1:][healthy]
+    changed = (chip._ap != before)[1:][healthy]
+    mean, var = p.sum(), (p * (1 - p)).sum()
+    assert mean > 100
+    assert abs(changed.sum() - mean) < 5 * math.sqrt(var)
