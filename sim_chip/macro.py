@@ -45,6 +45,9 @@ TDC_LSB_STEP = 1e-9 / 256      # s, DAC resolution of the LSB
 TEMPERATURE_RANGE = (4.0, 500.0)  # K the model is calibrated for
 RAIL_RANGE = (0.0, 5.0)        # V at any supply pin
 _CHUNK = 4096                  # vectors per MAC kernel call (fits the L2 cache)
+#: the die's random streams, each keyed by the die's seed and its name (rng.derive_key)
+STREAMS = ("breakdown", "mac-noise", "mac-noise-common", "mac-noise-tails", "write", "verify", "verify-tails",
+           "analog", "flips-idle", "flips-disturb")
 
 
 class MX64:
@@ -63,8 +66,9 @@ class MX64:
         self._broken = d.defect == SHORTED
         self._stuck = (d.defect == STUCK_P) | (d.defect == STUCK_AP)
         cells = np.arange(np.prod(SHAPE)).reshape(SHAPE)
-        self._bd_threshold = (exponential_thresholds(derive_key(seed, "breakdown"), cells, 0)
-                              if p.stochastic else np.ones(SHAPE))
+        key = {name: derive_key(seed, name) for name in STREAMS}
+        self._bd_threshold = (exponential_thresholds(key["breakdown"], cells, 0) if p.stochastic
+                              else np.ones(SHAPE))
         self._bd_stress = np.zeros(SHAPE)
         self._clock = 0            # lifetime clocks
         self._counter_base = 0     # clock at the last counter reset
@@ -73,18 +77,16 @@ class MX64:
         self._analog_reads = 0
         self.temperature = p.defaults.temperature
         self.rails = {"vdd": 0.0, "vddio": 0.0, "vwrite": 0.0}
-        self._mac_noise = ReadNoise(DenseStream(seed, "mac-noise"), derive_key(seed, "mac-noise-common"),
-                                    derive_key(seed, "mac-noise-tails"))
-        self._write_stream = DenseStream(seed, "write")
-        self._verify_stream = DenseStream(seed, "verify")
-        self._verify_tail_key = derive_key(seed, "verify-tails")
-        self._analog_key = derive_key(seed, "analog")
+        self._mac_noise = ReadNoise(DenseStream(key["mac-noise"]), key["mac-noise-common"], key["mac-noise-tails"])
+        self._write_stream = DenseStream(key["write"])
+        self._verify_stream = DenseStream(key["verify"])
+        self._verify_tail_key = key["verify-tails"]
+        self._analog_key = key["analog"]
         self.energy = EnergyMeter()
         self.test_mtj = TestMTJ(self.seed, d.test_mtj, p, lambda: self.elapsed_seconds)
         self._power_up_start = self._calibrated_starts()
         self._reset_registers()
-        self._flips = ThermalFlips(derive_key(seed, "flips-idle"), derive_key(seed, "flips-disturb"),
-                                   self._flip_rates())
+        self._flips = ThermalFlips(key["flips-idle"], key["flips-disturb"], self._flip_rates())
         self._kernel: MacKernel | None = None
 
     # ------------------------------------------------------------ identity

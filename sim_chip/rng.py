@@ -69,8 +69,8 @@ def exponential_thresholds(key: int, cell: np.ndarray, generation: np.ndarray) -
 class DenseStream:
     """A PCG64 word sequence of one key; block ``b`` is the 4 uint64 words ``4b .. 4b+3``."""
 
-    def __init__(self, seed: int, name: str) -> None:
-        self._key = derive_key(seed, name)
+    def __init__(self, key: int) -> None:
+        self._key = key
         self._gen = np.random.PCG64(self._key)
         self._next_block = 0
 

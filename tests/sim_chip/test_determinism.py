@@ -98,7 +98,7 @@ def test_batch_equals_one_by_one_under_read_disturb() -> None:
     pieces = np.vstack([b.mac_batch(x[lo:hi]) for lo, hi in zip(cuts[:-1], cuts[1:])])
     assert (a._ap != before).sum() > 3 and readable(batch)
     assert np.array_equal(a._ap, b._ap) and np.array_equal(batch, pieces)
-    first = 800                                                # one at a time, with flips among them
+    first = 400                                                # one at a time, with flips among them
     singles = np.array([c.mac(v) for v in x[:first]])
     assert np.array_equal(d.mac_batch(x[:first]), singles) and np.array_equal(c._ap, d._ap)
     assert (c._ap != before).sum() >= 2

@@ -383,8 +383,8 @@ def test_the_common_read_noise_has_untruncated_tails() -> None:
     """A million clocks of the draw common to all columns: unit variance and ~7 draws beyond 4.5 sigma (the
     outer bins of the 16-bit table are redrawn exactly; a cut at +-4.3 sigma would leave none)."""
     from sim_chip.readout import ReadNoise
-    from sim_chip.rng import DenseStream
-    noise = ReadNoise(DenseStream(3, "mac-noise"), 11, 12)
+    from sim_chip.rng import DenseStream, derive_key
+    noise = ReadNoise(DenseStream(derive_key(3, "mac-noise")), 11, 12)
     z = noise._common(0, 1_000_000).astype(float)
     assert np.all(np.isfinite(z)) and abs(z.mean()) < 0.005 and z.std() == pytest.approx(1.0, abs=0.003)
     beyond = int((np.abs(z) > 4.5).sum())
