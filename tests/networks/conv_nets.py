@@ -16,13 +16,18 @@ def signs(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return rng.choice(np.array([-1, 1], np.int8), size=shape)
 
 
+def hidden_layers(rng: np.random.Generator, shapes: list[tuple[int, int]]) -> tuple[HiddenLayer, ...]:
+    """Random binary hidden layers of these (inputs, neurons) shapes: signs, thresholds ~N(0, 2), signs."""
+    return tuple(HiddenLayer(signs(rng, s), rng.normal(0, 2, s[1]).astype(np.float32), signs(rng, (s[1],)))
+                 for s in shapes)
+
+
 def conv_network(seed: int = 0, encoding: InputEncoding = InputEncoding("bitplanes", 2)) -> BinaryNetwork:
     """A random network: conv 4 (pool 2), conv 6 (pool 2) on 9 x 9 images, dense 12, dense 3."""
     rng = np.random.default_rng(seed)
     geometry = (Convolution(3, 1, 2), Convolution(3, 1, 2), None, None)
     shapes = [(9, 4), (36, 6), (2 * 2 * 6, 12), (12, 3)]
-    hidden = tuple(HiddenLayer(signs(rng, s), rng.normal(0, 2, s[1]).astype(np.float32), signs(rng, (s[1],)))
-                   for s in shapes[:-1])
+    hidden = hidden_layers(rng, shapes[:-1])
     output = OutputLayer(signs(rng, shapes[-1]), rng.uniform(0.5, 2, 3).astype(np.float32),
                          rng.normal(0, 1, 3).astype(np.float32))
     return BinaryNetwork(encoding, (9, 9), hidden, output, {"made_by": "test"}, geometry)
@@ -33,8 +38,7 @@ def small_vgg(path: Path) -> Path:
     shape of the VGG-8 with 19 tiles on the array instead of 150."""
     rng = np.random.default_rng(0)
     shapes = [(9, 16), (144, 16), (144, 16), (7 * 7 * 16, 10)]
-    hidden = tuple(HiddenLayer(signs(rng, s), rng.normal(0, 2, s[1]).astype(np.float32), signs(rng, (s[1],)))
-                   for s in shapes[:-1])
+    hidden = hidden_layers(rng, shapes[:-1])
     output = OutputLayer(signs(rng, shapes[-1]), np.ones(10, np.float32), np.zeros(10, np.float32))
     net = BinaryNetwork(InputEncoding("bitplanes", 2), (28, 28), hidden, output, {"test_accuracy": 0.1},
                         (Convolution(3, 1, 2), Convolution(3, 1, 1), Convolution(3, 1, 2), None))
@@ -45,7 +49,7 @@ def small_perceptron(path: Path) -> Path:
     """A random 784-64-10 perceptron saved as .npz: the shipped perceptron's shape with 14 tiles on the
     array instead of 112."""
     rng = np.random.default_rng(1)
-    hidden = (HiddenLayer(signs(rng, (784, 64)), rng.normal(0, 2, 64).astype(np.float32), signs(rng, (64,))),)
+    hidden = hidden_layers(rng, [(784, 64)])
     output = OutputLayer(signs(rng, (64, 10)), np.ones(10, np.float32), np.zeros(10, np.float32))
     net = BinaryNetwork(InputEncoding("threshold", 1), (28, 28), hidden, output, {"test_accuracy": 0.1},
                         (None, None))

@@ -427,9 +427,8 @@ def test_verify_reads_the_sign_of_the_branch_difference_plus_its_offset_and_cost
     assert (read != chip.stored_weights())[clear].sum() > 100              # the offsets do misread cells
     spent = chip.energy.blocks["verify"] - before
     broken = chip._broken                                  # a broken MTJ is a short in its branch
-    r_short = np.where(broken, dev.r_short, 0.0)
-    every = branch_current(0.1, d.r_fet, i_sat, np.where(broken, r_short, d.r_p), np.where(broken, r_short, d.r_ap),
-                           ap & ~broken, dev)
+    every = branch_current(0.1, d.r_fet, i_sat, np.where(broken, dev.r_short, d.r_p),
+                           np.where(broken, dev.r_short, d.r_ap), ap & ~broken, dev)
     assert broken.any() and np.allclose(every[~broken], current[~broken], rtol=1e-12, atol=0)
     expected = 0.1 * every.sum() * 0.5 / chip.clock_hz + 64 * 64 * 50e-15
     assert spent == pytest.approx(expected, rel=1e-6, abs=0)

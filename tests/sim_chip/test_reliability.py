@@ -104,6 +104,15 @@ def two_state_change(a: np.ndarray, b: np.ndarray, from_ap: np.ndarray, seconds:
     return other * -np.expm1(-lam * seconds)
 
 
+def retention_change(chip: MX64, temperature: float, from_ap: np.ndarray, seconds: float) -> np.ndarray:
+    """P(each MTJ's state differs after ``seconds`` at ``temperature``, K), from the datasheet's retention law:
+    the Bloch law of each MTJ's retention Delta, the stray field's asymmetric barriers, attempts at 1/tau0."""
+    d, dev = chip.die, chip.params.device
+    out_p, out_ap = barriers_from_p_and_ap(bloch_delta(d.delta_retention, temperature, dev.curie_temperature),
+                                           dev.stray_field_ratio)
+    return two_state_change(np.exp(-out_p) / dev.tau0, np.exp(-out_ap) / dev.tau0, from_ap, seconds)
+
+
 def test_retention_flips_follow_the_asymmetric_thermal_rates_when_hot() -> None:
     """Stray field: AP (barrier Delta (1-h)^2) flips faster than P (Delta (1+h)^2), both as computed here."""
     chip = powered(29)                  # a die with stuck and broken MTJs
@@ -113,11 +122,9 @@ def test_retention_flips_follow_the_asymmetric_thermal_rates_when_hot() -> None:
     before = chip._ap.copy()
     chip.advance_idle(seconds)
     changed = chip._ap != before
-    d, dev = chip.die, chip.params.device
+    d = chip.die
     healthy = (d.defect == HEALTHY) & ~chip._broken
-    out_p, out_ap = barriers_from_p_and_ap(bloch_delta(d.delta_retention, temperature, dev.curie_temperature),
-                                           dev.stray_field_ratio)
-    p = two_state_change(np.exp(-out_p) / dev.tau0, np.exp(-out_ap) / dev.tau0, before, seconds)
+    p = retention_change(chip, temperature, before, seconds)
     for state in (False, True):
         sel = healthy & (before == state)
         expected = p[sel].sum()
@@ -313,11 +320,8 @@ def test_retention_flips_land_in_the_rows_not_written_while_a_row_is_written() -
         chip.write_row(0, row)
     seconds = chip.elapsed_seconds - start
     assert seconds == pytest.approx(100 * 2 * 255 / 1e6, rel=1e-12)
-    d, dev = chip.die, chip.params.device
-    healthy = ((d.defect == HEALTHY) & ~chip._broken)[1:]
-    out_p, out_ap = barriers_from_p_and_ap(bloch_delta(d.delta_retention, temperature, dev.curie_temperature),
-                                           dev.stray_field_ratio)
-    p = two_state_change(np.exp(-out_p) / dev.tau0, np.exp(-out_ap) / dev.tau0, before, seconds)[1:][healthy]
+    healthy = ((chip.die.defect == HEALTHY) & ~chip._broken)[1:]
+    p = retention_change(chip, temperature, before, seconds)[1:][healthy]
     changed = (chip._ap != before)[1:][healthy]
     mean, var = p.sum(), (p * (1 - p)).sum()
     assert mean > 100
