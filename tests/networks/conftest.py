@@ -8,11 +8,8 @@ import numpy as np
 import pytest
 
 from procedures.networks.encoding import InputEncoding
-from procedures.networks.network import BinaryNetwork, HiddenLayer, OutputLayer
-
-
-def signs(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    return rng.choice(np.array([-1, 1], np.int8), size=shape)
+from procedures.networks.network import BinaryNetwork
+from tests.networks.conv_nets import hidden_layers, output_layer
 
 
 @pytest.fixture
@@ -21,10 +18,8 @@ def make_network() -> Callable[..., BinaryNetwork]:
 
     def make(widths: list[int], encoding: InputEncoding = InputEncoding(), seed: int = 0) -> BinaryNetwork:
         rng = np.random.default_rng(seed)
-        hidden = tuple(HiddenLayer(signs(rng, (i, o)), rng.normal(0, 3, o).astype(np.float32), signs(rng, (o,)))
-                       for i, o in zip(widths[:-2], widths[1:-1]))
-        output = OutputLayer(signs(rng, (widths[-2], widths[-1])), rng.uniform(0.5, 2, widths[-1]).astype(np.float32),
-                             rng.normal(0, 1, widths[-1]).astype(np.float32))
+        hidden = hidden_layers(rng, list(zip(widths[:-2], widths[1:-1])), threshold_sigma=3.0)
+        output = output_layer(rng, widths[-2], widths[-1])
         return BinaryNetwork(encoding, (widths[0],), hidden, output, {"made_by": "test", "seed": seed})
 
     return make

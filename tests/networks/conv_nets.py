@@ -16,10 +16,17 @@ def signs(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return rng.choice(np.array([-1, 1], np.int8), size=shape)
 
 
-def hidden_layers(rng: np.random.Generator, shapes: list[tuple[int, int]]) -> tuple[HiddenLayer, ...]:
-    """Random binary hidden layers of these (inputs, neurons) shapes: signs, thresholds ~N(0, 2), signs."""
-    return tuple(HiddenLayer(signs(rng, s), rng.normal(0, 2, s[1]).astype(np.float32), signs(rng, (s[1],)))
-                 for s in shapes)
+def hidden_layers(rng: np.random.Generator, shapes: list[tuple[int, int]],
+                  threshold_sigma: float = 2.0) -> tuple[HiddenLayer, ...]:
+    """Random binary hidden layers of these (inputs, neurons) shapes: signs, thresholds ~N(0, sigma), signs."""
+    return tuple(HiddenLayer(signs(rng, s), rng.normal(0, threshold_sigma, s[1]).astype(np.float32),
+                             signs(rng, (s[1],))) for s in shapes)
+
+
+def output_layer(rng: np.random.Generator, inputs: int, classes: int) -> OutputLayer:
+    """A random output layer: signs, scales ~U(0.5, 2), offsets ~N(0, 1)."""
+    return OutputLayer(signs(rng, (inputs, classes)), rng.uniform(0.5, 2, classes).astype(np.float32),
+                       rng.normal(0, 1, classes).astype(np.float32))
 
 
 def conv_network(seed: int = 0, encoding: InputEncoding = InputEncoding("bitplanes", 2)) -> BinaryNetwork:
@@ -28,8 +35,7 @@ def conv_network(seed: int = 0, encoding: InputEncoding = InputEncoding("bitplan
     geometry = (Convolution(3, 1, 2), Convolution(3, 1, 2), None, None)
     shapes = [(9, 4), (36, 6), (2 * 2 * 6, 12), (12, 3)]
     hidden = hidden_layers(rng, shapes[:-1])
-    output = OutputLayer(signs(rng, shapes[-1]), rng.uniform(0.5, 2, 3).astype(np.float32),
-                         rng.normal(0, 1, 3).astype(np.float32))
+    output = output_layer(rng, *shapes[-1])
     return BinaryNetwork(encoding, (9, 9), hidden, output, {"made_by": "test"}, geometry)
 
 
