@@ -39,14 +39,15 @@ from procedures.networks.faces import load_faces  # noqa: E402
 from procedures.networks.idx import load_mnist  # noqa: E402
 from procedures.networks.npz import SHIPPED_FACES, SHIPPED_VGG8, load_network  # noqa: E402
 from procedures.networks.tile_readout import TdcSetting  # noqa: E402
-from procedures.vgg8_emulation import array_layers  # noqa: E402
+from procedures.vgg8_emulation import array_layers, vgg8_emulation  # noqa: E402
 
 DIE = 1
 BATCH = 250
 MODEL_DIGITS = 50
-CALIBRATION_VECTORS = 4096       # vgg8-emulation's default
-CALIBRATION_IMAGES = 64          # training digits (after the model digits) / patches that calibrate the tiles
-SETTING = TdcSetting(0.4e-9, 2)  # vgg8-emulation's default (face-detection reads one window)
+_VGG8 = {name: p.default for name, p in vgg8_emulation.parameters.items()}    # the procedure's defaults
+CALIBRATION_VECTORS = _VGG8["calibration_vectors"]
+CALIBRATION_IMAGES = _VGG8["calibration_images"]     # training digits (after the model digits) that calibrate the tiles
+SETTING = TdcSetting(_VGG8["lsb"], _VGG8["windows"])  # (face-detection reads one window)
 
 
 def powered(plan):
