@@ -223,6 +223,10 @@ def _runs(args: argparse.Namespace) -> int:
                 target = Path(args.output) if args.output else Path(f"run-{args.id}{suffix}")
                 export = export_hdf5 if args.format == "hdf5" else export_csv
                 OUT.print(f"run {args.id} exported to {export(store, args.id, target, force=args.force)}")
+                children = store.run_ids(parent=args.id)
+                if children:
+                    OUT.print(f"  with its child runs {', '.join(map(str, children))} "
+                              f"({'/children/run-N' if args.format == 'hdf5' else 'run-N/'} inside it)")
     except (StoreError, ExportError) as exc:
         return _fail("runs", exc)
     return 0
@@ -585,7 +589,8 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "export":
             p.add_argument("--format", choices=("hdf5", "csv"), default="hdf5")
             p.add_argument("--output", help="file (hdf5) or folder (csv); default run-ID[.h5]")
-            p.add_argument("--force", action="store_true", help="overwrite an existing file or folder")
+            p.add_argument("--force", action="store_true",
+                           help="replace an earlier export of labctl's at the target (never anything else)")
         p.set_defaults(func=_runs)
 
     bench = sub.add_parser("bench", help="bench files and instruments")

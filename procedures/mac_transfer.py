@@ -126,7 +126,7 @@ def plot_mac_transfer(data: RunData) -> Any:
     axes[1].stairs(counts, edges, fill=True, color="tab:blue")
     axes[1].set_yscale("log")
     axes[1].set_xlabel("decoded minus ideal MAC")
-    axes[1].set_ylabel("reads")
+    axes[1].set_ylabel("column reads")
     s = data.summary or {}
     if s:
         axes[1].set_title(f"MAC error: mean {s['mac_error_mean']:+.2f} ± {s['mac_error_mean_se']:.2f}, "
@@ -170,10 +170,10 @@ def mac_transfer(
     error = estimate - ideal
     finite = error[np.isfinite(error)]
     yield Record("mac_error_bin_edges", ERROR_BINS, "MAC")
-    yield Record("mac_error_histogram", np.histogram(finite, bins=ERROR_BINS)[0], "reads",
+    yield Record("mac_error_histogram", np.histogram(finite, bins=ERROR_BINS)[0], "column reads",
                  "decoded minus ideal MAC", ("mac_error_bin_edges",))
     yield Record("mac_error_by_column", np.array([np.nanstd(error[:, j]) for j in range(64)]), "MAC",
                  "standard deviation of the MAC error of each column", ("column",))
     return {"mac_error_mean": float(finite.mean()), "mac_error_mean_se": float(finite.std() / np.sqrt(finite.size)),
             "mac_error_std": float(finite.std()), "exact_fraction": float(np.mean(np.abs(finite) < 1.0)),
-            "undecoded": int(error.size - finite.size), "reads": int(len(x) * windows)}
+            "undecoded": int(error.size - finite.size), "vector_reads": int(len(x) * windows)}

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import h5py
+import numpy as np
 import pytest
 
 import labctl
@@ -88,25 +89,14 @@ def test_an_unwritable_figure_folder_keeps_the_run_completed_with_a_warning(tmp_
 
 @pytest.mark.parametrize("output, message", [
     ("missing/run.h5", "the folder {tmp}/missing does not exist"),
-    ("exists.h5", "it exists (use --force to overwrite it)"),
     ("/proc/run.h5", "cannot export to /proc/run.h5"),
 ])
 def test_exports_refuse_clearly(stored, tmp_path, capsys, output, message) -> None:
     path, mac, _ = stored
-    (tmp_path / "exists.h5").write_text("keep me")
     target = output if output.startswith("/") else str(tmp_path / output)
     assert main(["runs", "export", str(mac), "--store", str(path), "--output", target]) == 2
     err = capsys.readouterr().err
     assert message.format(tmp=tmp_path) in err and "Traceback" not in err and err.count("\n") == 1
-    assert (tmp_path / "exists.h5").read_text() == "keep me"
-
-
-def test_force_overwrites_an_export(stored, tmp_path) -> None:
-    path, mac, _ = stored
-    target = tmp_path / "run.h5"
-    target.write_text("old")
-    assert main(["runs", "export", str(mac), "--store", str(path), "--output", str(target), "--force"]) == 0
-    assert h5py.is_hdf5(target)
 
 
 def test_hdf5_exports_describe_themselves(stored, tmp_path) -> None:
@@ -114,18 +104,22 @@ def test_hdf5_exports_describe_themselves(stored, tmp_path) -> None:
     target = tmp_path / "mac.h5"
     assert main(["runs", "export", str(mac), "--store", str(path), "--output", str(target)]) == 0
     with h5py.File(target) as f:
-        assert f.attrs["procedure"] == "mac-transfer" and f.attrs["labctl_format"] == "labctl-run/1"
+        assert f.attrs["procedure"] == "mac-transfer" and f.attrs["labctl_format"] == "labctl-run/2"
         assert f.attrs["started"].startswith("20") and "T" in f.attrs["started"]        # ISO 8601
         assert f["parameters"].attrs["repeats"] == 1 and f["parameters"].attrs["windows"] == 2
         assert f["provenance"].attrs["seed"] == 1
         assert "E36312A" in f["provenance"].attrs["identities.supply"]
         hist = f["records/mac_error_histogram"]
-        assert hist.attrs["unit"] == "reads" and hist.attrs["description"] == "decoded minus ideal MAC"
-        assert hist.dims[0][0].name == "/records/mac_error_bin_edges"                 # its bin edges
-        assert f["records/mac_error_bin_edges"].attrs["unit"] == "MAC"
+        assert hist.attrs["unit"] == "column reads" and hist.attrs["description"] == "decoded minus ideal MAC"
+        edges = f["records/mac_error_bin_edges"]
+        assert edges.attrs["unit"] == "MAC" and len(edges) == hist.shape[0] + 1
+        assert hist.attrs["bin_edges"] == "/records/mac_error_bin_edges" and len(hist.dims[0]) == 0
+        assert hist.dims[0].label == "mac_error_bin"
         calibration = f["records/calibration"]
-        assert calibration.shape == (2, 64, 16) and calibration.attrs["rows"] == 2
-        assert [d.label for d in calibration.dims] == ["row", "column", "code"]
+        assert calibration.shape == (2, 64, 16) and calibration.attrs["recordings"] == 2
+        assert [d.label for d in calibration.dims] == ["recording", "column", "code"]
+        by_column = f["records/mac_error_by_column"]
+        assert [d.label for d in by_column.dims] == ["column"]
 
 
 def test_csv_exports_have_header_rows(stored, tmp_path) -> None:
@@ -133,8 +127,8 @@ def test_csv_exports_have_header_rows(stored, tmp_path) -> None:
     folder = tmp_path / "csv"
     assert main(["runs", "export", str(mac), "--store", str(path), "--format", "csv", "--output", str(folder)]) == 0
     lines = (folder / "mac_error_histogram.csv").read_text().splitlines()
-    assert lines[:3] == ["# record mac_error_histogram", "# unit reads", "# description decoded minus ideal MAC"]
-    assert "# axes mac_error_bin_edges" in lines
+    assert lines[:3] == ["# record mac_error_histogram", "# unit column reads", "# description decoded minus ideal MAC"]
+    assert "# dimensions mac_error_bin" in lines
     values = (folder / "values.csv").read_text().splitlines()
     assert values[0] == "record,value,unit,description"
     assert json.loads((folder / "run.json").read_text())["parameters"]["windows"] == 2
@@ -149,6 +143,12 @@ def test_load_run_gives_numpy_arrays_and_an_xarray_dataset(stored, monkeypatch) 
     assert data.summary["bit_errors"] == data.array("errors_after_pass")[-1]
     dataset = labctl.load_run(mac).to_xarray()
     assert dataset["calibration"].shape == (2, 64, 16) and dataset["calibration"].attrs["unit"] == "MAC"
+    assert dataset["calibration"].dims == ("recording", "column", "code")
+    histogram = dataset["mac_error_histogram"]
+    assert histogram.dims == ("mac_error_bin",) and histogram.attrs["unit"] == "column reads"
+    centres = dataset["mac_error_bin"].values
+    edges = dataset["mac_error_bin_edges"].values
+    assert np.allclose(centres, (edges[1:] + edges[:-1]) / 2)
     assert dataset.attrs["procedure"] == "mac-transfer"
 
 

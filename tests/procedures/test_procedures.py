@@ -111,7 +111,7 @@ def test_mac_transfer_calibrates_and_the_table_is_reusable(store) -> None:
         ideal = x.astype(int) @ weights.astype(int)
         predicted = [expected.mac_transfer_error(chip.params, 0.25e-9, 6, delays, ideal, seed=k) for k in (0, 1)]
         s = first.summary
-        assert s["undecoded"] == 0 and s["reads"] == len(x) * 6
+        assert s["undecoded"] == 0 and s["vector_reads"] == len(x) * 6
         spread = np.mean([e.std() for e in predicted])                 # ~2.17; repeats agree to 0.1 %
         assert s["mac_error_std"] == pytest.approx(spread, rel=0.01)
         assert s["exact_fraction"] == pytest.approx(np.mean([np.mean(np.abs(e) < 1) for e in predicted]), abs=0.005)
