@@ -16,6 +16,7 @@ from typing import Any
 from collections.abc import Sequence
 
 from . import __version__
+from .extras import MissingExtra, require
 
 
 class _Output:
@@ -317,9 +318,28 @@ def _key_values(items: list[str], option: str) -> dict[str, str]:
     return found
 
 
+def _sweep_values(procedure: Any, sweep: dict[str, list[str]]) -> dict[str, list]:
+    """Each swept parameter's values parsed and range-checked; refusals name ``--sweep NAME``."""
+    from .procedure import ParameterError, option, suggest
+
+    typed = {}
+    for name, values in sweep.items():
+        parameter = procedure.parameters.get(name)
+        if parameter is None:
+            raise ParameterError(f"--sweep {name}: {procedure.name} has no such parameter"
+                                 f"{suggest(name, procedure.parameters)}; its parameters: "
+                                 f"{', '.join(map(option, procedure.parameters))}")
+        try:
+            typed[name] = [parameter.parse(v) for v in values]
+        except ParameterError as exc:
+            raise ParameterError(f"--sweep {name}: {str(exc).removeprefix(f'parameter {name}: ')}") from None
+    return typed
+
+
 def _campaign(args: argparse.Namespace) -> int:
     """One procedure over many simulated dies (and sweep points) on Dask."""
-    from .campaign import CampaignSpec, parse_dies, run_campaign, start_client
+    require("campaign", "labctl campaign")
+    from .campaign import CampaignSpec, check, parse_dies, run_campaign, start_client
     from .campaign_plots import Condition, load_campaign, yield_by_point
     from .procedure import ParameterError
     from .progress import TerminalProgress
@@ -331,11 +351,10 @@ def _campaign(args: argparse.Namespace) -> int:
         sweep = {name: values.split(",") for name, values in _key_values(args.sweep, "--sweep").items()}
         spec = CampaignSpec(args.procedure, parse_dies(args.dies), _key_values(args.param, "--param"), sweep,
                             args.seed, args.smu, args.yield_if, args.wafer_figure)
-        from .campaign import check
-        check(spec, procedure)
-        sweep_typed = {name: [procedure.parameters[name].parse(v) for v in values] for name, values in sweep.items()}
-        spec.sweep = sweep_typed
+        spec.sweep = _sweep_values(procedure, sweep)
         store = _store(args)
+        OUT.print(f"campaign {spec.procedure}: rehearsing {len(spec.points())} sweep point(s) on the simulated bench")
+        check(spec, procedure, store)
     except (ValueError, StoreError) as exc:
         return _fail("campaign", exc)
     OUT.print(f"campaign {spec.procedure}: {len(spec.dies)} dies x {len(spec.points())} sweep points = "
@@ -346,7 +365,8 @@ def _campaign(args: argparse.Namespace) -> int:
             OUT.print(f"Dask dashboard: {client.dashboard_link}")
         bar = TerminalProgress()
         with store:
-            result = run_campaign(spec, store, client, progress=lambda done, total: bar("campaign", done, total))
+            result = run_campaign(spec, store, client, progress=lambda done, total: bar("campaign", done, total),
+                                  checked=True)
             from .campaign_plots import draw_campaign
             for warning in draw_campaign(store, result.run_id):
                 _err(f"labctl campaign: warning: {warning}")
@@ -374,12 +394,11 @@ def _monitor(args: argparse.Namespace) -> int:
 
     from .store import resolve_store_path
 
-    try:
-        import uvicorn
+    require("monitor", "labctl monitor")
+    import uvicorn
 
-        from .monitor.app import create_app
-    except ImportError as exc:
-        return _fail("monitor", f"needs the monitor extra (pip install 'labctl[monitor]'): {exc}")
+    from .monitor.app import create_app
+
     path = resolve_store_path(args.store)
     if not path.is_file():
         return _fail("monitor", f"no run store at {path} (run something first, or give --store)")
@@ -681,6 +700,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = _command(args)
     try:
         return args.func(args)
+    except MissingExtra as exc:
+        return _fail(command, exc)
     except KeyboardInterrupt as exc:
         from .engine import RehearsalInterrupted
 
