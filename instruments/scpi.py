@@ -27,7 +27,7 @@ from benchspec.scpi import Identity
 
 from .errors import CommandError, LinkError, LinkTimeout, OutOfRange, SafetyLimitError
 from .interrupts import shielded
-from .sealed import Sealed, checked_setattr, settable_names
+from .sealed import Sealed, checked_setattr
 
 
 class Clock(Protocol):
