@@ -456,10 +456,17 @@ def _scpi(args: argparse.Namespace) -> int:
     """Raw SCPI terminal on one resource."""
     from .scpi_terminal import run_terminal
 
+    from .bench import BenchConfigError
+
+    try:
+        config = _bench_config(args)
+    except BenchConfigError as exc:
+        return _fail("scpi", exc)
     termination = args.termination.encode().decode("unicode_escape")
     return run_terminal(args.resource, args.timeout, termination,
                         None if args.no_error_check else args.error_query,
-                        Path(args.history) if args.history else _data_dir() / "scpi_history")
+                        Path(args.history) if args.history else _data_dir() / "scpi_history",
+                        config.limits.for_drivers(config.wiring))
 
 
 def _data_dir() -> Path:
@@ -590,6 +597,9 @@ def build_parser() -> argparse.ArgumentParser:
     scpi.add_argument("--error-query", default="SYST:ERR?", help="checked after every line (default SYST:ERR?)")
     scpi.add_argument("--no-error-check", action="store_true", help="do not query the error queue")
     scpi.add_argument("--history", metavar="PATH", help="history file (default beside the run store)")
+    scpi.add_argument("--bench", metavar="FILE", help="the bench whose safety limits lines are checked against "
+                                                      "(default: the built-in bench's)")
+    scpi.set_defaults(die_seed=1, smu="test_pad")
     scpi.set_defaults(func=_scpi)
 
     procs = sub.add_parser("procedures", help="list the procedures and their parameters")
