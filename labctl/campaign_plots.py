@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.patches import Circle
+from matplotlib.ticker import MaxNLocator
 
 from .plotting import figure, keep, png
 from .procedure import ParameterError
@@ -132,6 +133,9 @@ def plot_distributions(data: CampaignData) -> Any:
                 axes[0, k].hist(values, bins=min(30, max(5, values.size // 3)), alpha=0.6, label=label)
                 axes[1, k].step(np.sort(values), np.arange(1, values.size + 1) / values.size, where="post",
                                 label=label)
+        for ax in axes[:, k]:                 # a few short tick labels: figures spread over decades or barely
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=3))
+            ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 4), useOffset=False)
         axes[0, k].set_title(name, fontsize=9)
         axes[0, k].set_ylabel("dies")
         axes[1, k].set_xlabel(name)

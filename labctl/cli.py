@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import errno
+import os
 import signal
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -404,14 +407,21 @@ def _monitor(args: argparse.Namespace) -> int:
         return _fail("monitor", f"no run store at {path} (run something first, or give --store)")
     loopback = args.host in ("127.0.0.1", "localhost", "::1")
     token = None if loopback else secrets.token_urlsafe(24)
-    address = f"http://{args.host if ':' not in args.host else f'[{args.host}]'}:{args.port}/"
+    try:
+        listening = socket.create_server((args.host, args.port), family=socket.AF_INET6 if ":" in args.host
+                                         else socket.AF_INET)
+    except OSError as exc:
+        hint = " (another monitor? choose one with --port N)" if exc.errno == errno.EADDRINUSE else ""
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        return _fail("monitor", f"cannot listen on {args.host} port {args.port}: {reason}{hint}")
+    port = listening.getsockname()[1]
+    address = f"http://{args.host if ':' not in args.host else f'[{args.host}]'}:{port}/"
     OUT.print(f"labctl monitor of {path} at {address}" + (f"?token={token}" if token else ""))
     if token:
         OUT.print("  bound beyond this machine: every request needs that token")
-    try:
-        uvicorn.run(create_app(path, token), host=args.host, port=args.port, log_level="warning")
-    except (OSError, SystemExit) as exc:
-        return _fail("monitor", f"cannot serve on {args.host}:{args.port}: {exc}")
+    server = uvicorn.Server(uvicorn.Config(create_app(path, token), log_level="warning"))
+    with listening:
+        server.run(sockets=[listening])
     return 0
 
 

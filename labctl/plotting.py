@@ -38,11 +38,27 @@ def footer(data: RunData) -> str:
     return f"run {data.id} · {data.info.procedure} · die {die.group(1) if die else '?'} · {when}"
 
 
+FOOTER_POINTS = 7.0           #: the footer's font size, pt
+DPI = 110
+
+
+def with_footer(fig: Any, footer_text: str) -> Any:
+    """The figure with its footer in a strip of its own below the plots (the layout keeps clear of it)."""
+    strip = 1.8 * FOOTER_POINTS / 72 / fig.get_figheight()           # of the figure's height
+    engine = fig.get_layout_engine()
+    if engine is not None and hasattr(engine, "set"):
+        engine.set(rect=(0, strip, 1, 1 - strip))
+    else:
+        fig.subplots_adjust(bottom=max(fig.subplotpars.bottom, strip + 0.08))
+    fig.text(0.995, 0.15 * strip, footer_text, ha="right", va="bottom", fontsize=FOOTER_POINTS, color="0.4",
+             gid="footer")
+    return fig
+
+
 def png(fig: Any, footer_text: str) -> bytes:
     """PNG bytes of a figure with its footer."""
-    fig.text(0.995, 0.002, footer_text, ha="right", va="bottom", fontsize=7, color="0.4")
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    with_footer(fig, footer_text).savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
     return buf.getvalue()
 
 

@@ -220,3 +220,15 @@ def test_to_xarray_without_its_extra_says_how_to_install_it(tmp_path, monkeypatc
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "xarray" else real(name, *a))
     with pytest.raises(MissingExtra, match=r"pip install 'labctl\[xarray\]'"):
         data.to_xarray()
+
+
+def test_a_monitor_on_a_busy_port_says_so_in_one_line(tmp_path, capsys) -> None:
+    import socket
+    store = tmp_path / "runs.sqlite"
+    Store(store).close()
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        assert main(["monitor", "--store", str(store), "--port", str(port)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == (f"labctl monitor: cannot listen on 127.0.0.1 port {port}: Address "
+                                                   "already in use (another monitor? choose one with --port N)\n")
