@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 from . import __version__
 from .extras import MissingExtra, require
+from .units import duration
 
 
 class _Output:
@@ -161,12 +162,15 @@ def _run_procedure(args: argparse.Namespace, name: str, params: dict[str, Any], 
     if args.dry_run:
         OUT.print(f"{name}: parameters and plan within the limits of {config.source} "
                   f"(rehearsed on its simulated twin, die seed {config.die_seed})")
+        bounds = config.limits.bounds()
         for limit, (low, high) in rehearsal.limits_checked().items():
-            OUT.print(f"  sends {limit} = {low:g}" + (f" .. {high:g}" if high != low else ""))
+            lowest, highest, unit = bounds[limit]
+            sent = f"{low:g}" + (f" .. {high:g}" if high != low else "")
+            OUT.print(f"  sends {limit:15s} {sent} {unit}".rstrip() + f"  (limit {lowest:g} .. {highest:g} {unit})")
         OUT.print(f"  {rehearsal.messages} messages, {rehearsal.mac_vectors} MAC vectors")
-        OUT.print(f"  estimated duration: {rehearsal.bench_s:.3g} s of bench time "
+        OUT.print(f"  estimated duration: {duration(rehearsal.bench_s)} of bench time "
                   f"({'virtual' if config.builtin or config.clock else 'real'}), "
-                  f"about {rehearsal.wall_s:.3g} s of wall time")
+                  f"about {duration(rehearsal.wall_s)} of wall time")
         return 0
     try:
         with store, config.open() as bench:
