@@ -12,6 +12,7 @@ import math
 import operator
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -202,8 +203,9 @@ def plot_yield(data: CampaignData, condition: Condition) -> Any:
     return fig
 
 
-def draw_campaign(store: Store, run_id: int) -> list[str]:
-    """Draw a campaign's figures from the store (distributions, wafer map, yield); warnings, if any."""
+def draw_campaign(store: Store, run_id: int, output: Path | None = None) -> list[str]:
+    """Draw a campaign's figures from the store (distributions, wafer map, yield), into the store and beside
+    it or into ``output`` only; warnings, if any."""
     import datetime as dt
 
     data = load_campaign(store, run_id)
@@ -217,7 +219,7 @@ def draw_campaign(store: Store, run_id: int) -> list[str]:
     warnings = []
     for name, draw in figures.items():
         try:
-            warning = keep(store, run_id, name, png(draw(), footer))
+            warning = keep(store, run_id, name, png(draw(), footer), output)
         except Exception as exc:       # a figure must never lose a campaign
             warning = f"figure {name} of campaign {run_id} could not be drawn: {type(exc).__name__}: {exc}"
         if warning:

@@ -11,6 +11,7 @@ import argparse
 import datetime as dt
 import errno
 import os
+import re
 import signal
 import socket
 import sys
@@ -124,10 +125,8 @@ def _print_summary(procedure: Any, summary: dict) -> None:
             OUT.print(line)
         return
     for key, value in summary.items():
-        if isinstance(value, float):
-            OUT.print(f"  {key:24s} {value:.6g}")
-        elif not isinstance(value, dict):
-            OUT.print(f"  {key:24s} {value}")
+        if not isinstance(value, dict):
+            OUT.print(f"  {key:24s} {_readable(value)}")
 
 
 def _run_procedure(args: argparse.Namespace, name: str, params: dict[str, Any], label: str) -> int:
@@ -235,17 +234,20 @@ def _runs(args: argparse.Namespace) -> int:
     from .export import ExportError, export_csv, export_hdf5
     from .store import StoreError
 
+    from .store import resolve_store_path
+
+    if args.runs_command == "list" and not resolve_store_path(args.store).exists():
+        OUT.print(f"no runs: there is no run store at {resolve_store_path(args.store)} yet (labctl demo makes one)")
+        return 0
     try:
-        with _store(args, read_only=args.runs_command != "plot") as store:
+        writes = args.runs_command == "plot" and args.output is None
+        with _store(args, read_only=not writes) as store:
             if args.runs_command == "list":
-                for info in store.runs():
-                    family = f" (child of {info.parent})" if info.parent else ""
-                    OUT.print(f"{info.id:5d}  {info.procedure:22s} {info.status:11s} {_when(info.started)}  "
-                              f"{_when(info.ended)}{family}")
+                _list(store, args)
             elif args.runs_command == "show":
                 _show(store, args.id)
             elif args.runs_command == "plot":
-                return _plot(store, args.id)
+                return _plot(store, args.id, Path(args.output) if args.output else None)
             else:
                 store.run(args.id)
                 suffix = ".h5" if args.format == "hdf5" else ""
@@ -256,9 +258,45 @@ def _runs(args: argparse.Namespace) -> int:
                 if children:
                     OUT.print(f"  with its child runs {', '.join(map(str, children))} "
                               f"({'/children/run-N' if args.format == 'hdf5' else 'run-N/'} inside it)")
-    except (StoreError, ExportError) as exc:
+    except (StoreError, ExportError, ValueError) as exc:
+        if isinstance(exc, StoreError) and "not writable" in str(exc) and args.runs_command == "plot":
+            return _fail("runs", f"{exc}; draw the figures elsewhere with --output DIR")
         return _fail("runs", exc)
     return 0
+
+
+def _day(text: str, option: str) -> float:
+    """A --since/--until date (YYYY-MM-DD, or YYYY-MM-DD HH:MM) as seconds since the epoch."""
+    for form in ("%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"):
+        try:
+            return dt.datetime.strptime(text, form).timestamp()
+        except ValueError:
+            continue
+    raise ValueError(f"{option} {text!r}: write a date as YYYY-MM-DD or 'YYYY-MM-DD HH:MM'")
+
+
+def _die(info: Any) -> str:
+    found = re.search(r"die (\S+)", str(info.provenance.get("identities", {}).get("chip", "")))
+    return found.group(1) if found else "-"
+
+
+def _list(store: Any, args: argparse.Namespace) -> None:
+    """The runs that match the filters, oldest first, with a header; says so when there are none."""
+    since = _day(args.since, "--since") if args.since else None
+    until = _day(args.until, "--until") + (86400 if len(args.until) == 10 else 0) if args.until else None
+    found, total = store.list_runs(limit=args.limit, procedure=args.procedure, status=args.status, die=args.die,
+                                   since=since, until=until, top_level=args.top)
+    filters = any(v is not None for v in (args.procedure, args.status, args.die, args.since, args.until)) or args.top
+    if not found:
+        OUT.print(f"no runs {'match these filters ' if filters else ''}in {store.path}"
+                  + ("" if filters else " (labctl demo makes some)"))
+        return
+    OUT.print(f"{'id':>5s}  {'procedure':22s} {'status':11s} {'started':19s}  {'ended':19s}  {'die':17s} parent")
+    for info in reversed(found):
+        OUT.print(f"{info.id:5d}  {info.procedure:22s} {info.status:11s} {_when(info.started):19s}  "
+                  f"{_when(info.ended):19s}  {_die(info):17s} {info.parent or ''}".rstrip())
+    if total > len(found):
+        OUT.print(f"(the latest {len(found)} of {total} runs; --limit N for more)")
 
 
 def _show(store: Any, run_id: int) -> None:
@@ -285,11 +323,21 @@ def _show(store: Any, run_id: int) -> None:
     summary = [v for n, v in store.records(info.id) if n == "summary"]
     for key, value in (summary[-1] if summary else {}).items():
         if not isinstance(value, dict):
-            OUT.print(f"  {key:24s} {value}")
+            OUT.print(f"  {key:24s} {_readable(value)}")
 
 
-def _plot(store: Any, run_id: int) -> int:
-    """Draw every figure of a run again from its stored records."""
+def _readable(value: Any) -> str:
+    """A summary value as people read it: numbers to six significant digits (-0.1, not -0.10000000000000009)."""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_readable(v) for v in value) + "]"
+    return str(value)
+
+
+def _plot(store: Any, run_id: int, output: Path | None = None) -> int:
+    """Draw every figure of a run again from its stored records: into the store and beside it, or into
+    ``output`` only (a store that is not ours to write)."""
     from .plotting import draw
     from .registry import get
 
@@ -297,20 +345,20 @@ def _plot(store: Any, run_id: int) -> int:
     if info.procedure == "campaign":
         from .campaign_plots import draw_campaign
 
-        warnings = draw_campaign(store, run_id)
+        warnings = draw_campaign(store, run_id, output)
         for warning in warnings:
             _err(f"labctl runs plot: {warning}")
-        OUT.print(f"run {run_id}: campaign figures drawn to {store.plot_dir(run_id)}")
+        OUT.print(f"run {run_id}: campaign figures drawn to {output or store.plot_dir(run_id)}")
         return 1 if warnings else 0
     procedure = get(info.procedure)
     failed = 0
     for name in procedure.plots:
-        problem = draw(store, procedure, run_id, name)
+        problem = draw(store, procedure, run_id, name, output)
         if problem:
             failed += 1
             _err(f"labctl runs plot: {problem}")
         else:
-            OUT.print(f"run {run_id}: {name}.png drawn to {store.plot_dir(run_id)}")
+            OUT.print(f"run {run_id}: {name}.png drawn to {output or store.plot_dir(run_id)}")
     return 1 if failed else 0
 
 
@@ -666,6 +714,18 @@ def build_parser() -> argparse.ArgumentParser:
         _store_option(p)
         if name != "list":
             p.add_argument("id", type=int, help="run id")
+        else:
+            p.add_argument("--procedure", help="only runs of this procedure")
+            p.add_argument("--status", choices=("running", "completed", "aborted", "failed", "interrupted"),
+                           help="only runs in this state")
+            p.add_argument("--die", metavar="DIE_ID", help="only runs on this die (e.g. MX64-4E084C08)")
+            p.add_argument("--since", metavar="DATE", help="only runs started on or after DATE (YYYY-MM-DD[ HH:MM])")
+            p.add_argument("--until", metavar="DATE", help="only runs started before the end of DATE")
+            p.add_argument("--top", action="store_true", help="only top-level runs (no child runs)")
+            p.add_argument("--limit", type=int, default=100, help="at most this many, the latest (default 100)")
+        if name == "plot":
+            p.add_argument("--output", metavar="DIR", help="draw the figures into DIR only (the store is then only "
+                                                           "read: another user's, or a read-only one)")
         if name == "export":
             p.add_argument("--format", choices=("hdf5", "csv"), default="hdf5")
             p.add_argument("--output", help="file (hdf5) or folder (csv); default run-ID[.h5]")
