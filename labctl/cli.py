@@ -219,17 +219,41 @@ def _runs(args: argparse.Namespace) -> int:
                 return _plot(store, args.id)
             else:
                 store.run(args.id)
-                suffix = ".h5" if args.format == "hdf5" else ""
+                suffix = {"hdf5": ".h5", "bluesky": ".jsonl", "netcdf": ".nc"}.get(args.format, "")
                 target = Path(args.output) if args.output else Path(f"run-{args.id}{suffix}")
-                export = export_hdf5 if args.format == "hdf5" else export_csv
+                export = {"hdf5": export_hdf5, "csv": export_csv}.get(args.format) or _optional_export(args.format)
                 OUT.print(f"run {args.id} exported to {export(store, args.id, target, force=args.force)}")
                 children = store.run_ids(parent=args.id)
                 if children:
-                    OUT.print(f"  with its child runs {', '.join(map(str, children))} "
-                              f"({'/children/run-N' if args.format == 'hdf5' else 'run-N/'} inside it)")
+                    OUT.print(f"  with its child runs {', '.join(map(str, children))} ({_NESTED[args.format]})")
     except (StoreError, ExportError) as exc:
         return _fail("runs", exc)
     return 0
+
+
+#: where an export of each format holds a run's child runs
+_NESTED = {"hdf5": "/children/run-N inside it", "csv": "run-N/ inside it",
+           "netcdf": "groups children/run-N inside it", "bluesky": "their documents after the run's"}
+
+
+def _optional_export(kind: str) -> Any:
+    """The export of a format of the bluesky extra: NetCDF, or event-model documents (JSONL)."""
+    from .export import ExportError
+
+    try:
+        if kind == "netcdf":
+            from .netcdf import export_netcdf
+
+            return export_netcdf
+        from .bluesky.jsonl import export_bluesky
+    except ImportError as exc:
+        raise ExportError(f"--format {kind} needs the bluesky extra (pip install 'labctl[bluesky]'): {exc}") from None
+
+    def documents(store: Any, run_id: int, target: Path, force: bool) -> str:
+        path, hdf5 = export_bluesky(store, run_id, target, force)
+        return f"{path}" + (f" (arrays too large for an event in {hdf5})" if hdf5 else "")
+
+    return documents
 
 
 def _show(store: Any, run_id: int) -> None:
@@ -587,8 +611,11 @@ def build_parser() -> argparse.ArgumentParser:
         if name != "list":
             p.add_argument("id", type=int, help="run id")
         if name == "export":
-            p.add_argument("--format", choices=("hdf5", "csv"), default="hdf5")
-            p.add_argument("--output", help="file (hdf5) or folder (csv); default run-ID[.h5]")
+            p.add_argument("--format", choices=("hdf5", "csv", "netcdf", "bluesky"), default="hdf5",
+                           help="hdf5 (default), csv, netcdf (xarray), bluesky (event-model documents, JSONL); "
+                                "the last two need the bluesky extra")
+            p.add_argument("--output", help="file (hdf5, netcdf, bluesky) or folder (csv); "
+                                            "default run-ID.h5, run-ID, run-ID.nc, run-ID.jsonl")
             p.add_argument("--force", action="store_true",
                            help="replace an earlier export of labctl's at the target (never anything else)")
         p.set_defaults(func=_runs)
