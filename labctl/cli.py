@@ -158,15 +158,21 @@ def _run_procedure(args: argparse.Namespace, name: str, params: dict[str, Any], 
                   f"about {rehearsal.wall_s:.3g} s of wall time")
         return 0
     try:
+        observer, publisher = _publisher(args.publish) if args.publish else (None, None)
+    except (ImportError, ValueError) as exc:
+        return _fail(label, f"--publish: {exc}")
+    try:
         with store, config.open() as bench:
             ident = bench.chip.identify()
             OUT.print(f"bench {bench.source}: {ident.model} {ident.serial}, die {ident.die_id}")
             progress = TerminalProgress()
             try:
                 result = execute(procedure, params, bench, store, seed=args.seed, progress=progress,
-                                 resume=args.resume)
+                                 resume=args.resume, observer=observer)
             finally:
                 progress.close()
+                if publisher is not None:
+                    publisher.close()
             plots = store.plot_dir(result.run_id).parent
     except (ParameterError, SafetyLimitError) as exc:
         return _fail(label, f"refused before touching any instrument: {exc}")
@@ -181,6 +187,18 @@ def _run_procedure(args: argparse.Namespace, name: str, params: dict[str, Any], 
     return 0
 
 
+def _publisher(address: str) -> tuple[Any, Any]:
+    """(run observer, 0MQ publisher) sending a run's documents to the 0MQ proxy at ``address``."""
+    try:
+        from .bluesky.publish import DocumentPublisher, ZmqPublisher
+    except ImportError as exc:
+        raise ImportError(f"needs the bluesky extra (pip install 'labctl[bluesky]'): {exc}") from None
+    publisher = ZmqPublisher(address)
+    if not publisher.connected:
+        _err(f"labctl: warning: no 0MQ proxy answered at {address}; documents are queued until one does")
+    return DocumentPublisher(publisher), publisher
+
+
 def _run(args: argparse.Namespace) -> int:
     """Run one procedure (or dry-run it) on a bench."""
     try:
@@ -192,7 +210,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     """The main job: write-verify, mac-transfer, array-map and energy, as one parent run."""
-    args.resume = None
+    args.resume = args.publish = None
     return _run_procedure(args, "demo", {"seed": args.seed if args.seed is not None else 0}, "demo")
 
 
@@ -575,6 +593,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="rehearse on the bench's simulated twin: limits checked, duration estimated")
     run.add_argument("--seed", type=int, default=None, help="seed of the run's random numbers (default: fresh)")
     run.add_argument("--resume", type=int, metavar="RUN_ID", help="resume an aborted run from its last checkpoint")
+    run.add_argument("--publish", metavar="HOST:PORT", help="send the run's event-model documents, as they are "
+                                                            "stored, to a 0MQ proxy (the bluesky extra)")
     run.set_defaults(func=_run)
 
     campaign = sub.add_parser("campaign", help="one procedure over many simulated dies, on Dask")

@@ -50,6 +50,11 @@ ARRAY, JSON = "array", "json"
 Document = tuple[str, dict]
 
 
+def source(procedure: str, name: str) -> str:
+    """A record's data-key source: the procedure and the record."""
+    return f"labctl:{procedure}/{name}"
+
+
 def derived_uid(procedure: str, started: float, provenance: dict) -> str:
     """The start uid of a labctl run: from its procedure, start time and host."""
     return str(uuid.uuid5(NAMESPACE, f"{procedure}\n{started!r}\n{provenance.get('host', '')}"))
@@ -255,7 +260,7 @@ def stored_documents(store: Store, run_id: int, hdf5: Path | None = None, datase
     external = {name for name, values in recordings.items() if hdf5 is not None
                 and all(isinstance(v, np.ndarray) for v in values) and max(v.nbytes for v in values) > INLINE_MAX_BYTES}
     stream_of = _streams(rows)
-    keys = {name: data_key(name, values, metas[name], f"labctl:{info.procedure}/{name}")
+    keys = {name: data_key(name, values, metas[name], source(info.procedure, name))
             for name, values in recordings.items()}
     for name in external:
         keys[name]["external"] = "FILESTORE:"

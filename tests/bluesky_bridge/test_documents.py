@@ -16,7 +16,7 @@ from labctl.cli import main
 from labctl.engine import execute
 from labctl.registry import get
 from labctl.store import Store
-from tests.bluesky.checks import check_documents, validate
+from tests.bluesky_bridge.checks import check_documents, validate
 
 
 @pytest.fixture(scope="module")
