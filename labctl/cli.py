@@ -417,6 +417,33 @@ def _monitor(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve_tiled(args: argparse.Namespace) -> int:
+    """Serve the run store read-only through Tiled until Ctrl-C."""
+    from .store import resolve_store_path
+
+    try:
+        import uvicorn
+
+        from .bluesky.tiled_server import tiled_app
+    except ImportError as exc:
+        return _fail("serve-tiled", f"needs the bluesky extra (pip install 'labctl[bluesky]'): {exc}")
+    path = resolve_store_path(args.store)
+    if not path.is_file():
+        return _fail("serve-tiled", f"no run store at {path} (run something first, or give --store)")
+    app, key = tiled_app(path, args.host)
+    address = f"http://{args.host if ':' not in args.host else f'[{args.host}]'}:{args.port}"
+    OUT.print(f"labctl Tiled server of {path} at {address}/api/v1 (read-only)")
+    OUT.print(f"  from tiled.client import from_uri; client = from_uri({address!r}"
+              + (f", api_key={key!r})" if key else ")"))
+    if key:
+        OUT.print("  bound beyond this machine: every request needs that API key")
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    except (OSError, SystemExit) as exc:
+        return _fail("serve-tiled", f"cannot serve on {args.host}:{args.port}: {exc}")
+    return 0
+
+
 # -------------------------------------------------------------- bench, sim
 def _bench_check(args: argparse.Namespace) -> int:
     """Open a bench, identify every instrument and the chip, check the protections, close it safely."""
@@ -622,6 +649,13 @@ def build_parser() -> argparse.ArgumentParser:
     monitor.add_argument("--port", type=int, default=8765, help="TCP port (default 8765)")
     monitor.set_defaults(func=_monitor)
 
+    tiled = sub.add_parser("serve-tiled", help="serve the run store read-only through Tiled (the bluesky extra)")
+    _store_option(tiled)
+    tiled.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; any other needs "
+                                                           "the printed API key)")
+    tiled.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
+    tiled.set_defaults(func=_serve_tiled)
+
     runs = sub.add_parser("runs", help="stored runs")
     runs_sub = runs.add_subparsers(dest="runs_command", required=True)
     for name, text in (("list", "list the runs"), ("show", "show one run"), ("export", "export one run"),
@@ -675,7 +709,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.params = extra
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    if argv is None and args.command not in ("sim", "monitor"):     # the command itself, not a test
+    if argv is None and args.command not in ("sim", "monitor", "serve-tiled"):   # the command itself, not a test
         from instruments.interrupts import install
 
         install()
