@@ -179,6 +179,10 @@ class Limits:
         self._names = dict(names or {})
         self.log: list[tuple[str, float]] | None = None
 
+    def bound(self, name: str) -> tuple[float, float, str] | None:
+        """(low, high, unit) of the limit that governs ``name``, or None if none does."""
+        return self._limits.get(self._names.get(name, name))
+
     def check(self, instrument: str, name: str | None, value: float) -> None:
         key = self._names.get(name, name) if name is not None else None
         if key is None or key not in self._limits:

@@ -7,9 +7,10 @@ read_documents`) puts the runs back in a store.  A run that labctl wrote
 records with their units, descriptions, axes and times, status events, and the link to its parent.
 
 Any other run becomes a run of procedure ``bluesky:<plan_name>``: its parameters are the plan's
-arguments, its provenance the start document (``bluesky.start``, with its uid in ``bluesky.uid``), and
-each field of each event a record of that name (unit, description, and ``dims`` or, for a scalar of a
-stream the plan scans, the scanned field as its axis).  A stream of several fields names itself in its
+arguments, its provenance the start document (``bluesky.start``, with its uid in ``bluesky.uid``, and
+its ``bench`` and ``identities`` as labctl's runs have them), and each field of each event a record of
+that name (unit, description, and ``dims`` or, for a scalar of a stream the plan scans, the scanned
+field, hinted or the motor's, as its axis).  A stream of several fields names itself in its
 records' ``stream``.  Arrays held outside the events are read through their handlers (``handlers``,
 beside labctl's own :class:`~labctl.bluesky.documents.RecordHandler`).
 """
@@ -17,7 +18,9 @@ beside labctl's own :class:`~labctl.bluesky.documents.RecordHandler`).
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -51,17 +54,42 @@ def stored_value(key: dict, value: Any) -> Any:
 
 
 class StoreWriter:
-    """Stores the runs of the documents it is called with (``writer(name, doc)``), each as it comes."""
+    """Stores the runs of the documents it is called with (``writer(name, doc)``), each as it comes.
 
-    def __init__(self, store: Store, handlers: dict[str, Any] | None = None,
+    ``store``: an open store, or its path.  Called from another thread than the one that opened the
+    store (a RunEngine calls back from its own), it writes through a connection of its own.
+    """
+
+    def __init__(self, store: Store | str | Path, handlers: dict[str, Any] | None = None,
                  root_map: dict[str, str] | None = None) -> None:
-        self.store = store
+        self._given = store if isinstance(store, Store) else None
+        self.path = store.path if isinstance(store, Store) else Path(store)
+        self._thread = threading.get_ident()
+        self._own: dict[int, Store] = {}
         self.run_ids: dict[str, int] = {}            #: start uid -> run id, of the runs stored here
         self._runs: dict[str, _Run] = {}
         self._descriptors: dict[str, str] = {}       # descriptor uid -> start uid
         self._known: dict[str, int] | None = None    # start uid -> run id of the runs the store had
         self._filler = Filler({SPEC: RecordHandler, **(handlers or {})}, root_map=root_map or {}, inplace=False,
                               retry_intervals=None)
+
+    @property
+    def store(self) -> Store:
+        """The store, through a connection this thread may use."""
+        thread = threading.get_ident()
+        if self._given is not None and thread == self._thread:
+            return self._given
+        if thread not in self._own:
+            self._own[thread] = Store(self.path)
+        return self._own[thread]
+
+    def close(self) -> None:
+        """Close the connection this writer opened in this thread (one it opened in another thread is
+        closed there, when that thread's last run ends)."""
+        store = self._own.pop(threading.get_ident(), None)
+        if store is not None:
+            store.close()
+        self._own.clear()
 
     def __call__(self, name: str, doc: dict) -> None:
         if name in ("event", "event_page", "resource", "datum", "datum_page", "descriptor", "start"):
@@ -92,11 +120,13 @@ class StoreWriter:
         else:
             procedure = f"bluesky:{doc.get('plan_name', 'run')}"
             parameters = doc.get("plan_args", {}) if isinstance(doc.get("plan_args"), dict) else {}
-            provenance = {"bluesky": {"uid": uid, "start": {k: v for k, v in doc.items() if k not in ("uid", "time")}}}
+            provenance = {"bluesky": {"uid": uid, "start": {k: v for k, v in doc.items() if k not in ("uid", "time")}},
+                          **{k: doc[k] for k in ("bench", "identities") if isinstance(doc.get(k), dict)}}
             resumed = None
         run_id = self.store.begin_run(procedure, parameters, provenance, resumed, self._run_of(doc.get("parent_uid")),
                                       when=doc["time"])
-        dimensions = {f for fields, _ in doc.get("hints", {}).get("dimensions", []) for f in fields}
+        dimensions = {f for fields, _ in doc.get("hints", {}).get("dimensions", []) for f in fields} \
+            or set(doc.get("motors", []))
         self.run_ids[uid] = run_id
         self._runs[uid] = _Run(run_id, isinstance(labctl, dict), dimensions)
 
@@ -146,6 +176,8 @@ class StoreWriter:
             self.store.event(run.id, END_OF.get(doc.get("exit_status", "fail"), "failed"), doc.get("reason", ""),
                              when=doc["time"])
         self._descriptors = {d: s for d, s in self._descriptors.items() if s != doc["run_start"]}
+        if not self._runs:
+            self.close()
 
     def _stream_resource(self, doc: dict) -> None:
         run = self._runs.get(doc.get("run_start", ""))
