@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from bluesky.protocols import Reading
@@ -23,6 +23,8 @@ from ophyd_async.core import DeviceConnector, SignalBackend, SignalRW
 from ophyd_async.core._signal_backend import make_datakey
 
 from instruments.errors import OutOfRange
+
+from benchspec.models import COMMAND_SETS
 
 from ..bench import RAILS, Bench, BenchConfig
 from ..engine import Interpreter
@@ -72,16 +74,16 @@ class BenchLink:
         """Every output off, remembering what was on (a RunEngine pause)."""
         if self.bench is None or self._held is not None:
             return
-        bench = self.bench
-        held: dict[str, Any] = {"chip": bench.chip.powered}
-        if "supply" in bench.instruments:
-            held["rails"] = [rail for rail in RAILS if bench.rail_channel(rail).output]
-        if "smu" in bench.instruments and bench.smu.output:
-            held["smu"] = bench.smu.source_voltage
-        if "generator" in bench.instruments:
-            held["generator"] = [n for n, ch in bench.generator.ch.items() if ch.output]
-        if "thermo" in bench.instruments:
-            held["thermo"] = {n: ch.heater_range for n, ch in bench.thermo.ch.items() if ch.heater_range != "off"}
+        bench, it = self.bench, self.interpreter()
+        roles = bench.instruments
+        held: dict[str, Any] = {"chip": it.read("chip.powered")}
+        held["rails"] = [rail for rail in RAILS
+                         if "supply" in roles and it.read(f"supply.ch{bench.wiring.channel(rail)}.output")]
+        held["smu"] = it.read("smu.source_voltage") if "smu" in roles and it.read("smu.output") else None
+        held["outputs"] = [f"generator.ch{n}.output" for n in COMMAND_SETS["generator"].channels
+                           if "generator" in roles and it.read(f"generator.ch{n}.output")]
+        held["heaters"] = {f"thermo.ch{n}.heater_range": it.read(f"thermo.ch{n}.heater_range")
+                           for n in COMMAND_SETS["thermo"].channels if "thermo" in roles}
         bench.safe_state()
         self._held = held
 
@@ -89,19 +91,19 @@ class BenchLink:
         """Turn back on what :meth:`hold` turned off: the rails in their power-up order, then the rest."""
         if self.bench is None or self._held is None:
             return
-        bench, held, self._held = self.bench, self._held, None
+        bench, it, held, self._held = self.bench, self.interpreter(), self._held, None
         for rail in ("vddio", "vdd", "vwrite"):
-            if rail in held.get("rails", ()):
-                bench.rail_channel(rail).output = True
+            if rail in held["rails"]:
+                it.set(f"supply.ch{bench.wiring.channel(rail)}.output", True)
         if held["chip"]:
-            bench.chip.power_on()
-        if "smu" in held:
-            bench.smu.output = True
-            bench.smu.ramp_voltage(held["smu"])
-        for n in held.get("generator", ()):
-            bench.generator.ch[n].output = True
-        for n, heater in held.get("thermo", {}).items():
-            bench.thermo.ch[n].heater_range = heater
+            it.call("chip.power_on", (), {})
+        if held["smu"] is not None:
+            it.set("smu.output", True)
+            it.call("smu.ramp_voltage", (held["smu"],), {})
+        for target in held["outputs"]:
+            it.set(target, True)
+        for target, heater in held["heaters"].items():
+            it.set(target, heater)
 
 
 class BenchConnector(DeviceConnector):
@@ -166,9 +168,10 @@ class BenchBackend(SignalBackend):
         return value
 
     def _convert(self, raw: Any) -> Any:
-        if self.datatype is np.ndarray:
+        datatype: Any = self.datatype
+        if datatype is np.ndarray:
             return np.asarray(raw)
-        return self.datatype(raw) if raw is not None else self.datatype()
+        return datatype(raw) if raw is not None else datatype()
 
     async def get_value(self) -> Any:
         return self._convert(self._read(self.link.interpreter()))
@@ -183,10 +186,11 @@ class BenchBackend(SignalBackend):
         return make_datakey(self.datatype, await self.get_value(), source, self.metadata)  # type: ignore[arg-type]
 
     async def put(self, value: Any) -> None:
-        if self._write is None:
+        write = self._write
+        if write is None:
             raise OutOfRange(self.owner, self.target, value, "nothing: it is a reading")
         self.check(value)
-        self._write(self.link.interpreter(), value)
+        write(self.link.interpreter(), value)
         self._setpoint = value
         if self._callback is not None:
             self._callback(await self.get_reading())
@@ -199,15 +203,19 @@ class BenchSignalRW(SignalRW):
     """A setting of the bench: ``check_value`` refuses, sending nothing, what the instrument or the bench's
     safety limits would not take; a RunEngine pause turns every output off, resuming turns them back on."""
 
+    @property
+    def backend(self) -> BenchBackend:
+        return cast(BenchBackend, self._connector.backend)
+
     async def check_value(self, value: Any) -> None:
-        self._connector.backend.check(value)
+        self.backend.check(value)
 
     def check_now(self, value: Any) -> None:
         """The same check, outside an event loop (a plan checking its set points before it starts)."""
-        self._connector.backend.check(value)
+        self.backend.check(value)
 
     def pause(self) -> None:
-        self._connector.backend.link.hold()
+        self.backend.link.hold()
 
     def resume(self) -> None:
-        self._connector.backend.link.release()
+        self.backend.link.release()

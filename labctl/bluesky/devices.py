@@ -59,7 +59,7 @@ def _signal(link: BenchLink, datatype: type, target: str, settable: bool, **kw: 
 
 def quantity_signal(link: BenchLink, role: str, q: Quantity, channel: int | None = None) -> Any:
     """The signal of one quantity of an instrument's command set (of channel ``channel``)."""
-    validator = setting_from(q).validator
+    validator: Any = setting_from(q).validator
     if validator is not None and not hasattr(validator, "describe"):
         validator = validator(SimpleNamespace(number=channel))          # a range that depends on the channel
     owner = role if channel is None else f"{role} CH{channel}"
@@ -141,6 +141,10 @@ class BoardDevice(StandardReadable):
 
 class RailsDevice(StandardReadable):
     """The chip's rails (V): the supply channels the wiring names, or the board's regulator for V_WRITE."""
+
+    vdd: BenchSignalRW
+    vddio: BenchSignalRW
+    vwrite: BenchSignalRW
 
     def __init__(self, link: BenchLink, name: str = "") -> None:
         with self.add_children_as_readables(Format.HINTED_UNCACHED_SIGNAL):

@@ -29,7 +29,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from event_model import compose_run
@@ -157,7 +157,7 @@ class RunDocuments:
         self._datums: dict[str, Any] = {}         # record name -> datum composer
 
     def start(self) -> Document:
-        return "start", self._bundle.start_doc
+        return "start", cast(dict, self._bundle.start_doc)
 
     def _uid(self, *parts: Any) -> str:
         return str(uuid.uuid5(uuid.UUID(self.uid), "/".join(map(str, parts))))
@@ -170,7 +170,7 @@ class RunDocuments:
                                                  object_keys={field: [field] for field in keys}, time=when,
                                                  uid=self._uid("descriptor", stream), validate=False)
         self._streams[stream] = (bundle, keys)
-        return "descriptor", bundle.descriptor_doc
+        return "descriptor", cast(dict, bundle.descriptor_doc)
 
     def has_stream(self, stream: str) -> bool:
         return stream in self._streams
@@ -181,7 +181,7 @@ class RunDocuments:
                                                resource_kwargs={"dataset": dataset, "recordings": recordings},
                                                uid=self._uid("resource", field), validate=False)
         self._datums[field] = bundle.compose_datum
-        return "resource", bundle.resource_doc
+        return "resource", cast(dict, bundle.resource_doc)
 
     def event(self, stream: str, data: dict[str, Any], when: float,
               timestamps: dict[str, float] | None = None) -> list[Document]:

@@ -160,7 +160,7 @@ class StoreWriter:
                                   when=doc.get("timestamps", {}).get(name, doc["time"]))
 
     def _event_page(self, doc: dict) -> None:
-        for event in unpack_event_page(doc):
+        for event in unpack_event_page(doc):  # type: ignore[arg-type]
             self._event(event)
 
     def _stop(self, doc: dict) -> None:
