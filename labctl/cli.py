@@ -77,18 +77,22 @@ def _existing_store(args: argparse.Namespace) -> Any:
 
 # --------------------------------------------------------------- procedures
 def _procedures(args: argparse.Namespace) -> int:
-    """List the procedures and their parameters (types, units, ranges, defaults)."""
-    from .registry import procedures
+    """List the procedures and their parameters (types, units, ranges, defaults), or describe one."""
+    from .procedure import ParameterError
+    from .registry import get, procedures
 
-    for name, proc in procedures().items():
-        needs = ", ".join(role + (f" on the {wired.replace('_', ' ')}" if wired else "")
-                          for role, wired in proc.needs.items())
-        OUT.print(f"{name}: {proc.summary}" + (f"  (needs: {needs})" if needs else ""))
-        for p in proc.parameters.values():
-            default = "none" if p.default is None else (",".join(f"{v:g}" for v in p.default) if p.is_list
-                                                        else f"{p.default!r}")
-            OUT.print(f"    --{p.name.replace('_', '-'):18s} {p.param.help}; {p.type_name()}, "
-                      f"{p.describe_range()}; default {default}")
+    if args.name:
+        try:
+            found = [get(args.name)]
+        except ParameterError as exc:
+            return _fail("procedures", exc)
+    else:
+        found = list(procedures().values())
+    for k, proc in enumerate(found):
+        if k:
+            OUT.print("")
+        for line in proc.describe():
+            OUT.print(line)
     return 0
 
 
@@ -126,7 +130,7 @@ def _run_procedure(args: argparse.Namespace, name: str, params: dict[str, Any], 
     from instruments.errors import InstrumentError, SafetyLimitError
 
     from .bench import BenchConfigError
-    from .engine import execute, rehearse
+    from .engine import RehearsalInterrupted, execute, rehearse
     from .progress import TerminalProgress
     from .procedure import ParameterError
     from .registry import get
@@ -138,12 +142,15 @@ def _run_procedure(args: argparse.Namespace, name: str, params: dict[str, Any], 
         procedure.check_bench(config.roles, config.wiring, config.source)
         if args.dry_run:
             store = _existing_store(args)
-            resolved = procedure.resolve(params, store)
-            rehearsal = rehearse(procedure, resolved, config, args.seed or 0, store=store)
+            resolved = procedure.resolve(params, store, options=True)
+            try:
+                rehearsal = rehearse(procedure, resolved, config, args.seed or 0, store=store)
+            except KeyboardInterrupt as exc:
+                raise RehearsalInterrupted(getattr(exc, "reason", "interrupted by the user (Ctrl-C)")) from None
         else:
             store = _store(args)
             if args.resume is None:
-                procedure.resolve(params, store)
+                procedure.resolve(params, store, options=True)
     except (ValueError, BenchConfigError, StoreError, SafetyLimitError) as exc:
         return _fail(label, f"refused before touching any instrument: {exc}" if isinstance(exc, SafetyLimitError)
                      else exc)
@@ -200,7 +207,20 @@ def _publisher(address: str) -> tuple[Any, Any]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    """Run one procedure (or dry-run it) on a bench."""
+    """Run one procedure (or dry-run it) on a bench; ``--help`` shows the procedure's own parameters."""
+    if args.help:
+        from .procedure import ParameterError
+        from .registry import get
+
+        OUT.print(args.parser.format_help().rstrip())
+        try:
+            lines = get(args.name).describe()
+        except ParameterError as exc:
+            return _fail("run", exc)
+        OUT.print("\nprocedure " + lines[0])
+        for line in lines[1:]:
+            OUT.print(line)
+        return 0
     try:
         params = _parse_params(args.params)
     except ValueError as exc:
@@ -211,7 +231,8 @@ def _run(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     """The main job: write-verify, mac-transfer, array-map and energy, as one parent run."""
     args.resume = args.publish = None
-    return _run_procedure(args, "demo", {"seed": args.seed if args.seed is not None else 0}, "demo")
+    args.seed = 0 if args.seed is None else args.seed
+    return _run_procedure(args, "demo", {"seed": args.seed}, "demo")
 
 
 # --------------------------------------------------------------------- runs
@@ -569,6 +590,17 @@ def _sim_serve(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------- parser
+def _seed(text: str) -> int:
+    """A seed option's value: an integer 0 .. 2**32 - 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer (a seed is 0 .. 4294967295)") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"{value} is out of range (a seed is 0 .. 4294967295)")
+    return value
+
+
 def _bench_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bench", metavar="FILE", help="bench file (default: the built-in simulated bench)")
     parser.add_argument("--die-seed", type=int, default=1, help="die seed of the built-in simulated bench")
@@ -590,7 +622,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the main job on the built-in simulated bench")
     _bench_options(demo)
     _store_option(demo)
-    demo.add_argument("--seed", type=int, default=None, help="seed of the matrices, inputs and run (default 0)")
+    demo.add_argument("--seed", type=_seed, default=None,
+                      help="seed of the matrices, inputs and run, child runs included (default 0)")
     demo.add_argument("--dry-run", action="store_true", help="rehearse on the simulated twin only")
     demo.set_defaults(func=_demo)
 
@@ -610,15 +643,19 @@ def build_parser() -> argparse.ArgumentParser:
     scpi.set_defaults(func=_scpi)
 
     procs = sub.add_parser("procedures", help="list the procedures and their parameters")
+    procs.add_argument("name", nargs="?", help="describe this procedure only")
     procs.set_defaults(func=_procedures)
 
-    run = sub.add_parser("run", help="run one procedure: labctl run NAME [--param value ...]")
+    run = sub.add_parser("run", help="run one procedure: labctl run NAME [--param value ...]", add_help=False,
+                         usage="labctl run NAME [--param value ...] [options]")
+    run.add_argument("-h", "--help", action="store_true", help="show the options, and NAME's parameters")
     run.add_argument("name", help="procedure name (see labctl procedures)")
+    run.set_defaults(parser=run)
     _bench_options(run)
     _store_option(run)
     run.add_argument("--dry-run", action="store_true",
                      help="rehearse on the bench's simulated twin: limits checked, duration estimated")
-    run.add_argument("--seed", type=int, default=None, help="seed of the run's random numbers (default: fresh)")
+    run.add_argument("--seed", type=_seed, default=None, help="seed of the run's random numbers (default: fresh)")
     run.add_argument("--resume", type=int, metavar="RUN_ID", help="resume an aborted run from its last checkpoint")
     run.add_argument("--publish", metavar="HOST:PORT", help="send the run's event-model documents, as they are "
                                                             "stored, to a 0MQ proxy (the bluesky extra)")
@@ -633,7 +670,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="a parameter swept over values: every die at every value (repeatable)")
     campaign.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler (tcp://host:8786)")
     campaign.add_argument("--workers", type=int, default=2, help="worker processes of the embedded cluster")
-    campaign.add_argument("--seed", type=int, default=0, help="campaign seed (each task's seed derives from it)")
+    campaign.add_argument("--seed", type=_seed, default=0, help="campaign seed (each task's seed derives from it)")
     campaign.add_argument("--smu", choices=("test_pad", "test_mtj"), default="test_pad",
                           help="what the SMU of every simulated bench is wired to")
     campaign.add_argument("--yield-if", metavar="CONDITION",
@@ -702,6 +739,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: commands that only read (the store, the registry, the model's inputs): a closed pipe ends them quietly
+READ_ONLY = ("procedures", "runs list", "runs show", "runs export", "sim params")
+
+
+def _command(args: argparse.Namespace) -> str:
+    sub = getattr(args, f"{args.command}_command", None)
+    return f"{args.command} {sub}" if sub else args.command
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
@@ -713,11 +759,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         from instruments.interrupts import install
 
         install()
+    command = _command(args)
     try:
         return args.func(args)
     except KeyboardInterrupt as exc:
-        reason = getattr(exc, "reason", "interrupted")
-        _err(f"labctl: {reason}; every output is off and the data kept")
+        from .engine import RehearsalInterrupted
+
+        if OUT.closed and command in READ_ONLY:
+            return 0                                   # `labctl runs show 9 | head -1`
+        reason = getattr(exc, "reason", "interrupted by the user (Ctrl-C)")
+        if isinstance(exc, RehearsalInterrupted) or command in READ_ONLY:
+            _err(f"labctl {command}: {reason}")
+        else:
+            _err(f"labctl {command}: {reason}; every output is off and the data kept")
         return 130
     finally:
         if OUT.closed:        # nothing more can be written there, not even at interpreter exit

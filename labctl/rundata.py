@@ -134,11 +134,11 @@ def dimensions(data: RunData) -> dict[str, tuple[list[str], dict[int, tuple[str,
     return found
 
 
-def read_run(store: Store, run_id: int) -> RunData:
-    """A run's data from an open store."""
+def read_run(store: Store, run_id: int, through_checkpoint: bool = False) -> RunData:
+    """A run's data from an open store (only the records stored before its last checkpoint, if asked)."""
     info = store.run(run_id)
     records: dict[str, list[Any]] = {}
-    for name, value in store.records(run_id):
+    for name, value in store.records(run_id, through_checkpoint):
         records.setdefault(name, []).append(value)
     return RunData(info, records, store.record_meta(run_id))
 

@@ -30,7 +30,7 @@ from typing import Annotated, Any
 import numpy as np
 
 from labctl.plan import Context, Load, Plan, Record
-from labctl.procedure import Param, ParameterError, RunId, procedure
+from labctl.procedure import Param, ParameterError, RunId, procedure, seed_param
 from labctl.stubs import ensure_powered
 from procedures.mnist_plots import (PAPER_CHIP, PAPER_SOFTWARE, plot_accuracy_sweep, plot_confusion,
                                     plot_misclassified, plot_preactivation_errors)
@@ -198,7 +198,7 @@ def mnist_perceptron(
     train: Annotated[bool, Param("train the network here (numpy) instead of loading the shipped one")] = False,
     hidden: Annotated[int, Param("hidden neurons when training", low=16, high=4096)] = 512,
     epochs: Annotated[int, Param("training epochs (also of hardware-aware training)", low=1, high=1000)] = 40,
-    train_seed: Annotated[int, Param("training seed (also of hardware-aware training)")] = 0,
+    train_seed: Annotated[int, seed_param("training seed (also of hardware-aware training)")] = 0,
     hardware_aware: Annotated[bool, Param("also train a network with the chip's error model and run it")] = False,
     error_run: Annotated[RunId | None, Param("hardware-aware training with this run's error model (mac-errors or "
                                              "mnist-perceptron)", record="error_values")] = None,

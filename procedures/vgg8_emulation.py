@@ -37,7 +37,7 @@ import numpy as np
 
 from labctl.plan import Context, Load, Plan, Progress, Record
 from labctl.plotting import figure
-from labctl.procedure import Param, ParameterError, RunId, procedure
+from labctl.procedure import Param, ParameterError, RunId, procedure, seed_param
 from labctl.rundata import RunData, read_run
 from labctl.stubs import ensure_powered
 from procedures.networks.chip_network import chip_forward, seeded_subset
@@ -194,7 +194,7 @@ def vgg8_emulation(
     network: Annotated[Path | None, Param("binary network .npz (default: the shipped VGG-8)")] = None,
     data: Annotated[Path | None, Param("folder with the MNIST files (default: the shipped subset)")] = None,
     images: Annotated[int, Param("test digits classified", low=1, high=10000)] = 10000,
-    emulation_seed: Annotated[int, Param("seed of the emulated errors", low=0)] = 0,
+    emulation_seed: Annotated[int, seed_param("seed of the emulated errors")] = 0,
     model_images: Annotated[int, Param("training digits run through the whole network on the chip to measure "
                                        "the per-layer error models", low=1, high=1000)] = 50,
     validation_images: Annotated[int, Param("test digits whose first two array layers also run on the chip (0: none)",

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from instruments.mx64_board import MX64Board
@@ -113,22 +114,53 @@ def test_run_dry_run_show_and_export(tmp_path, capsys) -> None:
 
 @pytest.mark.parametrize("argv, message", [
     (["run", "write-verify", "--voltage-step", "0.5"],
-     "parameter voltage_step: '0.5' is out of range; expected a number, 0 .. 0.1 V"),
+     "--voltage-step: '0.5' is out of range; expected a number, 0 .. 0.1 V"),
     (["run", "write-verify", "--max-retries"], "--max-retries needs a value"),
-    (["run", "write-verify", "--max-retires", "3"], "unknown parameter 'max_retires' (did you mean 'max_retries'?)"),
+    (["run", "write-verify", "--max-retires", "3"], "unknown parameter --max-retires (did you mean --max-retries?)"),
     (["run", "write-verfy"], "unknown procedure 'write-verfy' (did you mean 'write-verify'?)"),
     (["run", "retention", "--temperatures", "500"], "temperature = 500.0 exceeds the bench safety limit"),
-    (["run", "retention", "--temperatures", "400,hot"], "parameter temperatures: '400,hot' is not a list of numbers"),
-    (["run", "array-map", "--bias", "abc"], "parameter bias: 'abc' is not a number; expected a number, 0.01 .. 1 V"),
-    (["run", "energy", "--vectors", "1e9"], "parameter vectors: '1e9' is out of range; expected an integer, 1000 .. 1e+08"),
-    (["run", "mac-transfer", "--calibration-run", "9999"], "parameter calibration_run: there is no run 9999"),
+    (["run", "retention", "--temperatures", "400,hot"], "--temperatures: '400,hot' is not a list of numbers"),
+    (["run", "array-map", "--bias", "abc"], "--bias: 'abc' is not a number; expected a number, 0.01 .. 1 V"),
+    (["run", "energy", "--vectors", "1e9"],
+     "--vectors: '1e9' is out of range; expected an integer, 1000 .. 100000000"),
+    (["run", "mac-transfer", "--calibration-run", "9999"], "--calibration-run: there is no run 9999"),
     (["run", "switching-probability", "--smu", "test_mtj", "--v-min", "0.5", "--v-max", "0.3"],
      "v_min (0.5 V) must be below v_max (0.3 V)"),
     (["run", "rv-loop"], "needs the smu wired to the test MTJ"),
+    (["run", "write-verify", "--matrix-seed", "-1"], "--matrix-seed: '-1' is out of range; expected an integer, 0 .. 4294967295"),
+    (["run", "write-verify", "--weights-file", "/etc/passwd"],
+     "--weights-file: /etc/passwd is not a NumPy .npy file; save the matrix with numpy.save(path, matrix)"),
 ])
 def test_bad_run_requests_are_refused_before_any_instrument(tmp_path, capsys, argv, message) -> None:
     assert main([*argv, "--store", str(tmp_path / "runs.sqlite")]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_matrix_file_with_wrong_values_is_refused_naming_them(tmp_path, capsys) -> None:
+    np.save(tmp_path / "twos.npy", np.full((64, 64), 2))
+    assert main(["run", "write-verify", "--weights-file", str(tmp_path / "twos.npy"),
+                 "--store", str(tmp_path / "runs.sqlite")]) == 2
+    assert "holds 4096 values other than -1 and +1 (such as 2); a weight is -1 or +1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["-3", "x", str(2**32)])
+def test_a_bad_seed_is_refused_naming_the_option(tmp_path, capsys, value) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", "write-verify", "--seed", value, "--store", str(tmp_path / "runs.sqlite")])
+    assert exit_.value.code == 2
+    assert "argument --seed:" in capsys.readouterr().err and not (tmp_path / "runs.sqlite").exists()
+
+
+def test_a_procedure_s_help_lists_its_own_parameters(capsys) -> None:
+    assert main(["run", "write-verify", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--dry-run" in out and "--matrix-seed" in out and "does not resume" in out
+    assert main(["procedures", "array-map"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("array-map:") and "--columns" in out and "resumes: after each column" in out
+    assert "write-verify" not in out
+    assert main(["procedures", "aray-map"]) == 2
+    assert "did you mean 'array-map'" in capsys.readouterr().err
 
 
 def test_unknown_runs_are_refused(tmp_path, capsys) -> None:

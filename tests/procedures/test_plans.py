@@ -7,6 +7,7 @@ import re
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from labctl.bench import default_bench
@@ -81,12 +82,33 @@ def test_every_registered_procedure_has_a_short_run_here() -> None:
     assert set(SHORT) == set(procedures())
 
 
+def replayable(value: object) -> object:
+    """A record as a seed must reproduce it: without wall times and run ids (which the store assigns)."""
+    if isinstance(value, dict):
+        return {k: replayable(v) for k, v in value.items() if k not in ("wall_time_s", "run_id")}
+    if isinstance(value, np.ndarray):
+        return value.dtype.str, value.shape, value.tobytes()          # bit-identical, NaN included
+    return value
+
+
+def records_of_run_and_children(store: Store, run_id: int) -> list[tuple[str, object]]:
+    """Every record of a run and of its child runs, in order, as :func:`replayable` gives them."""
+    return [(name, replayable(value)) for run in [run_id, *store.run_ids(parent=run_id)]
+            for name, value in store.records(run)]
+
+
 @pytest.mark.parametrize("name", sorted(SHORT))
-def test_the_dry_run_checks_exactly_what_the_run_sends(name, tmp_path) -> None:
-    with Store(tmp_path / "runs.sqlite") as store, default_bench(4, smu=SMU.get(name, "test_pad")) as bench:
-        sent = record_commands(bench.world)
-        result = execute(procedures()[name], SHORT[name], bench, store, seed=2)
-        assert result.status == "completed"
+def test_the_dry_run_checks_exactly_what_the_run_sends_and_a_seed_replays_the_run(name, tmp_path) -> None:
+    with Store(tmp_path / "runs.sqlite") as store:
+        with default_bench(4, smu=SMU.get(name, "test_pad")) as bench:
+            sent = record_commands(bench.world)
+            result = execute(procedures()[name], SHORT[name], bench, store, seed=2)
+            assert result.status == "completed"
+        with default_bench(4, smu=SMU.get(name, "test_pad")) as bench:       # the same die, fresh, the same seed
+            again = execute(procedures()[name], SHORT[name], bench, store, seed=2, rehearse_first=False,
+                            draw_figures=False)
+        first, second = (records_of_run_and_children(store, r.run_id) for r in (result, again))
+    assert first == second, name
     checked = {(limit, f"{value:.9g}") for limit, value in result.rehearsal.checks}
     assert checked == limited_values(sent)
     assert checked                                   # every procedure sets something limited (the rails at least)

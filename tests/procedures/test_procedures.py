@@ -66,7 +66,7 @@ def test_write_verify_reads_a_weights_file_and_refuses_a_bad_one(store, tmp_path
     with default_bench(4) as bench:
         _, records = run("write-verify", {"weights_file": str(good)}, bench, store)
         assert np.array_equal(records["weights"], w)
-        with pytest.raises(ParameterError, match="must hold a 64 x 64 array of -1/\\+1"):
+        with pytest.raises(ParameterError, match="holds 4096 values other than -1 and \\+1 \\(such as 0.0\\)"):
             execute(get("write-verify"), {"weights_file": str(bad)}, bench, store)
 
 
