@@ -153,7 +153,9 @@ class RunDocuments:
         if parent_uid:
             metadata["parent_uid"] = parent_uid
         self._bundle = compose_run(uid=self.uid, time=info.started, metadata=metadata, validate=False)
-        self._streams: dict[str, Any] = {}        # stream name -> (descriptor bundle, data keys)
+        self._streams: dict[str, Any] = {}        # stream name -> (present descriptor bundle, data keys)
+        self._descriptors: dict[str, int] = {}    # stream name -> descriptors made
+        self.metas: dict[str, dict] = {}          #: record name -> the metadata its present descriptor has
         self._datums: dict[str, Any] = {}         # record name -> datum composer
 
     def start(self) -> Document:
@@ -163,17 +165,25 @@ class RunDocuments:
         return str(uuid.uuid5(uuid.UUID(self.uid), "/".join(map(str, parts))))
 
     def descriptor(self, stream: str, keys: dict[str, dict], when: float) -> Document:
-        """Open a stream with these data keys (by field name)."""
+        """Open a stream with these data keys (by field name), or describe it anew: the events after a
+        second descriptor of a stream (a record whose unit or description changed) follow that one."""
         hints = {field: {"fields": [field]} for field, key in keys.items()
                  if key["dtype"] in ("number", "integer") and not key["shape"]}
+        number = self._descriptors.get(stream, 0)
+        self._descriptors[stream] = number + 1
         bundle = self._bundle.compose_descriptor(name=stream, data_keys=keys, hints=hints,
                                                  object_keys={field: [field] for field in keys}, time=when,
-                                                 uid=self._uid("descriptor", stream), validate=False)
+                                                 uid=self._uid("descriptor", stream, *([number] if number else [])),
+                                                 validate=False)
         self._streams[stream] = (bundle, keys)
         return "descriptor", cast(dict, bundle.descriptor_doc)
 
-    def has_stream(self, stream: str) -> bool:
-        return stream in self._streams
+    def described(self, field: str, meta: dict) -> bool:
+        """True when the present descriptor of the field's stream was made with this metadata of it."""
+        if self.metas.get(field) == meta:
+            return True
+        self.metas[field] = meta
+        return False
 
     def resource(self, field: str, root: Path, resource_path: str, dataset: str, recordings: int) -> Document:
         """Point a field's recordings at a dataset of an HDF5 export (``root``/``resource_path``)."""
@@ -260,17 +270,21 @@ def stored_documents(store: Store, run_id: int, hdf5: Path | None = None, datase
     external = {name for name, values in recordings.items() if hdf5 is not None
                 and all(isinstance(v, np.ndarray) for v in values) and max(v.nbytes for v in values) > INLINE_MAX_BYTES}
     stream_of = _streams(rows)
-    keys = {name: data_key(name, values, metas[name], source(info.procedure, name))
-            for name, values in recordings.items()}
-    for name in external:
-        keys[name]["external"] = "FILESTORE:"
+
+    def key(name: str) -> dict:
+        found = data_key(name, recordings[name], run.metas[name], source(info.procedure, name))
+        return {**found, "external": "FILESTORE:"} if name in external else found
+
     pending: dict[str, dict[str, Any]] = {}
     times: dict[str, dict[str, float]] = {}
     seen: dict[str, int] = {}
-    for when, name, value, _ in rows:
+    for when, name, value, meta in rows:
         stream = stream_of[name]
-        if not run.has_stream(stream):
-            yield run.descriptor(stream, {n: keys[n] for n in recordings if stream_of[n] == stream}, when)
+        if not run.described(name, meta):
+            fields = [n for n in recordings if stream_of[n] == stream]
+            for field in fields:
+                run.metas.setdefault(field, metas[field])
+            yield run.descriptor(stream, {field: key(field) for field in fields}, when)
         if name in external and seen.get(name) is None:
             assert hdf5 is not None
             yield run.resource(name, hdf5.parent.resolve(), hdf5.name, f"{dataset}/{name}", len(recordings[name]))

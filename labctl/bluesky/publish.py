@@ -45,7 +45,7 @@ class DocumentPublisher:
 
     def recorded(self, store: Store, run_id: int, name: str, value: Any, meta: dict, when: float) -> None:
         run = self._runs[run_id]
-        if not run.has_stream(name):
+        if not run.described(name, meta):
             key = data_key(name, [value], meta, source(run.info.procedure, name))
             self._emit(*run.descriptor(name, {name: key}, when))
         for document in run.event(name, {name: value}, when):

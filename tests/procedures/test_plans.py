@@ -14,6 +14,7 @@ from labctl.bench import default_bench
 from labctl.engine import execute
 from labctl.registry import procedures
 from labctl.store import Store
+from tests.bluesky_bridge.checks import check_documents
 from tests.networks.conv_nets import small_perceptron, small_vgg
 
 #: the VGG-8's and the perceptron's shapes with 19 and 14 tiles instead of 150 and 112 (the shipped
@@ -108,6 +109,7 @@ def test_the_dry_run_checks_exactly_what_the_run_sends_and_a_seed_replays_the_ru
             again = execute(procedures()[name], SHORT[name], bench, store, seed=2, rehearse_first=False,
                             draw_figures=False)
         first, second = (records_of_run_and_children(store, r.run_id) for r in (result, again))
+        check_documents(store, result.run_id, tmp_path)     # valid event-model documents, stored back the same
     assert first == second, name
     checked = {(limit, f"{value:.9g}") for limit, value in result.rehearsal.checks}
     assert checked == limited_values(sent)
