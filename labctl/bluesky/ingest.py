@@ -187,11 +187,13 @@ class StoreWriter:
 
 
 def store_documents(store: Store, documents: Any, root_map: dict[str, str] | None = None) -> list[int]:
-    """Store every run of a sequence of (name, doc) pairs; the ids of the runs stored, in order."""
+    """Store every run of a sequence of (name, doc) pairs, all or none (one transaction); the ids of the
+    runs stored, in order."""
     writer = StoreWriter(store, root_map=root_map)
     try:
-        for name, doc in documents:
-            writer(name, doc)
+        with store.transaction():
+            for name, doc in documents:
+                writer(name, doc)
     except (KeyError, TypeError, ValueError) as exc:
         raise StoreError(f"run store {store.path}: not a valid document stream: {type(exc).__name__}: {exc}") \
             from None
