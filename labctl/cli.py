@@ -409,60 +409,72 @@ def _campaign(args: argparse.Namespace) -> int:
     return 0 if result.status == "completed" else 130
 
 
-# ------------------------------------------------------------------ monitor
+# ------------------------------------------------------------------ servers
+def _store_to_serve(command: str, args: argparse.Namespace) -> Path | None:
+    """The existing store ``--store`` names (or the default), or None after saying it is missing."""
+    from .store import resolve_store_path
+
+    path = resolve_store_path(args.store)
+    if not path.is_file():
+        _fail(command, f"no run store at {path} (run something first, or give --store)")
+        return None
+    return path
+
+
+def _address(args: argparse.Namespace) -> str:
+    return f"http://{args.host if ':' not in args.host else f'[{args.host}]'}:{args.port}"
+
+
+def _serve(command: str, app: Any, args: argparse.Namespace) -> int:
+    """Serve an ASGI application on ``--host`` and ``--port`` until Ctrl-C."""
+    import uvicorn
+
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    except (OSError, SystemExit) as exc:
+        return _fail(command, f"cannot serve on {args.host}:{args.port}: {exc}")
+    return 0
+
+
 def _monitor(args: argparse.Namespace) -> int:
     """Serve the browser monitor of a store (read-only) until Ctrl-C."""
     import secrets
 
-    from .store import resolve_store_path
-
     try:
-        import uvicorn
+        import uvicorn  # noqa: F401
 
         from .monitor.app import create_app
     except ImportError as exc:
         return _fail("monitor", f"needs the monitor extra (pip install 'labctl[monitor]'): {exc}")
-    path = resolve_store_path(args.store)
-    if not path.is_file():
-        return _fail("monitor", f"no run store at {path} (run something first, or give --store)")
+    path = _store_to_serve("monitor", args)
+    if path is None:
+        return 2
     loopback = args.host in ("127.0.0.1", "localhost", "::1")
     token = None if loopback else secrets.token_urlsafe(24)
-    address = f"http://{args.host if ':' not in args.host else f'[{args.host}]'}:{args.port}/"
-    OUT.print(f"labctl monitor of {path} at {address}" + (f"?token={token}" if token else ""))
+    OUT.print(f"labctl monitor of {path} at {_address(args)}/" + (f"?token={token}" if token else ""))
     if token:
         OUT.print("  bound beyond this machine: every request needs that token")
-    try:
-        uvicorn.run(create_app(path, token), host=args.host, port=args.port, log_level="warning")
-    except (OSError, SystemExit) as exc:
-        return _fail("monitor", f"cannot serve on {args.host}:{args.port}: {exc}")
-    return 0
+    return _serve("monitor", create_app(path, token), args)
 
 
 def _serve_tiled(args: argparse.Namespace) -> int:
     """Serve the run store read-only through Tiled until Ctrl-C."""
-    from .store import resolve_store_path
-
     try:
-        import uvicorn
+        import uvicorn  # noqa: F401
 
         from .bluesky.tiled_server import tiled_app
     except ImportError as exc:
         return _fail("serve-tiled", f"needs the bluesky extra (pip install 'labctl[bluesky]'): {exc}")
-    path = resolve_store_path(args.store)
-    if not path.is_file():
-        return _fail("serve-tiled", f"no run store at {path} (run something first, or give --store)")
+    path = _store_to_serve("serve-tiled", args)
+    if path is None:
+        return 2
     app, key = tiled_app(path, args.host)
-    address = f"http://{args.host if ':' not in args.host else f'[{args.host}]'}:{args.port}"
-    OUT.print(f"labctl Tiled server of {path} at {address}/api/v1 (read-only)")
-    OUT.print(f"  from tiled.client import from_uri; client = from_uri({address!r}"
+    OUT.print(f"labctl Tiled server of {path} at {_address(args)}/api/v1 (read-only)")
+    OUT.print(f"  from tiled.client import from_uri; client = from_uri({_address(args)!r}"
               + (f", api_key={key!r})" if key else ")"))
     if key:
         OUT.print("  bound beyond this machine: every request needs that API key")
-    try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
-    except (OSError, SystemExit) as exc:
-        return _fail("serve-tiled", f"cannot serve on {args.host}:{args.port}: {exc}")
-    return 0
+    return _serve("serve-tiled", app, args)
 
 
 # -------------------------------------------------------------- bench, sim
