@@ -27,6 +27,7 @@ from benchspec.scpi import Identity
 
 from .errors import CommandError, LinkError, LinkTimeout, OutOfRange, SafetyLimitError
 from .interrupts import shielded
+from .sealed import Sealed, checked_setattr
 
 
 class Clock(Protocol):
@@ -350,42 +351,6 @@ def quoted(text: str) -> str:
 _ERROR = re.compile(r'\s*([+-]?\d+)\s*,\s*"?(.*?)"?\s*$')
 
 
-class _Sealed(type):
-    """Instances refuse, once built, assignments that would not reach the instrument.
-
-    ``gen.ch[1].amplitude = 3`` (no such setting) and ``thermo.setpoint = 500``
-    (hiding a method) raise instead of silently doing nothing.
-    """
-
-    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
-        obj = super().__call__(*args, **kwargs)
-        object.__setattr__(obj, "_sealed", True)
-        return obj
-
-
-def _checked_setattr(obj: Any, name: str, value: Any) -> None:
-    if getattr(obj, "_sealed", False) and name not in vars(obj):
-        static = next((vars(c)[name] for c in type(obj).__mro__ if name in vars(c)), None)
-        settable = isinstance(static, Setting) or (isinstance(static, property) and static.fset is not None)
-        if not settable:
-            names = ", ".join(sorted(settable_names(obj))) or "none"
-            raise AttributeError(f"{obj.name}: {name!r} is not a setting; settings: {names}")
-    object.__setattr__(obj, name, value)
-
-
-def settable_names(obj: Any) -> set[str]:
-    """Names of the settings of an instrument or channel that can be assigned."""
-    found = set()
-    for cls in type(obj).__mro__:
-        for name, attr in vars(cls).items():
-            if name.startswith("_"):
-                continue
-            if (isinstance(attr, Setting) and attr.set_command is not None) or \
-                    (isinstance(attr, property) and attr.fset is not None):
-                found.add(name)
-    return found
-
-
 class Channels(dict):
     """Channels by number; an unknown number is refused with the list of channels."""
 
@@ -408,7 +373,7 @@ def _status_lines(obj: Any) -> list[str]:
     return ["; ".join(parts)] if parts else []
 
 
-class SCPIInstrument(metaclass=_Sealed):
+class SCPIInstrument(metaclass=Sealed):
     """Base of every driver: I/O with error checks, identity, safe shutdown."""
 
     #: The model's command set; a subclass names it: ``class X(SCPIInstrument, spec=SPEC)``.
@@ -418,7 +383,7 @@ class SCPIInstrument(metaclass=_Sealed):
     #: Settings (or readings without arguments) that :meth:`status` shows.
     status_settings: tuple[str, ...] = ()
 
-    __setattr__ = _checked_setattr
+    __setattr__ = checked_setattr
 
     if TYPE_CHECKING:        # settings are made from the command set when a driver class is created
         def __getattr__(self, name: str) -> Any: ...
@@ -561,12 +526,12 @@ def describe(obj: Any) -> str:
     return "\n".join(lines)
 
 
-class ChannelOf(metaclass=_Sealed):
+class ChannelOf(metaclass=Sealed):
     """A channel of a multi-channel instrument: settings formatted with ``{ch}``; a subclass names its
     command set: ``class XChannel(ChannelOf, spec=SPEC)`` (the channel quantities are its settings)."""
 
     status_settings: tuple[str, ...] = ()
-    __setattr__ = _checked_setattr
+    __setattr__ = checked_setattr
 
     def __init_subclass__(cls, spec: CommandSet | None = None, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

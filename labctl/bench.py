@@ -40,7 +40,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,7 @@ from benchspec.wiring import RAILS, SMU_TARGETS, Wiring
 from instruments.errors import InstrumentError, LinkError
 from instruments.drivers import DRIVERS
 from instruments.scpi import InProcessAdapter, Limits, SCPIInstrument, VisaAdapter, WallClock
+from instruments.sealed import NotASetting
 
 from .chip import Chip, as_chip, open_chip
 from .clock import RemoteVirtualClock, WorldClock
@@ -178,6 +179,14 @@ class Bench:
     world: Any = None    #: the simulated world of the built-in bench (for its own tests), else None
     config: BenchConfig | None = None
     checks: Limits = field(default_factory=Limits)   #: the limits every driver of this bench checks
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Fields only: ``bench.smu = ...`` or a typo is refused (instruments are set through their settings)."""
+        if name not in {f.name for f in fields(self)}:
+            roles = f" (an instrument: set its settings, e.g. {name}.output = False)" if name in ROLES else ""
+            raise NotASetting(f"bench: {name!r} cannot be assigned{roles}; the bench's parts are "
+                                 f"chip, {', '.join(sorted(self.__dict__.get('instruments', {})))}")
+        object.__setattr__(self, name, value)
 
     def __getattr__(self, role: str) -> SCPIInstrument:
         instruments = self.__dict__.get("instruments", {})

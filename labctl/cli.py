@@ -16,6 +16,7 @@ from typing import Any
 from collections.abc import Sequence
 
 from . import __version__
+from .extras import MissingExtra, require
 
 
 class _Output:
@@ -166,7 +167,7 @@ def _run_procedure(args: argparse.Namespace, name: str, params: dict[str, Any], 
         return 0
     try:
         observer, publisher = _publisher(args.publish) if args.publish else (None, None)
-    except (ImportError, ValueError) as exc:
+    except ValueError as exc:
         return _fail(label, f"--publish: {exc}")
     try:
         with store, config.open() as bench:
@@ -196,10 +197,9 @@ def _run_procedure(args: argparse.Namespace, name: str, params: dict[str, Any], 
 
 def _publisher(address: str) -> tuple[Any, Any]:
     """(run observer, 0MQ publisher) sending a run's documents to the 0MQ proxy at ``address``."""
-    try:
-        from .bluesky.publish import DocumentPublisher, ZmqPublisher
-    except ImportError as exc:
-        raise ImportError(f"needs the bluesky extra (pip install 'labctl[bluesky]'): {exc}") from None
+    require("bluesky", "--publish")
+    from .bluesky.publish import DocumentPublisher, ZmqPublisher
+
     publisher = ZmqPublisher(address)
     if not publisher.connected:
         _err(f"labctl: warning: no 0MQ proxy answered at {address}; documents are queued until one does")
@@ -277,16 +277,12 @@ _NESTED = {"hdf5": "/children/run-N inside it", "csv": "run-N/ inside it",
 
 def _optional_export(kind: str) -> Any:
     """The export of a format of the bluesky extra: NetCDF, or event-model documents (JSONL)."""
-    from .export import ExportError
+    require("bluesky", f"--format {kind}")
+    if kind == "netcdf":
+        from .netcdf import export_netcdf
 
-    try:
-        if kind == "netcdf":
-            from .netcdf import export_netcdf
-
-            return export_netcdf
-        from .bluesky.jsonl import export_bluesky
-    except ImportError as exc:
-        raise ExportError(f"--format {kind} needs the bluesky extra (pip install 'labctl[bluesky]'): {exc}") from None
+        return export_netcdf
+    from .bluesky.jsonl import export_bluesky
 
     def documents(store: Any, run_id: int, target: Path, force: bool) -> str:
         path, hdf5 = export_bluesky(store, run_id, target, force)
@@ -359,9 +355,28 @@ def _key_values(items: list[str], option: str) -> dict[str, str]:
     return found
 
 
+def _sweep_values(procedure: Any, sweep: dict[str, list[str]]) -> dict[str, list]:
+    """Each swept parameter's values parsed and range-checked; refusals name ``--sweep NAME``."""
+    from .procedure import ParameterError, option, suggest
+
+    typed = {}
+    for name, values in sweep.items():
+        parameter = procedure.parameters.get(name)
+        if parameter is None:
+            raise ParameterError(f"--sweep {name}: {procedure.name} has no such parameter"
+                                 f"{suggest(name, procedure.parameters)}; its parameters: "
+                                 f"{', '.join(map(option, procedure.parameters))}")
+        try:
+            typed[name] = [parameter.parse(v) for v in values]
+        except ParameterError as exc:
+            raise ParameterError(f"--sweep {name}: {str(exc).removeprefix(f'parameter {name}: ')}") from None
+    return typed
+
+
 def _campaign(args: argparse.Namespace) -> int:
     """One procedure over many simulated dies (and sweep points) on Dask."""
-    from .campaign import CampaignSpec, parse_dies, run_campaign, start_client
+    require("campaign", "labctl campaign")
+    from .campaign import CampaignSpec, check, parse_dies, run_campaign, start_client
     from .campaign_plots import Condition, load_campaign, yield_by_point
     from .procedure import ParameterError
     from .progress import TerminalProgress
@@ -373,11 +388,10 @@ def _campaign(args: argparse.Namespace) -> int:
         sweep = {name: values.split(",") for name, values in _key_values(args.sweep, "--sweep").items()}
         spec = CampaignSpec(args.procedure, parse_dies(args.dies), _key_values(args.param, "--param"), sweep,
                             args.seed, args.smu, args.yield_if, args.wafer_figure)
-        from .campaign import check
-        check(spec, procedure)
-        sweep_typed = {name: [procedure.parameters[name].parse(v) for v in values] for name, values in sweep.items()}
-        spec.sweep = sweep_typed
+        spec.sweep = _sweep_values(procedure, sweep)
         store = _store(args)
+        OUT.print(f"campaign {spec.procedure}: rehearsing {len(spec.points())} sweep point(s) on the simulated bench")
+        check(spec, procedure, store)
     except (ValueError, StoreError) as exc:
         return _fail("campaign", exc)
     OUT.print(f"campaign {spec.procedure}: {len(spec.dies)} dies x {len(spec.points())} sweep points = "
@@ -388,7 +402,8 @@ def _campaign(args: argparse.Namespace) -> int:
             OUT.print(f"Dask dashboard: {client.dashboard_link}")
         bar = TerminalProgress()
         with store:
-            result = run_campaign(spec, store, client, progress=lambda done, total: bar("campaign", done, total))
+            result = run_campaign(spec, store, client, progress=lambda done, total: bar("campaign", done, total),
+                                  checked=True)
             from .campaign_plots import draw_campaign
             for warning in draw_campaign(store, result.run_id):
                 _err(f"labctl campaign: warning: {warning}")
@@ -440,12 +455,9 @@ def _monitor(args: argparse.Namespace) -> int:
     """Serve the browser monitor of a store (read-only) until Ctrl-C."""
     import secrets
 
-    try:
-        import uvicorn  # noqa: F401
+    require("monitor", "labctl monitor")
+    from .monitor.app import create_app
 
-        from .monitor.app import create_app
-    except ImportError as exc:
-        return _fail("monitor", f"needs the monitor extra (pip install 'labctl[monitor]'): {exc}")
     path = _store_to_serve("monitor", args)
     if path is None:
         return 2
@@ -459,12 +471,9 @@ def _monitor(args: argparse.Namespace) -> int:
 
 def _serve_tiled(args: argparse.Namespace) -> int:
     """Serve the run store read-only through Tiled until Ctrl-C."""
-    try:
-        import uvicorn  # noqa: F401
+    require("bluesky", "labctl serve-tiled")
+    from .bluesky.tiled_server import tiled_app
 
-        from .bluesky.tiled_server import tiled_app
-    except ImportError as exc:
-        return _fail("serve-tiled", f"needs the bluesky extra (pip install 'labctl[bluesky]'): {exc}")
     path = _store_to_serve("serve-tiled", args)
     if path is None:
         return 2
@@ -774,6 +783,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = _command(args)
     try:
         return args.func(args)
+    except MissingExtra as exc:
+        return _fail(command, exc)
     except KeyboardInterrupt as exc:
         from .engine import RehearsalInterrupted
 

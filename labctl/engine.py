@@ -216,6 +216,7 @@ class Rehearsal:
     wall_s: float = 0.0           #: estimated wall time on the bench, s
     messages: int = 0
     mac_vectors: int = 0
+    summary: dict = field(default_factory=dict)   #: what the plan returned on the twin (its figures' names)
 
     def limits_checked(self) -> dict[str, tuple[float, float]]:
         """Per limit, the lowest and highest value the run sends."""
@@ -304,7 +305,7 @@ def rehearse(procedure: Procedure, params: dict, config: BenchConfig, seed: int 
         handler = _RehearsalHandler(twin, _context(twin, seed, resume, kept), rehearsal, store)
         started_wall, started_bench = time.perf_counter(), twin.clock.now()
         try:
-            drive(procedure(**params), handler)
+            rehearsal.summary = drive(procedure(**params), handler) or {}
         except SafetyLimitError:
             raise
         except (ParameterError, KeyboardInterrupt):

@@ -115,8 +115,9 @@ def check_target(path: Path, store_path: Path, force: bool, folder: bool,
                           "folder")
     if path.exists() or path.is_symlink():
         if real.is_dir() != folder:
+            kind = "folder" if folder else "file"
             raise ExportError(f"cannot export to {path}: it is a {'folder' if real.is_dir() else 'file'}; this "
-                              f"export writes a {'folder' if folder else 'file'}: choose another {'folder' if folder else 'file'} name")
+                              f"export writes a {kind}: choose another {kind} name")
         if folder:
             ours, foreign = _is_csv_export(real)
             if not ours:

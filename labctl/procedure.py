@@ -10,8 +10,8 @@
         '''Resistance of some columns through the test multiplexer.'''
         ...
 
-The annotation gives the type (``int``, ``float``, ``bool``, ``str``, ``Path``,
-``list[int]``, ``list[float]``, ``RunId``, optionally ``| None``), :class:`Param`
+The annotation gives the type (``int``, ``float``, ``bool``, ``str``, ``Path`` (a
+file), ``Folder``, ``list[int]``, ``list[float]``, ``RunId``, optionally ``| None``), :class:`Param`
 its help, unit and range; the default is the default.  The first line of
 the docstring is the procedure's summary.  ``needs`` names the bench roles
 the procedure uses and, where it matters, what they must be wired to.
@@ -36,6 +36,8 @@ from .plan import Plan
 
 #: The id of an earlier run in the store (a parameter that refers to one).
 RunId = NewType("RunId", int)
+#: A folder that must exist (a data set's, say); a plain ``Path`` parameter is a readable file.
+Folder = NewType("Folder", Path)
 
 
 class ParameterError(ValueError):
@@ -88,7 +90,7 @@ class Parameter:
 
     def type_name(self) -> str:
         base = {int: "integer", float: "number", bool: "true/false", str: "text", Path: "file",
-                RunId: "run id"}.get(self.kind, self.kind.__name__)
+                RunId: "run id", Folder: "folder"}.get(self.kind, self.kind.__name__)
         return f"comma-separated list of {base}s" if self.is_list else base
 
     def describe_range(self) -> str:
@@ -107,8 +109,9 @@ class Parameter:
         return f"any{unit}" if unit else "any"
 
     def _refuse(self, value: Any, problem: str) -> ParameterError:
-        return ParameterError(f"parameter {self.name}: {value!r} {problem}; expected {_a(self.type_name())}, "
-                              f"{self.describe_range()}")
+        span = self.describe_range()
+        return ParameterError(f"parameter {self.name}: {value!r} {problem}; expected {_a(self.type_name())}"
+                              + ("" if span == "any" else f", {span}"))
 
     def parse(self, value: Any) -> Any:
         """Convert (from command-line text too) and check; ParameterError naming name, unit and range."""
@@ -140,7 +143,7 @@ class Parameter:
                 converted = float(item)
                 if not math.isfinite(converted):
                     raise ValueError
-            elif kind is Path:
+            elif kind in (Path, Folder):
                 converted = Path(str(item)).expanduser()
             else:
                 converted = kind(item)
@@ -155,7 +158,9 @@ class Parameter:
             if (p.low is not None and converted < p.low) or (p.high is not None and converted > p.high):
                 raise self._refuse(whole, "is out of range")
         if kind is Path and not converted.is_file():
-            raise self._refuse(whole, "is not a readable file")
+            raise self._refuse(whole, "is a folder, not a file" if converted.is_dir() else "is not a readable file")
+        if kind is Folder and not converted.is_dir():
+            raise self._refuse(whole, "is a file, not a folder" if converted.exists() else "is not a folder")
         return converted
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .extras import require
 from .store import RunInfo, Store
 
 #: the first dimension of a record recorded several times: the n-th recording
@@ -66,6 +67,7 @@ class RunData:
         """The numeric records as an ``xarray.Dataset`` (needs the ``xarray`` extra), dimensions named as
         :func:`dimensions` names them, a record holding a dimension's coordinates as its coordinate, bin
         centres as the coordinate of a dimension whose axis record holds bin edges."""
+        require("xarray", "RunData.to_xarray()")
         import xarray as xr
 
         variables: dict[str, Any] = {}

@@ -94,11 +94,24 @@ def test_an_interrupted_campaign_resumes_without_repeating_tasks(client, tmp_pat
             run_campaign(spec, store, client)
 
 
+def test_a_sweep_point_beyond_a_limit_or_a_misspelt_figure_is_refused_before_any_task(client, tmp_path) -> None:
+    with Store(tmp_path / "runs.sqlite") as store:
+        spec = CampaignSpec("write-verify", [0, 1], {}, {"v_write": [1.5, 1.7]}, seed=1)
+        with pytest.raises(ParameterError, match="--sweep v_write=1.7: refused before the campaign starts: .*"
+                                                 "vwrite = 1.7 exceeds the bench safety limit"):
+            run_campaign(spec, store, client)
+        spec = CampaignSpec("write-verify", [0, 1], {}, {}, seed=1, yield_if="bit_erors<0")
+        with pytest.raises(ParameterError, match="'bit_erors': not a figure of write-verify's summary "
+                                                 r"\(did you mean 'bit_errors'\?\); its figures: bit_errors, "):
+            run_campaign(spec, store, client)
+        assert store.runs() == []
+
+
 def test_a_failing_task_is_recorded_and_the_rest_complete(client, tmp_path) -> None:
     spec = CampaignSpec("write-verify", [0, 1, 2], {}, {"v_write": [1.5, 1.7]}, seed=1,
                         yield_if="bit_errors<=1")             # 1.7 V: beyond the bench's 1.6 V limit
     with Store(tmp_path / "runs.sqlite") as store:
-        result = run_campaign(spec, store, client)
+        result = run_campaign(spec, store, client, checked=True)    # as if the check had passed: tasks fail
         assert (result.completed, result.failed) == (3, 3)
         failed = [r for r in children(store, result.run_id) if r.status == "failed"]
         assert {r.parameters["v_write"] for r in failed} == {1.7}
@@ -121,7 +134,9 @@ def test_the_campaign_command(tmp_path, capsys) -> None:
     assert main(["campaign", "write-verify", "--dies", "0-x", "--store", store]) == 2
     assert "--dies '0-x'" in capsys.readouterr().err
     assert main(["campaign", "write-verify", "--dies", "1", "--sweep", "v_write=1.3,9", "--store", store]) == 2
-    assert "parameter v_write: '9' is out of range" in capsys.readouterr().err
+    assert "--sweep v_write: '9' is out of range" in capsys.readouterr().err
+    assert main(["campaign", "write-verify", "--dies", "1", "--sweep", "v_wrte=1.3", "--store", store]) == 2
+    assert "--sweep v_wrte: write-verify has no such parameter (did you mean 'v_write'?)" in capsys.readouterr().err
 
 
 def test_the_wafer_grid() -> None:

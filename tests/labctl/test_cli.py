@@ -12,6 +12,7 @@ import pytest
 
 from instruments.mx64_board import MX64Board
 from labctl.cli import main
+from labctl.store import Store
 
 
 def test_demo_runs_the_main_job_and_stores_it(tmp_path, capsys) -> None:
@@ -192,3 +193,30 @@ def test_ctrl_c_aborts_a_run_and_keeps_its_data(tmp_path) -> None:
         (info,) = s.runs()
         assert info.status == "aborted" and "outputs off" in info.detail
         assert s.record_names(info.id)                    # the data taken so far are kept
+
+
+@pytest.mark.parametrize("argv, extra, module", [
+    (["campaign", "write-verify", "--dies", "0"], "campaign", "dask"),
+    (["monitor"], "monitor", "uvicorn"),
+])
+def test_a_missing_extra_is_a_one_line_install_hint(tmp_path, capsys, monkeypatch, argv, extra, module) -> None:
+    import importlib.util
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == module else real(name, *a))
+    assert main([*argv, "--store", str(tmp_path / "runs.sqlite")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"needs the {extra} extra ({module} is not installed): " \
+        f"pip install 'labctl[{extra}]'" in err
+
+
+def test_to_xarray_without_its_extra_says_how_to_install_it(tmp_path, monkeypatch) -> None:
+    import importlib.util
+    from labctl.extras import MissingExtra
+    from labctl.rundata import read_run
+    real = importlib.util.find_spec
+    with Store(tmp_path / "runs.sqlite") as store:
+        store.record(store.begin_run("x", {}, {}), "a", np.zeros(3))
+        data = read_run(store, 1)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "xarray" else real(name, *a))
+    with pytest.raises(MissingExtra, match=r"pip install 'labctl\[xarray\]'"):
+        data.to_xarray()

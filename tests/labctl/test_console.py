@@ -160,7 +160,10 @@ def test_console_on_the_built_in_bench(tmp_path) -> None:
     assert "refused:" in say(child, "thermo.ch[1].setpoint = 600")
     wrong = say(child, "gen.ch[1].amplitude = 3")                # no such setting: refused, with the list
     assert "'amplitude' is not a setting; settings: " in wrong and "high_level" in wrong
-    assert "'setpoint' is not a setting" in say(child, "thermo.setpoint = 500")   # would hide a method
+    assert "refused: thermo: 'setpoint' is a setting of each channel: assign it as thermo.ch[N].setpoint" \
+        in say(child, "thermo.setpoint = 500")
+    assert "refused: MX64 board" in (typo := say(child, "chip.tdc_lbs = 1e-9")) and "(did you mean 'tdc_lsb'?)" in typo
+    assert "refused: bench: 'foo' cannot be assigned" in say(child, "bench.foo = 1")
     assert "has channels 1, 2, 3; no channel 4" in say(child, "supply.ch[4]")
     status = say(child, "status()")
     assert "CH2: output True; voltage 1.75 V" in status and "ovp_tripped False" in status
