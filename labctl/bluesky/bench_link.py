@@ -19,8 +19,7 @@ from typing import Any, cast
 import numpy as np
 from bluesky.protocols import Reading
 from event_model import DataKey
-from ophyd_async.core import DeviceConnector, SignalBackend, SignalRW
-from ophyd_async.core._signal_backend import make_datakey
+from ophyd_async.core import DeviceConnector, SignalBackend, SignalRW, make_datakey
 
 from instruments.errors import OutOfRange
 

@@ -61,13 +61,13 @@ class _Lazy(ContainerAdapter):
     def __len__(self) -> int:
         return len(self._keys())
 
-    def keys(self) -> KeysView:  # type: ignore[override]
+    def keys(self) -> KeysView:
         return KeysView(lambda: len(self), self._keys_slice)
 
-    def values(self) -> ValuesView:  # type: ignore[override]
+    def values(self) -> ValuesView:
         return ValuesView(lambda: len(self), self._items_slice)
 
-    def items(self) -> ItemsView:  # type: ignore[override]
+    def items(self) -> ItemsView:
         return ItemsView(lambda: len(self), self._items_slice)
 
     def _keys_slice(self, start: int, stop: int, direction: int, page_size: int | None = None) -> list[str]:
