@@ -135,6 +135,10 @@ def test_a_run_engine_scan_on_the_served_bench_is_stored_and_shown(engine, tmp_p
                 "labctl://smu.source_voltage"
             engine(write_voltage_scan(bench, 1.3, 1.5, 3))
             assert outputs(bench) == OFF
+            twin = connected(read_bench_config(bench_file))              # mock=True: the same die, simulated
+            assert twin.link.bench.config.source == f"simulated twin of {bench_file}"
+            assert twin.link.bench.identities()["chip"] == bench.link.bench.identities()["chip"]
+            twin.close()
         finally:
             engine.unsubscribe(token)
             writer.close()
