@@ -54,35 +54,50 @@ class Adapter(Protocol):
     def close(self) -> None: ...
 
 
+#: how a VISA resource string starts (interface and board number, then ``::``)
+VISA_RESOURCE = re.compile(r"(TCPIP|GPIB|USB|ASRL|VXI|PXI|VICP)\d*::.+", re.IGNORECASE)
+
+
 class VisaAdapter:
-    """A PyVISA message-based resource."""
+    """A PyVISA message-based resource; ``name`` (the instrument's role) names it in every error."""
 
     def __init__(self, resource: str, *, read_termination: str = "\n", write_termination: str = "\n",
-                 timeout: float = 5.0, resource_manager: Any = None, backend: str = "@py") -> None:
+                 timeout: float = 5.0, resource_manager: Any = None, backend: str = "@py",
+                 name: str = "") -> None:
         import pyvisa
 
         self._errors = pyvisa.errors
         self.resource = resource
+        self.label = f"{name} at {resource}" if name else resource
+        self.connected = False              #: an exchange has succeeded (a refusal before it: never connected)
+        if not VISA_RESOURCE.fullmatch(resource):
+            raise LinkError(f"{self.label}: not a VISA resource string (TCPIP::host::port::SOCKET, "
+                            "TCPIP::host::INSTR, GPIB0::5::INSTR, USB0::..., ASRL/dev/ttyUSB0::INSTR)")
         try:
             self._rm = resource_manager or pyvisa.ResourceManager(backend)
             self._inst: Any = self._rm.open_resource(resource, read_termination=read_termination,
                                                 write_termination=write_termination,
                                                 timeout=int(timeout * 1000))
-        except (pyvisa.errors.VisaIOError, OSError, ValueError) as exc:
-            raise LinkError(f"{resource}: cannot open: {exc}") from None
+        except (pyvisa.errors.Error, OSError, ValueError, AttributeError) as exc:
+            raise LinkError(f"{self.label}: cannot open: {exc}") from None
 
     def _call(self, fn: Callable[[str], Any], command: str) -> Any:
         try:
             with shielded():                # a stop request waits for the reply
-                return fn(command)
+                reply = fn(command)
         except self._errors.VisaIOError as exc:
             if exc.error_code == self._errors.StatusCode.error_timeout:
-                raise LinkTimeout(f"{self.resource}: no reply to {command!r} (timeout)") from None
-            raise LinkError(f"{self.resource}: {exc.description}") from None
+                raise LinkTimeout(f"{self.label}: no reply to {command!r} (timeout)") from None
+            raise LinkError(f"{self.label}: {exc.description}") from None
         except self._errors.Error as exc:
-            raise LinkError(f"{self.resource}: {exc}") from None
+            raise LinkError(f"{self.label}: {exc}") from None
         except (OSError, ConnectionError) as exc:
-            raise LinkError(f"{self.resource}: connection lost: {exc}") from None
+            if not self.connected:
+                raise LinkError(f"{self.label}: cannot connect ({exc.strerror or exc}): is the instrument on and "
+                                "the address right? (a served bench: is `labctl sim serve` still running?)") from None
+            raise LinkError(f"{self.label}: connection lost: {exc.strerror or exc}") from None
+        self.connected = True
+        return reply
 
     def write(self, command: str) -> None:
         self._call(self._inst.write, command)
@@ -180,9 +195,23 @@ class Limits:
         self._names = dict(names or {})
         self.log: list[tuple[str, float]] | None = None
 
-    def bound(self, name: str) -> tuple[float, float, str] | None:
+    def _key(self, name: str | None) -> str | None:
+        """The limit that governs ``name``, or None if none does."""
+        key = self._names.get(name, name) if name is not None else None
+        return key if key in self._limits else None
+
+    def bound(self, name: str | None) -> tuple[float, float, str] | None:
         """(low, high, unit) of the limit that governs ``name``, or None if none does."""
-        return self._limits.get(self._names.get(name, name))
+        key = self._key(name)
+        return None if key is None else self._limits[key]
+
+    def bounds(self, name: str | None) -> str | None:
+        """``"vwrite -0 .. 1.6 V"``: the limit that governs ``name``, or None if none does."""
+        key = self._key(name)
+        if key is None:
+            return None
+        low, high, unit = self._limits[key]
+        return f"{key} {low:g} .. {high:g} {unit}".rstrip()
 
     def check(self, instrument: str, name: str | None, value: float) -> None:
         key = self._names.get(name, name) if name is not None else None
@@ -512,7 +541,11 @@ def describe(obj: Any) -> str:
             if name.startswith("_") or any(name == n for n, _ in settings + methods):
                 continue
             if isinstance(attr, (Setting, property)):
-                settings.append((name, (attr.__doc__ or "").strip().splitlines()[0] if attr.__doc__ else ""))
+                text = (attr.__doc__ or "").strip().splitlines()[0] if attr.__doc__ else ""
+                limit = attr.limit(obj) if isinstance(attr, Setting) and callable(attr.limit) else \
+                    getattr(attr, "limit", None)
+                bench = obj.limits.bounds(limit) if limit else None
+                settings.append((name, text + (f"; bench limit {bench}" if bench else "")))
             elif callable(attr) and cls not in (object,):
                 methods.append((name, (attr.__doc__ or "").strip().splitlines()[0] if attr.__doc__ else ""))
     if settings:

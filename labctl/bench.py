@@ -365,9 +365,12 @@ def read_bench_config(path: str | Path) -> BenchConfig:
     """Read and check a bench file completely; nothing is opened.  Errors name the file and the key."""
     path = Path(path)
     try:
-        config = tomllib.loads(path.read_text())
+        config = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise BenchConfigError(f"bench file {path}: cannot read it: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise BenchConfigError(f"bench file {path}: not a text file (a bench file is TOML, UTF-8; "
+                               "`labctl sim serve --write-bench FILE` writes one)") from None
     except tomllib.TOMLDecodeError as exc:
         raise BenchConfigError(f"bench file {path}: not valid TOML: {exc}") from None
     known = ("chip", "clock", "simulation", "instruments", "wiring", "rails", "limits")
@@ -449,14 +452,14 @@ def _open_remote(config: BenchConfig) -> Bench:
     try:
         clock: Any = WallClock()
         if config.clock is not None:
-            clock = RemoteVirtualClock(VisaAdapter(config.clock))
+            clock = RemoteVirtualClock(VisaAdapter(config.clock, name="the simulation's clock"))
             opened.append(clock)
         instruments: dict[str, SCPIInstrument] = {}
         for role, cfg in config.instruments.items():
             cls = DRIVERS[cfg.driver]
             options = dict(cfg.options)
             adapter = VisaAdapter(cfg.resource, read_termination=options.pop("read_termination", cls.spec.terminator),
-                                  timeout=options.pop("timeout", 5.0))
+                                  timeout=options.pop("timeout", 5.0), name=role)
             inst = cls(adapter, name=role, limits=driver_limits, clock=clock)
             opened.append(inst)
             inst.check_model()

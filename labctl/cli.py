@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import errno
+import os
+import re
 import signal
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,6 +21,7 @@ from collections.abc import Sequence
 
 from . import __version__
 from .extras import MissingExtra, require
+from .units import duration
 
 
 class _Output:
@@ -120,10 +125,8 @@ def _print_summary(procedure: Any, summary: dict) -> None:
             OUT.print(line)
         return
     for key, value in summary.items():
-        if isinstance(value, float):
-            OUT.print(f"  {key:24s} {value:.6g}")
-        elif not isinstance(value, dict):
-            OUT.print(f"  {key:24s} {value}")
+        if not isinstance(value, dict):
+            OUT.print(f"  {key:24s} {_readable(value)}")
 
 
 def _run_procedure(args: argparse.Namespace, name: str, params: dict[str, Any], label: str) -> int:
@@ -158,12 +161,15 @@ def _run_procedure(args: argparse.Namespace, name: str, params: dict[str, Any], 
     if args.dry_run:
         OUT.print(f"{name}: parameters and plan within the limits of {config.source} "
                   f"(rehearsed on its simulated twin, die seed {config.die_seed})")
+        bounds = config.limits.bounds()
         for limit, (low, high) in rehearsal.limits_checked().items():
-            OUT.print(f"  sends {limit} = {low:g}" + (f" .. {high:g}" if high != low else ""))
+            lowest, highest, unit = bounds[limit]
+            sent = f"{low:g}" + (f" .. {high:g}" if high != low else "")
+            OUT.print(f"  sends {limit:15s} {sent} {unit}".rstrip() + f"  (limit {lowest:g} .. {highest:g} {unit})")
         OUT.print(f"  {rehearsal.messages} messages, {rehearsal.mac_vectors} MAC vectors")
-        OUT.print(f"  estimated duration: {rehearsal.bench_s:.3g} s of bench time "
+        OUT.print(f"  estimated duration: {duration(rehearsal.bench_s)} of bench time "
                   f"({'virtual' if config.builtin or config.clock else 'real'}), "
-                  f"about {rehearsal.wall_s:.3g} s of wall time")
+                  f"about {duration(rehearsal.wall_s)} of wall time")
         return 0
     try:
         observer, publisher = _publisher(args.publish) if args.publish else (None, None)
@@ -245,17 +251,20 @@ def _runs(args: argparse.Namespace) -> int:
     from .export import ExportError, export_csv, export_hdf5
     from .store import StoreError
 
+    from .store import resolve_store_path
+
+    if args.runs_command == "list" and not resolve_store_path(args.store).exists():
+        OUT.print(f"no runs: there is no run store at {resolve_store_path(args.store)} yet (labctl demo makes one)")
+        return 0
     try:
-        with _store(args, read_only=args.runs_command != "plot") as store:
+        writes = args.runs_command == "plot" and args.output is None
+        with _store(args, read_only=not writes) as store:
             if args.runs_command == "list":
-                for info in store.runs():
-                    family = f" (child of {info.parent})" if info.parent else ""
-                    OUT.print(f"{info.id:5d}  {info.procedure:22s} {info.status:11s} {_when(info.started)}  "
-                              f"{_when(info.ended)}{family}")
+                _list(store, args)
             elif args.runs_command == "show":
                 _show(store, args.id)
             elif args.runs_command == "plot":
-                return _plot(store, args.id)
+                return _plot(store, args.id, Path(args.output) if args.output else None)
             else:
                 store.run(args.id)
                 suffix = {"hdf5": ".h5", "bluesky": ".jsonl", "netcdf": ".nc"}.get(args.format, "")
@@ -265,7 +274,9 @@ def _runs(args: argparse.Namespace) -> int:
                 children = store.run_ids(parent=args.id)
                 if children:
                     OUT.print(f"  with its child runs {', '.join(map(str, children))} ({_NESTED[args.format]})")
-    except (StoreError, ExportError) as exc:
+    except (StoreError, ExportError, ValueError) as exc:
+        if isinstance(exc, StoreError) and "not writable" in str(exc) and args.runs_command == "plot":
+            return _fail("runs", f"{exc}; draw the figures elsewhere with --output DIR")
         return _fail("runs", exc)
     return 0
 
@@ -289,6 +300,40 @@ def _optional_export(kind: str) -> Any:
         return f"{path}" + (f" (arrays too large for an event in {hdf5})" if hdf5 else "")
 
     return documents
+
+
+def _day(text: str, option: str) -> float:
+    """A --since/--until date (YYYY-MM-DD, or YYYY-MM-DD HH:MM) as seconds since the epoch."""
+    for form in ("%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"):
+        try:
+            return dt.datetime.strptime(text, form).timestamp()
+        except ValueError:
+            continue
+    raise ValueError(f"{option} {text!r}: write a date as YYYY-MM-DD or 'YYYY-MM-DD HH:MM'")
+
+
+def _die(info: Any) -> str:
+    found = re.search(r"die (\S+)", str(info.provenance.get("identities", {}).get("chip", "")))
+    return found.group(1) if found else "-"
+
+
+def _list(store: Any, args: argparse.Namespace) -> None:
+    """The runs that match the filters, oldest first, with a header; says so when there are none."""
+    since = _day(args.since, "--since") if args.since else None
+    until = _day(args.until, "--until") + (86400 if len(args.until) == 10 else 0) if args.until else None
+    found, total = store.list_runs(limit=args.limit, procedure=args.procedure, status=args.status, die=args.die,
+                                   since=since, until=until, top_level=args.top)
+    filters = any(v is not None for v in (args.procedure, args.status, args.die, args.since, args.until)) or args.top
+    if not found:
+        OUT.print(f"no runs {'match these filters ' if filters else ''}in {store.path}"
+                  + ("" if filters else " (labctl demo makes some)"))
+        return
+    OUT.print(f"{'id':>5s}  {'procedure':22s} {'status':11s} {'started':19s}  {'ended':19s}  {'die':17s} parent")
+    for info in reversed(found):
+        OUT.print(f"{info.id:5d}  {info.procedure:22s} {info.status:11s} {_when(info.started):19s}  "
+                  f"{_when(info.ended):19s}  {_die(info):17s} {info.parent or ''}".rstrip())
+    if total > len(found):
+        OUT.print(f"(the latest {len(found)} of {total} runs; --limit N for more)")
 
 
 def _show(store: Any, run_id: int) -> None:
@@ -315,11 +360,21 @@ def _show(store: Any, run_id: int) -> None:
     summary = [v for n, v in store.records(info.id) if n == "summary"]
     for key, value in (summary[-1] if summary else {}).items():
         if not isinstance(value, dict):
-            OUT.print(f"  {key:24s} {value}")
+            OUT.print(f"  {key:24s} {_readable(value)}")
 
 
-def _plot(store: Any, run_id: int) -> int:
-    """Draw every figure of a run again from its stored records."""
+def _readable(value: Any) -> str:
+    """A summary value as people read it: numbers to six significant digits (-0.1, not -0.10000000000000009)."""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_readable(v) for v in value) + "]"
+    return str(value)
+
+
+def _plot(store: Any, run_id: int, output: Path | None = None) -> int:
+    """Draw every figure of a run again from its stored records: into the store and beside it, or into
+    ``output`` only (a store that is not ours to write)."""
     from .plotting import draw
     from .registry import get
 
@@ -327,20 +382,20 @@ def _plot(store: Any, run_id: int) -> int:
     if info.procedure == "campaign":
         from .campaign_plots import draw_campaign
 
-        warnings = draw_campaign(store, run_id)
+        warnings = draw_campaign(store, run_id, output)
         for warning in warnings:
             _err(f"labctl runs plot: {warning}")
-        OUT.print(f"run {run_id}: campaign figures drawn to {store.plot_dir(run_id)}")
+        OUT.print(f"run {run_id}: campaign figures drawn to {output or store.plot_dir(run_id)}")
         return 1 if warnings else 0
     procedure = get(info.procedure)
     failed = 0
     for name in procedure.plots:
-        problem = draw(store, procedure, run_id, name)
+        problem = draw(store, procedure, run_id, name, output)
         if problem:
             failed += 1
             _err(f"labctl runs plot: {problem}")
         else:
-            OUT.print(f"run {run_id}: {name}.png drawn to {store.plot_dir(run_id)}")
+            OUT.print(f"run {run_id}: {name}.png drawn to {output or store.plot_dir(run_id)}")
     return 1 if failed else 0
 
 
@@ -436,18 +491,28 @@ def _store_to_serve(command: str, args: argparse.Namespace) -> Path | None:
     return path
 
 
-def _address(args: argparse.Namespace) -> str:
-    return f"http://{args.host if ':' not in args.host else f'[{args.host}]'}:{args.port}"
+def _listen(command: str, args: argparse.Namespace) -> tuple[socket.socket, str] | None:
+    """A socket bound to ``--host`` and ``--port`` (0: a free port) and its address, or None after saying
+    why not, before anything else is printed."""
+    try:
+        listening = socket.create_server((args.host, args.port), family=socket.AF_INET6 if ":" in args.host
+                                         else socket.AF_INET)
+    except OSError as exc:
+        hint = f" (another {command}? choose one with --port N)" if exc.errno == errno.EADDRINUSE else ""
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        _fail(command, f"cannot listen on {args.host} port {args.port}: {reason}{hint}")
+        return None
+    port = listening.getsockname()[1]
+    return listening, f"http://{args.host if ':' not in args.host else f'[{args.host}]'}:{port}"
 
 
-def _serve(command: str, app: Any, args: argparse.Namespace) -> int:
-    """Serve an ASGI application on ``--host`` and ``--port`` until Ctrl-C."""
+def _serve(listening: socket.socket, app: Any) -> int:
+    """Serve an ASGI application on a bound socket until Ctrl-C."""
     import uvicorn
 
-    try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
-    except (OSError, SystemExit) as exc:
-        return _fail(command, f"cannot serve on {args.host}:{args.port}: {exc}")
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    with listening:
+        server.run(sockets=[listening])
     return 0
 
 
@@ -459,14 +524,16 @@ def _monitor(args: argparse.Namespace) -> int:
     from .monitor.app import create_app
 
     path = _store_to_serve("monitor", args)
-    if path is None:
+    bound = _listen("monitor", args) if path is not None else None
+    if path is None or bound is None:
         return 2
+    listening, address = bound
     loopback = args.host in ("127.0.0.1", "localhost", "::1")
     token = None if loopback else secrets.token_urlsafe(24)
-    OUT.print(f"labctl monitor of {path} at {_address(args)}/" + (f"?token={token}" if token else ""))
+    OUT.print(f"labctl monitor of {path} at {address}/" + (f"?token={token}" if token else ""))
     if token:
         OUT.print("  bound beyond this machine: every request needs that token")
-    return _serve("monitor", create_app(path, token), args)
+    return _serve(listening, create_app(path, token))
 
 
 def _serve_tiled(args: argparse.Namespace) -> int:
@@ -475,15 +542,17 @@ def _serve_tiled(args: argparse.Namespace) -> int:
     from .bluesky.tiled_server import tiled_app
 
     path = _store_to_serve("serve-tiled", args)
-    if path is None:
+    bound = _listen("serve-tiled", args) if path is not None else None
+    if path is None or bound is None:
         return 2
+    listening, address = bound
     app, key = tiled_app(path, args.host)
-    OUT.print(f"labctl Tiled server of {path} at {_address(args)}/api/v1 (read-only)")
-    OUT.print(f"  from tiled.client import from_uri; client = from_uri({_address(args)!r}"
+    OUT.print(f"labctl Tiled server of {path} at {address}/api/v1 (read-only)")
+    OUT.print(f"  from tiled.client import from_uri; client = from_uri({address!r}"
               + (f", api_key={key!r})" if key else ")"))
     if key:
         OUT.print("  bound beyond this machine: every request needs that API key")
-    return _serve("serve-tiled", app, args)
+    return _serve(listening, app)
 
 
 # -------------------------------------------------------------- bench, sim
@@ -527,10 +596,17 @@ def _scpi(args: argparse.Namespace) -> int:
     """Raw SCPI terminal on one resource."""
     from .scpi_terminal import run_terminal
 
+    from .bench import BenchConfigError
+
+    try:
+        config = _bench_config(args)
+    except BenchConfigError as exc:
+        return _fail("scpi", exc)
     termination = args.termination.encode().decode("unicode_escape")
     return run_terminal(args.resource, args.timeout, termination,
                         None if args.no_error_check else args.error_query,
-                        Path(args.history) if args.history else _data_dir() / "scpi_history")
+                        Path(args.history) if args.history else _data_dir() / "scpi_history",
+                        config.limits.for_drivers(config.wiring))
 
 
 def _data_dir() -> Path:
@@ -661,6 +737,9 @@ def build_parser() -> argparse.ArgumentParser:
     scpi.add_argument("--error-query", default="SYST:ERR?", help="checked after every line (default SYST:ERR?)")
     scpi.add_argument("--no-error-check", action="store_true", help="do not query the error queue")
     scpi.add_argument("--history", metavar="PATH", help="history file (default beside the run store)")
+    scpi.add_argument("--bench", metavar="FILE", help="the bench whose safety limits lines are checked against "
+                                                      "(default: the built-in bench's)")
+    scpi.set_defaults(die_seed=1, smu="test_pad")
     scpi.set_defaults(func=_scpi)
 
     procs = sub.add_parser("procedures", help="list the procedures and their parameters")
@@ -722,6 +801,18 @@ def build_parser() -> argparse.ArgumentParser:
         _store_option(p)
         if name != "list":
             p.add_argument("id", type=int, help="run id")
+        else:
+            p.add_argument("--procedure", help="only runs of this procedure")
+            p.add_argument("--status", choices=("running", "completed", "aborted", "failed", "interrupted"),
+                           help="only runs in this state")
+            p.add_argument("--die", metavar="DIE_ID", help="only runs on this die (e.g. MX64-4E084C08)")
+            p.add_argument("--since", metavar="DATE", help="only runs started on or after DATE (YYYY-MM-DD[ HH:MM])")
+            p.add_argument("--until", metavar="DATE", help="only runs started before the end of DATE")
+            p.add_argument("--top", action="store_true", help="only top-level runs (no child runs)")
+            p.add_argument("--limit", type=int, default=100, help="at most this many, the latest (default 100)")
+        if name == "plot":
+            p.add_argument("--output", metavar="DIR", help="draw the figures into DIR only (the store is then only "
+                                                           "read: another user's, or a read-only one)")
         if name == "export":
             p.add_argument("--format", choices=("hdf5", "csv", "netcdf", "bluesky"), default="hdf5",
                            help="hdf5 (default), csv, netcdf (xarray), bluesky (event-model documents, JSONL); "

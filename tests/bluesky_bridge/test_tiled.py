@@ -66,21 +66,26 @@ def test_beyond_loopback_tiled_needs_its_api_key(stored) -> None:
 
 
 def test_labctl_serve_tiled_serves_the_store_it_is_given(stored, monkeypatch, capsys) -> None:
-    import uvicorn
-
-    from labctl.cli import main
+    from labctl import cli
 
     path, mac, _ = stored
     served = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, host, port, **kw: served.update(app=app, host=host, port=port))
-    assert main(["serve-tiled", "--store", str(path), "--port", "8123"]) == 0
+
+    def serve(listening, app):
+        served.update(app=app, port=listening.getsockname()[1])
+        listening.close()
+        return 0
+
+    monkeypatch.setattr(cli, "_serve", serve)
+    assert cli.main(["serve-tiled", "--store", str(path), "--port", "0"]) == 0
     out = capsys.readouterr().out
-    assert f"labctl Tiled server of {path} at http://127.0.0.1:8123/api/v1 (read-only)" in out
-    assert "from_uri('http://127.0.0.1:8123')" in out and served["port"] == 8123
+    address = f"http://127.0.0.1:{served['port']}"
+    assert f"labctl Tiled server of {path} at {address}/api/v1 (read-only)" in out
+    assert f"from_uri('{address}')" in out
     client = from_context(Context.from_app(served["app"]))
     assert client[str(mac)]["calibration"].metadata["unit"] == "MAC"
-    assert main(["serve-tiled", "--store", str(path), "--host", "0.0.0.0"]) == 0
+    assert cli.main(["serve-tiled", "--store", str(path), "--host", "0.0.0.0", "--port", "0"]) == 0
     key = re.search(r"api_key='(\w+)'", capsys.readouterr().out).group(1)
     assert str(mac) in from_context(Context.from_app(served["app"], api_key=key))
-    assert main(["serve-tiled", "--store", str(path.parent / "none.sqlite")]) == 2
+    assert cli.main(["serve-tiled", "--store", str(path.parent / "none.sqlite")]) == 2
     assert "no run store at" in capsys.readouterr().err

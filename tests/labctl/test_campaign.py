@@ -13,13 +13,16 @@ distributed = pytest.importorskip("distributed")
 
 from labctl.bench import default_bench  # noqa: E402
 from labctl.campaign import CampaignSpec, run_campaign, start_client, task_seed  # noqa: E402
-from labctl.campaign_plots import Condition, draw_campaign, load_campaign, wafer_position, yield_by_point  # noqa: E402
+from labctl.campaign_plots import (Condition, draw_campaign, load_campaign, plot_distributions,  # noqa: E402
+                                   plot_wafer_map, plot_yield, wafer_position, yield_by_point)
+from labctl.plotting import with_footer  # noqa: E402
 from labctl.cli import main  # noqa: E402
 from labctl.engine import execute  # noqa: E402
 from labctl.procedure import ParameterError  # noqa: E402
 from labctl.registry import get  # noqa: E402
 from labctl.rundata import read_run  # noqa: E402
 from labctl.store import Store  # noqa: E402
+from tests.figure_layout import overlapping_texts  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +123,9 @@ def test_a_failing_task_is_recorded_and_the_rest_complete(client, tmp_path) -> N
                                                                  Condition.parse("bit_errors<=1"))}
         assert yields[1.7] == 0.0 and yields[1.5] > 0
         assert draw_campaign(store, result.run_id) == []
+        data = load_campaign(store, result.run_id)
+        for fig in (plot_distributions(data), plot_wafer_map(data), plot_yield(data, Condition.parse("bit_errors<=1"))):
+            assert overlapping_texts(with_footer(fig, "campaign run 1 · write-verify · 6 tasks · 2026-12-07 21:30")) == []
         assert {name for name, _, _ in store.files(result.run_id)} == {"distributions.png", "wafer_map.png",
                                                                       "yield.png"}
 

@@ -91,8 +91,9 @@ def test_run_dry_run_show_and_export(tmp_path, capsys) -> None:
     store = str(tmp_path / "runs.sqlite")
     assert main(["run", "rv-loop", "--step", "0.05", "--dry-run", "--die-seed", "3", "--smu", "test_mtj"]) == 0
     out = capsys.readouterr().out
-    assert "within the limits" in out and "sends smu_voltage = -0.8 .. 0.8" in out
-    assert "sends smu_current = 0.001" in out and re.search(r"estimated duration: [0-9.]+ s of bench time", out)
+    assert "within the limits" in out and "sends smu_voltage     -0.8 .. 0.8 V  (limit -1 .. 1 V)" in out
+    assert "sends smu_current     0.001 A  (limit -0.001 .. 0.001 A)" in out
+    assert re.search(r"estimated duration: [0-9.]+ (s|min) of bench time", out)
     assert not (tmp_path / "runs.sqlite").exists()                     # a dry run stores nothing
     assert main(["run", "write-verify", "--max-retries", "2", "--store", store, "--seed", "4"]) == 0
     out = capsys.readouterr().out
@@ -221,3 +222,29 @@ def test_to_xarray_without_its_extra_says_how_to_install_it(tmp_path, monkeypatc
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "xarray" else real(name, *a))
     with pytest.raises(MissingExtra, match=r"pip install 'labctl\[xarray\]'"):
         data.to_xarray()
+
+
+def test_a_monitor_on_a_busy_port_says_so_in_one_line(tmp_path, capsys) -> None:
+    import socket
+    store = tmp_path / "runs.sqlite"
+    Store(store).close()
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        assert main(["monitor", "--store", str(store), "--port", str(port)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == (f"labctl monitor: cannot listen on 127.0.0.1 port {port}: Address "
+                                                   "already in use (another monitor? choose one with --port N)\n")
+
+
+@pytest.mark.parametrize("seconds, text", [(3e9, "95.1 years"), (0.0225, "22.5 ms"), (90, "1.5 min"), (2.5, "2.5 s"),
+                                           (7200, "2 h"), (0, "0 s"), (4e-7, "400 ns")])
+def test_durations_read_in_the_unit_that_fits(seconds, text) -> None:
+    from labctl.units import duration
+    assert duration(seconds) == text
+
+
+def test_a_dry_run_of_a_long_bake_gives_its_bench_time_in_years(tmp_path, capsys) -> None:
+    assert main(["run", "retention", "--dry-run", "--points", "3", "--store", str(tmp_path / "runs.sqlite")]) == 0
+    out = capsys.readouterr().out
+    assert "sends temperature     403 .. 423 K  (limit 0 .. 423.15 K)" in out
+    assert re.search(r"estimated duration: 95\.\d years of bench time", out)

@@ -127,7 +127,7 @@ def test_console_session(served, tmp_path) -> None:
     assert "0.2" in say(child, "smu.source_voltage")
     assert "bit errors" in say(child, 'program("checkerboard")')
     assert "codes " in say(child, 'mac("ones")')
-    assert "allowed -210 .. 210 V" in say(child, "help(smu)")
+    assert "allowed -210 .. 210 V; bench limit smu_voltage -1 .. 1 V" in say(child, "help(smu)")
     refused = say(child, "supply.ch[3].voltage = 3")
     assert "refused:" in refused and "1.6 V" in refused and world.chip.rails["vwrite"] == 1.5
     child.send("smu.source_vol\t")                       # tab completion, without querying the SMU
@@ -181,7 +181,23 @@ def test_scpi_terminal(served) -> None:
     child.sendline("*IDN?")
     child.expect("E36312A")
     child.expect_exact("scpi> ")
-    child.sendline("VOLT 99,(@1)")
+    child.sendline("VOLT 1.2,(@1)")                      # beyond VDD's bench limit, within the supply's range
+    child.expect(r"warning: supply CH1: vdd = 1.2 exceeds the bench safety limit")
+    child.expect_exact("send it anyway? [y/N] ")
+    child.sendline("")
+    child.expect_exact("not sent")
+    child.expect_exact("scpi> ")
+    child.sendline("VOLT?")                               # the supply still holds its own value
+    child.expect(r"\+0\.0+E\+00")
+    child.expect_exact("scpi> ")
+    child.sendline("VOLT 1.2,(@1)")                      # raw is raw: sent when confirmed
+    child.expect_exact("send it anyway? [y/N] ")
+    child.sendline("y")
+    child.expect_exact("scpi> ")
+    child.sendline("VOLT? (@1)")
+    child.expect(r"\+1\.20+E\+00")
+    child.expect_exact("scpi> ")
+    child.sendline("VOLT 99,(@1)")                        # beyond the supply's own range: it refuses
     child.expect(r'error: -222,"Data out of range')
     child.expect_exact("scpi> ")
     child.sendline("FOO")

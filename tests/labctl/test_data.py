@@ -49,12 +49,14 @@ def test_a_store_on_a_read_only_mount_can_be_listed_shown_and_exported(stored, t
     script = (f"mount --bind {copy} {copy} && mount -o remount,ro,bind {copy} || exit 77; "
               f"{sys.executable} -m labctl.cli runs list --store {copy}/runs.sqlite && "
               f"{sys.executable} -m labctl.cli runs show {mac} --store {copy}/runs.sqlite && "
-              f"{sys.executable} -m labctl.cli runs export {mac} --store {copy}/runs.sqlite --output {tmp_path}/x.h5;"
+              f"{sys.executable} -m labctl.cli runs export {mac} --store {copy}/runs.sqlite --output {tmp_path}/x.h5 &&"
+              f"{sys.executable} -m labctl.cli runs plot {mac} --store {copy}/runs.sqlite --output {tmp_path}/figs;"
               f" {sys.executable} -m labctl.cli run write-verify --store {copy}/runs.sqlite")
     done = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=120)
     if done.returncode == 77 or "unshare" in done.stderr[:200]:
         pytest.skip(f"no private read-only mount here: {done.stderr.strip()[:200]}")
     assert "mac-transfer" in done.stdout and "exported to" in done.stdout, done.stderr
+    assert (tmp_path / "figs" / "mac_transfer.png").exists()
     assert done.returncode == 2 and "not writable" in done.stderr
 
 
@@ -170,3 +172,47 @@ def test_runs_show_says_resumed_from(tmp_path, capsys) -> None:
     assert main(["runs", "show", str(second), "--store", str(tmp_path / "runs.sqlite")]) == 0
     assert f"resumed from run {first}" in capsys.readouterr().out
     assert os.path.exists(tmp_path / "runs.sqlite")
+
+
+def test_runs_list_has_a_header_filters_and_says_when_nothing_matches(stored, tmp_path, capsys) -> None:
+    path, mac, wv = stored
+    assert main(["runs", "list", "--store", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["id", "procedure", "status", "started", "ended", "die", "parent"]
+    assert [line.split()[1] for line in lines[1:]] == ["mac-transfer", "write-verify"]
+    assert main(["runs", "list", "--store", str(path), "--procedure", "write-verify"]) == 0
+    assert [line.split()[0] for line in capsys.readouterr().out.splitlines()[1:]] == [str(wv)]
+    assert main(["runs", "list", "--store", str(path), "--status", "failed"]) == 0
+    assert capsys.readouterr().out.startswith("no runs match these filters in ")
+    assert main(["runs", "list", "--store", str(tmp_path / "none.sqlite")]) == 0
+    assert "there is no run store at" in capsys.readouterr().out and not (tmp_path / "none.sqlite").exists()
+    assert main(["runs", "list", "--store", str(path), "--since", "2026-13-01"]) == 2
+    assert "--since '2026-13-01': write a date as YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_runs_show_rounds_what_people_read(tmp_path, capsys) -> None:
+    with Store(tmp_path / "runs.sqlite") as store:
+        run = store.begin_run("mnist-perceptron", {}, {})
+        store.record(run, "summary", {"gap_points": 0.9 - 1.0, "sweep": [0.1 + 0.2]})
+    assert main(["runs", "show", str(run), "--store", str(tmp_path / "runs.sqlite")]) == 0
+    out = capsys.readouterr().out
+    assert "gap_points               -0.1\n" in out and "[0.3]" in out
+
+
+def test_runs_plot_into_a_folder_leaves_the_store_untouched(stored, tmp_path) -> None:
+    path, mac, _ = stored
+    before = path.read_bytes()
+    assert main(["runs", "plot", str(mac), "--store", str(path), "--output", str(tmp_path / "figures")]) == 0
+    assert (tmp_path / "figures" / "mac_transfer.png").read_bytes()[:4] == b"\x89PNG"
+    assert path.read_bytes() == before
+
+
+def test_a_closed_pipe_ends_a_read_only_command_quietly(stored) -> None:
+    path, mac, _ = stored
+    done = subprocess.run(f"{sys.executable} -m labctl.cli runs show {mac} --store {path} | head -1",
+                          shell=True, capture_output=True, text=True, timeout=60,
+                          executable="/bin/bash", env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert done.stdout.startswith(f"run {mac}: mac-transfer") and done.stderr == ""
+    piped = subprocess.run(f"set -o pipefail; {sys.executable} -m labctl.cli procedures | head -1", shell=True,
+                           capture_output=True, text=True, timeout=60, executable="/bin/bash")
+    assert piped.returncode == 0 and piped.stderr == ""

@@ -12,9 +12,12 @@ import pytest
 
 from labctl.bench import default_bench
 from labctl.engine import execute
+from labctl.plotting import footer, with_footer
 from labctl.registry import procedures
+from labctl.rundata import read_run
 from labctl.store import Store
 from tests.bluesky_bridge.checks import check_documents
+from tests.figure_layout import overlapping_texts
 from tests.networks.conv_nets import small_perceptron, small_vgg
 
 #: the VGG-8's and the perceptron's shapes with 19 and 14 tiles instead of 150 and 112 (the shipped
@@ -110,7 +113,12 @@ def test_the_dry_run_checks_exactly_what_the_run_sends_and_a_seed_replays_the_ru
                             draw_figures=False)
         first, second = (records_of_run_and_children(store, r.run_id) for r in (result, again))
         check_documents(store, result.run_id, tmp_path)     # valid event-model documents, stored back the same
+        data = read_run(store, result.run_id)
     assert first == second, name
+    procedure = procedures()[name]
+    for figure_name, plot in procedure.plots.items():             # every figure: no text over another
+        fig = with_footer(plot(data), footer(data))
+        assert overlapping_texts(fig) == [], f"{name}: {figure_name}"
     checked = {(limit, f"{value:.9g}") for limit, value in result.rehearsal.checks}
     assert checked == limited_values(sent)
     assert checked                                   # every procedure sets something limited (the rails at least)
