@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
@@ -270,6 +271,7 @@ def stored_documents(store: Store, run_id: int, hdf5: Path | None = None, datase
     external = {name for name, values in recordings.items() if hdf5 is not None
                 and all(isinstance(v, np.ndarray) for v in values) and max(v.nbytes for v in values) > INLINE_MAX_BYTES}
     stream_of = _streams(rows)
+    sizes = Counter(stream_of[name] for name in recordings)            # fields per stream
 
     def key(name: str) -> dict:
         found = data_key(name, recordings[name], run.metas[name], source(info.procedure, name))
@@ -292,7 +294,7 @@ def stored_documents(store: Store, run_id: int, hdf5: Path | None = None, datase
         group = pending.setdefault(stream, {})
         group[name] = index if name in external else value
         times.setdefault(stream, {})[name] = when
-        if len(group) == sum(1 for n in recordings if stream_of[n] == stream):
+        if len(group) == sizes[stream]:
             yield from run.event(stream, pending.pop(stream), when, times.pop(stream))
     if info.status != "running":
         yield run.stop(info, store.events(run_id))
