@@ -25,7 +25,6 @@ one stream of that name.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -35,7 +34,7 @@ from typing import Any, cast
 import numpy as np
 from event_model import compose_run
 
-from ..store import RunInfo, Store
+from ..store import RunInfo, Store, to_json
 
 #: the namespace of every uid labctl derives
 NAMESPACE = uuid.UUID("28acbf9b-c646-4d37-85ff-3ba71efd8efb")
@@ -119,23 +118,13 @@ def data_key(name: str, values: list[Any], meta: dict, source: str) -> dict:
 def event_value(key: dict, value: Any) -> Any:
     """A recording as its event holds it (JSON text where the data key says so)."""
     if key.get("labctl_encoding") == "json":
-        return json.dumps(value, default=_plain)
+        return to_json(value)
     return value
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def to_json_line(name: str, doc: dict) -> str:
     """One document as a line of a JSONL stream: ``[name, doc]``, arrays as lists."""
-    return json.dumps([name, doc], default=_plain)
+    return to_json([name, doc])
 
 
 class RunDocuments:
