@@ -89,6 +89,7 @@ class Command:
     clocks: str = "0"                     #: what it costs, for the document
     needs_power: bool = True
     reading: bool = False                 #: a state read: a read-only property of the driver
+    unit: str = ""                        #: the unit of the reply
 
     @property
     def query(self) -> bool:
@@ -158,7 +159,8 @@ COMMANDS: tuple[Command, ...] = (
             reply=Data("codes", "codes", (64,)), clocks="1"),
     Command("mac_batch", "MAC:BATCh?", "TDC codes for n inputs", data=Data("x", "signs", (None, 64)),
             reply=Data("codes", "codes", (None, 64)), clocks="n"),
-    Command("cycle_counter", "COUNter?", "clocks since power-up, *RST or COUN:RES", reply="int", reading=True),
+    Command("cycle_counter", "COUNter?", "clocks since power-up, *RST or COUN:RES", reply="int", reading=True,
+            unit="clock"),
     Command("reset_counter", "COUNter:RESet", "cycle counter to 0"),
 )
 

@@ -199,6 +199,7 @@ def test_ctrl_c_aborts_a_run_and_keeps_its_data(tmp_path) -> None:
 @pytest.mark.parametrize("argv, extra, module", [
     (["campaign", "write-verify", "--dies", "0"], "campaign", "dask"),
     (["monitor"], "monitor", "uvicorn"),
+    (["serve-tiled"], "bluesky", "tiled"),
 ])
 def test_a_missing_extra_is_a_one_line_install_hint(tmp_path, capsys, monkeypatch, argv, extra, module) -> None:
     import importlib.util
