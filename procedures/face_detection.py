@@ -7,15 +7,15 @@ detection with an accuracy of 93.4 %".
 The layer on the array is the network's first dense layer (layer 7, 576
 inputs x 128 outputs: 18 full 64 x 64 tiles, no padding), the largest weight
 matrix of the network; every other layer runs on the host.  The layer runs
-through the networks' chip runtime (networks/chip_runtime.py): each tile
+through the networks' chip runtime (networks/chip/): each tile
 programmed once, its windows placed on its partial sums and calibrated with
 the layer's inputs for ``calibration_patches`` training patches; the
 detection pass reuses those calibrations.
 
-1. Classification of the test patches (networks/faces.py) in software and
+1. Classification of the test patches (networks/host/faces.py) in software and
    with the layer on the chip; accuracies beside the paper's.
 2. Detection: every 25 x 25 window of an image pyramid over scikit-image's
-   astronaut (networks/detection.py) classified with the layer on the chip;
+   astronaut (networks/host/detection.py) classified with the layer on the chip;
    windows whose face score beats the non-face score by ``margin`` are
    candidates, non-maximum suppression keeps the best of overlapping ones.
    The picture with the kept boxes is the run's detection figure.
@@ -35,12 +35,11 @@ from labctl.plotting import figure
 from labctl.extras import MissingExtra, require
 from labctl.procedure import Param, ParameterError, procedure
 from labctl.rundata import RunData
-from labctl.stubs import ensure_powered
-from procedures.networks.chip_network import chip_forward, seeded_subset
-from procedures.networks.chip_runtime import close_session, measure_conditions, open_session
-from procedures.networks.evaluation import ERROR_EDGES, confusion, histogram
-from procedures.networks.network import BinaryNetwork
-from procedures.networks.npz import SHIPPED_FACES, NetworkFormatError, load_network
+from procedures.networks.chip.network import chip_forward, seeded_subset
+from procedures.networks.chip.session import Session, chip_session
+from procedures.networks.host.evaluation import ERROR_EDGES, confusion, histogram
+from procedures.networks.host.network import BinaryNetwork
+from procedures.networks.host.npz import SHIPPED_FACES, NetworkFormatError, load_network
 from benchspec.tdc import TdcSetting
 
 PAPER_ACCURACY = 0.934
@@ -58,7 +57,7 @@ def _validate(params: dict, store: Any) -> None:
     except NetworkFormatError as exc:
         raise ParameterError(f"parameter network: {exc}") from None
     layer = net.metadata.get("chip_layer")
-    if not isinstance(layer, int) or not 0 <= layer < len(net.layers):
+    if not isinstance(layer, int) or not 0 <= layer < len(net.weighted):
         raise ParameterError("parameter network: its metadata names no 'chip_layer'")
     try:
         require("faces", "face-detection")
@@ -141,31 +140,30 @@ def face_detection(
                                     low=0.0, high=1.0)] = 0.1,
 ) -> Plan:
     """face / non-face patches and sliding-window face detection, one layer of ten on the chip"""
-    from procedures.networks.detection import ASTRONAUT_FACE, non_maximum_suppression, overlap as iou
-    from procedures.networks.detection import pyramid_windows
-    from procedures.networks.faces import load_faces, photo
+    from procedures.networks.host.detection import ASTRONAUT_FACE, non_maximum_suppression, overlap as iou
+    from procedures.networks.host.detection import pyramid_windows
+    from procedures.networks.host.faces import load_faces, photo
     from skimage import data as images
 
-    yield from ensure_powered()
     rng = (yield Context()).rng
     net = _network(network)
     chip = [int(net.metadata["chip_layer"])]
     setting = TdcSetting(lsb, windows)
-    yield Record("conditions", {**(yield from measure_conditions()), "lsb_s": lsb, "windows": windows})
     faces = load_faces(int(net.metadata.get("data_seed", 0)))
     calibration = seeded_subset(rng, faces.train_images, calibration_patches)
     software = net.forward(faces.test_images)
-    session = yield from open_session()
-    try:
+    search = pyramid_windows(photo("astronaut"), stride=stride)
+
+    def classify(session: Session) -> Plan:
         patches = yield from chip_forward(session, net, faces.test_images, calibration, [setting], "faces", chip,
                                           keep_columns=True)
-        search = pyramid_windows(photo("astronaut"), stride=stride)
         detection = yield from chip_forward(session, net, search.patches, calibration, [setting], "faces", chip,
                                             batch=BATCH, keep_preactivations=False)
-    finally:
-        yield from close_session(session)
+        return patches, detection
+
+    _, (patches, detection) = yield from chip_session(classify, {"lsb_s": lsb, "windows": windows})
     on_chip, result, detected = patches.forwards[0], patches.layers[0][chip[0]], detection.forwards[0]
-    outputs = net.layers[chip[0]].shape[1]
+    outputs = net.weighted[chip[0]].outputs
     yield Record("confusion_software", confusion(faces.test_labels, software.predictions, 2), "patches",
                  "true class (row: non-face, face) against predicted (column)", ("true", "predicted"))
     yield Record("confusion_chip", confusion(faces.test_labels, on_chip.predictions, 2), "patches",

@@ -1,7 +1,7 @@
 """mac-errors: the chip's partial-sum error model, decoded against ideal full-column MAC, per column and pooled.
 
 Measured the way the network runtime reads a layer (procedures/networks/
-chip_runtime.py), so that an emulation drawing from it (issue 14's VGG-8,
+chip/layer.py), so that an emulation drawing from it (the VGG-8's,
 hardware-aware training) carries this die's errors under the networks' TDC
 settings: each matrix is programmed once as a tile, each column's windows
 are placed on the distribution of its partial sums, calibrated with half of
@@ -26,14 +26,13 @@ from typing import Annotated, Any
 
 import numpy as np
 
-from labctl.plan import Context, Plan, Record
+from labctl.plan import Context, Plan
 from labctl.plotting import figure
 from labctl.procedure import Param, procedure
 from labctl.rundata import RunData
-from labctl.stubs import ensure_powered
-from procedures.networks.chip_runtime import close_session, measure_conditions, open_session
-from procedures.networks.error_runs import measure_error_model
-from procedures.networks.stored import error_model_from_run
+from procedures.networks.chip.error_runs import measure_error_model
+from procedures.networks.chip.session import chip_session
+from procedures.networks.chip.stored import error_model_from_run
 from benchspec.tdc import TdcSetting
 
 ERROR_EDGES = np.arange(-24.5, 25.5)
@@ -72,16 +71,11 @@ def mac_errors(
                                   low=64, high=1_000_000)] = 4000,
 ) -> Plan:
     """the chip's partial-sum error model (decoded vs ideal column MAC) under the networks' TDC settings"""
-    yield from ensure_powered()
     rng = (yield Context()).rng
     setting = TdcSetting(lsb, windows)
-    conditions = {**(yield from measure_conditions()), "lsb_s": lsb, "windows": windows}
-    yield Record("conditions", conditions)
-    session = yield from open_session()
-    try:
-        pooled, ideal_all, decoded_all = yield from measure_error_model(session, setting, rng, matrices, vectors)
-    finally:
-        yield from close_session(session)
+    conditions, (pooled, ideal_all, decoded_all) = yield from chip_session(
+        lambda session: measure_error_model(session, setting, rng, matrices, vectors),
+        {"lsb_s": lsb, "windows": windows})
     error = decoded_all - ideal_all
     column_std = error.std(axis=0)
     return {"error_mean": float(error.mean()), "error_mean_se": float(error.std() / np.sqrt(error.size)),

@@ -6,7 +6,7 @@ recorded (``--model-run N``), or trained here with numpy (``--train``).  It
 is recorded in the run (``network_*``), so any later run, or a campaign over
 dies, reuses it by run id.  Its software accuracy (numpy, exact) is the
 baseline; then the chip classifies the same test digits through the network
-runtime (procedures/networks/chip_runtime.py: tiles programmed once, windows
+runtime (procedures/networks/chip/: tiles programmed once, windows
 chosen per tile from the partial sums' distribution, calibration per tile,
 column and window measured on this die with training digits, or reused from
 ``--calibration-run N``).  A list of TDC LSBs or window counts is a sweep:
@@ -31,21 +31,18 @@ import numpy as np
 
 from labctl.plan import Context, Load, Plan, Record
 from labctl.procedure import Folder, Param, ParameterError, RunId, procedure, seed_param
-from labctl.stubs import ensure_powered
 from procedures.mnist_plots import (PAPER_CHIP, PAPER_SOFTWARE, plot_accuracy_sweep, plot_confusion,
                                     plot_misclassified, plot_preactivation_errors)
-from procedures.networks.chip_network import ChipPass, chip_forward, seeded_subset
-from procedures.networks.chip_runtime import Costs, close_session, measure_conditions, open_session
-from procedures.networks.error_model import ErrorModel
-from procedures.networks.idx import DatasetError, MnistData, check_mnist_folder, load_mnist
-from procedures.networks.network import BinaryNetwork, Forward, plain_product
-from procedures.networks.npz import load_network
-from procedures.networks.stored import (HW_NETWORK_PREFIX, calibrations_from_run, error_model_from_run,
-                                        network_digest, network_from_run, record_error_model, record_network)
+from procedures.networks.chip.error_model import ErrorModel
+from procedures.networks.chip.network import ChipPass, chip_forward, seeded_subset
+from procedures.networks.chip.session import Costs, Session, chip_session
+from procedures.networks.chip.stored import (HW_NETWORK_PREFIX, calibrations_from_run, error_model_from_run,
+                                             network_digest, network_from_run, record_error_model, record_network)
+from procedures.networks.host.idx import DatasetError, MnistData, check_mnist_folder, load_mnist
+from procedures.networks.host.network import BinaryNetwork, Forward, plain_product
+from procedures.networks.host.npz import SHIPPED_PERCEPTRON, load_network
+from procedures.networks.training.train_mlp import TrainingConfig, config_from_description, train
 from benchspec.tdc import TdcSetting
-from procedures.networks.train_mlp import TrainingConfig, config_from_description, train
-
-SHIPPED_NETWORK = Path(__file__).parent / "networks" / "data" / "perceptron.npz"
 ERROR_EDGES = np.arange(-60, 62, 2) - 1.0       # pre-activation error bins, MAC units
 MISCLASSIFIED_KEPT = 64
 CLASSES = 10
@@ -101,7 +98,7 @@ def _network(model_run: int | None, network_file: Path | None, config: TrainingC
         return load_network(network_file), str(network_file)
     if config is not None:
         return _trained(config, data, None), "trained in this run"
-    return load_network(SHIPPED_NETWORK), "shipped perceptron.npz"
+    return load_network(SHIPPED_PERCEPTRON), "shipped perceptron.npz"
 
 
 def _calibrations(run_id: int | None, digest: str, die: str) -> Plan:
@@ -124,7 +121,7 @@ def _record_pass(name: str, network: BinaryNetwork, chip: ChipPass, software: Fo
     for setting, forward in zip(settings, chip.forwards):
         where = {"network": name, "lsb": setting.lsb, "windows": setting.windows}
         exact = [software.preactivations[0]] + [
-            plain_product(i + 1, layer.activate(forward.preactivations[i]), network.layers[i + 1])
+            plain_product(i + 1, layer.activation(forward.preactivations[i]), network.weighted[i + 1].weights)
             for i, layer in enumerate(network.hidden)]
         for layer, (chip_a, exact_a) in enumerate(zip(forward.preactivations, exact)):
             error = chip_a - exact_a
@@ -132,7 +129,7 @@ def _record_pass(name: str, network: BinaryNetwork, chip: ChipPass, software: Fo
                                          "std": float(error.std()), "exact_std": float(np.std(exact_a)),
                                          "edges": ERROR_EDGES.tolist(),
                                          "counts": np.histogram(error, ERROR_EDGES)[0].tolist()})
-        flips = [float(np.mean(layer.activate(c) != layer.activate(s)))
+        flips = [float(np.mean(layer.activation(c) != layer.activation(s)))
                  for layer, c, s in zip(network.hidden, forward.preactivations, software.preactivations)]
         yield Record("result", {**where, "chip_accuracy": float(np.mean(forward.predictions == labels)),
                                 "software_accuracy": float(np.mean(software.predictions == labels)),
@@ -208,7 +205,6 @@ def mnist_perceptron(
     = None,
 ) -> Plan:
     """the two-layer binary perceptron classifying MNIST test digits on the chip, beside software and the paper"""
-    yield from ensure_powered()
     rng = (yield Context()).rng
     digits = load_mnist(data)
     if images > len(digits.test_images):
@@ -219,20 +215,19 @@ def mnist_perceptron(
     test, labels = digits.test_images[:images], digits.test_labels[:images].astype(np.int64)
     calibration = seeded_subset(rng, digits.train_images, calibration_images)
     software = network.forward(test)
-    conditions = yield from measure_conditions()
-    yield Record("conditions", {**conditions, "network_source": source, "data_digest": digits.digest()})
     settings = [TdcSetting(lsb, count) for lsb in lsbs for count in windows]
-    reuse = yield from _calibrations(calibration_run, network_digest(network), conditions["die"])
-    session = yield from open_session(replicate, reuse)
-    try:
+
+    def on_chip(session: Session) -> Plan:
+        session.reuse.update((yield from _calibrations(calibration_run, network_digest(network),
+                                                       session.conditions["die"])))
         chip = yield from chip_forward(session, network, test, calibration, settings)
         yield from _record_pass("default", network, chip, software, settings, test, labels)
-        costs = _costs(session.costs, images, conditions["clock_hz"])
+        costs = _costs(session.costs, images, session.conditions["clock_hz"])
         summary: dict[str, Any] = {"images": images, "network_source": source}
-        if len(chip.ideal):                      # this run's own calibration: its error model
-            own = yield from record_error_model(chip.ideal, chip.decoded)
+        if len(chip.calibration_ideal):          # this run's own calibration: its error model
+            own = yield from record_error_model(chip.calibration_ideal, chip.calibration_decoded)
         if hardware_aware:
-            model = own if error_run is None and len(chip.ideal) else \
+            model = own if error_run is None and len(chip.calibration_ideal) else \
                 error_model_from_run((yield Load(calibration_run if error_run is None else error_run)))
             aware = _trained(_aware_config(network, epochs, train_seed), digits, model)
             yield from record_network(aware, HW_NETWORK_PREFIX)
@@ -242,9 +237,11 @@ def mnist_perceptron(
             yield from _record_pass("hardware-aware", aware, aware_chip, aware_software, settings[:1], test, labels)
             summary["hw_aware_chip_accuracy"] = float(np.mean(aware_chip.forwards[0].predictions == labels))
             summary["hw_aware_software_accuracy"] = float(np.mean(aware_software.predictions == labels))
-            summary["hw_aware_costs"] = _costs(session.costs, images, conditions["clock_hz"])
-    finally:
-        yield from close_session(session)
+            summary["hw_aware_costs"] = _costs(session.costs, images, session.conditions["clock_hz"])
+        return chip, costs, summary
+
+    conditions, (chip, costs, summary) = yield from chip_session(
+        on_chip, {"network_source": source, "data_digest": digits.digest()}, replicate)
     accuracy = [float(np.mean(f.predictions == labels)) for f in chip.forwards]
     software_accuracy = float(np.mean(software.predictions == labels))
     summary.update({"chip_accuracy": accuracy[0], "software_accuracy": software_accuracy,

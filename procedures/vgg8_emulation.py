@@ -8,7 +8,7 @@ improves to 98.86 % (software baseline: 99.28 %)".
    recorded ``error_values``, ``error_probabilities``, ``error_counts``,
    such as mac-errors, or per-layer ``layer_error_*``), or measured now on
    this die through the networks' chip runtime and recorded
-   (networks/error_runs.py): the generic model of mac-errors, and one model
+   (networks/chip/error_runs.py): the generic model of mac-errors, and one model
    per layer from the network itself on the chip for ``model_images``
    training digits (each tile calibrated with its inputs for
    ``calibration_images`` other training digits), which the emulation
@@ -21,7 +21,7 @@ improves to 98.86 % (software baseline: 99.28 %)".
 4. Validation of the emulator: the first two array layers really on
    the chip for ``validation_images`` digits (the rest on the host), and the
    same slice emulated; the pre-activation errors are compared neuron by
-   neuron (Welch z of the neurons' mean and rms error: evaluation.agreement)
+   neuron (Welch z of the neurons' mean and rms error: host/evaluation.agreement)
    and the accuracies given.
 
 Records accuracies beside the paper's, the confusion matrix, every layer's
@@ -39,16 +39,17 @@ from labctl.plan import Context, Load, Plan, Progress, Record
 from labctl.plotting import figure
 from labctl.procedure import Folder, Param, ParameterError, RunId, procedure, seed_param
 from labctl.rundata import RunData, read_run
-from labctl.stubs import ensure_powered
-from procedures.networks.chip_network import chip_forward, seeded_subset
-from procedures.networks.chip_runtime import Session, close_session, measure_conditions, open_session
-from procedures.networks.error_runs import (emulation_product, error_models_from_run, holds_error_model,
-                                            measure_error_model, measure_layer_models)
-from procedures.networks.error_model import ErrorModel
-from procedures.networks.evaluation import ERROR_EDGES, ErrorRecorder, agreement, confusion, histogram
-from procedures.networks.idx import DatasetError, check_mnist_folder, load_mnist
-from procedures.networks.network import BinaryNetwork
-from procedures.networks.npz import SHIPPED_VGG8, NetworkFormatError, load_network
+from procedures.networks.chip.emulation import emulation_product
+from procedures.networks.chip.error_model import ErrorModel
+from procedures.networks.chip.error_runs import measure_error_model, measure_layer_models
+from procedures.networks.chip.network import chip_forward, seeded_subset
+from procedures.networks.chip.session import Session, chip_session
+from procedures.networks.chip.stored import error_models_from_run, holds_error_model
+from procedures.networks.host.evaluation import ERROR_EDGES, ErrorRecorder, agreement, confusion, histogram
+from procedures.networks.host.idx import DatasetError, check_mnist_folder, load_mnist
+from procedures.networks.host.layers import Convolution
+from procedures.networks.host.network import BinaryNetwork
+from procedures.networks.host.npz import SHIPPED_VGG8, NetworkFormatError, load_network
 from benchspec.tdc import TdcSetting
 
 PAPER_SOFTWARE = 0.9928
@@ -65,7 +66,7 @@ def array_layers(net: BinaryNetwork) -> frozenset[int]:
     """The layers on the array: all but the network's ``host_layers`` (metadata; default the first layer,
     whose 9-input partial sums would carry a full 64-row sum's error on a seventh of its range)."""
     host = set(net.metadata.get("host_layers", [0]))
-    return frozenset(k for k in range(len(net.layers)) if k not in host)
+    return frozenset(k for k in range(len(net.weighted)) if k not in host)
 
 
 def _validate(params: dict, store: Any) -> None:
@@ -73,7 +74,7 @@ def _validate(params: dict, store: Any) -> None:
         net = _network(params["network"])
     except NetworkFormatError as exc:
         raise ParameterError(f"parameter network: {exc}") from None
-    if not net.convolutions:
+    if not any(isinstance(layer, Convolution) for layer in net.layers):
         raise ParameterError("parameter network: not a convolutional network")
     if params["error_run"] is not None and store is not None and not holds_error_model(
             read_run(store, params["error_run"])):
@@ -105,7 +106,7 @@ def validate_on_chip(session: Session, net: BinaryNetwork, images: np.ndarray, l
         out[f"validation_layer{layer}_chip_mean"] = float(chip_errors.mean())
         out[f"validation_layer{layer}_chip_rms"] = float(np.sqrt((chip_errors.astype(np.float64) ** 2).mean()))
     for name, model in models.items():
-        recorder = ErrorRecorder(emulation_product(model, seed + 1, frozenset(slice_)), len(net.layers),
+        recorder = ErrorRecorder(emulation_product(model, seed + 1, frozenset(slice_)), len(net.weighted),
                                  keep=frozenset(slice_))
         emulated = net.forward(images, recorder)
         out[f"validation_{name}_accuracy"] = float((emulated.predictions == labels).mean())
@@ -215,18 +216,16 @@ def vgg8_emulation(
     windows: Annotated[int, Param("TDC windows each vector is read under", low=1, high=9)] = 2,
 ) -> Plan:
     """binary VGG-8 on MNIST, emulated with the chip's measured MAC errors, validated on the chip"""
-    yield from ensure_powered()
     net = _network(network)
     digits = load_mnist(data)
     test_images, test_labels = digits.test_images[:images], digits.test_labels[:images]
     rng = (yield Context()).rng
     setting = TdcSetting(lsb, windows)
-    yield Record("conditions", {**(yield from measure_conditions()), "lsb_s": lsb, "windows": windows})
     calibration = seeded_subset(rng, digits.train_images[model_images:], calibration_images)  # not model digits
     on_array = array_layers(net)
     compared: dict[str, ErrorModel | dict[int, ErrorModel]] = {}
-    session = yield from open_session()
-    try:
+
+    def on_chip(session: Session) -> Plan:
         if error_run is None:
             compared["generic"], _, _ = yield from measure_error_model(session, setting, rng, vectors=generic_vectors)
             yield Record("array_layers", np.array(sorted(on_array)), "", "layers on the array (the rest on the host)")
@@ -241,17 +240,18 @@ def vgg8_emulation(
             validation = yield from validate_on_chip(session, net, digits.test_images[:validation_images],
                                                      digits.test_labels[:validation_images], calibration, setting,
                                                      compared, emulation_seed, calibration_vectors)
-    finally:
-        yield from close_session(session)
+        return models, validation
+
+    _, (models, validation) = yield from chip_session(on_chip, {"lsb_s": lsb, "windows": windows})
     software = np.empty(len(test_images), np.int64)
     emulated = np.empty(len(test_images), np.int64)
-    recorder = ErrorRecorder(emulation_product(models, emulation_seed, on_array), len(net.layers))
+    recorder = ErrorRecorder(emulation_product(models, emulation_seed, on_array), len(net.weighted))
     for start in range(0, len(test_images), BATCH):
         batch = test_images[start: start + BATCH]
         software[start: start + len(batch)] = net.predict(batch)
         emulated[start: start + len(batch)] = net.predict(batch, recorder)
         yield Progress("emulation", start + len(batch), len(test_images))
-    classes = net.output.weights.shape[1]
+    classes = net.classes
     yield Record("confusion_software", confusion(test_labels, software, classes), "digits",
                  "software: true class (row) against predicted class (column)", ("true", "predicted"))
     yield Record("confusion_emulated", confusion(test_labels, emulated, classes), "digits",

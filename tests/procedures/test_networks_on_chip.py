@@ -15,11 +15,10 @@ from labctl.procedure import ParameterError
 from labctl.registry import get
 from labctl.rundata import read_run
 from labctl.store import Store
-from procedures.mnist_perceptron import SHIPPED_NETWORK
-from procedures.networks.idx import load_mnist
-from procedures.networks.npz import load_network, save_network
-from procedures.networks.stored import error_model_from_run, network_digest, network_from_run
-from procedures.networks.train_mlp import TrainingConfig, train
+from procedures.networks.chip.stored import error_model_from_run, network_digest, network_from_run
+from procedures.networks.host.idx import load_mnist
+from procedures.networks.host.npz import SHIPPED_PERCEPTRON, load_network, save_network
+from procedures.networks.training.train_mlp import TrainingConfig, train
 from sim_chip.bench import World
 from sim_chip.bench.serve import BenchServer
 
@@ -56,7 +55,7 @@ def test_chip_accuracy_is_near_software_and_costs_are_counted(store) -> None:
     assert s["inference_clocks"] == 112 * 300 and s["time_per_image_s"] == pytest.approx(112 / 11.1e6)
     assert 10e-12 < s["energy_per_image_J"] / 112 < 30e-12           # per MAC vector: the model books ~20 pJ
     assert s["programming_energy_J"] > 0 and s["calibration_energy_J"] > 0
-    assert network_digest(network_from_run(data)) == network_digest(load_network(SHIPPED_NETWORK))
+    assert network_digest(network_from_run(data)) == network_digest(load_network(SHIPPED_PERCEPTRON))
     model = error_model_from_run(data)
     assert 1.0 < model.moments()[1][0, 64] < 3.0                       # std of the error at MAC 0, MAC units
     for name in ("preactivation_errors", "confusion", "misclassified", "accuracy_sweep"):
