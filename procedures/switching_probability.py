@@ -12,7 +12,7 @@ the slope, and their standard errors come from the inverse Fisher
 information.  tau0 is taken as the datasheet's 1 ns.
 
 Why not a least-squares line through ln(-ln(1 - P)) of the points with
-0 < P < 1 (the estimator before issue 12): the transform of a binomial
+0 < P < 1: the transform of a binomial
 fraction is biased, and dropping the points at 0 and 1 keeps the low
 fractions that came out high and the high ones that came out low, so the
 line comes out too flat.  On the simulated die 8 (60 trials a point) it

@@ -47,7 +47,7 @@ LAYER_PREFIX = "layer_"          # a network's per-layer models
 def record_network(network: BinaryNetwork, prefix: str = NETWORK_PREFIX) -> Plan:
     """Record every array of the network's ``.npz`` format under ``prefix``, and its digest."""
     for name, value in network_arrays(network).items():             # text as JSON text, numbers as arrays
-        yield Record(prefix + name, str(value) if value.dtype.kind == "U" else value,
+        yield Record(prefix + name, value.tolist() if value.dtype.kind == "U" else value,
                      description=f"array {name} of the network's .npz format")
     yield Record(prefix + "digest", network_digest(network), description="SHA-256 of the network's arrays")
 

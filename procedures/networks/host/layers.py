@@ -50,6 +50,17 @@ class Threshold:
         """+1/-1 int8 activations of pre-activations (m, outputs)."""
         return np.where(self.sign * (preactivation - self.threshold) >= 0, 1, -1).astype(np.int8)
 
+    @classmethod
+    def folded(cls, mean: np.ndarray, std: np.ndarray, gamma: np.ndarray, beta: np.ndarray,
+               reach: float) -> Threshold:
+        """Batch normalisation y = gamma (a - mean) / std + beta, then sign, folded (float64 in, float32
+        thresholds): y >= 0 <=> sign (a - threshold) >= 0 with threshold = mean - beta std / gamma and
+        sign = sign(gamma); gamma = 0 gives the constant sign(beta) through a threshold beyond ``reach``, the
+        largest |a| the layer can reach."""
+        safe = np.where(gamma == 0, 1.0, gamma)
+        threshold = np.where(gamma == 0, np.where(beta >= 0, -reach, reach), mean - beta * std / safe)
+        return cls(threshold.astype(np.float32), np.where(gamma < 0, -1, 1).astype(np.int8))
+
 
 @dataclass(frozen=True, eq=False)
 class Scores:
@@ -61,6 +72,12 @@ class Scores:
     def __call__(self, preactivation: np.ndarray) -> np.ndarray:
         """Class scores (m, classes) float64."""
         return self.scale * preactivation + self.offset
+
+    @classmethod
+    def folded(cls, mean: np.ndarray, std: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> Scores:
+        """Batch normalisation y = gamma (a - mean) / std + beta as scores (float64 in, float32 out):
+        scale = gamma / std, offset = beta - gamma mean / std."""
+        return cls((gamma / std).astype(np.float32), (beta - gamma * mean / std).astype(np.float32))
 
 
 def spatial(shape: Shape, what: str) -> Shape:

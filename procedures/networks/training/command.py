@@ -1,11 +1,12 @@
 """What the PyTorch training commands (train_vgg8, train_faces) share without needing torch: the architecture
-they train, the optimiser's schedule and its options, the hardware-aware error model, and how a command
-starts (a missing extra is a one-line install hint, not a traceback).
+they train, the optimiser's schedule and its options, the hardware-aware error model, how a command starts (a
+missing extra is a one-line install hint, not a traceback) and ends (the network saved, a JSON summary).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from labctl.extras import MissingExtra
 
 from ..chip.error_model import ErrorModel, gaussian_model
 from ..host.encoding import InputEncoding
+from ..host.network import BinaryNetwork
+from ..host.npz import save_network
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,15 @@ def error_model_of(args: argparse.Namespace) -> ErrorModel | None:
         with np.load(args.error_model, allow_pickle=False) as npz:
             return ErrorModel.from_arrays(dict(npz))
     return None if args.error_sigma is None else gaussian_model(args.error_sigma)
+
+
+def finish(network: BinaryNetwork, summary: dict, out: Path | None) -> dict:
+    """A command's end: the network saved to ``out`` if given (``saved`` in the summary), the summary printed as
+    JSON (the last line) and returned."""
+    if out is not None:
+        summary["saved"] = str(save_network(network, out))
+    print(json.dumps(summary))
+    return summary
 
 
 def run_command(main: Callable[[], Any]) -> None:

@@ -239,18 +239,12 @@ def encode(arch: Architecture, images: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(v.astype(np.float32))
 
 
-def _fold(a_sum: np.ndarray, a_sq: np.ndarray, count: int, norm: nn.Module) -> tuple[np.ndarray, ...]:
-    """Mean, standard deviation, gamma and beta (float64) of a layer's batch norm over ``count`` values."""
+def _statistics(a_sum: np.ndarray, a_sq: np.ndarray, count: int, norm: nn.Module) -> tuple[np.ndarray, ...]:
+    """Mean and standard deviation of a layer's pre-activations over ``count`` values, and its batch norm's gamma
+    and beta (float64)."""
     mean = a_sum / count
     s = np.sqrt(np.maximum(a_sq / count - mean ** 2, 0.0) + BN_EPSILON)
     return mean, s, norm.weight.detach().double().numpy(), norm.bias.detach().double().numpy()
-
-
-def _threshold(mean: np.ndarray, s: np.ndarray, gamma: np.ndarray, beta: np.ndarray, reach: float) -> Threshold:
-    """A hidden layer's folded batch norm and sign (gamma = 0: a threshold beyond ``reach``, a constant sign)."""
-    safe = np.where(gamma == 0, 1.0, gamma)
-    threshold = np.where(gamma == 0, np.where(beta >= 0, -reach, reach), mean - beta * s / safe)
-    return Threshold(threshold.astype(np.float32), np.where(gamma < 0, -1, 1).astype(np.int8))
 
 
 @torch.no_grad()
@@ -273,13 +267,12 @@ def to_network(model: BinaryConvNet, images: np.ndarray, metadata: dict) -> Bina
             dims = (0, *range(2, a.dim()))                      # every axis but the channels'
             count += a.numel() // a.shape[1]
             a_sum, a_sq = a_sum + a.sum(dim=dims).numpy(), a_sq + (a * a).sum(dim=dims).numpy()
-        mean, s, gamma, beta = _fold(a_sum, a_sq, count, block.norm)
+        statistics = _statistics(a_sum, a_sq, count, block.norm)
         if index == last:
-            layers.append(block.export(weights, Scores((gamma / s).astype(np.float32),
-                                                       (beta - gamma * mean / s).astype(np.float32))))
+            layers.append(block.export(weights, Scores.folded(*statistics)))
             break
         reach = float(arch.encoding.max_value() if index == 0 else 1) * weights.shape[0] + 1.0
-        activation = _threshold(mean, s, gamma, beta, reach)
+        activation = Threshold.folded(*statistics, reach)
         layers.append(block.export(weights, activation))
         view = (1, -1) + (1,) * (a.dim() - 2)
         threshold = torch.from_numpy(activation.threshold.astype(np.float64)).view(view)

@@ -15,14 +15,13 @@ Without torch or scikit-image it says how to install them.
 from __future__ import annotations
 
 import argparse
-import json
 
 from labctl.extras import require
 
 from ..host.encoding import InputEncoding
 from ..host.faces import SIZE, load_faces
-from ..host.npz import save_network
-from .command import Architecture, Schedule, add_schedule_arguments, error_model_of, run_command, schedule_of
+from .command import (Architecture, Schedule, add_schedule_arguments, error_model_of, finish, run_command,
+                      schedule_of)
 
 COMMAND = "procedures.networks.training.train_faces"
 
@@ -70,10 +69,7 @@ def main(argv: list[str] | None = None) -> dict:
     network.metadata["test_accuracy"] = accuracy
     summary = {"data_digest": data.digest(), "training_s": metadata["training_s"], "test_accuracy": accuracy,
                "history": trained.history}
-    if args.out is not None:
-        summary["saved"] = str(save_network(network, args.out))
-    print(json.dumps(summary))
-    return summary
+    return finish(network, summary, args.out)
 
 
 if __name__ == "__main__":

@@ -152,27 +152,16 @@ def _step(params: _Parameters, config: TrainingConfig, images: np.ndarray, label
 
 def _fold(params: _Parameters, encoding: InputEncoding, images: np.ndarray, product: LayerProduct,
          metadata: dict | None = None) -> BinaryNetwork:
-    """The inference network: batch-norm statistics measured on ``images`` folded into thresholds and scales.
-
-    Hidden: y = gamma (a - mean) / s + beta >= 0  <=>  sign (a - threshold) >= 0 with
-    threshold = mean - beta s / gamma, sign = sign(gamma) (gamma = 0: a threshold beyond
-    every reachable pre-activation gives the constant sign(beta)).
-    Output: score = (gamma / s) a + (beta - gamma mean / s).
-    """
+    """The inference network: batch-norm statistics measured on ``images`` folded into thresholds and signs
+    (hidden, ``Threshold.folded``) and scales and offsets (output, ``Scores.folded``)."""
     wb1, wb2 = _binary(params.w1), _binary(params.w2)
     a1 = first_layer_preactivations(encoding, images, wb1, product).astype(np.float64)
-    s1 = np.sqrt(a1.var(axis=0) + BN_EPSILON)
-    gamma1, beta1 = params.gamma1.astype(np.float64), params.beta1.astype(np.float64)
     reach = encoding.max_value() * wb1.shape[0] + 1.0
-    safe = np.where(gamma1 == 0, 1.0, gamma1)
-    threshold = np.where(gamma1 == 0, np.where(beta1 >= 0, -reach, reach), a1.mean(axis=0) - beta1 * s1 / safe)
-    sign = np.where(gamma1 < 0, -1, 1).astype(np.int8)
-    hidden = Dense(wb1, Threshold(threshold.astype(np.float32), sign))
+    hidden = Dense(wb1, Threshold.folded(a1.mean(axis=0), np.sqrt(a1.var(axis=0) + BN_EPSILON),
+                                         params.gamma1.astype(np.float64), params.beta1.astype(np.float64), reach))
     a2 = product(1, hidden.activation(a1), wb2).astype(np.float64)
-    s2 = np.sqrt(a2.var(axis=0) + BN_EPSILON)
-    gamma2, beta2 = params.gamma2.astype(np.float64), params.beta2.astype(np.float64)
-    scale, offset = gamma2 / s2, beta2 - gamma2 * a2.mean(axis=0) / s2
-    output = Dense(wb2, Scores(scale.astype(np.float32), offset.astype(np.float32)))
+    output = Dense(wb2, Scores.folded(a2.mean(axis=0), np.sqrt(a2.var(axis=0) + BN_EPSILON),
+                                      params.gamma2.astype(np.float64), params.beta2.astype(np.float64)))
     return BinaryNetwork(encoding, tuple(images.shape[1:]), (hidden, output), metadata or {})
 
 

@@ -15,7 +15,6 @@ Without torch (the ``train`` extra) it says how to install it.
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import asdict
 from pathlib import Path
 
@@ -26,9 +25,9 @@ from labctl.extras import require
 from ..chip.error_model import ErrorModel
 from ..host.encoding import InputEncoding
 from ..host.idx import load_mnist
-from ..host.npz import save_network
 from .augment import Augmentation
-from .command import Architecture, Schedule, add_schedule_arguments, error_model_of, run_command, schedule_of
+from .command import (Architecture, Schedule, add_schedule_arguments, error_model_of, finish, run_command,
+                      schedule_of)
 from .train_mlp import split_validation
 
 COMMAND = "procedures.networks.training.train_vgg8"
@@ -115,10 +114,7 @@ def main(argv: list[str] | None = None) -> dict:
         summary[f"test_accuracy_first_{QUICK_CHECK}"] = network.accuracy(data.test_images[:QUICK_CHECK],
                                                                          data.test_labels[:QUICK_CHECK])
         network.metadata.update((k, v) for k, v in summary.items() if k.startswith("test_accuracy"))
-    if args.out is not None:
-        summary["saved"] = str(save_network(network, args.out))
-    print(json.dumps(summary))
-    return summary
+    return finish(network, summary, args.out)
 
 
 if __name__ == "__main__":
