@@ -276,13 +276,14 @@ class Bench:
                 continue
             thing: Any = self.chip if owner == "chip" else self.instruments[owner]
             *channel, attribute = name.split(".")
+            place = found.setdefault(owner, {})
             try:
-                for part in channel:
-                    thing = thing.ch[int(part[2:])]
+                for part in channel:                     # a channel's settings nest under ch<N>
+                    thing, place = thing.ch[int(part[2:])], place.setdefault(part, {})
                 value = getattr(thing, attribute)
             except (InstrumentError, AttributeError) as exc:
                 value = f"unreadable: {exc}"
-            found.setdefault(owner, {})[name] = value.tolist() if isinstance(value, np.ndarray) else value
+            place[attribute] = value.tolist() if isinstance(value, np.ndarray) else value
         return found
 
     def status(self) -> str:

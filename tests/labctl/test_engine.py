@@ -374,6 +374,6 @@ def test_a_run_keeps_a_snapshot_of_every_instrument_setting(store) -> None:
         bench.generator.ch[2].pulse_width = 3e-6
         run = execute(counting, {"n": 1}, bench, store, seed=1).run_id
     settings = store.run(run).provenance["settings"]
-    assert settings["smu"]["nplc"] == 2.0 and settings["generator"]["ch2.pulse_width"] == pytest.approx(3e-6)
+    assert settings["smu"]["nplc"] == 2.0 and settings["generator"]["ch2"]["pulse_width"] == pytest.approx(3e-6)
     assert set(settings) == {"chip", "supply", "smu", "generator", "thermo", "dmm"}
-    assert "current_range" in settings["smu"] and "ch1.voltage" in settings["supply"]
+    assert "current_range" in settings["smu"] and "voltage" in settings["supply"]["ch1"]
