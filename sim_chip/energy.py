@@ -97,6 +97,20 @@ def efficiency(joules_per_vector: float) -> dict[str, float]:
             "tops_per_watt_1op": 1.0 / per_mac / 1e12}
 
 
+class MacTally:
+    """MAC reads not yet booked on the meter: vectors, toggled row inputs, counted LSBs, noiseless delays."""
+
+    def __init__(self) -> None:
+        self.units = np.zeros(64)     #: (64,) noiseless delays summed per column, code units
+        self.clear()
+
+    def clear(self) -> None:
+        self.vectors = 0
+        self.toggles = 0
+        self.counted = 0
+        self.units[:] = 0.0
+
+
 @dataclass
 class EnergyMeter:
     """Cumulative charge per rail (C), energy per rail and per block (J), and the last operation's energy."""

@@ -313,10 +313,10 @@ class ThermalFlips:
         idle = self._idle_in_run(clock, 1) if clock + 1 > self.horizon else []
         return self._merge(idle + self._disturb_in_verify(row))
 
-    def count_mac(self, x: np.ndarray, clock_after: int) -> None:
-        """Add a MAC batch's selections (its size and per-row input sums)."""
-        self.mac_vectors += x.shape[0]
-        self.mac_input_sum += x[0] if x.shape[0] == 1 else x.sum(axis=0, dtype=np.int32)
+    def count_mac(self, vectors: int, input_sums: np.ndarray, clock_after: int) -> None:
+        """Add a MAC batch's selections: its number of vectors and per-row sums of the +-1 inputs (64,)."""
+        self.mac_vectors += vectors
+        self.mac_input_sum += input_sums
         if clock_after > self.horizon:
             self._update_horizon(clock_after)
 

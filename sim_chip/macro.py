@@ -13,9 +13,6 @@ Voltages in V, times in s, resistances in ohm, temperatures in K.
 
 from __future__ import annotations
 
-import functools
-import os
-from concurrent.futures import ThreadPoolExecutor
 from statistics import NormalDist
 
 import numpy as np
@@ -25,9 +22,10 @@ from benchspec.mx64 import (READ_BIAS_RANGE, TDC_LSB_RANGE, TDC_START_RANGE, VER
 
 from . import array_physics, physics, validation
 from .die import COLUMNS, ROWS, SHAPE, SHORTED, STUCK_AP, STUCK_P, fabricate
-from .energy import EnergyMeter, MacEnergy
+from .energy import EnergyMeter, MacEnergy, MacTally
 from .errors import InvalidArgument, NotPowered
 from .flips import ThermalFlips
+from .mac_batch import read_batch
 from .parameters import ChipParameters
 from .readout import MacKernel, ReadNoise, column_delay, row_weights
 from .rng import DenseStream, derive_key, exponential_thresholds, gaussian16, hash_uniform
@@ -44,7 +42,7 @@ TDC_START_STEP = 1e-9 / 64     # s, DAC resolution of the start offset
 TDC_LSB_STEP = 1e-9 / 256      # s, DAC resolution of the LSB
 TEMPERATURE_RANGE = (4.0, 500.0)  # K the model is calibrated for
 RAIL_RANGE = (0.0, 5.0)        # V at any supply pin
-_CHUNK = 4096                  # vectors per MAC kernel call (fits the L2 cache)
+_CHUNK = 2016                  # vectors per chunk of a batch (32 BLAS blocks of 63; its buffers fit the L2 cache)
 #: the die's random streams, each keyed by the die's seed and its name (rng.derive_key)
 STREAMS = ("breakdown", "mac-noise", "mac-noise-common", "mac-noise-tails", "write", "verify", "verify-tails",
            "analog", "flips-idle", "flips-disturb")
@@ -82,12 +80,15 @@ class MX64:
         self._verify_stream = DenseStream(key["verify"])
         self._verify_tail_key = key["verify-tails"]
         self._analog_key = key["analog"]
-        self.energy = EnergyMeter()
+        self._meter = EnergyMeter()
+        self._macs = MacTally()        # MAC reads not yet booked on the meter
+        self._powered = False
         self.test_mtj = TestMTJ(self.seed, d.test_mtj, p, lambda: self.elapsed_seconds)
         self._power_up_start = self._calibrated_starts()
         self._reset_registers()
         self._flips = ThermalFlips(key["flips-idle"], key["flips-disturb"], self._flip_rates())
         self._kernel: MacKernel | None = None
+        self._mac_energy: MacEnergy | None = None
 
     # ------------------------------------------------------------ identity
     @property
@@ -98,7 +99,7 @@ class MX64:
     @property
     def powered(self) -> bool:
         """True when VDD and VDDIO are within tolerance of nominal."""
-        return self._power_problem() is None
+        return self._powered
 
     def _power_problem(self) -> str | None:
         dflt = self.params.defaults
@@ -109,9 +110,8 @@ class MX64:
         return None
 
     def require_power(self, operation: str) -> None:
-        problem = self._power_problem()
-        if problem is not None:
-            raise NotPowered(operation, problem)
+        if not self._powered:
+            raise NotPowered(operation, self._power_problem() or "")
 
     def set_rails(self, vdd: float | None = None, vddio: float | None = None,
                   vwrite: float | None = None) -> None:
@@ -121,8 +121,9 @@ class MX64:
             if value is not None:
                 new[name] = validation.number(name, value, *RAIL_RANGE, "V")
         was_powered = self.powered
+        self._new_kernel()  # MAC energy depends on VDD
         self.rails = new
-        self._kernel = None  # MAC energy depends on VDD
+        self._powered = self._power_problem() is None
         if self.powered and not was_powered:
             self._reset_registers()
             self._counter_base = self._clock
@@ -204,7 +205,7 @@ class MX64:
         cols = slice(None) if column is None else validation.index("column", column, COLUMNS)
         self.tdc_start[cols] = _quantise(start, TDC_START_STEP)
         self.tdc_lsb[cols] = _quantise(lsb, TDC_LSB_STEP)
-        self._kernel = None
+        self._new_kernel()
 
     def set_test_mux(self, column: int | None) -> None:
         """Route a column to the analog test pad (None disconnects the pad)."""
@@ -254,6 +255,31 @@ class MX64:
         self._busy_seconds += seconds
         self.energy.book(operation, block_joules, self.rails, seconds, self.params)
 
+    @property
+    def energy(self) -> EnergyMeter:
+        """Energy and charge spent so far, by rail and by block."""
+        self._book_macs()
+        return self._meter
+
+    def _book_macs(self) -> None:
+        """Book the MAC reads tallied since the last booking (one kernel, one VDD, one clock)."""
+        t = self._macs
+        if not t.vectors:
+            return
+        kernel, n = self._kernel, t.vectors
+        if kernel.never_trips:                                         # the driver stops at the clock's end
+            delay = float(np.minimum(n * kernel.start + kernel.lsb * t.units, n / self.clock_hz).sum())
+        else:
+            delay = n * kernel.start_sum + float(kernel.lsb @ t.units)   # summed column delays, s
+        blocks = self._mac_energy.blocks(n, float(t.toggles), float(t.counted), delay)
+        self._meter.book("mac", blocks, self.rails, n / self.clock_hz, self.params)
+        t.clear()
+
+    def _new_kernel(self) -> None:
+        """The array, a register, a rail or the temperature changed: book the reads so far, compile anew."""
+        self._book_macs()
+        self._kernel = None
+
     # ------------------------------------------------------ array physics
     def _flip_rates(self):
         return array_physics.flip_rates(self.die, self._stuck | self._broken, self.read_bias, self.verify_bias,
@@ -263,7 +289,7 @@ class MX64:
         """Rates changed (temperature, a bias, the clock, a breakdown): settle, then start a segment."""
         self._settle()
         self._flips.begin_segment(self._clock, self._flip_rates())
-        self._kernel = None
+        self._new_kernel()
 
     def _set_states(self, change: tuple[np.ndarray, np.ndarray] | None) -> None:
         """Apply (flat cells, is_ap) from thermal events."""
@@ -274,7 +300,7 @@ class MX64:
         moved = flat[cells] != is_ap
         if moved.any():
             flat[cells[moved]] = is_ap[moved]
-            self._kernel = None
+            self._new_kernel()
 
     def _settle(self) -> None:
         """Apply retention flips that fell in clocks no read selected (writes), up to now."""
@@ -404,7 +430,7 @@ class MX64:
         self._ap[at] ^= switched
         self._broken[at] |= newly_broken
         if switched.any():
-            self._kernel = None
+            self._new_kernel()
         self._tick("write", 2 * k * width,
                    {"write": v * float(current.sum()) * duration,
                     "control": p.energy.control_energy_per_clock * 2 * k * width})
@@ -463,62 +489,55 @@ class MX64:
 
     def _mac(self, x: np.ndarray) -> np.ndarray:
         """Run a batch; thermal events inside it change the array after their own vector."""
-        self._settle()
-        events = self._flips.scan_mac(x, self._clock)
-        if events is None:
-            out = self._mac_run(x)
+        flips, n = self._flips, x.shape[0]
+        if self._clock + n <= flips.horizon:             # no thermal event can fall in these clocks
+            out, sums = self._mac_run(x)
         else:
-            n = x.shape[0]
-            out = np.empty((n, COLUMNS), np.uint8)
-            start = 0
-            for k in np.unique(events.k):
-                out[start:k + 1] = self._mac_run(x[start:k + 1])
-                at = events.k == k
-                self._set_states((events.cell[at], events.is_ap[at]))
-                start = int(k) + 1
-            if start < n:
-                out[start:] = self._mac_run(x[start:])
-        self._flips.count_mac(x, self._clock)
+            self._settle()
+            events = flips.scan_mac(x, self._clock)
+            if events is None:
+                out, sums = self._mac_run(x)
+            else:
+                out, sums = np.empty((n, COLUMNS), np.uint8), np.zeros(ROWS, np.int64)
+                start = 0
+                for k in np.unique(events.k):
+                    out[start:k + 1], part = self._mac_run(x[start:k + 1])
+                    sums += part
+                    at = events.k == k
+                    self._set_states((events.cell[at], events.is_ap[at]))
+                    start = int(k) + 1
+                if start < n:
+                    out[start:], part = self._mac_run(x[start:])
+                    sums += part
+        flips.count_mac(n, sums, self._clock)
         return out
 
-    def _mac_run(self, x: np.ndarray) -> np.ndarray:
-        """MAC of vectors that all see the same array state; books their clocks and energy."""
-        kernel = self._mac_kernel()
-        n = x.shape[0]
-        noisy = kernel.noisy
+    def _mac_run(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(codes, per-row input sums) of vectors that all see the same array state; tallies their clocks and
+        energy."""
+        kernel = self._kernel or self._mac_kernel()
+        n, tally = x.shape[0], self._macs
         if n == 1:
-            u = kernel.delays(kernel.resistances(x))
-            units = u.astype(np.float64)
-            if noisy:
-                self._mac_noise.add_one(u, self._clock, kernel)
-            out = kernel.finish(u)
-            toggles = np.count_nonzero(x[0] != self._last_input)
-            counted = sum(out.tobytes())
+            v = x[0]
+            noise = self._mac_noise.clock(self._clock, kernel) if kernel.noisy else None
+            codes = kernel.read_one(v, noise, tally.units)
+            tally.toggles += int(np.count_nonzero(v != self._last_input))
+            tally.counted += sum(codes.tobytes())
+            out, sums = codes[None, :], v
         else:
-            out = np.empty((n, COLUMNS), np.uint8)
-            draws = self._mac_noise.draws(self._clock, n) if noisy else None
-
-            def chunk(start: int) -> np.ndarray:
-                # a one-vector tail chunk (n = k * _CHUNK + 1) comes back 1-D: keep it (1, 64)
-                u = kernel.delays(kernel.resistances(x[start:start + _CHUNK])).reshape(-1, COLUMNS)
-                part = np.add.reduce(u, axis=0)
-                if draws is not None:
-                    draws.add_to(u, start, kernel)
-                out[start:start + _CHUNK] = kernel.finish(u)
-                return part
-
-            starts = range(0, n, _CHUNK)
-            parts = list(_pool().map(chunk, starts)) if n > _CHUNK else [chunk(0)]
-            units = np.sum(parts, axis=0, dtype=np.float64)
-            toggles = np.count_nonzero(x[0] != self._last_input) + np.count_nonzero(x[1:] != x[:-1])
-            counted = int(out.sum(dtype=np.int64))
+            reads = read_batch(kernel, self._mac_noise if kernel.noisy else None, x, self._clock, self._last_input,
+                               _CHUNK)
+            tally.units += reads.units
+            tally.toggles += reads.toggles
+            tally.counted += reads.counted
+            out, sums = reads.codes, reads.input_sums
+        tally.vectors += n
         self._last_input = x[-1].copy()
-        delay = n * kernel.start_sum + float(kernel.lsb @ units)     # summed column delays, s
-        if kernel.never_trips:                                         # the driver stops at the clock's end
-            delay = np.minimum(n * kernel.start + kernel.lsb * units, n / self.clock_hz).sum()
-        blocks = self._mac_energy.blocks(n, float(toggles), float(counted), float(delay))
-        self._tick("mac", n * CLOCKS["mac"], blocks)
-        return out
+        self._clock += n * CLOCKS["mac"]
+        self._busy_seconds += n * CLOCKS["mac"] / self.clock_hz
+        if kernel.never_trips:                           # its delay is clipped per run
+            self._book_macs()
+        return out, sums
 
     # ------------------------------------------------------- analog pad
     def test_pad_resistance(self, bias: float) -> float:
@@ -569,12 +588,6 @@ class MX64:
 def _targets(w: np.ndarray) -> np.ndarray:
     """Target states (rows, 64, 2), True for AP, of weights (rows, 64): w = +1 puts MTJ_R in AP."""
     return np.stack([w == -1, w == 1], axis=-1)
-
-
-@functools.cache
-def _pool() -> ThreadPoolExecutor:
-    """Workers for the chunks of a long MAC run (numpy releases the GIL in its loops)."""
-    return ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1), thread_name_prefix="mx64-mac")
 
 
 def _quantise(value: float, step: float) -> float:
