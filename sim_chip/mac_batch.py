@@ -79,8 +79,7 @@ def _chunk(kernel: MacKernel, noise: ReadNoise | None, x: np.ndarray, codes: np.
     xa, rr, u = b.xa[:m], b.rr[:m], b.u[:m]
     xa[:, :ROWS] = xs
     kernel.resistances_into(xa, rr)
-    scale, offset = kernel.tiles(m)
-    kernel.delays_into(rr, u, scale[:m], offset[:m])
+    kernel.delays_into(rr, u)
     units = _column_sums(u)
     if noise is not None:
         noise.add_into(u, first_clock + start, kernel, b.scratch[:m])

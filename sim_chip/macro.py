@@ -479,7 +479,11 @@ class MX64:
         """TDC codes (64,) uint8 of all columns for one input vector (64,) of +1/-1: one clock."""
         x = validation.signs("x", x, (ROWS,))
         self.require_power("mac")
-        return self._mac(x[None, :])[0]
+        if self._clock + 1 > self._flips.horizon:       # a thermal event may fall in this clock
+            return self._mac(x[None, :])[0]
+        codes = self._read_one(x)
+        self._flips.count_mac(1, x, self._clock)
+        return codes
 
     def mac_batch(self, x: np.ndarray) -> np.ndarray:
         """TDC codes (n, 64) uint8 for a batch (n, 64) of +1/-1 input vectors: n clocks."""
@@ -515,29 +519,37 @@ class MX64:
     def _mac_run(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(codes, per-row input sums) of vectors that all see the same array state; tallies their clocks and
         energy."""
+        if x.shape[0] == 1:
+            return self._read_one(x[0])[None, :], x[0]
         kernel = self._kernel or self._mac_kernel()
         n, tally = x.shape[0], self._macs
-        if n == 1:
-            v = x[0]
-            noise = self._mac_noise.clock(self._clock, kernel) if kernel.noisy else None
-            codes = kernel.read_one(v, noise, tally.units)
-            tally.toggles += int(np.count_nonzero(v != self._last_input))
-            tally.counted += sum(codes.tobytes())
-            out, sums = codes[None, :], v
-        else:
-            reads = read_batch(kernel, self._mac_noise if kernel.noisy else None, x, self._clock, self._last_input,
-                               _CHUNK)
-            tally.units += reads.units
-            tally.toggles += reads.toggles
-            tally.counted += reads.counted
-            out, sums = reads.codes, reads.input_sums
+        reads = read_batch(kernel, self._mac_noise if kernel.noisy else None, x, self._clock, self._last_input,
+                           _CHUNK)
+        tally.units += reads.units
+        tally.toggles += reads.toggles
+        tally.counted += reads.counted
         tally.vectors += n
         self._last_input = x[-1].copy()
         self._clock += n * CLOCKS["mac"]
         self._busy_seconds += n * CLOCKS["mac"] / self.clock_hz
         if kernel.never_trips:                           # its delay is clipped per run
             self._book_macs()
-        return out, sums
+        return reads.codes, reads.input_sums
+
+    def _read_one(self, x: np.ndarray) -> np.ndarray:
+        """Codes (64,) of one vector (64,) int8 that sees the present array state; tallies its clock and energy."""
+        kernel = self._kernel or self._mac_kernel()
+        tally = self._macs
+        codes = kernel.read_one(x, self._mac_noise.clock(self._clock, kernel) if kernel.noisy else None, tally.units)
+        tally.vectors += 1
+        tally.toggles += int(np.count_nonzero(x != self._last_input))
+        tally.counted += sum(codes.tobytes())
+        self._last_input = x.copy()
+        self._clock += CLOCKS["mac"]
+        self._busy_seconds += CLOCKS["mac"] / self.clock_hz
+        if kernel.never_trips:
+            self._book_macs()
+        return codes
 
     # ------------------------------------------------------- analog pad
     def test_pad_resistance(self, bias: float) -> float:

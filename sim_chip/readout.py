@@ -167,14 +167,16 @@ class MacKernel:
                    start, lsb, 2 ** r.tdc_bits - 1)
 
     def __post_init__(self) -> None:
-        f32 = (np.float32(self.v_read), np.float32(self.threshold),
-               np.float32(-self.threshold * (1.0 + 2.0**-20)), np.float32(0.0), np.float32(self.max_code))
+        consts = (self.v_read, self.threshold, -self.threshold * (1.0 + 2.0**-20), 0.0, self.max_code)
         common = self.noise_common
-        derived = {"_f32": f32, "_start_sum": float(self.start.sum()),
+        derived = {"_f32": tuple(np.float32(c) for c in consts),            # for batches
+                   "_row": tuple(np.full(ROWS, c, np.float32) for c in consts),  # for one vector: no scalar boxing
+                   "_start_sum": float(self.start.sum()),
                    "noise_table": _scaled_table(self.noise_column),
                    "noisy": bool(self.noise_column.any() or common.any()),
                    "common_scale": common[0] if (common == common[0]).all() else None,
-                   "_one": (np.ones(ROWS + 1, np.float32), np.empty(self.matrix.shape[1], np.float32)),
+                   "_one": (np.ones(ROWS + 1, np.float32), np.empty(self.matrix.shape[1], np.float32),
+                            np.empty(ROWS, np.float32)),
                    "_tile": None}
         for name, value in derived.items():
             object.__setattr__(self, name, value)
@@ -206,19 +208,26 @@ class MacKernel:
         if whole < m:
             np.matmul(xa[whole:], self.matrix, out=out[whole:])
 
-    def delays_into(self, rr: np.ndarray, u: np.ndarray, scale: np.ndarray, offset: np.ndarray) -> None:
-        """Noiseless delays in code units (t - start)/lsb into ``u`` (float32), from :meth:`resistances_into`.
+    def delays_into(self, rr: np.ndarray, u: np.ndarray) -> None:
+        """Noiseless delays in code units (t - start)/lsb into ``u`` ((64,) or (m, 64) float32) from
+        :meth:`resistances_into`.
 
-        ``scale`` and ``offset`` are the kernel's, broadcast to ``u`` or tiled
-        (:meth:`tiles`).  Elementwise, so a vector gets the same bits alone or in a batch.
+        Elementwise, so a vector gets the same bits alone or in a batch; a
+        batch takes its per-column constants tiled (:meth:`tiles`, created
+        beforehand), one vector takes them as rows.
         """
-        r_col = rr[..., :ROWS]
-        r_eff = rr[..., ROWS:] if rr.shape[-1] > ROWS else r_col
-        f32 = self._f32
-        np.subtract(r_col, f32[0], out=u)                 # I_ref R - V_r = -V_inf
+        if rr.shape[-1] == ROWS:                          # lumped: the delay depends on R alone
+            r_col = r_eff = rr
+        else:
+            r_col, r_eff = rr[..., :ROWS], rr[..., ROWS:]
+        if u.ndim == 1:
+            c, scale, offset = self._row, self.scale, self.offset
+        else:
+            c, (scale, offset) = self._f32, (t[:len(u)] for t in self.tiles(len(u)))
+        np.subtract(r_col, c[0], out=u)                   # I_ref R - V_r = -V_inf
         if self.never_trips:                              # V_inf <= V_th: the comparator never fires
-            np.minimum(u, f32[2], out=u)
-        np.divide(f32[1], u, out=u)                       # -V_th / V_inf
+            np.minimum(u, c[2], out=u)
+        np.divide(c[1], u, out=u)                         # -V_th / V_inf
         np.log1p(u, out=u)                                # -ln(V_inf / (V_inf - V_th))
         np.multiply(u, r_eff, out=u)
         np.multiply(u, scale, out=u)
@@ -226,23 +235,21 @@ class MacKernel:
 
     def clip(self, u: np.ndarray) -> None:
         """Delays with noise, in code units, clipped in place to the TDC's range 0 .. max_code."""
-        low, high = self._f32[3], self._f32[4]
         if u.ndim == 1:                                   # two ufunc calls cost less than np.clip's wrapper
-            np.maximum(u, low, out=u)
-            np.minimum(u, high, out=u)
+            np.maximum(u, self._row[3], out=u)
+            np.minimum(u, self._row[4], out=u)
         else:                                             # one pass
-            np.clip(u, low, high, out=u)
+            np.clip(u, self._f32[3], self._f32[4], out=u)
 
     def read_one(self, x: np.ndarray, noise: tuple[np.ndarray, np.ndarray] | None, units: np.ndarray) -> np.ndarray:
         """TDC codes (64,) uint8 of one vector x (64,) int8; its noiseless delays (code units) added to ``units``.
 
         ``noise`` is the clock's column and common noise in code units, added in that order (as in a batch).
         """
-        xa, rr = self._one
+        xa, rr, u = self._one
         xa[:ROWS] = x
         np.matmul(xa, self.matrix, out=rr)
-        u = np.empty(ROWS, np.float32)
-        self.delays_into(rr, u, self.scale, self.offset)
+        self.delays_into(rr, u)
         np.add(units, u, out=units)
         if noise is not None:
             u += noise[0]
