@@ -564,20 +564,19 @@ class MX64:
         if self.test_mux is None:
             return float("inf")
         d, T, dev, j = self.die, self.temperature, self.params.device, self.test_mux
-        side = (self.hold_input == -1).astype(int)
-        rows = np.arange(ROWS)
-        r_fet = physics.fet_resistance(d.r_fet[rows, j, side], T, dev)
-        rp, rap, ap = d.r_p[rows, j, side], d.r_ap[rows, j, side], self._ap[rows, j, side]
-        broken = self._broken[rows, j, side]
-        r_mtj = physics.mtj_resistance(rp, rap, ap, 0.0, T, dev)
+        at = (np.arange(ROWS), j, (self.hold_input == -1).astype(int))     # each row's selected branch
+        r_fet = physics.fet_resistance(d.r_fet[at], T, dev)
+        rp, tmr0 = physics.mtj_at_temperature(d.r_p[at], d.r_ap[at], T, dev)
+        ap, broken = self._ap[at], self._broken[at]
+        r_mtj = physics.mtj_resistance_at_bias(rp, tmr0, ap, 0.0, dev)
         for _ in range(4):
             r_mtj = np.where(broken, dev.r_short, r_mtj)
             current = bias / (r_fet + r_mtj).sum()
-            r_mtj = physics.mtj_resistance(rp, rap, ap, current * r_mtj, T, dev)
+            r_mtj = physics.mtj_resistance_at_bias(rp, tmr0, ap, current * r_mtj, dev)
         r_mtj = np.where(broken, dev.r_short, r_mtj)
         total = float((r_fet + r_mtj).sum()) + self.params.readout.test_mux_resistance
         if self.params.stochastic:
-            u = float(hash_uniform(self._analog_key, self._analog_reads))
+            u = hash_uniform(self._analog_key, self._analog_reads)
             total *= 1.0 + self.params.readout.read_noise_rel * NormalDist().inv_cdf(u)
         self._analog_reads += 1
         return total

@@ -34,6 +34,7 @@ import numpy as np
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MASK, _M1_INT, _M2_INT, _GOLDEN_INT = 2**64 - 1, int(_M1), int(_M2), int(_GOLDEN)
 _PERIOD = 2**128                 # of PCG64's state
 _thread = threading.local()      # each thread's own dense-stream generators
 
@@ -63,8 +64,26 @@ def hash_bits(key: int, *counters: np.ndarray | int) -> np.ndarray:
     return z
 
 
-def hash_uniform(key: int, *counters: np.ndarray | int) -> np.ndarray:
-    """Uniform numbers in (0, 1), one per element of the broadcast counters: the top 53 of :func:`hash_bits`."""
+def _mix_int(z: int) -> int:
+    """:func:`_mix` of one 64-bit Python int: the same bits without an array's set-up."""
+    z ^= z >> 30
+    z = z * _M1_INT & _MASK
+    z ^= z >> 27
+    z = z * _M2_INT & _MASK
+    return z ^ (z >> 31)
+
+
+def hash_uniform(key: int, *counters: np.ndarray | int) -> np.ndarray | float:
+    """Uniform numbers in (0, 1), one per element of the broadcast counters: the top 53 of :func:`hash_bits`.
+
+    Integer counters give one float, computed on Python ints (a single draw
+    costs a microsecond, not twenty).
+    """
+    if all(isinstance(c, (int, np.integer)) for c in counters):
+        z = key
+        for c in counters:
+            z = _mix_int((z + int(c) * _GOLDEN_INT) & _MASK)
+        return ((z >> 11) + 0.5) * 2.0**-53
     return ((hash_bits(key, *counters) >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
 
 
