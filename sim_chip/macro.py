@@ -89,6 +89,7 @@ class MX64:
         self._flips = ThermalFlips(key["flips-idle"], key["flips-disturb"], self._flip_rates())
         self._kernel: MacKernel | None = None
         self._mac_energy: MacEnergy | None = None
+        self._state_changes = 0        # thermal events applied to the array so far
 
     # ------------------------------------------------------------ identity
     @property
@@ -300,6 +301,7 @@ class MX64:
         moved = flat[cells] != is_ap
         if moved.any():
             flat[cells[moved]] = is_ap[moved]
+            self._state_changes += 1
             self._new_kernel()
 
     def _settle(self) -> None:
@@ -442,25 +444,46 @@ class MX64:
         """Differential read of MTJ_L against MTJ_R of one row: the stored signs (64,) int8."""
         row = validation.index("row", row, ROWS)
         self.require_power("verify_row")
-        self._settle()
+        return self._verify_rows(row, 1)[0]
+
+    def verify_array(self) -> np.ndarray:
+        """Every row's verify, row by row (64 clocks): the stored signs (64, 64) int8."""
+        self.require_power("verify_array")
+        return self._verify_rows(0, ROWS)
+
+    def _verify_rows(self, first: int, count: int) -> np.ndarray:
+        """Verify reads of rows first .. first+count-1, one clock each, in order.
+
+        The rows' branches are solved at once, and again from the next row
+        whenever a thermal event changed the array: each row reads the
+        states of its own clock, as one verify at a time would.
+        """
         p = self.params
-        at = slice(row, row + 1)
-        r, current = array_physics.verify_branches(self.die, at, self._ap[at], self._broken[at],
-                                                   self.verify_bias, self.temperature, p)
-        diff = r[0, :, 1] - r[0, :, 0] + self.die.sense_offset
-        if p.stochastic:
-            words = self._verify_stream.words(self._clock * 4, 4)
-            diff = diff + p.readout.sense_noise_sigma * gaussian16(words, self._verify_tail_key, self._clock * 64)
-        events = self._flips.scan_verify(row, self._clock)
-        self._flips.count_verify(row, self._clock + CLOCKS["verify_row"])
-        period = 1.0 / self.clock_hz
-        self._tick("verify", CLOCKS["verify_row"],
-                   {"verify": self.verify_bias * float(current.sum()) * 0.5 * period
-                    + COLUMNS * p.energy.sense_energy_per_column,
-                    "control": p.energy.control_energy_per_clock})
-        if events is not None:
-            self._set_states((events.cell, events.is_ap))
-        return np.where(diff > 0, 1, -1).astype(np.int8)
+        out = np.empty((count, COLUMNS), np.int8)
+        solved_at, r, current = -1, None, None
+        for row in range(first, first + count):
+            self._settle()
+            if solved_at != self._state_changes:
+                at = slice(row, first + count)
+                r, current = array_physics.verify_branches(self.die, at, self._ap[at], self._broken[at],
+                                                           self.verify_bias, self.temperature, p)
+                solved_at, base = self._state_changes, row
+            k = row - base
+            diff = r[k, :, 1] - r[k, :, 0] + self.die.sense_offset
+            if p.stochastic:
+                words = self._verify_stream.words(self._clock * 4, 4)
+                diff = diff + p.readout.sense_noise_sigma * gaussian16(words, self._verify_tail_key, self._clock * 64)
+            events = self._flips.scan_verify(row, self._clock)
+            self._flips.count_verify(row, self._clock + CLOCKS["verify_row"])
+            period = 1.0 / self.clock_hz
+            self._tick("verify", CLOCKS["verify_row"],
+                       {"verify": self.verify_bias * float(current[k].sum()) * 0.5 * period
+                        + COLUMNS * p.energy.sense_energy_per_column,
+                        "control": p.energy.control_energy_per_clock})
+            if events is not None:
+                self._set_states((events.cell, events.is_ap))
+            out[row - first] = np.where(diff > 0, 1, -1)
+        return out
 
     # --------------------------------------------------------------- MAC
     def _mac_kernel(self) -> MacKernel:
