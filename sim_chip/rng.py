@@ -36,6 +36,7 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MASK, _M1_INT, _M2_INT, _GOLDEN_INT = 2**64 - 1, int(_M1), int(_M2), int(_GOLDEN)
 _PERIOD = 2**128                 # of PCG64's state
+_FEW = 16                        # draws below which hash_uniform works on Python ints
 _thread = threading.local()      # each thread's own dense-stream generators
 
 
@@ -84,6 +85,9 @@ def hash_uniform(key: int, *counters: np.ndarray | int) -> np.ndarray | float:
         for c in counters:
             z = _mix_int((z + int(c) * _GOLDEN_INT) & _MASK)
         return ((z >> 11) + 0.5) * 2.0**-53
+    if len(counters) == 1 and np.size(counters[0]) <= _FEW:     # a few draws: Python ints beat array set-up
+        c = np.asarray(counters[0])
+        return np.array([hash_uniform(key, v) for v in c.ravel().tolist()]).reshape(c.shape)
     return ((hash_bits(key, *counters) >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
 
 

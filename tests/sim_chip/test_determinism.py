@@ -197,3 +197,5 @@ def test_one_hashed_draw_has_the_bits_it_has_among_many() -> None:
     many = hash_uniform(key, cells, steps)
     assert [hash_uniform(key, int(c), np.uint64(s)) for c, s in zip(cells, steps)] == many.tolist()
     assert hash_uniform(key, 9) == hash_uniform(key, np.array([9]))[0] != hash_uniform(key + 1, 9)
+    lanes = np.arange(40, dtype=np.uint64) * 2**37                    # beyond the few drawn one at a time
+    assert hash_uniform(key, lanes)[[3, 39]].tolist() == hash_uniform(key, lanes[[3, 39]]).tolist()
