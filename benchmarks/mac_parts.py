@@ -52,11 +52,12 @@ def batch_parts(chip: MX64, x: np.ndarray) -> dict[str, float]:
     codes = np.empty(x.shape, np.uint8)
     idx = noise._stream.words_at(0, NOISE_BLOCKS_PER_CLOCK * _CHUNK).view("<u2").reshape(_CHUNK, ROWS)
     common = noise._common(0, _CHUNK)
+    g = np.empty((_CHUNK, ROWS), np.float32)             # the noise's own buffer (the model reuses rr)
 
     def chunk(start: int, skip: str) -> None:
         m, xs, out = _CHUNK, x[start:start + _CHUNK], codes[start:start + _CHUNK]
         b = _buffers(m, kernel.matrix.shape[1])
-        xa, rr, u, g = b.xa[:m], b.rr[:m], b.u[:m], b.scratch[:m]
+        xa, rr, u = b.xa[:m], b.rr[:m], b.u[:m]
         if skip != "resistances":
             xa[:, :ROWS] = xs
             kernel.resistances_into(xa, rr)

@@ -21,9 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .readout import ROWS, MacKernel, ReadNoise
-
-_WIDE = 16   # rows folded into one for column sums: long inner loops instead of 64-element ones
+from .readout import ROWS, WIDE, MacKernel, ReadNoise
 
 
 @dataclass(frozen=True)
@@ -44,7 +42,7 @@ class _Buffers:
         self.xa = np.ones((rows, ROWS + 1), np.float32)     # [x, 1]
         self.rr = np.empty((rows, columns), np.float32)
         self.u = np.empty((rows, ROWS), np.float32)
-        self.scratch = np.empty((rows, ROWS), np.float32)
+        self.scratch = np.empty((rows, ROWS), np.float32) if columns > ROWS else None
 
 
 _local = threading.local()
@@ -60,14 +58,10 @@ def _buffers(rows: int, columns: int) -> _Buffers:
 def _column_sums(a: np.ndarray, dtype: type = np.float32) -> np.ndarray:
     """Sums over the rows of a C-contiguous (m, k) array, accumulated in ``dtype``, float64 (k,)."""
     m, k = a.shape
-    whole = m - m % _WIDE
-    total = np.zeros(k)
-    if whole:
-        wide = np.add.reduce(a[:whole].reshape(-1, _WIDE * k), axis=0, dtype=dtype)
-        total += wide.reshape(_WIDE, k).sum(axis=0, dtype=float)
-    if whole < m:
-        total += a[whole:].sum(axis=0, dtype=float)
-    return total
+    whole = m - m % WIDE
+    total = np.add.reduce(a[:whole].reshape(-1, WIDE * k), axis=0, dtype=dtype).reshape(WIDE, k).sum(axis=0,
+                                                                                                  dtype=float)
+    return total + a[whole:].sum(axis=0, dtype=float) if whole < m else total
 
 
 def _chunk(kernel: MacKernel, noise: ReadNoise | None, x: np.ndarray, codes: np.ndarray, start: int,
@@ -81,8 +75,8 @@ def _chunk(kernel: MacKernel, noise: ReadNoise | None, x: np.ndarray, codes: np.
     kernel.resistances_into(xa, rr)
     kernel.delays_into(rr, u)
     units = _column_sums(u)
-    if noise is not None:
-        noise.add_into(u, first_clock + start, kernel, b.scratch[:m])
+    if noise is not None:                               # the lumped kernel is done with rr: its noise goes there
+        noise.add_into(u, first_clock + start, kernel, rr if rr.shape[1] == ROWS else b.scratch[:m])
     kernel.clip(u)
     np.copyto(out, u, casting="unsafe")                 # the floor of a value >= 0
     counted = int(_column_sums(out, np.uint16).sum())   # a lane sums m / 16 codes: exact below 4,369 vectors
@@ -102,7 +96,6 @@ def read_batch(kernel: MacKernel, noise: ReadNoise | None, x: np.ndarray, first_
     """
     n = x.shape[0]
     codes = np.empty((n, ROWS), np.uint8)
-    kernel.tiles(min(n, chunk))
 
     def run(start: int) -> tuple[np.ndarray, int, int, np.ndarray]:
         return _chunk(kernel, noise, x, codes, start, min(start + chunk, n), first_clock, previous)

@@ -54,6 +54,7 @@ from .rng import DenseStream, gaussian_table, hash_bits, tail_draws, tail_positi
 
 _QUANTUM = 2.0**-27   # V of I_ref R (~0.24 ohm)
 _SERIAL_ROWS = 63     # OpenBLAS keeps an m x 65 x 64 product on one thread while m n k < 2^18
+WIDE = 16             # rows of a batch folded into one for per-column constants and column sums
 ROWS = 64
 
 
@@ -177,7 +178,7 @@ class MacKernel:
                    "common_scale": common[0] if (common == common[0]).all() else None,
                    "_one": (np.ones(ROWS + 1, np.float32), np.empty(self.matrix.shape[1], np.float32),
                             np.empty(ROWS, np.float32)),
-                   "_tile": None}
+                   "_wide": (np.tile(self.scale, WIDE), np.tile(self.offset, WIDE))}
         for name, value in derived.items():
             object.__setattr__(self, name, value)
 
@@ -185,15 +186,6 @@ class MacKernel:
     def start_sum(self) -> float:
         """Sum of the effective TDC starts over the columns, s."""
         return self._start_sum
-
-    def tiles(self, rows: int) -> tuple[np.ndarray, np.ndarray]:
-        """``scale`` and ``offset`` repeated over at least ``rows`` rows ((>= rows, 64) each), kept for the
-        next batch: full-size operands keep the elementwise loops long (a (64,) operand is broadcast row by row)."""
-        found = self._tile
-        if found is None or found[0].shape[0] < rows:
-            found = (np.tile(self.scale, (rows, 1)), np.tile(self.offset, (rows, 1)))
-            object.__setattr__(self, "_tile", found)
-        return found
 
     def resistances_into(self, xa: np.ndarray, out: np.ndarray) -> None:
         """I_ref R (and I_ref R_eff) in V of the rows [x, 1] of ``xa`` ((m, 65) float32) into ``out``: exact.
@@ -213,25 +205,31 @@ class MacKernel:
         :meth:`resistances_into`.
 
         Elementwise, so a vector gets the same bits alone or in a batch; a
-        batch takes its per-column constants tiled (:meth:`tiles`, created
-        beforehand), one vector takes them as rows.
+        batch takes its per-column constants WIDE rows at a time (long loops,
+        not a 64-element loop per row), one vector takes them as rows.
         """
         if rr.shape[-1] == ROWS:                          # lumped: the delay depends on R alone
             r_col = r_eff = rr
         else:
             r_col, r_eff = rr[..., :ROWS], rr[..., ROWS:]
-        if u.ndim == 1:
-            c, scale, offset = self._row, self.scale, self.offset
-        else:
-            c, (scale, offset) = self._f32, (t[:len(u)] for t in self.tiles(len(u)))
+        c = self._row if u.ndim == 1 else self._f32
         np.subtract(r_col, c[0], out=u)                   # I_ref R - V_r = -V_inf
         if self.never_trips:                              # V_inf <= V_th: the comparator never fires
             np.minimum(u, c[2], out=u)
         np.divide(c[1], u, out=u)                         # -V_th / V_inf
         np.log1p(u, out=u)                                # -ln(V_inf / (V_inf - V_th))
         np.multiply(u, r_eff, out=u)
-        np.multiply(u, scale, out=u)
-        np.add(u, offset, out=u)
+        for part, (scale, offset) in self._by_column(u):
+            np.multiply(part, scale, out=part)
+            np.add(part, offset, out=part)
+
+    def _by_column(self, u: np.ndarray) -> list[tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]]:
+        """Views of u with the (scale, offset) that line up with their columns: WIDE rows folded into one."""
+        if u.ndim == 1:
+            return [(u, (self.scale, self.offset))]
+        whole = len(u) - len(u) % WIDE
+        parts = [(u[:whole].reshape(-1, WIDE * ROWS), self._wide)] if whole else []
+        return parts + ([(u[whole:], (self.scale, self.offset))] if whole < len(u) else [])
 
     def clip(self, u: np.ndarray) -> None:
         """Delays with noise, in code units, clipped in place to the TDC's range 0 .. max_code."""
