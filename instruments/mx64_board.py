@@ -29,6 +29,7 @@ from benchspec.scpi import Identity, short_form
 
 from .errors import CommandError, LinkError, LinkTimeout
 from .interrupts import shielded
+from .sealed import Sealed, checked_setattr
 
 MAX_BATCH = mx64.MAX_BATCH
 _header = functools.cache(short_form)      # a row's header as sent, worked out once
@@ -117,12 +118,14 @@ def _parse(kind: str | mx64.Data | None, reply: bytes | None) -> Any:
     return text
 
 
-class MX64Board:
+class MX64Board(metaclass=Sealed):
     """The board behind a link: the chip interface of :mod:`labctl.chip`.
 
     Its operations and settings are the rows of :mod:`benchspec.mx64`;
-    ``chip.write_width = 2``, ``codes = chip.mac_batch(x)``.
+    ``chip.write_width = 2``, ``codes = chip.mac_batch(x)``.  Assigning anything else is refused.
     """
+
+    __setattr__ = checked_setattr
 
     def __init__(self, url: str | Link, timeout: float = 5.0, baudrate: int = 115200,
                  resync_timeout: float = 10.0, name: str | None = None) -> None:

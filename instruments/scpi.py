@@ -27,6 +27,7 @@ from benchspec.scpi import Identity
 
 from .errors import CommandError, LinkError, LinkTimeout, OutOfRange, SafetyLimitError
 from .interrupts import shielded
+from .sealed import Sealed, checked_setattr
 
 
 class Clock(Protocol):
@@ -53,35 +54,50 @@ class Adapter(Protocol):
     def close(self) -> None: ...
 
 
+#: how a VISA resource string starts (interface and board number, then ``::``)
+VISA_RESOURCE = re.compile(r"(TCPIP|GPIB|USB|ASRL|VXI|PXI|VICP)\d*::.+", re.IGNORECASE)
+
+
 class VisaAdapter:
-    """A PyVISA message-based resource."""
+    """A PyVISA message-based resource; ``name`` (the instrument's role) names it in every error."""
 
     def __init__(self, resource: str, *, read_termination: str = "\n", write_termination: str = "\n",
-                 timeout: float = 5.0, resource_manager: Any = None, backend: str = "@py") -> None:
+                 timeout: float = 5.0, resource_manager: Any = None, backend: str = "@py",
+                 name: str = "") -> None:
         import pyvisa
 
         self._errors = pyvisa.errors
         self.resource = resource
+        self.label = f"{name} at {resource}" if name else resource
+        self.connected = False              #: an exchange has succeeded (a refusal before it: never connected)
+        if not VISA_RESOURCE.fullmatch(resource):
+            raise LinkError(f"{self.label}: not a VISA resource string (TCPIP::host::port::SOCKET, "
+                            "TCPIP::host::INSTR, GPIB0::5::INSTR, USB0::..., ASRL/dev/ttyUSB0::INSTR)")
         try:
             self._rm = resource_manager or pyvisa.ResourceManager(backend)
             self._inst: Any = self._rm.open_resource(resource, read_termination=read_termination,
                                                 write_termination=write_termination,
                                                 timeout=int(timeout * 1000))
-        except (pyvisa.errors.VisaIOError, OSError, ValueError) as exc:
-            raise LinkError(f"{resource}: cannot open: {exc}") from None
+        except (pyvisa.errors.Error, OSError, ValueError, AttributeError) as exc:
+            raise LinkError(f"{self.label}: cannot open: {exc}") from None
 
     def _call(self, fn: Callable[[str], Any], command: str) -> Any:
         try:
             with shielded():                # a stop request waits for the reply
-                return fn(command)
+                reply = fn(command)
         except self._errors.VisaIOError as exc:
             if exc.error_code == self._errors.StatusCode.error_timeout:
-                raise LinkTimeout(f"{self.resource}: no reply to {command!r} (timeout)") from None
-            raise LinkError(f"{self.resource}: {exc.description}") from None
+                raise LinkTimeout(f"{self.label}: no reply to {command!r} (timeout)") from None
+            raise LinkError(f"{self.label}: {exc.description}") from None
         except self._errors.Error as exc:
-            raise LinkError(f"{self.resource}: {exc}") from None
+            raise LinkError(f"{self.label}: {exc}") from None
         except (OSError, ConnectionError) as exc:
-            raise LinkError(f"{self.resource}: connection lost: {exc}") from None
+            if not self.connected:
+                raise LinkError(f"{self.label}: cannot connect ({exc.strerror or exc}): is the instrument on and "
+                                "the address right? (a served bench: is `labctl sim serve` still running?)") from None
+            raise LinkError(f"{self.label}: connection lost: {exc.strerror or exc}") from None
+        self.connected = True
+        return reply
 
     def write(self, command: str) -> None:
         self._call(self._inst.write, command)
@@ -178,6 +194,14 @@ class Limits:
         self._limits = dict(limits or {})
         self._names = dict(names or {})
         self.log: list[tuple[str, float]] | None = None
+
+    def bounds(self, name: str | None) -> str | None:
+        """``"vwrite -0 .. 1.6 V"``: the limit that governs ``name``, or None if none does."""
+        key = self._names.get(name, name) if name is not None else None
+        if key is None or key not in self._limits:
+            return None
+        low, high, unit = self._limits[key]
+        return f"{key} {low:g} .. {high:g} {unit}".rstrip()
 
     def check(self, instrument: str, name: str | None, value: float) -> None:
         key = self._names.get(name, name) if name is not None else None
@@ -346,42 +370,6 @@ def quoted(text: str) -> str:
 _ERROR = re.compile(r'\s*([+-]?\d+)\s*,\s*"?(.*?)"?\s*$')
 
 
-class _Sealed(type):
-    """Instances refuse, once built, assignments that would not reach the instrument.
-
-    ``gen.ch[1].amplitude = 3`` (no such setting) and ``thermo.setpoint = 500``
-    (hiding a method) raise instead of silently doing nothing.
-    """
-
-    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
-        obj = super().__call__(*args, **kwargs)
-        object.__setattr__(obj, "_sealed", True)
-        return obj
-
-
-def _checked_setattr(obj: Any, name: str, value: Any) -> None:
-    if getattr(obj, "_sealed", False) and name not in vars(obj):
-        static = next((vars(c)[name] for c in type(obj).__mro__ if name in vars(c)), None)
-        settable = isinstance(static, Setting) or (isinstance(static, property) and static.fset is not None)
-        if not settable:
-            names = ", ".join(sorted(settable_names(obj))) or "none"
-            raise AttributeError(f"{obj.name}: {name!r} is not a setting; settings: {names}")
-    object.__setattr__(obj, name, value)
-
-
-def settable_names(obj: Any) -> set[str]:
-    """Names of the settings of an instrument or channel that can be assigned."""
-    found = set()
-    for cls in type(obj).__mro__:
-        for name, attr in vars(cls).items():
-            if name.startswith("_"):
-                continue
-            if (isinstance(attr, Setting) and attr.set_command is not None) or \
-                    (isinstance(attr, property) and attr.fset is not None):
-                found.add(name)
-    return found
-
-
 class Channels(dict):
     """Channels by number; an unknown number is refused with the list of channels."""
 
@@ -404,7 +392,7 @@ def _status_lines(obj: Any) -> list[str]:
     return ["; ".join(parts)] if parts else []
 
 
-class SCPIInstrument(metaclass=_Sealed):
+class SCPIInstrument(metaclass=Sealed):
     """Base of every driver: I/O with error checks, identity, safe shutdown."""
 
     #: The model's command set; a subclass names it: ``class X(SCPIInstrument, spec=SPEC)``.
@@ -414,7 +402,7 @@ class SCPIInstrument(metaclass=_Sealed):
     #: Settings (or readings without arguments) that :meth:`status` shows.
     status_settings: tuple[str, ...] = ()
 
-    __setattr__ = _checked_setattr
+    __setattr__ = checked_setattr
 
     if TYPE_CHECKING:        # settings are made from the command set when a driver class is created
         def __getattr__(self, name: str) -> Any: ...
@@ -543,7 +531,11 @@ def describe(obj: Any) -> str:
             if name.startswith("_") or any(name == n for n, _ in settings + methods):
                 continue
             if isinstance(attr, (Setting, property)):
-                settings.append((name, (attr.__doc__ or "").strip().splitlines()[0] if attr.__doc__ else ""))
+                text = (attr.__doc__ or "").strip().splitlines()[0] if attr.__doc__ else ""
+                limit = attr.limit(obj) if isinstance(attr, Setting) and callable(attr.limit) else \
+                    getattr(attr, "limit", None)
+                bench = obj.limits.bounds(limit) if limit else None
+                settings.append((name, text + (f"; bench limit {bench}" if bench else "")))
             elif callable(attr) and cls not in (object,):
                 methods.append((name, (attr.__doc__ or "").strip().splitlines()[0] if attr.__doc__ else ""))
     if settings:
@@ -557,12 +549,12 @@ def describe(obj: Any) -> str:
     return "\n".join(lines)
 
 
-class ChannelOf(metaclass=_Sealed):
+class ChannelOf(metaclass=Sealed):
     """A channel of a multi-channel instrument: settings formatted with ``{ch}``; a subclass names its
     command set: ``class XChannel(ChannelOf, spec=SPEC)`` (the channel quantities are its settings)."""
 
     status_settings: tuple[str, ...] = ()
-    __setattr__ = _checked_setattr
+    __setattr__ = checked_setattr
 
     def __init_subclass__(cls, spec: CommandSet | None = None, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -40,7 +40,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,7 @@ from benchspec.wiring import RAILS, SMU_TARGETS, Wiring
 from instruments.errors import InstrumentError, LinkError
 from instruments.drivers import DRIVERS
 from instruments.scpi import InProcessAdapter, Limits, SCPIInstrument, VisaAdapter, WallClock
+from instruments.sealed import NotASetting
 
 from .chip import Chip, as_chip, open_chip
 from .clock import RemoteVirtualClock, WorldClock
@@ -178,6 +179,14 @@ class Bench:
     world: Any = None    #: the simulated world of the built-in bench (for its own tests), else None
     config: BenchConfig | None = None
     checks: Limits = field(default_factory=Limits)   #: the limits every driver of this bench checks
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Fields only: ``bench.smu = ...`` or a typo is refused (instruments are set through their settings)."""
+        if name not in {f.name for f in fields(self)}:
+            roles = f" (an instrument: set its settings, e.g. {name}.output = False)" if name in ROLES else ""
+            raise NotASetting(f"bench: {name!r} cannot be assigned{roles}; the bench's parts are "
+                                 f"chip, {', '.join(sorted(self.__dict__.get('instruments', {})))}")
+        object.__setattr__(self, name, value)
 
     def __getattr__(self, role: str) -> SCPIInstrument:
         instruments = self.__dict__.get("instruments", {})
@@ -356,9 +365,12 @@ def read_bench_config(path: str | Path) -> BenchConfig:
     """Read and check a bench file completely; nothing is opened.  Errors name the file and the key."""
     path = Path(path)
     try:
-        config = tomllib.loads(path.read_text())
+        config = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise BenchConfigError(f"bench file {path}: cannot read it: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise BenchConfigError(f"bench file {path}: not a text file (a bench file is TOML, UTF-8; "
+                               "`labctl sim serve --write-bench FILE` writes one)") from None
     except tomllib.TOMLDecodeError as exc:
         raise BenchConfigError(f"bench file {path}: not valid TOML: {exc}") from None
     known = ("chip", "clock", "simulation", "instruments", "wiring", "rails", "limits")
@@ -440,14 +452,14 @@ def _open_remote(config: BenchConfig) -> Bench:
     try:
         clock: Any = WallClock()
         if config.clock is not None:
-            clock = RemoteVirtualClock(VisaAdapter(config.clock))
+            clock = RemoteVirtualClock(VisaAdapter(config.clock, name="the simulation's clock"))
             opened.append(clock)
         instruments: dict[str, SCPIInstrument] = {}
         for role, cfg in config.instruments.items():
             cls = DRIVERS[cfg.driver]
             options = dict(cfg.options)
             adapter = VisaAdapter(cfg.resource, read_termination=options.pop("read_termination", cls.spec.terminator),
-                                  timeout=options.pop("timeout", 5.0))
+                                  timeout=options.pop("timeout", 5.0), name=role)
             inst = cls(adapter, name=role, limits=driver_limits, clock=clock)
             opened.append(inst)
             inst.check_model()

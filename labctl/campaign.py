@@ -97,20 +97,38 @@ def parse_dies(text: str) -> list[int]:
     return list(dict.fromkeys(dies))
 
 
-def check(spec: CampaignSpec, procedure: Procedure) -> None:
-    """Everything checked before a worker starts: parameters, every sweep value, the yield condition."""
+def check(spec: CampaignSpec, procedure: Procedure, store: Store | None = None) -> None:
+    """Everything checked before a worker starts: parameters, every sweep point rehearsed on the first
+    die's simulated bench (the safety limits), and the yield condition against the summary's figures."""
+    from instruments.errors import SafetyLimitError
+
     from .bench import builtin_config
     from .campaign_plots import Condition
+    from .engine import rehearse
+    from .procedure import suggest
 
-    if spec.yield_if:
-        Condition.parse(spec.yield_if)
+    condition = Condition.parse(spec.yield_if) if spec.yield_if else None
     config = builtin_config(spec.dies[0], spec.smu)
     procedure.check_bench(config.roles, config.wiring, config.source)
     for name in spec.sweep:
         if name in spec.parameters:
             raise ParameterError(f"--sweep {name} and --param {name}: give it once")
+    figures: set[str] = set()
     for point in spec.points():
-        procedure.resolve({**spec.parameters, **point})
+        params = procedure.resolve({**spec.parameters, **point}, store, options=True)
+        label = ", ".join(f"{k}={v}" for k, v in point.items())
+        try:
+            rehearsal = rehearse(procedure, params, config, spec.seed, store=store)
+        except SafetyLimitError as exc:
+            raise ParameterError(f"{'--sweep ' + label if label else 'the campaign'}: refused before the "
+                                 f"campaign starts: {exc}") from None
+        figures |= {k for k, v in rehearsal.summary.items() if isinstance(v, (int, float))
+                    and not isinstance(v, bool)}
+    for option, name in (("--yield-if", condition.name if condition else None),
+                         ("--wafer-figure", spec.wafer_figure)):
+        if name is not None and name not in figures:
+            raise ParameterError(f"{option} {name!r}: not a figure of {procedure.name}'s summary"
+                                 f"{suggest(name, figures)}; its figures: {', '.join(sorted(figures))}")
 
 
 def referred_runs(procedure: Procedure, spec: CampaignSpec, store: Store) -> dict[int, dict]:
@@ -214,14 +232,16 @@ def completed_tasks(store: Store, campaign_runs: Iterable[int]) -> set[str]:
 
 
 def run_campaign(spec: CampaignSpec, store: Store, client: Any,
-                 progress: Callable[[int, int], None] | None = None) -> CampaignResult:
-    """Run a campaign's tasks on ``client`` (a dask.distributed Client), storing each result as it comes."""
+                 progress: Callable[[int, int], None] | None = None, checked: bool = False) -> CampaignResult:
+    """Run a campaign's tasks on ``client`` (a dask.distributed Client), storing each result as it comes;
+    :func:`check` first, unless the caller has (``checked``)."""
     from distributed import as_completed
 
     from .registry import get
 
     procedure = get(spec.procedure)
-    check(spec, procedure)
+    if not checked:
+        check(spec, procedure, store)
     earlier = previous_runs(store, spec)
     if earlier and store.run(earlier[-1]).status == "completed":
         raise ParameterError(f"this campaign is complete already (run {earlier[-1]}); change a parameter or "

@@ -12,10 +12,12 @@ import math
 import operator
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from matplotlib.patches import Circle
+from matplotlib.ticker import MaxNLocator
 
 from .plotting import figure, keep, png
 from .procedure import ParameterError
@@ -132,6 +134,9 @@ def plot_distributions(data: CampaignData) -> Any:
                 axes[0, k].hist(values, bins=min(30, max(5, values.size // 3)), alpha=0.6, label=label)
                 axes[1, k].step(np.sort(values), np.arange(1, values.size + 1) / values.size, where="post",
                                 label=label)
+        for ax in axes[:, k]:                 # a few short tick labels: figures spread over decades or barely
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=3))
+            ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 4), useOffset=False)
         axes[0, k].set_title(name, fontsize=9)
         axes[0, k].set_ylabel("dies")
         axes[1, k].set_xlabel(name)
@@ -198,8 +203,9 @@ def plot_yield(data: CampaignData, condition: Condition) -> Any:
     return fig
 
 
-def draw_campaign(store: Store, run_id: int) -> list[str]:
-    """Draw a campaign's figures from the store (distributions, wafer map, yield); warnings, if any."""
+def draw_campaign(store: Store, run_id: int, output: Path | None = None) -> list[str]:
+    """Draw a campaign's figures from the store (distributions, wafer map, yield), into the store and beside
+    it or into ``output`` only; warnings, if any."""
     import datetime as dt
 
     data = load_campaign(store, run_id)
@@ -213,7 +219,7 @@ def draw_campaign(store: Store, run_id: int) -> list[str]:
     warnings = []
     for name, draw in figures.items():
         try:
-            warning = keep(store, run_id, name, png(draw(), footer))
+            warning = keep(store, run_id, name, png(draw(), footer), output)
         except Exception as exc:       # a figure must never lose a campaign
             warning = f"figure {name} of campaign {run_id} could not be drawn: {type(exc).__name__}: {exc}"
         if warning:

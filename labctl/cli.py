@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import errno
+import os
+import re
 import signal
+import socket
 import sys
 from pathlib import Path
 from typing import Any
 from collections.abc import Sequence
 
 from . import __version__
+from .extras import MissingExtra, require
+from .units import duration
 
 
 class _Output:
@@ -77,18 +83,22 @@ def _existing_store(args: argparse.Namespace) -> Any:
 
 # --------------------------------------------------------------- procedures
 def _procedures(args: argparse.Namespace) -> int:
-    """List the procedures and their parameters (types, units, ranges, defaults)."""
-    from .registry import procedures
+    """List the procedures and their parameters (types, units, ranges, defaults), or describe one."""
+    from .procedure import ParameterError
+    from .registry import get, procedures
 
-    for name, proc in procedures().items():
-        needs = ", ".join(role + (f" on the {wired.replace('_', ' ')}" if wired else "")
-                          for role, wired in proc.needs.items())
-        OUT.print(f"{name}: {proc.summary}" + (f"  (needs: {needs})" if needs else ""))
-        for p in proc.parameters.values():
-            default = "none" if p.default is None else (",".join(f"{v:g}" for v in p.default) if p.is_list
-                                                        else f"{p.default!r}")
-            OUT.print(f"    --{p.name.replace('_', '-'):18s} {p.param.help}; {p.type_name()}, "
-                      f"{p.describe_range()}; default {default}")
+    if args.name:
+        try:
+            found = [get(args.name)]
+        except ParameterError as exc:
+            return _fail("procedures", exc)
+    else:
+        found = list(procedures().values())
+    for k, proc in enumerate(found):
+        if k:
+            OUT.print("")
+        for line in proc.describe():
+            OUT.print(line)
     return 0
 
 
@@ -115,10 +125,8 @@ def _print_summary(procedure: Any, summary: dict) -> None:
             OUT.print(line)
         return
     for key, value in summary.items():
-        if isinstance(value, float):
-            OUT.print(f"  {key:24s} {value:.6g}")
-        elif not isinstance(value, dict):
-            OUT.print(f"  {key:24s} {value}")
+        if not isinstance(value, dict):
+            OUT.print(f"  {key:24s} {_readable(value)}")
 
 
 def _run_procedure(args: argparse.Namespace, name: str, params: dict[str, Any], label: str) -> int:
@@ -126,7 +134,7 @@ def _run_procedure(args: argparse.Namespace, name: str, params: dict[str, Any], 
     from instruments.errors import InstrumentError, SafetyLimitError
 
     from .bench import BenchConfigError
-    from .engine import execute, rehearse
+    from .engine import RehearsalInterrupted, execute, rehearse
     from .progress import TerminalProgress
     from .procedure import ParameterError
     from .registry import get
@@ -138,24 +146,30 @@ def _run_procedure(args: argparse.Namespace, name: str, params: dict[str, Any], 
         procedure.check_bench(config.roles, config.wiring, config.source)
         if args.dry_run:
             store = _existing_store(args)
-            resolved = procedure.resolve(params, store)
-            rehearsal = rehearse(procedure, resolved, config, args.seed or 0, store=store)
+            resolved = procedure.resolve(params, store, options=True)
+            try:
+                rehearsal = rehearse(procedure, resolved, config, args.seed or 0, store=store)
+            except KeyboardInterrupt as exc:
+                raise RehearsalInterrupted(getattr(exc, "reason", "interrupted by the user (Ctrl-C)")) from None
         else:
             store = _store(args)
             if args.resume is None:
-                procedure.resolve(params, store)
+                procedure.resolve(params, store, options=True)
     except (ValueError, BenchConfigError, StoreError, SafetyLimitError) as exc:
         return _fail(label, f"refused before touching any instrument: {exc}" if isinstance(exc, SafetyLimitError)
                      else exc)
     if args.dry_run:
         OUT.print(f"{name}: parameters and plan within the limits of {config.source} "
                   f"(rehearsed on its simulated twin, die seed {config.die_seed})")
+        bounds = config.limits.bounds()
         for limit, (low, high) in rehearsal.limits_checked().items():
-            OUT.print(f"  sends {limit} = {low:g}" + (f" .. {high:g}" if high != low else ""))
+            lowest, highest, unit = bounds[limit]
+            sent = f"{low:g}" + (f" .. {high:g}" if high != low else "")
+            OUT.print(f"  sends {limit:15s} {sent} {unit}".rstrip() + f"  (limit {lowest:g} .. {highest:g} {unit})")
         OUT.print(f"  {rehearsal.messages} messages, {rehearsal.mac_vectors} MAC vectors")
-        OUT.print(f"  estimated duration: {rehearsal.bench_s:.3g} s of bench time "
+        OUT.print(f"  estimated duration: {duration(rehearsal.bench_s)} of bench time "
                   f"({'virtual' if config.builtin or config.clock else 'real'}), "
-                  f"about {rehearsal.wall_s:.3g} s of wall time")
+                  f"about {duration(rehearsal.wall_s)} of wall time")
         return 0
     try:
         with store, config.open() as bench:
@@ -182,7 +196,20 @@ def _run_procedure(args: argparse.Namespace, name: str, params: dict[str, Any], 
 
 
 def _run(args: argparse.Namespace) -> int:
-    """Run one procedure (or dry-run it) on a bench."""
+    """Run one procedure (or dry-run it) on a bench; ``--help`` shows the procedure's own parameters."""
+    if args.help:
+        from .procedure import ParameterError
+        from .registry import get
+
+        OUT.print(args.parser.format_help().rstrip())
+        try:
+            lines = get(args.name).describe()
+        except ParameterError as exc:
+            return _fail("run", exc)
+        OUT.print("\nprocedure " + lines[0])
+        for line in lines[1:]:
+            OUT.print(line)
+        return 0
     try:
         params = _parse_params(args.params)
     except ValueError as exc:
@@ -193,7 +220,8 @@ def _run(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     """The main job: write-verify, mac-transfer, array-map and energy, as one parent run."""
     args.resume = None
-    return _run_procedure(args, "demo", {"seed": args.seed if args.seed is not None else 0}, "demo")
+    args.seed = 0 if args.seed is None else args.seed
+    return _run_procedure(args, "demo", {"seed": args.seed}, "demo")
 
 
 # --------------------------------------------------------------------- runs
@@ -206,26 +234,69 @@ def _runs(args: argparse.Namespace) -> int:
     from .export import ExportError, export_csv, export_hdf5
     from .store import StoreError
 
+    from .store import resolve_store_path
+
+    if args.runs_command == "list" and not resolve_store_path(args.store).exists():
+        OUT.print(f"no runs: there is no run store at {resolve_store_path(args.store)} yet (labctl demo makes one)")
+        return 0
     try:
-        with _store(args, read_only=args.runs_command != "plot") as store:
+        writes = args.runs_command == "plot" and args.output is None
+        with _store(args, read_only=not writes) as store:
             if args.runs_command == "list":
-                for info in store.runs():
-                    family = f" (child of {info.parent})" if info.parent else ""
-                    OUT.print(f"{info.id:5d}  {info.procedure:22s} {info.status:11s} {_when(info.started)}  "
-                              f"{_when(info.ended)}{family}")
+                _list(store, args)
             elif args.runs_command == "show":
                 _show(store, args.id)
             elif args.runs_command == "plot":
-                return _plot(store, args.id)
+                return _plot(store, args.id, Path(args.output) if args.output else None)
             else:
                 store.run(args.id)
                 suffix = ".h5" if args.format == "hdf5" else ""
                 target = Path(args.output) if args.output else Path(f"run-{args.id}{suffix}")
                 export = export_hdf5 if args.format == "hdf5" else export_csv
                 OUT.print(f"run {args.id} exported to {export(store, args.id, target, force=args.force)}")
-    except (StoreError, ExportError) as exc:
+                children = store.run_ids(parent=args.id)
+                if children:
+                    OUT.print(f"  with its child runs {', '.join(map(str, children))} "
+                              f"({'/children/run-N' if args.format == 'hdf5' else 'run-N/'} inside it)")
+    except (StoreError, ExportError, ValueError) as exc:
+        if isinstance(exc, StoreError) and "not writable" in str(exc) and args.runs_command == "plot":
+            return _fail("runs", f"{exc}; draw the figures elsewhere with --output DIR")
         return _fail("runs", exc)
     return 0
+
+
+def _day(text: str, option: str) -> float:
+    """A --since/--until date (YYYY-MM-DD, or YYYY-MM-DD HH:MM) as seconds since the epoch."""
+    for form in ("%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"):
+        try:
+            return dt.datetime.strptime(text, form).timestamp()
+        except ValueError:
+            continue
+    raise ValueError(f"{option} {text!r}: write a date as YYYY-MM-DD or 'YYYY-MM-DD HH:MM'")
+
+
+def _die(info: Any) -> str:
+    found = re.search(r"die (\S+)", str(info.provenance.get("identities", {}).get("chip", "")))
+    return found.group(1) if found else "-"
+
+
+def _list(store: Any, args: argparse.Namespace) -> None:
+    """The runs that match the filters, oldest first, with a header; says so when there are none."""
+    since = _day(args.since, "--since") if args.since else None
+    until = _day(args.until, "--until") + (86400 if len(args.until) == 10 else 0) if args.until else None
+    found, total = store.list_runs(limit=args.limit, procedure=args.procedure, status=args.status, die=args.die,
+                                   since=since, until=until, top_level=args.top)
+    filters = any(v is not None for v in (args.procedure, args.status, args.die, args.since, args.until)) or args.top
+    if not found:
+        OUT.print(f"no runs {'match these filters ' if filters else ''}in {store.path}"
+                  + ("" if filters else " (labctl demo makes some)"))
+        return
+    OUT.print(f"{'id':>5s}  {'procedure':22s} {'status':11s} {'started':19s}  {'ended':19s}  {'die':17s} parent")
+    for info in reversed(found):
+        OUT.print(f"{info.id:5d}  {info.procedure:22s} {info.status:11s} {_when(info.started):19s}  "
+                  f"{_when(info.ended):19s}  {_die(info):17s} {info.parent or ''}".rstrip())
+    if total > len(found):
+        OUT.print(f"(the latest {len(found)} of {total} runs; --limit N for more)")
 
 
 def _show(store: Any, run_id: int) -> None:
@@ -252,11 +323,21 @@ def _show(store: Any, run_id: int) -> None:
     summary = [v for n, v in store.records(info.id) if n == "summary"]
     for key, value in (summary[-1] if summary else {}).items():
         if not isinstance(value, dict):
-            OUT.print(f"  {key:24s} {value}")
+            OUT.print(f"  {key:24s} {_readable(value)}")
 
 
-def _plot(store: Any, run_id: int) -> int:
-    """Draw every figure of a run again from its stored records."""
+def _readable(value: Any) -> str:
+    """A summary value as people read it: numbers to six significant digits (-0.1, not -0.10000000000000009)."""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_readable(v) for v in value) + "]"
+    return str(value)
+
+
+def _plot(store: Any, run_id: int, output: Path | None = None) -> int:
+    """Draw every figure of a run again from its stored records: into the store and beside it, or into
+    ``output`` only (a store that is not ours to write)."""
     from .plotting import draw
     from .registry import get
 
@@ -264,20 +345,20 @@ def _plot(store: Any, run_id: int) -> int:
     if info.procedure == "campaign":
         from .campaign_plots import draw_campaign
 
-        warnings = draw_campaign(store, run_id)
+        warnings = draw_campaign(store, run_id, output)
         for warning in warnings:
             _err(f"labctl runs plot: {warning}")
-        OUT.print(f"run {run_id}: campaign figures drawn to {store.plot_dir(run_id)}")
+        OUT.print(f"run {run_id}: campaign figures drawn to {output or store.plot_dir(run_id)}")
         return 1 if warnings else 0
     procedure = get(info.procedure)
     failed = 0
     for name in procedure.plots:
-        problem = draw(store, procedure, run_id, name)
+        problem = draw(store, procedure, run_id, name, output)
         if problem:
             failed += 1
             _err(f"labctl runs plot: {problem}")
         else:
-            OUT.print(f"run {run_id}: {name}.png drawn to {store.plot_dir(run_id)}")
+            OUT.print(f"run {run_id}: {name}.png drawn to {output or store.plot_dir(run_id)}")
     return 1 if failed else 0
 
 
@@ -292,9 +373,28 @@ def _key_values(items: list[str], option: str) -> dict[str, str]:
     return found
 
 
+def _sweep_values(procedure: Any, sweep: dict[str, list[str]]) -> dict[str, list]:
+    """Each swept parameter's values parsed and range-checked; refusals name ``--sweep NAME``."""
+    from .procedure import ParameterError, option, suggest
+
+    typed = {}
+    for name, values in sweep.items():
+        parameter = procedure.parameters.get(name)
+        if parameter is None:
+            raise ParameterError(f"--sweep {name}: {procedure.name} has no such parameter"
+                                 f"{suggest(name, procedure.parameters)}; its parameters: "
+                                 f"{', '.join(map(option, procedure.parameters))}")
+        try:
+            typed[name] = [parameter.parse(v) for v in values]
+        except ParameterError as exc:
+            raise ParameterError(f"--sweep {name}: {str(exc).removeprefix(f'parameter {name}: ')}") from None
+    return typed
+
+
 def _campaign(args: argparse.Namespace) -> int:
     """One procedure over many simulated dies (and sweep points) on Dask."""
-    from .campaign import CampaignSpec, parse_dies, run_campaign, start_client
+    require("campaign", "labctl campaign")
+    from .campaign import CampaignSpec, check, parse_dies, run_campaign, start_client
     from .campaign_plots import Condition, load_campaign, yield_by_point
     from .procedure import ParameterError
     from .progress import TerminalProgress
@@ -306,11 +406,10 @@ def _campaign(args: argparse.Namespace) -> int:
         sweep = {name: values.split(",") for name, values in _key_values(args.sweep, "--sweep").items()}
         spec = CampaignSpec(args.procedure, parse_dies(args.dies), _key_values(args.param, "--param"), sweep,
                             args.seed, args.smu, args.yield_if, args.wafer_figure)
-        from .campaign import check
-        check(spec, procedure)
-        sweep_typed = {name: [procedure.parameters[name].parse(v) for v in values] for name, values in sweep.items()}
-        spec.sweep = sweep_typed
+        spec.sweep = _sweep_values(procedure, sweep)
         store = _store(args)
+        OUT.print(f"campaign {spec.procedure}: rehearsing {len(spec.points())} sweep point(s) on the simulated bench")
+        check(spec, procedure, store)
     except (ValueError, StoreError) as exc:
         return _fail("campaign", exc)
     OUT.print(f"campaign {spec.procedure}: {len(spec.dies)} dies x {len(spec.points())} sweep points = "
@@ -321,7 +420,8 @@ def _campaign(args: argparse.Namespace) -> int:
             OUT.print(f"Dask dashboard: {client.dashboard_link}")
         bar = TerminalProgress()
         with store:
-            result = run_campaign(spec, store, client, progress=lambda done, total: bar("campaign", done, total))
+            result = run_campaign(spec, store, client, progress=lambda done, total: bar("campaign", done, total),
+                                  checked=True)
             from .campaign_plots import draw_campaign
             for warning in draw_campaign(store, result.run_id):
                 _err(f"labctl campaign: warning: {warning}")
@@ -349,25 +449,31 @@ def _monitor(args: argparse.Namespace) -> int:
 
     from .store import resolve_store_path
 
-    try:
-        import uvicorn
+    require("monitor", "labctl monitor")
+    import uvicorn
 
-        from .monitor.app import create_app
-    except ImportError as exc:
-        return _fail("monitor", f"needs the monitor extra (pip install 'labctl[monitor]'): {exc}")
+    from .monitor.app import create_app
+
     path = resolve_store_path(args.store)
     if not path.is_file():
         return _fail("monitor", f"no run store at {path} (run something first, or give --store)")
     loopback = args.host in ("127.0.0.1", "localhost", "::1")
     token = None if loopback else secrets.token_urlsafe(24)
-    address = f"http://{args.host if ':' not in args.host else f'[{args.host}]'}:{args.port}/"
+    try:
+        listening = socket.create_server((args.host, args.port), family=socket.AF_INET6 if ":" in args.host
+                                         else socket.AF_INET)
+    except OSError as exc:
+        hint = " (another monitor? choose one with --port N)" if exc.errno == errno.EADDRINUSE else ""
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        return _fail("monitor", f"cannot listen on {args.host} port {args.port}: {reason}{hint}")
+    port = listening.getsockname()[1]
+    address = f"http://{args.host if ':' not in args.host else f'[{args.host}]'}:{port}/"
     OUT.print(f"labctl monitor of {path} at {address}" + (f"?token={token}" if token else ""))
     if token:
         OUT.print("  bound beyond this machine: every request needs that token")
-    try:
-        uvicorn.run(create_app(path, token), host=args.host, port=args.port, log_level="warning")
-    except (OSError, SystemExit) as exc:
-        return _fail("monitor", f"cannot serve on {args.host}:{args.port}: {exc}")
+    server = uvicorn.Server(uvicorn.Config(create_app(path, token), log_level="warning"))
+    with listening:
+        server.run(sockets=[listening])
     return 0
 
 
@@ -412,10 +518,17 @@ def _scpi(args: argparse.Namespace) -> int:
     """Raw SCPI terminal on one resource."""
     from .scpi_terminal import run_terminal
 
+    from .bench import BenchConfigError
+
+    try:
+        config = _bench_config(args)
+    except BenchConfigError as exc:
+        return _fail("scpi", exc)
     termination = args.termination.encode().decode("unicode_escape")
     return run_terminal(args.resource, args.timeout, termination,
                         None if args.no_error_check else args.error_query,
-                        Path(args.history) if args.history else _data_dir() / "scpi_history")
+                        Path(args.history) if args.history else _data_dir() / "scpi_history",
+                        config.limits.for_drivers(config.wiring))
 
 
 def _data_dir() -> Path:
@@ -496,6 +609,17 @@ def _sim_serve(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------- parser
+def _seed(text: str) -> int:
+    """A seed option's value: an integer 0 .. 2**32 - 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer (a seed is 0 .. 4294967295)") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"{value} is out of range (a seed is 0 .. 4294967295)")
+    return value
+
+
 def _bench_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bench", metavar="FILE", help="bench file (default: the built-in simulated bench)")
     parser.add_argument("--die-seed", type=int, default=1, help="die seed of the built-in simulated bench")
@@ -517,7 +641,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the main job on the built-in simulated bench")
     _bench_options(demo)
     _store_option(demo)
-    demo.add_argument("--seed", type=int, default=None, help="seed of the matrices, inputs and run (default 0)")
+    demo.add_argument("--seed", type=_seed, default=None,
+                      help="seed of the matrices, inputs and run, child runs included (default 0)")
     demo.add_argument("--dry-run", action="store_true", help="rehearse on the simulated twin only")
     demo.set_defaults(func=_demo)
 
@@ -534,18 +659,25 @@ def build_parser() -> argparse.ArgumentParser:
     scpi.add_argument("--error-query", default="SYST:ERR?", help="checked after every line (default SYST:ERR?)")
     scpi.add_argument("--no-error-check", action="store_true", help="do not query the error queue")
     scpi.add_argument("--history", metavar="PATH", help="history file (default beside the run store)")
+    scpi.add_argument("--bench", metavar="FILE", help="the bench whose safety limits lines are checked against "
+                                                      "(default: the built-in bench's)")
+    scpi.set_defaults(die_seed=1, smu="test_pad")
     scpi.set_defaults(func=_scpi)
 
     procs = sub.add_parser("procedures", help="list the procedures and their parameters")
+    procs.add_argument("name", nargs="?", help="describe this procedure only")
     procs.set_defaults(func=_procedures)
 
-    run = sub.add_parser("run", help="run one procedure: labctl run NAME [--param value ...]")
+    run = sub.add_parser("run", help="run one procedure: labctl run NAME [--param value ...]", add_help=False,
+                         usage="labctl run NAME [--param value ...] [options]")
+    run.add_argument("-h", "--help", action="store_true", help="show the options, and NAME's parameters")
     run.add_argument("name", help="procedure name (see labctl procedures)")
+    run.set_defaults(parser=run)
     _bench_options(run)
     _store_option(run)
     run.add_argument("--dry-run", action="store_true",
                      help="rehearse on the bench's simulated twin: limits checked, duration estimated")
-    run.add_argument("--seed", type=int, default=None, help="seed of the run's random numbers (default: fresh)")
+    run.add_argument("--seed", type=_seed, default=None, help="seed of the run's random numbers (default: fresh)")
     run.add_argument("--resume", type=int, metavar="RUN_ID", help="resume an aborted run from its last checkpoint")
     run.set_defaults(func=_run)
 
@@ -558,7 +690,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="a parameter swept over values: every die at every value (repeatable)")
     campaign.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler (tcp://host:8786)")
     campaign.add_argument("--workers", type=int, default=2, help="worker processes of the embedded cluster")
-    campaign.add_argument("--seed", type=int, default=0, help="campaign seed (each task's seed derives from it)")
+    campaign.add_argument("--seed", type=_seed, default=0, help="campaign seed (each task's seed derives from it)")
     campaign.add_argument("--smu", choices=("test_pad", "test_mtj"), default="test_pad",
                           help="what the SMU of every simulated bench is wired to")
     campaign.add_argument("--yield-if", metavar="CONDITION",
@@ -582,10 +714,23 @@ def build_parser() -> argparse.ArgumentParser:
         _store_option(p)
         if name != "list":
             p.add_argument("id", type=int, help="run id")
+        else:
+            p.add_argument("--procedure", help="only runs of this procedure")
+            p.add_argument("--status", choices=("running", "completed", "aborted", "failed", "interrupted"),
+                           help="only runs in this state")
+            p.add_argument("--die", metavar="DIE_ID", help="only runs on this die (e.g. MX64-4E084C08)")
+            p.add_argument("--since", metavar="DATE", help="only runs started on or after DATE (YYYY-MM-DD[ HH:MM])")
+            p.add_argument("--until", metavar="DATE", help="only runs started before the end of DATE")
+            p.add_argument("--top", action="store_true", help="only top-level runs (no child runs)")
+            p.add_argument("--limit", type=int, default=100, help="at most this many, the latest (default 100)")
+        if name == "plot":
+            p.add_argument("--output", metavar="DIR", help="draw the figures into DIR only (the store is then only "
+                                                           "read: another user's, or a read-only one)")
         if name == "export":
             p.add_argument("--format", choices=("hdf5", "csv"), default="hdf5")
             p.add_argument("--output", help="file (hdf5) or folder (csv); default run-ID[.h5]")
-            p.add_argument("--force", action="store_true", help="overwrite an existing file or folder")
+            p.add_argument("--force", action="store_true",
+                           help="replace an earlier export of labctl's at the target (never anything else)")
         p.set_defaults(func=_runs)
 
     bench = sub.add_parser("bench", help="bench files and instruments")
@@ -616,6 +761,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: commands that only read (the store, the registry, the model's inputs): a closed pipe ends them quietly
+READ_ONLY = ("procedures", "runs list", "runs show", "runs export", "sim params")
+
+
+def _command(args: argparse.Namespace) -> str:
+    sub = getattr(args, f"{args.command}_command", None)
+    return f"{args.command} {sub}" if sub else args.command
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
@@ -627,11 +781,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         from instruments.interrupts import install
 
         install()
+    command = _command(args)
     try:
         return args.func(args)
+    except MissingExtra as exc:
+        return _fail(command, exc)
     except KeyboardInterrupt as exc:
-        reason = getattr(exc, "reason", "interrupted")
-        _err(f"labctl: {reason}; every output is off and the data kept")
+        from .engine import RehearsalInterrupted
+
+        if OUT.closed and command in READ_ONLY:
+            return 0                                   # `labctl runs show 9 | head -1`
+        reason = getattr(exc, "reason", "interrupted by the user (Ctrl-C)")
+        if isinstance(exc, RehearsalInterrupted) or command in READ_ONLY:
+            _err(f"labctl {command}: {reason}")
+        else:
+            _err(f"labctl {command}: {reason}; every output is off and the data kept")
         return 130
     finally:
         if OUT.closed:        # nothing more can be written there, not even at interpreter exit

@@ -14,6 +14,7 @@ traceback summary; either way everything recorded so far is kept.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import platform
 import random
@@ -21,6 +22,7 @@ import re
 import sys
 import time
 import traceback
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 from collections.abc import Callable
@@ -35,6 +37,7 @@ from instruments.interrupts import Abort, shielded
 from .plan import (Call, Checkpoint, Context, Load, Message, Plot, Progress, Read, Record, RunContext, Set, SubRun,
                    Wait)
 from .procedure import ParameterError, Procedure
+from .rundata import read_run
 from .store import Store
 
 ProgressCallback = Callable[[str, int, int], None]
@@ -53,6 +56,14 @@ NOT_FOR_THE_BENCH = object()
 
 class RehearsalError(ParameterError):
     """The plan failed on the simulated twin of the bench, so it is not run on the bench itself."""
+
+
+class RehearsalInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or a signal) during the rehearsal: no run was started and nothing reached the bench."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = f"{reason} during the rehearsal: no run was started, nothing was sent to the bench"
 
 
 # ------------------------------------------------------------------ messages
@@ -179,9 +190,10 @@ def run_direct(plan: Any, bench: Bench, seed: int = 0) -> Any:
     return drive(plan, handle)
 
 
-def _context(bench: Bench, seed: int, resume: dict | None) -> RunContext:
-    return RunContext(seed, np.random.default_rng(seed), resume, frozenset(bench.instruments), bench.wiring,
-                      bench.rails, bench.limits)
+def _context(bench: Bench, seed: int, resume: dict | None, kept: Any = None) -> RunContext:
+    """A run's context; the plan gets its own copy of the checkpoint (the rehearsal's changes stay there)."""
+    return RunContext(seed, np.random.default_rng(seed), copy.deepcopy(resume), frozenset(bench.instruments),
+                      bench.wiring, bench.rails, bench.limits, kept)
 
 
 # --------------------------------------------------------------- rehearsal
@@ -194,6 +206,7 @@ class Rehearsal:
     wall_s: float = 0.0           #: estimated wall time on the bench, s
     messages: int = 0
     mac_vectors: int = 0
+    summary: dict = field(default_factory=dict)   #: what the plan returned on the twin (its figures' names)
 
     def limits_checked(self) -> dict[str, tuple[float, float]]:
         """Per limit, the lowest and highest value the run sends."""
@@ -208,6 +221,7 @@ class _RehearsalHandler:
     def __init__(self, twin: Bench, context: RunContext, rehearsal: Rehearsal, store: Store | None) -> None:
         self.twin, self.context, self.rehearsal, self.store = twin, context, rehearsal, store
         self.interpreter = Interpreter(twin)
+        self.children = 0                       #: child runs of the plan being rehearsed so far
         self.skipped_chip_s = 0.0
         self.skipped_compute_s = 0.0
         self.seconds_per_vector: float | None = None
@@ -229,7 +243,15 @@ class _RehearsalHandler:
             child = get(message.name)
             params = child.resolve(message.parameters)
             child.check_bench(self.twin.instruments, self.twin.wiring, self.twin.source)
-            return {**(drive(child(**params), self) or {}), "run_id": None}
+            self.children += 1
+            parent = self.context, self.children
+            self.context = _context(self.twin, child_seed(self.context.seed, message.key or str(self.children)),
+                                    None)
+            self.children = 0
+            try:
+                return {**(drive(child(**params), self) or {}), "run_id": None}
+            finally:
+                self.context, self.children = parent
         return None                           # Record, Checkpoint, Progress, Plot: nothing to store
 
     def _mac_batch(self, x: Any) -> np.ndarray:
@@ -254,15 +276,13 @@ class _RehearsalHandler:
 
 
 def _load(store: Store | None, run_id: int) -> Any:
-    from .rundata import read_run
-
     if store is None:
         raise ParameterError(f"run {run_id} is needed, and there is no run store")
     return read_run(store, run_id)
 
 
 def rehearse(procedure: Procedure, params: dict, config: BenchConfig, seed: int = 0,
-             resume: dict | None = None, store: Store | None = None) -> Rehearsal:
+             resume: dict | None = None, store: Store | None = None, kept: Any = None) -> Rehearsal:
     """Run the plan on the simulated twin of ``config``'s bench; refuse it if a set breaks a limit.
 
     Raises :class:`SafetyLimitError` naming the limit, or :class:`RehearsalError`
@@ -272,10 +292,10 @@ def rehearse(procedure: Procedure, params: dict, config: BenchConfig, seed: int 
     with config.twin().open() as twin:
         procedure.check_bench(twin.instruments, twin.wiring, config.source)
         twin.checks.log = rehearsal.checks
-        handler = _RehearsalHandler(twin, _context(twin, seed, resume), rehearsal, store)
+        handler = _RehearsalHandler(twin, _context(twin, seed, resume, kept), rehearsal, store)
         started_wall, started_bench = time.perf_counter(), twin.clock.now()
         try:
-            drive(procedure(**params), handler)
+            rehearsal.summary = drive(procedure(**params), handler) or {}
         except SafetyLimitError:
             raise
         except (ParameterError, KeyboardInterrupt):
@@ -325,6 +345,11 @@ def provenance(bench: Bench, procedure: Procedure, params: dict, seed: int) -> d
     }
 
 
+def child_seed(parent_seed: int, key: str) -> int:
+    """The seed of a parent run's child run named by ``key``: the same parent seed and key, the same seed."""
+    return int(np.random.default_rng([parent_seed, zlib.crc32(key.encode())]).integers(2**31))
+
+
 def _failure_summary(exc: BaseException) -> str:
     """``Type: message (at file:line in function)`` of the innermost frame."""
     frames = traceback.extract_tb(exc.__traceback__)
@@ -339,6 +364,7 @@ class _RunHandler:
     def __init__(self, engine: _Engine, procedure: Procedure, run_id: int, context: RunContext) -> None:
         self.engine, self.procedure, self.run_id, self.context = engine, procedure, run_id, context
         self._progress_stored = 0.0
+        self.children = 0                       #: child runs started so far
 
     def __call__(self, message: Message) -> Any:
         engine, store = self.engine, self.engine.store
@@ -380,14 +406,17 @@ class _Engine:
         self.first_run_id: int | None = None
 
     def run(self, procedure: Procedure, params: dict, resume_state: dict | None, resumed_from: int | None,
-            parent: int | None = None) -> tuple[int, dict]:
+            parent: int | None = None, seed: int | None = None) -> tuple[int, dict]:
         """Drive one run to its end; (run id, summary).  Aborts and failures are marked, then raised."""
-        seed = self.seed if parent is None else int(np.random.default_rng([self.seed, len(self.store.run_ids())])
-                                                    .integers(2**31))
+        seed = self.seed if seed is None else seed
         run_id = self.store.begin_run(procedure.name, params, provenance(self.bench, procedure, params, seed),
                                       resumed_from, parent)
         self.first_run_id = self.first_run_id or run_id
-        handler = _RunHandler(self, procedure, run_id, _context(self.bench, seed, resume_state))
+        kept = None
+        if resumed_from is not None:
+            self.store.carry_over(resumed_from, run_id)
+            kept = read_run(self.store, run_id)
+        handler = _RunHandler(self, procedure, run_id, _context(self.bench, seed, resume_state, kept))
         started = time.perf_counter()
         try:
             summary = drive(procedure(**params), handler)
@@ -413,7 +442,9 @@ class _Engine:
         procedure = get(message.name)
         params = procedure.resolve(message.parameters, self.store)
         procedure.check_bench(self.bench.instruments, self.bench.wiring, self.bench.source)
-        run_id, summary = self.run(procedure, params, None, None, parent=parent.run_id)
+        parent.children += 1
+        seed = child_seed(parent.context.seed, message.key or str(parent.children))
+        run_id, summary = self.run(procedure, params, None, None, parent=parent.run_id, seed=seed)
         return {**summary, "run_id": run_id}
 
     def draw(self, procedure: Procedure, run_id: int, name: str) -> None:
@@ -446,9 +477,12 @@ def check_resume(store: Store, run_id: int, procedure: Procedure, bench: Bench) 
     source = earlier.provenance.get("bench", {}).get("source")
     if source != bench.source:
         raise ParameterError(f"run {run_id} ran on the bench {source!r}, this is {bench.source!r}")
+    if not procedure.resumes:
+        raise ParameterError(f"run {run_id}: {procedure.name} does not resume (it is short: start it again)")
     state = store.last_checkpoint(run_id)
     if state is None:
-        raise ParameterError(f"run {run_id} has no checkpoint to resume from")
+        raise ParameterError(f"run {run_id} stopped before its first checkpoint ({procedure.name} checkpoints "
+                             f"{procedure.resumes}): nothing to resume from, start it again")
     return earlier.parameters, earlier.provenance.get("seed", 0), state
 
 
@@ -481,7 +515,11 @@ def execute(procedure: Procedure, given: dict[str, Any], bench: Bench, store: St
         if bench.config is None:
             raise ParameterError("this bench has no configuration to rehearse on: open it with load_bench() or "
                                  "default_bench()")
-        rehearsal = rehearse(procedure, params, bench.config, seed, resume_state, store)
+        kept = read_run(store, resume, through_checkpoint=True) if resume is not None and store else None
+        try:
+            rehearsal = rehearse(procedure, params, bench.config, seed, resume_state, store, kept)
+        except KeyboardInterrupt as exc:
+            raise RehearsalInterrupted(getattr(exc, "reason", "interrupted by the user (Ctrl-C)")) from None
     if dry_run:
         return RunResult(None, "dry-run", {}, rehearsal)
     if store is None:

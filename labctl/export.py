@@ -1,8 +1,11 @@
 """Export a stored run to HDF5 (one self-describing file) or CSV (a folder of plain files).
 
 The layout is documented in ``docs/data_format.md``.  Records recorded
-several times under one name (rows) are exported stacked along a first
-axis, as :meth:`labctl.rundata.RunData.array` gives them.
+several times under one name are exported stacked along a first axis
+labelled ``recording``, as :meth:`labctl.rundata.RunData.array` gives them.
+A run's child runs (a demo's, a campaign's) are exported with it, nested.
+Where an export may go, and how it is written without ever leaving half a
+file, is :mod:`labctl.export_target`'s job.
 """
 
 from __future__ import annotations
@@ -10,40 +13,23 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import os
-import shutil
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .rundata import RunData, read_run
+from .export_target import (FORMAT_KEY, MANIFEST_KEY, ExportError, atomic_file, atomic_folder, check_target,
+                            is_hdf5_export)
+from .rundata import RunData, dimensions, read_run
 from .store import Store, to_json
 
-
-class ExportError(RuntimeError):
-    """An export that cannot be written; the message names the path and what to do."""
+__all__ = ["ExportError", "export_csv", "export_hdf5", "iso"]
+FORMAT = "labctl-run/2"
 
 
 def iso(t: float | None) -> str:
     """ISO 8601 time with the UTC offset, or '' for none."""
     return dt.datetime.fromtimestamp(t).astimezone().isoformat(timespec="seconds") if t else ""
-
-
-def _target(path: Path, force: bool, folder: bool) -> None:
-    """Refuse a missing parent, an existing target (unless ``force``), an unwritable place."""
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise ExportError(f"cannot export to {path}: the folder {parent} does not exist")
-    if path.exists():
-        if not force:
-            raise ExportError(f"cannot export to {path}: it exists (use --force to overwrite it)")
-        if path.is_dir() != folder:
-            raise ExportError(f"cannot export to {path}: it is a {'folder' if path.is_dir() else 'file'}")
-        if folder:
-            shutil.rmtree(path)
-    if not os.access(parent, os.W_OK):
-        raise ExportError(f"cannot export to {path}: the folder {parent} is not writable")
 
 
 def _values(data: RunData) -> list[tuple[str, Any]]:
@@ -58,45 +44,58 @@ def _values(data: RunData) -> list[tuple[str, Any]]:
     return found
 
 
-def _run_attributes(data: RunData) -> dict[str, Any]:
+def _run_attributes(data: RunData, children: list[int]) -> dict[str, Any]:
     info = data.info
     return {"id": info.id, "procedure": info.procedure, "status": info.status, "detail": info.detail,
             "started": iso(info.started), "ended": iso(info.ended), "parent": info.parent or 0,
-            "resumed_from": info.resumed_from or 0, "labctl_format": "labctl-run/1"}
+            "resumed_from": info.resumed_from or 0, "children": np.asarray(children, np.int64),
+            FORMAT_KEY: FORMAT}
 
 
+# -------------------------------------------------------------------- HDF5
 def export_hdf5(store: Store, run_id: int, path: Path, force: bool = False) -> Path:
-    """One HDF5 file: run attributes, ``/parameters``, ``/provenance``, ``/records``, ``/files``."""
+    """One HDF5 file: run attributes, ``/parameters``, ``/provenance``, ``/records``, ``/files``, and
+    ``/children/run-N`` with the same layout for every child run."""
     import h5py
 
-    _target(path, force, folder=False)
+    path = Path(path)
+    check_target(path, store.path, force, folder=False, is_ours=is_hdf5_export)
     data = read_run(store, run_id)
-    try:
-        with h5py.File(path, "w") as f:
-            f.attrs.update(_run_attributes(data))
-            for group_name, mapping in (("parameters", data.parameters), ("provenance", data.info.provenance)):
-                group = f.create_group(group_name)
-                _attributes(group, mapping)
-            records = f.create_group("records")
-            for name, value in _values(data):
-                meta = data.meta.get(name, {})
-                if isinstance(value, np.ndarray):
-                    ds = records.create_dataset(name, data=value)
-                else:
-                    ds = records.create_dataset(name, data=to_json(value))
-                    ds.attrs["encoding"] = "json"
-                ds.attrs["unit"] = meta.get("unit", "")
-                ds.attrs["description"] = meta.get("description", "")
-                ds.attrs["rows"] = len(data.records[name])
-            for name in data.records:
-                _scales(records, name, data.meta.get(name, {}).get("axes", []), len(data.records[name]) > 1)
-            files = f.create_group("files")
-            for name, media, blob in store.files(run_id):
-                ds = files.create_dataset(name, data=np.frombuffer(blob, np.uint8))
-                ds.attrs["media_type"] = media
-    except OSError as exc:
-        raise ExportError(f"cannot export to {path}: {exc}") from None
+    with atomic_file(path) as temporary:
+        try:
+            with h5py.File(temporary, "w") as f:
+                _hdf5_run(f, store, data)
+        except OSError as exc:
+            raise ExportError(f"cannot export to {path}: {exc}") from None
     return path
+
+
+def _hdf5_run(group: Any, store: Store, data: RunData) -> None:
+    children = store.run_ids(parent=data.id)
+    group.attrs.update(_run_attributes(data, children))
+    for group_name, mapping in (("parameters", data.parameters), ("provenance", data.info.provenance)):
+        _attributes(group.create_group(group_name), mapping)
+    records = group.create_group("records")
+    for name, value in _values(data):
+        meta = data.meta.get(name, {})
+        if isinstance(value, np.ndarray):
+            ds = records.create_dataset(name, data=value)
+        else:
+            ds = records.create_dataset(name, data=to_json(value))
+            ds.attrs["encoding"] = "json"
+        ds.attrs["unit"] = meta.get("unit", "")
+        ds.attrs["description"] = meta.get("description", "")
+        ds.attrs["recordings"] = len(data.records[name])
+    for name, (dims, scales) in dimensions(data).items():
+        _scales(records, name, dims, scales)
+    files = group.create_group("files")
+    for name, media, blob in store.files(data.id):
+        ds = files.create_dataset(name, data=np.frombuffer(blob, np.uint8))
+        ds.attrs["media_type"] = media
+    if children:
+        nested = group.create_group("children")
+        for child in children:
+            _hdf5_run(nested.create_group(f"run-{child}"), store, read_run(store, child))
 
 
 def _attributes(group: Any, mapping: dict, prefix: str = "") -> None:
@@ -115,53 +114,72 @@ def _attributes(group: Any, mapping: dict, prefix: str = "") -> None:
             group.attrs[name] = json.dumps(value, default=str)
 
 
-def _scales(records: Any, name: str, axes: list[str], stacked: bool) -> None:
-    """Attach the records an array's axes name as HDF5 dimension scales (a histogram's bin edges)."""
+def _scales(records: Any, name: str, dims: list[str], scales: dict[int, tuple[str, bool]]) -> None:
+    """Label every dimension; attach the record holding a dimension's coordinates as its dimension scale,
+    or name the record holding its bin edges (one longer than the dimension) in ``bin_edges``."""
     ds = records[name]
-    if ds.attrs.get("encoding") == "json":
-        return
-    dims = list(range(1, ds.ndim)) if stacked else list(range(ds.ndim))
-    if stacked:
-        ds.dims[0].label = "row"
-    for dim, axis in zip(dims, axes):
-        ds.dims[dim].label = axis
-        if axis in records and axis != name and records[axis].ndim == 1:
-            scale = records[axis]
-            if not scale.is_scale:
-                scale.make_scale(axis)
-            ds.dims[dim].attach_scale(scale)
+    for dim, label in enumerate(dims):
+        ds.dims[dim].label = label
+    for dim, (axis, edges) in scales.items():
+        if edges:
+            ds.attrs["bin_edges"] = f"{records.name}/{axis}"
+            continue
+        scale = records[axis]
+        if not scale.is_scale:
+            scale.make_scale(axis)
+        ds.dims[dim].attach_scale(scale)
 
 
+# --------------------------------------------------------------------- CSV
 def export_csv(store: Store, run_id: int, folder: Path, force: bool = False) -> Path:
-    """``run.json`` (metadata), one CSV per array record with header rows, ``values.csv``, the figures."""
-    _target(folder, force, folder=True)
-    data = read_run(store, run_id)
-    try:
-        folder.mkdir()
-        (folder / "run.json").write_text(json.dumps({**_run_attributes(data), "parameters": data.parameters,
-                                                     "provenance": data.info.provenance}, indent=2, default=str))
-        with open(folder / "values.csv", "w", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["record", "value", "unit", "description"])
-            for name, value in _values(data):
-                meta = data.meta.get(name, {})
-                if isinstance(value, np.ndarray):
-                    _array_csv(folder / f"{name}.csv", name, value, meta)
-                else:
-                    writer.writerow([name, to_json(value), meta.get("unit", ""), meta.get("description", "")])
-        for name, _, blob in store.files(run_id):
-            (folder / name).write_bytes(blob)
-    except OSError as exc:
-        raise ExportError(f"cannot export to {folder}: {exc.strerror or exc}") from None
+    """``run.json`` (metadata and the list of files written), one CSV per array record with header rows,
+    ``values.csv``, the figures, and a ``run-N`` folder of the same layout for every child run."""
+    folder = Path(folder)
+    check_target(folder, store.path, force, folder=True)
+    with atomic_folder(folder) as temporary:
+        try:
+            _csv_run(temporary, store, read_run(store, run_id))
+        except OSError as exc:
+            raise ExportError(f"cannot export to {folder}: {exc.strerror or exc}") from None
     return folder
 
 
-def _array_csv(path: Path, name: str, value: np.ndarray, meta: dict) -> None:
+def _csv_run(folder: Path, store: Store, data: RunData) -> list[str]:
+    """Write one run (and its children) into ``folder``; the files written, relative to it."""
+    written = ["values.csv"]
+    dims = dimensions(data)
+    with open(folder / "values.csv", "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["record", "value", "unit", "description"])
+        for name, value in _values(data):
+            meta = data.meta.get(name, {})
+            if isinstance(value, np.ndarray):
+                _array_csv(folder / f"{name}.csv", name, value, meta, dims[name][0])
+                written.append(f"{name}.csv")
+            else:
+                writer.writerow([name, to_json(value), meta.get("unit", ""), meta.get("description", "")])
+    for name, _, blob in store.files(data.id):
+        (folder / name).write_bytes(blob)
+        written.append(name)
+    children = store.run_ids(parent=data.id)
+    for child in children:
+        sub = folder / f"run-{child}"
+        sub.mkdir()
+        written += [f"run-{child}/{f}" for f in _csv_run(sub, store, read_run(store, child))]
+    attributes = {k: v.tolist() if isinstance(v, np.ndarray) else v
+                  for k, v in _run_attributes(data, children).items()}
+    (folder / "run.json").write_text(json.dumps({**attributes, "parameters": data.parameters,
+                                                 "provenance": data.info.provenance, MANIFEST_KEY: written},
+                                                indent=2, default=str))
+    return written + ["run.json"]
+
+
+def _array_csv(path: Path, name: str, value: np.ndarray, meta: dict, dims: list[str]) -> None:
     """A 0-2-D array as CSV (higher: flattened after the first axis), ``#`` header rows first."""
     header = [f"record {name}", f"unit {meta.get('unit', '')}", f"description {meta.get('description', '')}",
               f"shape {list(value.shape)}, dtype {value.dtype}"]
-    if meta.get("axes"):
-        header.append("axes " + ", ".join(meta["axes"]))
+    if dims:
+        header.append("dimensions " + ", ".join(dims))
     table = np.atleast_1d(value)
     if table.ndim > 2:
         table = table.reshape(table.shape[0], -1)

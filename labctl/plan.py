@@ -114,7 +114,9 @@ class Record(Message):
 
 @dataclass(frozen=True)
 class Checkpoint(Message):
-    """Store ``state`` (JSON-able): a resumed run receives the last one in :attr:`RunContext.resume`."""
+    """Store ``state`` (JSON-able): a run resuming this one receives the last one in
+    :attr:`RunContext.resume`, and starts with the records stored before it (:attr:`RunContext.kept`);
+    the plan then carries on from the step after it, recording only what is new."""
 
     state: dict
 
@@ -150,10 +152,16 @@ class Context(Message):
 
 @dataclass(frozen=True)
 class SubRun(Message):
-    """Run procedure ``name`` with ``parameters`` as a child run; the answer is its summary."""
+    """Run procedure ``name`` with ``parameters`` as a child run; the answer is its summary.
+
+    The child's seed derives from the parent's seed and ``key`` (default: the child's place among the
+    parent's child runs), so a parent run with a given seed gives its children the same seeds every time,
+    also when it resumes and skips the children it had already run.
+    """
 
     name: str
     parameters: dict = field(default_factory=dict)
+    key: str = ""
 
 
 @dataclass(frozen=True)
@@ -167,6 +175,9 @@ class RunContext:
     wiring: Any                  #: :class:`labctl.bench.Wiring`
     rails: Any                   #: :class:`labctl.bench.Rails` (nominal volts)
     limits: Any                  #: :class:`labctl.bench.SafetyLimits`
+    #: on resume, the records the interrupted run stored before its last checkpoint, as a
+    #: :class:`labctl.rundata.RunData` (they are this run's first records already); else None
+    kept: Any = None
 
     def has(self, role: str, wired_to: str | None = None) -> bool:
         """True if the bench has ``role`` (and, for the SMU, wired to ``wired_to``)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from pathlib import Path
 from typing import Any
 
 from matplotlib.figure import Figure
@@ -38,19 +39,36 @@ def footer(data: RunData) -> str:
     return f"run {data.id} · {data.info.procedure} · die {die.group(1) if die else '?'} · {when}"
 
 
+FOOTER_POINTS = 7.0           #: the footer's font size, pt
+DPI = 110
+
+
+def with_footer(fig: Any, footer_text: str) -> Any:
+    """The figure with its footer in a strip of its own below the plots (the layout keeps clear of it)."""
+    strip = 1.8 * FOOTER_POINTS / 72 / fig.get_figheight()           # of the figure's height
+    engine = fig.get_layout_engine()
+    if engine is not None and hasattr(engine, "set"):
+        engine.set(rect=(0, strip, 1, 1 - strip))
+    else:
+        fig.subplots_adjust(bottom=max(fig.subplotpars.bottom, strip + 0.08))
+    fig.text(0.995, 0.15 * strip, footer_text, ha="right", va="bottom", fontsize=FOOTER_POINTS, color="0.4",
+             gid="footer")
+    return fig
+
+
 def png(fig: Any, footer_text: str) -> bytes:
     """PNG bytes of a figure with its footer."""
-    fig.text(0.995, 0.002, footer_text, ha="right", va="bottom", fontsize=7, color="0.4")
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    with_footer(fig, footer_text).savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
     return buf.getvalue()
 
 
-def keep(store: Store, run_id: int, name: str, image: bytes) -> str | None:
-    """Keep a figure in the store and as a file beside it; a warning text if the file cannot be written."""
-    if not store.read_only:
+def keep(store: Store, run_id: int, name: str, image: bytes, output: Path | None = None) -> str | None:
+    """Keep a figure in the store and as a file beside it (or only as a file in ``output``); a warning text if
+    the file cannot be written."""
+    if not store.read_only and output is None:
         store.attach(run_id, f"{name}.png", image)
-    folder = store.plot_dir(run_id)
+    folder = output or store.plot_dir(run_id)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{name}.png").write_bytes(image)
@@ -59,8 +77,9 @@ def keep(store: Store, run_id: int, name: str, image: bytes) -> str | None:
     return None
 
 
-def draw(store: Store, procedure: Any, run_id: int, name: str) -> str | None:
-    """Draw figure ``name`` of a run, keep it in the store and beside it; a warning text, or None.
+def draw(store: Store, procedure: Any, run_id: int, name: str, output: Path | None = None) -> str | None:
+    """Draw figure ``name`` of a run, keep it in the store and beside it (or in ``output`` only); a warning
+    text, or None.
 
     A figure that cannot be drawn, or a folder that cannot be written, is a
     warning: the run and its data stay as they are.
@@ -73,4 +92,4 @@ def draw(store: Store, procedure: Any, run_id: int, name: str) -> str | None:
         image = png(plot(data), footer(data))
     except Exception as exc:          # a figure must never lose a run
         return f"figure {name} of run {run_id} could not be drawn: {type(exc).__name__}: {exc}"
-    return keep(store, run_id, name, image)
+    return keep(store, run_id, name, image, output)

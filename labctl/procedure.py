@@ -10,8 +10,8 @@
         '''Resistance of some columns through the test multiplexer.'''
         ...
 
-The annotation gives the type (``int``, ``float``, ``bool``, ``str``, ``Path``,
-``list[int]``, ``list[float]``, ``RunId``, optionally ``| None``), :class:`Param`
+The annotation gives the type (``int``, ``float``, ``bool``, ``str``, ``Path`` (a
+file), ``Folder``, ``list[int]``, ``list[float]``, ``RunId``, optionally ``| None``), :class:`Param`
 its help, unit and range; the default is the default.  The first line of
 the docstring is the procedure's summary.  ``needs`` names the bench roles
 the procedure uses and, where it matters, what they must be wired to.
@@ -36,10 +36,17 @@ from .plan import Plan
 
 #: The id of an earlier run in the store (a parameter that refers to one).
 RunId = NewType("RunId", int)
+#: A folder that must exist (a data set's, say); a plain ``Path`` parameter is a readable file.
+Folder = NewType("Folder", Path)
 
 
 class ParameterError(ValueError):
     """A parameter value, or a request, refused before the bench is touched; the message says why."""
+
+
+def option(name: str) -> str:
+    """A parameter as the command line spells it: ``matrix_seed`` -> ``--matrix-seed``."""
+    return "--" + name.replace("_", "-")
 
 
 def suggest(name: str, known: typing.Iterable[str]) -> str:
@@ -61,6 +68,11 @@ class Param:
     record: str = ""
 
 
+def seed_param(help: str) -> Param:
+    """The :class:`Param` of a seed: a non-negative integer a random generator takes."""
+    return Param(help, low=0, high=2**32 - 1)
+
+
 @dataclass(frozen=True)
 class Parameter:
     """One parameter of a procedure: name, type, default and its :class:`Param`."""
@@ -78,25 +90,28 @@ class Parameter:
 
     def type_name(self) -> str:
         base = {int: "integer", float: "number", bool: "true/false", str: "text", Path: "file",
-                RunId: "run id"}.get(self.kind, self.kind.__name__)
+                RunId: "run id", Folder: "folder"}.get(self.kind, self.kind.__name__)
         return f"comma-separated list of {base}s" if self.is_list else base
 
     def describe_range(self) -> str:
         p = self.param
         unit = f" {p.unit}" if p.unit else ""
+        number = (lambda v: f"{int(v)}" if abs(v) < 1e15 else f"{v:g}") if self.kind in (int, RunId) \
+            else (lambda v: f"{v:g}")
         if p.choices:
             return "one of " + ", ".join(map(str, p.choices))
         if p.low is not None and p.high is not None:
-            return f"{p.low:g} .. {p.high:g}{unit}"
+            return f"{number(p.low)} .. {number(p.high)}{unit}"
         if p.low is not None:
-            return f">= {p.low:g}{unit}"
+            return f">= {number(p.low)}{unit}"
         if p.high is not None:
-            return f"<= {p.high:g}{unit}"
+            return f"<= {number(p.high)}{unit}"
         return f"any{unit}" if unit else "any"
 
     def _refuse(self, value: Any, problem: str) -> ParameterError:
-        return ParameterError(f"parameter {self.name}: {value!r} {problem}; expected {_a(self.type_name())}, "
-                              f"{self.describe_range()}")
+        span = self.describe_range()
+        return ParameterError(f"parameter {self.name}: {value!r} {problem}; expected {_a(self.type_name())}"
+                              + ("" if span == "any" else f", {span}"))
 
     def parse(self, value: Any) -> Any:
         """Convert (from command-line text too) and check; ParameterError naming name, unit and range."""
@@ -128,7 +143,7 @@ class Parameter:
                 converted = float(item)
                 if not math.isfinite(converted):
                     raise ValueError
-            elif kind is Path:
+            elif kind in (Path, Folder):
                 converted = Path(str(item)).expanduser()
             else:
                 converted = kind(item)
@@ -143,7 +158,9 @@ class Parameter:
             if (p.low is not None and converted < p.low) or (p.high is not None and converted > p.high):
                 raise self._refuse(whole, "is out of range")
         if kind is Path and not converted.is_file():
-            raise self._refuse(whole, "is not a readable file")
+            raise self._refuse(whole, "is a folder, not a file" if converted.is_dir() else "is not a readable file")
+        if kind is Folder and not converted.is_dir():
+            raise self._refuse(whole, "is a file, not a folder" if converted.exists() else "is not a folder")
         return converted
 
 
@@ -202,8 +219,11 @@ class Procedure:
 
     def __init__(self, function: Callable[..., Plan], name: str | None = None, needs: Needs | None = None,
                  plots: tuple[Callable, ...] = (), validate: Callable[[dict, Any], None] | None = None,
-                 report: Callable[[dict], list[str]] | None = None, campaign: tuple[str, ...] = ()) -> None:
+                 report: Callable[[dict], list[str]] | None = None, campaign: tuple[str, ...] = (),
+                 resumes: str = "") -> None:
         self.function = function
+        #: where the plan checkpoints ("after each column"), or "" if it does not resume
+        self.resumes = resumes
         #: records a campaign task returns besides the summary
         self.campaign_records = tuple(campaign)
         self.name = name or function.__name__.replace("_", "-")
@@ -225,16 +245,31 @@ class Procedure:
     def __repr__(self) -> str:
         return f"<procedure {self.name}>"
 
-    def resolve(self, given: dict[str, Any], store: Any = None) -> dict[str, Any]:
+    def resolve(self, given: dict[str, Any], store: Any = None, options: bool = False) -> dict[str, Any]:
         """Defaults filled in, every value parsed and checked, then the procedure's own checks.
 
-        ``store`` (read access) lets references to earlier runs be checked.
+        ``store`` (read access) lets references to earlier runs be checked.  ``options``: name the
+        parameters in refusals as the command line spells them (``--matrix-seed``).
         """
+        try:
+            return self._resolve(given, store, options)
+        except ParameterError as exc:
+            if not options:
+                raise
+            text = str(exc)
+            for name in sorted(self.parameters, key=len, reverse=True):
+                text = text.replace(f"parameter {name}:", f"{option(name)}:")
+            raise ParameterError(text) from None
+
+    def _resolve(self, given: dict[str, Any], store: Any, options: bool) -> dict[str, Any]:
         unknown = sorted(set(given) - set(self.parameters))
         if unknown:
-            raise ParameterError(f"procedure {self.name}: unknown parameter {unknown[0]!r}"
-                                 f"{suggest(unknown[0], self.parameters)}; known: "
-                                 f"{', '.join(self.parameters) or 'none'}")
+            spell = option if options else repr
+            close = suggest(unknown[0], self.parameters)
+            if close and options:
+                close = f" (did you mean {option(difflib.get_close_matches(unknown[0], self.parameters, 1, 0.5)[0])}?)"
+            raise ParameterError(f"procedure {self.name}: unknown parameter {spell(unknown[0])}{close}; known: "
+                                 f"{', '.join(map(spell, self.parameters)) or 'none'}")
         params = {name: p.parse(given[name]) if name in given else p.default
                   for name, p in self.parameters.items()}
         for name, p in self.parameters.items():
@@ -243,6 +278,21 @@ class Procedure:
         if self.validate is not None:
             self.validate(params, store)
         return params
+
+    def describe(self) -> list[str]:
+        """The procedure as ``labctl procedures NAME`` shows it: summary, needs, resume, every parameter."""
+        where = {"test_pad": "test pad", "test_mtj": "test MTJ"}
+        needs = ", ".join(role + (f" on the {where.get(wired, wired)}" if wired else "")
+                          for role, wired in self.needs.items())
+        lines = [f"{self.name}: {self.summary}",
+                 f"  needs: {needs or 'the chip only'}",
+                 f"  resumes: {self.resumes}" if self.resumes else "  does not resume (a short run: start it again)"]
+        for p in self.parameters.values():
+            default = "none" if p.default is None else (",".join(f"{v:g}" for v in p.default) if p.is_list
+                                                        else f"{p.default!r}")
+            lines.append(f"  {option(p.name):22s} {p.param.help}; {p.type_name()}, {p.describe_range()}; "
+                         f"default {default}")
+        return lines
 
     def check_bench(self, roles: typing.Iterable[str], wiring: Any, source: str) -> None:
         """Refuse a bench that lacks a role this procedure needs, or has it wired elsewhere."""
@@ -276,14 +326,15 @@ def check_run_reference(store: Any, parameter: Parameter, run_id: int) -> None:
 
 def procedure(name: str | None = None, *, needs: Needs | typing.Iterable[str] | None = None,
               plots: tuple[Callable, ...] = (), validate: Callable[[dict, Any], None] | None = None,
-              report: Callable[[dict], list[str]] | None = None,
-              campaign: tuple[str, ...] = ()) -> Callable[[Callable[..., Plan]], Procedure]:
+              report: Callable[[dict], list[str]] | None = None, campaign: tuple[str, ...] = (),
+              resumes: str = "") -> Callable[[Callable[..., Plan]], Procedure]:
     """Make a plan function a :class:`Procedure` (see the module docstring); ``campaign`` names the
-    records a campaign task returns besides its summary."""
+    records a campaign task returns besides its summary; ``resumes`` says where the plan checkpoints
+    ("after each column"), for a procedure whose interrupted runs resume."""
     roles: Needs | None = (needs if needs is None or isinstance(needs, dict)
                            else dict.fromkeys(needs, None))
 
     def wrap(function: Callable[..., Plan]) -> Procedure:
-        return Procedure(function, name, roles, plots, validate, report, campaign)
+        return Procedure(function, name, roles, plots, validate, report, campaign, resumes)
 
     return wrap

@@ -13,6 +13,8 @@ import sys
 import time
 from typing import Any
 
+from .units import duration
+
 
 class TerminalProgress:
     """The engine's progress callback: ``progress(task, done, total)``."""
@@ -34,8 +36,8 @@ class TerminalProgress:
             return ""
         elapsed = time.monotonic() - self.started
         if elapsed <= 1.5 * self.estimate_s + 2.0:        # estimates of short runs are rough: no alarm
-            return f"run ~{max(self.estimate_s - elapsed, 0):.0f} s left"
-        return f"run: {elapsed:.0f} s, past its estimate of {self.estimate_s:.0f} s"
+            return f"run ~{duration(round(max(self.estimate_s - elapsed, 0)))} left"
+        return f"run: {duration(round(elapsed))}, past its estimate of {duration(round(self.estimate_s))}"
 
     def __call__(self, task: str, done: int, total: int) -> None:
         try:

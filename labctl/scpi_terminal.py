@@ -15,7 +15,9 @@ from typing import Any
 
 from benchspec.framing import BlockError, read_block
 from instruments.errors import InstrumentError, LinkError, LinkTimeout
-from instruments.scpi import VisaAdapter
+from instruments.scpi import VISA_RESOURCE, VisaAdapter
+
+from .limit_watch import LimitWatch, command_set_of
 
 try:
     import readline
@@ -65,22 +67,50 @@ class SerialLineAdapter:
         self.port.close()
 
 
+def _confirm(problems: list[str]) -> bool:
+    """Say what a line would break and ask whether to send it anyway (no, unless the user types y)."""
+    for problem in problems:
+        print(f"warning: {problem}")
+    try:
+        return input("beyond the bench's safety limits: send it anyway? [y/N] ").strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
+
+
 def open_resource(resource: str, timeout: float, termination: str) -> Any:
     if resource.startswith(SERIAL_PREFIXES):
         return SerialLineAdapter(resource, timeout, termination)
+    if not VISA_RESOURCE.fullmatch(resource):
+        raise LinkError(f"{resource}: neither a VISA resource (TCPIP::host::port::SOCKET, GPIB0::5::INSTR, "
+                        "USB0::...) nor a serial port (socket://host:port, /dev/ttyACM0, COM3)")
     return VisaAdapter(resource, read_termination=termination, write_termination=termination, timeout=timeout)
 
 
 def run_terminal(resource: str, timeout: float = 5.0, termination: str = "\n",
-                 error_query: str | None = "SYST:ERR?", history: Path | None = None) -> int:
+                 error_query: str | None = "SYST:ERR?", history: Path | None = None,
+                 limits: Any = None) -> int:
+    """The terminal on ``resource``; it identifies the instrument (``*IDN?``) before its prompt.  ``limits``
+    (the drivers' :class:`~instruments.scpi.Limits` of a bench) makes it ask before sending a value beyond
+    one to an instrument whose model it knows."""
     try:
         adapter = open_resource(resource, timeout, termination)
+        identity = adapter.query("*IDN?")
+    except LinkTimeout:
+        print(f"labctl scpi: {resource}: no reply to *IDN? within {timeout:g} s (is it an instrument, and is "
+              "--termination right? Lake Shore: \\r\\n)", file=sys.stderr)
+        adapter.close()
+        return 1
     except InstrumentError as exc:
         print(f"labctl scpi: {exc}", file=sys.stderr)
-        return 2
+        return 2 if "neither a VISA" in str(exc) or "not a VISA" in str(exc) else 1
     if readline is not None and history is not None and history.exists():
         readline.read_history_file(history)
-    print(f"SCPI terminal on {resource}; queries end in '?'; exit or Ctrl-D to leave")
+    spec = command_set_of(identity) if limits is not None else None
+    watch = LimitWatch(spec, limits) if spec is not None else None
+    print(f"SCPI terminal on {resource}: {identity}; queries end in '?'; exit or Ctrl-D to leave")
+    if watch is not None:
+        print(f"  a {spec.role} ({', '.join(spec.models)}): lines that set a value beyond a bench safety limit "
+              "ask before they are sent")
     try:
         while True:
             try:
@@ -95,6 +125,11 @@ def run_terminal(resource: str, timeout: float = 5.0, termination: str = "\n",
                 continue
             if line.lower() in ("exit", "quit"):
                 break
+            problems = watch.breaches(line) if watch is not None else []
+            if problems and not _confirm(problems):
+                watch.forget()
+                print("not sent")
+                continue
             try:
                 try:
                     if "?" in line:

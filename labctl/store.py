@@ -27,7 +27,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 STORE_FILE = "runs.sqlite"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -70,7 +70,8 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     run_id INTEGER NOT NULL REFERENCES runs(id),
     time REAL NOT NULL,
-    state BLOB NOT NULL
+    state BLOB NOT NULL,
+    last_record INTEGER
 );
 CREATE TABLE IF NOT EXISTS progress (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -91,6 +92,9 @@ _MIGRATIONS_FROM_1 = (
     "ALTER TABLE runs ADD COLUMN pid INTEGER",
     "ALTER TABLE runs ADD COLUMN process_start TEXT",
     "ALTER TABLE records ADD COLUMN meta TEXT NOT NULL DEFAULT '{}'",
+)
+_MIGRATIONS_FROM_2 = (
+    "ALTER TABLE checkpoints ADD COLUMN last_record INTEGER",
 )
 #: statuses a run can end in (its last event); "running" while it goes on
 END_STATUSES = ("completed", "aborted", "failed")
@@ -214,8 +218,9 @@ class Store:
             self._check_schema()          # before anything that could write to the file
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
-        if self._schema_version() == 1:
-            for statement in _MIGRATIONS_FROM_1:
+        version = self._schema_version()
+        if version is not None and version < SCHEMA_VERSION:
+            for statement in (_MIGRATIONS_FROM_1 if version == 1 else ()) + _MIGRATIONS_FROM_2:
                 self._db.execute(statement)
             self._db.execute("UPDATE meta SET value=? WHERE key='schema'", (str(SCHEMA_VERSION),))
         self._db.executescript(_SCHEMA)
@@ -317,8 +322,22 @@ class Store:
                      (run_id, name, media_type, data))
 
     def checkpoint(self, run_id: int, state: dict) -> None:
+        """Store a plan's state to resume from, with the last record stored before it."""
         _, data = _encode(state)
-        self._insert("INSERT INTO checkpoints (run_id, time, state) VALUES (?, ?, ?)", (run_id, time.time(), data))
+        last = self._db.execute("SELECT max(id) FROM records WHERE run_id=?", (run_id,)).fetchone()[0]
+        self._insert("INSERT INTO checkpoints (run_id, time, state, last_record) VALUES (?, ?, ?, ?)",
+                     (run_id, time.time(), data, last))
+
+    def carry_over(self, earlier: int, run_id: int) -> int:
+        """Copy the records ``earlier`` stored up to its last checkpoint into ``run_id`` (a run resuming it),
+        in one transaction; how many."""
+        last = self.last_checkpoint_record(earlier)
+        if last is None:
+            return 0
+        with self.transaction():
+            return self._db.execute("INSERT INTO records (run_id, time, name, kind, data, meta) SELECT ?, time, "
+                                    "name, kind, data, meta FROM records WHERE run_id=? AND id<=? ORDER BY id",
+                                    (run_id, earlier, last)).rowcount
 
     def progress(self, run_id: int, task: str, done: int, total: int) -> None:
         self._insert("INSERT INTO progress (run_id, time, task, done, total) VALUES (?, ?, ?, ?, ?)",
@@ -399,10 +418,18 @@ class Store:
     def events(self, run_id: int) -> list[tuple[float, str, str]]:
         return list(self._db.execute("SELECT time, status, detail FROM events WHERE run_id=? ORDER BY id", (run_id,)))
 
-    def records(self, run_id: int) -> Iterator[tuple[str, Any]]:
-        for name, kind, data in self._db.execute("SELECT name, kind, data FROM records WHERE run_id=? ORDER BY id",
-                                                 (run_id,)):
+    def records(self, run_id: int, through_checkpoint: bool = False) -> Iterator[tuple[str, Any]]:
+        """(name, value) of a run's records in order; only those stored before its last checkpoint if asked."""
+        last = self.last_checkpoint_record(run_id) if through_checkpoint else None
+        for name, kind, data in self._db.execute("SELECT name, kind, data FROM records WHERE run_id=? AND id<=? "
+                                                 "ORDER BY id", (run_id, last if last is not None else 2**62)):
             yield name, _decode(kind, data)
+
+    def last_checkpoint_record(self, run_id: int) -> int | None:
+        """The id of the last record a run stored before its last checkpoint (None: no such record)."""
+        row = self._db.execute("SELECT last_record FROM checkpoints WHERE run_id=? ORDER BY id DESC LIMIT 1",
+                               (run_id,)).fetchone()
+        return None if row is None else row[0]
 
     def record_meta(self, run_id: int) -> dict[str, dict]:
         """Unit, description and axes of every record name (the first occurrence's)."""

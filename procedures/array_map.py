@@ -26,12 +26,8 @@ sums (a sum of 64 independent branches has 64 times their variance)
 The spread of the column sums is the branch spread only over columns whose
 64 cells all hold their written state in working MTJs.  A shorted or stuck
 MTJ, or one a write missed, moves its column's sum by 10-40 kOhm, a few
-times the sums' own spread (8 x 1.6-2.0 kOhm), and inflates the estimate:
-on die 5 of the chip model before issue 11 the branch sigma of the high
-state came out at 2,345 ohm against the die's 1,995 (+17.5 %), of which
-+7.7 % came from three such columns and the rest was sampling (the 64 sums
-of that die spread 9 % more than its branches; the relative standard error
-of a spread from 64 sums is 1/sqrt(126) = 8.9 %).  Such a cell is
+times the sums' own spread (8 x 1.6-2.0 kOhm), and inflates the estimate
+(by about 8 % from three such columns on a typical die).  Such a cell is
 recognisable without knowing which it is: the sum of its margins in the two
 weight states is (R_AP - R_P) of its left MTJ plus that of its right one,
 FETs cancelled, ~26 kOhm with a spread of ~1 kOhm (R_P and R_AP of one MTJ
@@ -41,14 +37,15 @@ standard deviations, if that is lower) mark their column, and the spread
 comes from the other columns, pooled over both weight states (the -1 map
 sums the other side's branches: twice the sums, a standard error of
 ~1/sqrt(2 (2n - 2)), 6.3 % for n = 64 columns, reported with the
-estimate).  The means come from the same columns.  What is left is
-documented in docs/testing.md: the test multiplexer's on-resistance is
-subtracted as its nominal 500 ohm (labctl.stubs.MUX_OHM), so its error
-moves the means by 1/64 of it; the SMU's read noise (0.1 % of the sum,
-averaged ``average`` times) adds ~0.1 % to the spread.
+estimate).  The means come from the same columns.  The test multiplexer's
+on-resistance is subtracted as its nominal 500 ohm (labctl.stubs.MUX_OHM),
+so its error moves the means by 1/64 of it; the SMU's read noise (0.1 % of
+the sum, averaged ``average`` times) adds ~0.1 % to the spread
+(docs/testing.md).
 
 Every column is recorded as soon as it is read (records are rows: one per
-column, in the order mapped).
+column, in the order mapped), and is a checkpoint: an interrupted run
+resumes with the next column.
 """
 
 from __future__ import annotations
@@ -57,7 +54,7 @@ from typing import Annotated, Any
 
 import numpy as np
 
-from labctl.plan import Call, Plan, Progress, Record, Set
+from labctl.plan import Call, Checkpoint, Context, Plan, Progress, Record, Set
 from labctl.plotting import figure
 from labctl.procedure import Param, procedure
 from labctl.rundata import RunData
@@ -76,9 +73,8 @@ def plot_array_map(data: RunData) -> Any:
     b.set_xlabel("R_high - R_low, kOhm")
     b.set_ylabel("cells")
     b.set_title("cell margins")
-    c.hist(data.array("column_low_sum") / 64e3, bins=20, alpha=0.7, label="low (P)")
-    if "column_high_sum" in data:
-        c.hist(data.array("column_high_sum") / 64e3, bins=20, alpha=0.7, label="high (AP)")
+    c.hist(data.array("column_low_sum_plus") / 64e3, bins=20, alpha=0.7, label="low (P)")
+    c.hist(data.array("column_high_sum_plus") / 64e3, bins=20, alpha=0.7, label="high (AP)")
     c.set_xlabel("column mean branch resistance, kOhm")
     c.set_ylabel("columns")
     c.set_title("low and high states per column")
@@ -86,29 +82,34 @@ def plot_array_map(data: RunData) -> Any:
     return fig
 
 
-def _map(sign: int, columns: int, bias: float, average: int) -> Plan:
-    """Every column with all inputs = sign, = -sign, and each row flipped; recorded column by column."""
+RECORDS = ("column_low_sum", "column_high_sum", "margin_weight")
+
+
+def _map(sign: int, columns: int, bias: float, average: int, measured: dict[str, list]) -> Plan:
+    """Every column with all inputs = sign, = -sign, and each row flipped, after those ``measured`` holds;
+    recorded column by column (and appended to ``measured``), each a checkpoint."""
     label = "plus" if sign > 0 else "minus"
     base = np.full(64, sign, np.int8)
-    same, opposite, margins = np.zeros(columns), np.zeros(columns), np.zeros((columns, 64))
-    for j in range(columns):
+    yield Call("chip.write_array", np.full((64, 64), sign, np.int8))
+    for j in range(len(measured[f"margin_weight_{label}"]), columns):
         yield Set("chip.test_mux", j)
-        same[j] = yield from pad_ohm(base, bias, average)
-        opposite[j] = yield from pad_ohm(-base, bias, average)
+        low = yield from pad_ohm(base, bias, average)          # every input matches its weight: the P branches
+        high = yield from pad_ohm(-base, bias, average)
+        margins = np.zeros(64)
         for i in range(64):
             x = base.copy()
             x[i] = -sign
-            margins[j, i] = (yield from pad_ohm(x, bias)) - same[j]
-        if sign > 0:          # weights +1: inputs +1 select the left branches (P, low), -1 the right (AP, high)
-            yield Record("column_low_sum", same[j], "ohm", "sum of the column's 64 low branches")
-            yield Record("column_high_sum", opposite[j], "ohm", "sum of the column's 64 high branches")
-        yield Record(f"margin_weight_{label}", margins[j], "ohm", "R_high - R_low of every cell of the column",
-                     ("column", "row"))
+            margins[i] = (yield from pad_ohm(x, bias)) - low
+        for name, value, text in (("column_low_sum", low, "sum of the column's 64 low (P) branches"),
+                                  ("column_high_sum", high, "sum of the column's 64 high (AP) branches"),
+                                  ("margin_weight", margins, "R_high - R_low of every cell of the column")):
+            measured[f"{name}_{label}"].append(value)
+            yield Record(f"{name}_{label}", value, "ohm", text, ("row",) if name == "margin_weight" else ())
+        yield Checkpoint({f"columns_{label}": j + 1})
         yield Progress(f"array-map ({'+' if sign > 0 else '-'}1)", j + 1, columns)
-    return same, opposite, margins
 
 
-@procedure(needs={"smu": "test_pad"}, plots=(plot_array_map,))
+@procedure(needs={"smu": "test_pad"}, plots=(plot_array_map,), resumes="after each column")
 def array_map(
     bias: Annotated[float, Param("SMU voltage across a column", "V", 0.01, 1.0)] = 0.1,
     nplc: Annotated[float, Param("SMU integration per reading", "PLC", 0.01, 10)] = 0.1,
@@ -117,20 +118,23 @@ def array_map(
 ) -> Plan:
     """branch resistances via the test multiplexer and SMU: margin maps, low/high statistics"""
     yield from ensure_powered()
+    kept = (yield Context()).kept
+    measured = {f"{name}_{label}": kept.all(f"{name}_{label}") if kept else []
+                for name in RECORDS for label in ("plus", "minus")}
     yield from probe_on(bias, nplc, ramp=True)
     try:
-        yield Call("chip.write_array", np.ones((64, 64), np.int8))
-        low, high, margin_plus = yield from _map(1, columns, bias, average)
-        yield Call("chip.write_array", -np.ones((64, 64), np.int8))
-        same_minus, opposite_minus, margin_minus = yield from _map(-1, columns, bias, average)
+        for sign in (1, -1):
+            if len(measured[f"margin_weight_{'plus' if sign > 0 else 'minus'}"]) < columns:
+                yield from _map(sign, columns, bias, average, measured)
     finally:
         yield from probe_off()
-    stats, used = branch_statistics(np.stack([low, same_minus]), np.stack([high, opposite_minus]),
-                                    np.stack([margin_plus, margin_minus]))
+    low, high, margins = (np.array([measured[f"{name}_{label}"] for label in ("plus", "minus")])
+                          for name in RECORDS)
+    stats, used = branch_statistics(low, high, margins)
     yield Record("statistics_columns", np.flatnonzero(used), "", "columns whose sums gave the branch statistics "
                  "(every cell holding both states)")
-    return {**stats, "margin_mean_ohm": float(margin_plus.mean()), "margin_std_ohm": float(margin_plus.std()),
-            "margin_min_ohm": float(min(margin_plus.min(), margin_minus.min())), "columns": columns}
+    return {**stats, "margin_mean_ohm": float(margins[0].mean()), "margin_std_ohm": float(margins[0].std()),
+            "margin_min_ohm": float(margins.min()), "columns": columns}
 
 
 def branch_statistics(low: np.ndarray, high: np.ndarray,

@@ -11,7 +11,7 @@ counts as broken at a read-back when it reads wrong there and at every
 read-back after it, and the broken cells against cycles give the Weibull
 statistics: ln(-ln(1 - F)) = beta ln(N) - beta ln(eta), fitted as a line
 with its covariance.  Every read-back is recorded and is a checkpoint: an
-interrupted run resumes where it stopped.
+interrupted run resumes after its last read-back.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def plot_endurance(data: RunData) -> Any:
     return fig
 
 
-@procedure(plots=(plot_endurance,))
+@procedure(plots=(plot_endurance,), resumes="after each read-back")
 def endurance(
     stress_voltage: Annotated[float, Param("V_WRITE while cycling", "V", 0.5, 3.3)] = 1.6,
     max_cycles: Annotated[int, Param("cycles at the end", "", 10, 1e12)] = 10**10,
@@ -94,19 +94,12 @@ def endurance(
         good = np.ones(weights.shape, bool)  # cells that work in both states, three times over
         for _ in range(3):
             good &= (yield from program(-weights, writes=2)) & (yield from program(weights, writes=2))
-        state = {"good": good.tolist(), "done": 0, "bad": [],
-                 "tmr": [(yield from column_tmr(weights, column))] if tmr_probe else []}
+        state = {"good": good.tolist(), "done": 0, "bad": [], "tmr": []}
+        yield Record("cells_working_at_start", int(good.sum()), "cells")
+        if tmr_probe:
+            state["tmr"].append((yield from column_tmr(weights, column)))
+            yield Record("column_tmr", state["tmr"][0], "", f"TMR of column {column} (first: before cycling)")
     good = np.array(state["good"], bool)
-    yield Record("cells_working_at_start", int(good.sum()), "cells")
-    for tmr in state["tmr"][:1]:
-        yield Record("column_tmr", tmr, "", f"TMR of column {column} (first: before cycling)")
-    for n, bad, tmr in zip(counts, state["bad"], state["tmr"][1:] or [None] * len(state["bad"])):
-        yield Record("cycles", int(n), "cycles")                  # read-backs of the interrupted run
-        yield Record("bad_cells", np.array(bad, bool), "", "cells reading wrong at this read-back",
-                     ("row", "column"))
-        yield Record("failed_cells", int(np.sum(bad)), "cells")
-        if tmr is not None:
-            yield Record("column_tmr", tmr)
     try:
         for k, n in enumerate(counts):
             if n <= state["done"]:

@@ -32,6 +32,7 @@ import numpy as np
 
 from labctl.plan import Context, Plan, Record
 from labctl.plotting import figure
+from labctl.extras import MissingExtra, require
 from labctl.procedure import Param, ParameterError, procedure
 from labctl.rundata import RunData
 from labctl.stubs import ensure_powered
@@ -60,9 +61,9 @@ def _validate(params: dict, store: Any) -> None:
     if not isinstance(layer, int) or not 0 <= layer < len(net.layers):
         raise ParameterError("parameter network: its metadata names no 'chip_layer'")
     try:
-        import skimage  # noqa: F401
-    except ImportError:
-        raise ParameterError("face-detection needs scikit-image: pip install 'labctl[faces]'") from None
+        require("faces", "face-detection")
+    except MissingExtra as exc:
+        raise ParameterError(str(exc)) from None
 
 
 def plot_detection(data: RunData) -> Any:

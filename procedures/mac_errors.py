@@ -59,7 +59,7 @@ def plot_mac_errors(data: RunData) -> Any:
     axes[2].hist(error.ravel(), bins=ERROR_EDGES, color="tab:blue")
     axes[2].set_yscale("log")
     axes[2].set_xlabel("decoded - ideal, MAC units")
-    axes[2].set_ylabel("reads")
+    axes[2].set_ylabel("column reads")
     return fig
 
 

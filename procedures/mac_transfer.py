@@ -19,7 +19,7 @@ import numpy as np
 
 from labctl.plan import Call, Load, Plan, Progress, Read, Record
 from labctl.plotting import figure
-from labctl.procedure import Param, ParameterError, RunId, procedure
+from labctl.procedure import Param, ParameterError, RunId, procedure, seed_param
 from labctl.rundata import RunData, read_run
 from labctl.stubs import ensure_powered, random_signs
 
@@ -67,10 +67,7 @@ def decode(codes: np.ndarray, table: np.ndarray) -> np.ndarray:
     the last window that read 15 and code 1 of the first that read 0 (only
     one of them if the other has no such window or no calibrated value).
     Reads beyond every window take the clipped code of the window at that
-    end (the first for code 0, the last for 15).  (Before issue
-    12 the first window's clipped code decided: such reads came out ~50 MAC
-    off; on die 6 they raised the reported spread from 2.17 to 2.20, and on
-    a column's own 65 levels alone from 1.54 to 2.06.)
+    end (the first for code 0, the last for 15).
     """
     windows = codes.shape[0]
     cols = np.arange(64)[None, :]
@@ -126,7 +123,7 @@ def plot_mac_transfer(data: RunData) -> Any:
     axes[1].stairs(counts, edges, fill=True, color="tab:blue")
     axes[1].set_yscale("log")
     axes[1].set_xlabel("decoded minus ideal MAC")
-    axes[1].set_ylabel("reads")
+    axes[1].set_ylabel("column reads")
     s = data.summary or {}
     if s:
         axes[1].set_title(f"MAC error: mean {s['mac_error_mean']:+.2f} ± {s['mac_error_mean_se']:.2f}, "
@@ -139,7 +136,7 @@ def mac_transfer(
     repeats: Annotated[int, Param("reads of every level pattern", low=1, high=1000)] = 10,
     lsb: Annotated[float, Param("TDC LSB of the windows", "s", 0.0625e-9, 1e-9)] = 0.25e-9,
     windows: Annotated[int, Param("overlapping TDC windows", low=1, high=9)] = 6,
-    matrix_seed: Annotated[int, Param("seed of the random matrix programmed for the measurement")] = 1,
+    matrix_seed: Annotated[int, seed_param("seed of the random matrix programmed for the measurement")] = 1,
     calibration_run: Annotated[RunId | None, Param("decode with the calibration table of this earlier run",
                                                    record="calibration")] = None,
 ) -> Plan:
@@ -170,10 +167,10 @@ def mac_transfer(
     error = estimate - ideal
     finite = error[np.isfinite(error)]
     yield Record("mac_error_bin_edges", ERROR_BINS, "MAC")
-    yield Record("mac_error_histogram", np.histogram(finite, bins=ERROR_BINS)[0], "reads",
+    yield Record("mac_error_histogram", np.histogram(finite, bins=ERROR_BINS)[0], "column reads",
                  "decoded minus ideal MAC", ("mac_error_bin_edges",))
     yield Record("mac_error_by_column", np.array([np.nanstd(error[:, j]) for j in range(64)]), "MAC",
                  "standard deviation of the MAC error of each column", ("column",))
     return {"mac_error_mean": float(finite.mean()), "mac_error_mean_se": float(finite.std() / np.sqrt(finite.size)),
             "mac_error_std": float(finite.std()), "exact_fraction": float(np.mean(np.abs(finite) < 1.0)),
-            "undecoded": int(error.size - finite.size), "reads": int(len(x) * windows)}
+            "undecoded": int(error.size - finite.size), "vector_reads": int(len(x) * windows)}

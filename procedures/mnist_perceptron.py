@@ -30,14 +30,14 @@ from typing import Annotated, Any
 import numpy as np
 
 from labctl.plan import Context, Load, Plan, Record
-from labctl.procedure import Param, ParameterError, RunId, procedure
+from labctl.procedure import Folder, Param, ParameterError, RunId, procedure, seed_param
 from labctl.stubs import ensure_powered
 from procedures.mnist_plots import (PAPER_CHIP, PAPER_SOFTWARE, plot_accuracy_sweep, plot_confusion,
                                     plot_misclassified, plot_preactivation_errors)
 from procedures.networks.chip_network import ChipPass, chip_forward, seeded_subset
 from procedures.networks.chip_runtime import Costs, close_session, measure_conditions, open_session
 from procedures.networks.error_model import ErrorModel
-from procedures.networks.idx import MnistData, load_mnist
+from procedures.networks.idx import DatasetError, MnistData, check_mnist_folder, load_mnist
 from procedures.networks.network import BinaryNetwork, Forward, plain_product
 from procedures.networks.npz import load_network
 from procedures.networks.stored import (HW_NETWORK_PREFIX, calibrations_from_run, error_model_from_run,
@@ -62,9 +62,11 @@ def _validate(params: dict, store: Any) -> None:
     if params["error_run"] is not None and not params["hardware_aware"]:
         raise ParameterError("parameter error_run: the error model is for hardware-aware training "
                              "(add --hardware-aware true)")
-    if params["data"] is not None and not Path(params["data"]).expanduser().is_dir():
-        raise ParameterError(f"parameter data: {params['data']!r} is not a folder (it must hold the four "
-                             "standard MNIST files)")
+    if params["data"] is not None:
+        try:
+            check_mnist_folder(params["data"])
+        except DatasetError as exc:
+            raise ParameterError(f"parameter data: {exc}") from None
 
 
 def _trained(config: TrainingConfig, data: MnistData, model: ErrorModel | None) -> BinaryNetwork:
@@ -198,11 +200,11 @@ def mnist_perceptron(
     train: Annotated[bool, Param("train the network here (numpy) instead of loading the shipped one")] = False,
     hidden: Annotated[int, Param("hidden neurons when training", low=16, high=4096)] = 512,
     epochs: Annotated[int, Param("training epochs (also of hardware-aware training)", low=1, high=1000)] = 40,
-    train_seed: Annotated[int, Param("training seed (also of hardware-aware training)")] = 0,
+    train_seed: Annotated[int, seed_param("training seed (also of hardware-aware training)")] = 0,
     hardware_aware: Annotated[bool, Param("also train a network with the chip's error model and run it")] = False,
     error_run: Annotated[RunId | None, Param("hardware-aware training with this run's error model (mac-errors or "
                                              "mnist-perceptron)", record="error_values")] = None,
-    data: Annotated[str | None, Param("folder with the four standard MNIST files (default: the shipped subset)")]
+    data: Annotated[Folder | None, Param("folder with the four standard MNIST files (default: the shipped subset)")]
     = None,
 ) -> Plan:
     """the two-layer binary perceptron classifying MNIST test digits on the chip, beside software and the paper"""

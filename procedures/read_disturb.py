@@ -5,7 +5,8 @@ settings, read ``reads`` times with every row's verify at the raised bias,
 then read five times at the nominal bias: cells that read wrong in most of
 them were disturbed.  Cells that did not program, or did not read back
 right five times out of five before the stress, are left out.  Each bias
-is recorded as soon as it is done.
+is recorded as soon as it is done, and is a checkpoint: an interrupted run
+resumes with the next bias.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Annotated, Any
 
 import numpy as np
 
-from labctl.plan import Call, Plan, Progress, Read, Record, Set
+from labctl.plan import Call, Checkpoint, Context, Plan, Progress, Read, Record, Set
 from labctl.plotting import figure
 from labctl.procedure import Param, procedure
 from labctl.rundata import RunData
@@ -38,7 +39,7 @@ def plot_read_disturb(data: RunData) -> Any:
     return fig
 
 
-@procedure(plots=(plot_read_disturb,))
+@procedure(plots=(plot_read_disturb,), resumes="after each bias")
 def read_disturb(
     biases: Annotated[list[float], Param("verify biases across a branch (the verify DAC's range)", "V", 0.02, 1.0)]
         = (0.1, 0.3, 0.4, 0.45, 0.5, 0.55),
@@ -48,9 +49,12 @@ def read_disturb(
     yield from ensure_powered()
     nominal = yield Read("chip.verify_bias")
     weights = checkerboard()
-    flips = []
+    kept = (yield Context()).kept
+    flips = kept.all("flips") if kept else []
     try:
         for k, bias in enumerate(biases):
+            if k < len(flips):                     # done before an interruption
+                continue
             good = yield from program(weights)
             yield Set("chip.verify_bias", bias)
             for _ in range(reads):
@@ -61,6 +65,7 @@ def read_disturb(
             yield Record("bias", bias, "V")
             yield Record("flips", flips[-1], "cells")
             yield Record("flipped", flipped, "", "cells flipped at this bias", ("row", "column"))
+            yield Checkpoint({"biases_done": k + 1})
             yield Progress("read-disturb", k + 1, len(biases))
     finally:
         yield Set("chip.verify_bias", nominal)

@@ -131,7 +131,7 @@ def plot_retention(data: RunData) -> Any:
     return fig
 
 
-@procedure(needs={"thermo": None}, plots=(plot_retention,))
+@procedure(needs={"thermo": None}, plots=(plot_retention,), resumes="after each temperature")
 def retention(
     temperatures: Annotated[list[float], Param("bake temperatures", "K", 200.0, 1500.0)] = (403.0, 413.0, 423.0),
     bake_time: Annotated[float, Param("longest bake at each temperature", "s", 1.0, 1e10)] = 1e9,
@@ -143,12 +143,11 @@ def retention(
     """bakes at several temperatures (virtual time on the simulated bench); fit Delta(T)"""
     yield from ensure_powered()
     times = np.geomspace(10.0, bake_time, points)
-    yield Record("bake_times", times, "s", "time since the start of each bake of every read-back")
     weights = checkerboard()
-    state = (yield Context()).resume or {"done": [], "fractions": [], "cells": []}
-    for temp, fractions in zip(state["done"], state["fractions"]):     # what the interrupted run measured
-        yield Record("temperature", temp, "K")
-        yield Record("failed_fraction", np.array(fractions), "", "failed cells at each read-back", ("bake_times",))
+    state = (yield Context()).resume
+    if state is None:
+        state = {"done": [], "fractions": [], "cells": []}
+        yield Record("bake_times", times, "s", "time since the start of each bake of every read-back")
     try:
         for i, temp in enumerate(temperatures):
             if temp in state["done"]:

@@ -78,7 +78,7 @@ def plot_switching_probability(data: RunData) -> Any:
 
 
 @procedure(needs={"smu": "test_mtj", "generator": None}, plots=(plot_switching_probability,),
-           validate=_validate)
+           validate=_validate, resumes="after each pulse width")
 def switching_probability(
     v_min: Annotated[float, Param("lowest pulse amplitude", "V", 0.0, 1.2)] = 0.22,
     v_max: Annotated[float, Param("highest pulse amplitude", "V", 0.0, 1.2)] = 0.46,
@@ -90,12 +90,14 @@ def switching_probability(
 ) -> Plan:
     """test-MTJ switching probability against pulse amplitude and width; fit Vc0 and Delta"""
     yield from ensure_powered()
-    state = (yield Context()).resume or {"grid": [], "rows": [], "r_p": None}
+    state = (yield Context()).resume
     yield from smu_on(READ_V, 0.1)
     try:
         yield from resistance_at(RESET_V, READ_V, pad_resistance)
-        r_p = state["r_p"] = state["r_p"] or (yield from resistance(READ_V, pad_resistance))   # the P resistance
-        yield Record("r_p", r_p, "ohm", "the MTJ's resistance in P at the read bias, pads subtracted")
+        if state is None:
+            state = {"grid": [], "rows": [], "r_p": (yield from resistance(READ_V, pad_resistance))}  # P resistance
+            yield Record("r_p", state["r_p"], "ohm", "the MTJ's resistance in P at the read bias, pads subtracted")
+        r_p = state["r_p"]
 
         def fractions(amplitudes: np.ndarray, width: float, count: int) -> Plan:
             """Switched fraction of ``count`` pulses at each amplitude."""
@@ -113,14 +115,13 @@ def switching_probability(
         coarse = np.linspace(v_min, v_max, points)
         for i, width in enumerate(widths):
             if i < len(state["rows"]):                               # measured before an interruption
-                fine, measured = np.array(state["grid"][i]), state["rows"][i]
-            else:
-                p_coarse = yield from fractions(coarse, width, 10)
-                centre = float(np.interp(0.5, p_coarse, coarse)) if max(p_coarse) >= 0.5 else v_max
-                fine = np.linspace(max(v_min, centre - span / 2), min(v_max, centre + span / 2), points)
-                measured = yield from fractions(fine, width, trials)
-                state["grid"].append(fine.tolist())
-                state["rows"].append(measured)
+                continue
+            p_coarse = yield from fractions(coarse, width, 10)
+            centre = float(np.interp(0.5, p_coarse, coarse)) if max(p_coarse) >= 0.5 else v_max
+            fine = np.linspace(max(v_min, centre - span / 2), min(v_max, centre + span / 2), points)
+            measured = yield from fractions(fine, width, trials)
+            state["grid"].append(fine.tolist())
+            state["rows"].append(measured)
             yield Record("width", width, "s")
             yield Record("amplitudes", fine, "V", "generator amplitude (open circuit)")
             yield Record("mtj_voltages", mtj_share(fine, r_p, pad_resistance), "V", "voltage across the MTJ")

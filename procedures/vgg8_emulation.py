@@ -37,7 +37,7 @@ import numpy as np
 
 from labctl.plan import Context, Load, Plan, Progress, Record
 from labctl.plotting import figure
-from labctl.procedure import Param, ParameterError, RunId, procedure
+from labctl.procedure import Folder, Param, ParameterError, RunId, procedure, seed_param
 from labctl.rundata import RunData, read_run
 from labctl.stubs import ensure_powered
 from procedures.networks.chip_network import chip_forward, seeded_subset
@@ -46,7 +46,7 @@ from procedures.networks.error_runs import (emulation_product, error_models_from
                                             measure_error_model, measure_layer_models)
 from procedures.networks.error_model import ErrorModel
 from procedures.networks.evaluation import ERROR_EDGES, ErrorRecorder, agreement, confusion, histogram
-from procedures.networks.idx import load_mnist
+from procedures.networks.idx import DatasetError, check_mnist_folder, load_mnist
 from procedures.networks.network import BinaryNetwork
 from procedures.networks.npz import SHIPPED_VGG8, NetworkFormatError, load_network
 from procedures.networks.tile_readout import TdcSetting
@@ -78,6 +78,11 @@ def _validate(params: dict, store: Any) -> None:
     if params["error_run"] is not None and store is not None and not holds_error_model(
             read_run(store, params["error_run"])):
         raise ParameterError(f"parameter error_run: run {params['error_run']} recorded no error model")
+    if params["data"] is not None:
+        try:
+            check_mnist_folder(params["data"])
+        except DatasetError as exc:
+            raise ParameterError(f"parameter data: {exc}") from None
 
 
 def validate_on_chip(session: Session, net: BinaryNetwork, images: np.ndarray, labels: np.ndarray,
@@ -192,9 +197,10 @@ def vgg8_emulation(
     error_run: Annotated[RunId | None, Param("use the error model(s) this earlier run recorded "
                                              "(default: measure them now)")] = None,
     network: Annotated[Path | None, Param("binary network .npz (default: the shipped VGG-8)")] = None,
-    data: Annotated[Path | None, Param("folder with the MNIST files (default: the shipped subset)")] = None,
+    data: Annotated[Folder | None, Param("folder with the four standard MNIST files (default: the shipped subset)")]
+        = None,
     images: Annotated[int, Param("test digits classified", low=1, high=10000)] = 10000,
-    emulation_seed: Annotated[int, Param("seed of the emulated errors", low=0)] = 0,
+    emulation_seed: Annotated[int, seed_param("seed of the emulated errors")] = 0,
     model_images: Annotated[int, Param("training digits run through the whole network on the chip to measure "
                                        "the per-layer error models", low=1, high=1000)] = 50,
     validation_images: Annotated[int, Param("test digits whose first two array layers also run on the chip (0: none)",

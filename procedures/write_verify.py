@@ -9,7 +9,7 @@ import numpy as np
 
 from labctl.plan import Call, Context, Plan, Progress, Read, Record, Set
 from labctl.plotting import figure
-from labctl.procedure import Param, ParameterError, procedure
+from labctl.procedure import Param, ParameterError, procedure, seed_param
 from labctl.rundata import RunData
 from labctl.stubs import ensure_powered, random_signs
 
@@ -20,11 +20,16 @@ def load_weights(weights_file: Path | None, matrix_seed: int) -> np.ndarray:
         return random_signs(matrix_seed)
     try:
         w = np.load(weights_file, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise ParameterError(f"parameter weights_file: cannot read {weights_file}: {exc}") from None
-    if w.shape != (64, 64) or not np.isin(w, (-1, 1)).all():
-        raise ParameterError(f"parameter weights_file: {weights_file} must hold a 64 x 64 array of -1/+1, "
-                             f"got shape {w.shape}")
+    except (OSError, ValueError, EOFError):
+        raise ParameterError(f"parameter weights_file: {weights_file} is not a NumPy .npy file; save the matrix "
+                             "with numpy.save(path, matrix)") from None
+    if not isinstance(w, np.ndarray) or w.shape != (64, 64):
+        raise ParameterError(f"parameter weights_file: {weights_file} holds an array of shape "
+                             f"{getattr(w, 'shape', '?')}; the array is 64 x 64")
+    wrong = w[~np.isin(w, (-1, 1))]
+    if wrong.size:
+        raise ParameterError(f"parameter weights_file: {weights_file} holds {wrong.size} values other than -1 "
+                             f"and +1 (such as {wrong.flat[0].item()!r}); a weight is -1 or +1")
     return w.astype(np.int8)
 
 
@@ -49,7 +54,7 @@ def plot_write_verify(data: RunData) -> Any:
 
 @procedure(plots=(plot_write_verify,), validate=_validate, campaign=("errors_after_pass", "column_errors"))
 def write_verify(
-    matrix_seed: Annotated[int, Param("seed of the random matrix (when no weights_file)")] = 0,
+    matrix_seed: Annotated[int, seed_param("seed of the random matrix (when no weights file is given)")] = 0,
     weights_file: Annotated[Path | None, Param("a .npy file with a 64 x 64 matrix of -1/+1")] = None,
     max_retries: Annotated[int, Param("rewrite passes after the first", low=0, high=20)] = 5,
     voltage_step: Annotated[float, Param("V_WRITE increase per retry", "V", 0.0, 0.1)] = 0.0,

@@ -101,14 +101,15 @@ def margin_map(columns: int, bias: float) -> Any:
 def one_line(exc: BaseException) -> str | None:
     """How a console shows a bench error, in one line; None for an error that deserves its traceback."""
     from instruments.errors import InstrumentError, OutOfRange
+    from instruments.sealed import NotASetting
 
     if isinstance(exc, OutOfRange):
         return f"refused: {exc}"
     if isinstance(exc, InstrumentError):
         return f"error: {exc}"
     text = str(exc.args[0]) if exc.args else ""
-    if isinstance(exc, (AttributeError, KeyError)) and ("is not a setting" in text or "has channels" in text):
-        return f"error: {text}"
+    if isinstance(exc, NotASetting) or isinstance(exc, KeyError) and "has channels" in text:
+        return f"refused: {text}"
     return None
 
 

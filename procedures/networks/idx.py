@@ -120,6 +120,12 @@ def _pair(folder: Path, images_name: str, labels_name: str) -> tuple[np.ndarray,
     return images, labels
 
 
+def check_mnist_folder(folder: Path) -> None:
+    """Refuse a folder that lacks one of the four standard MNIST files (DatasetError naming the first)."""
+    for name in MNIST_FILES.values():
+        _find(Path(folder), name)
+
+
 def load_mnist(folder: str | Path | None = None) -> MnistData:
     """Training and test digits from a folder with the four standard MNIST file names (gz or raw).
 

@@ -13,13 +13,16 @@ distributed = pytest.importorskip("distributed")
 
 from labctl.bench import default_bench  # noqa: E402
 from labctl.campaign import CampaignSpec, run_campaign, start_client, task_seed  # noqa: E402
-from labctl.campaign_plots import Condition, draw_campaign, load_campaign, wafer_position, yield_by_point  # noqa: E402
+from labctl.campaign_plots import (Condition, draw_campaign, load_campaign, plot_distributions,  # noqa: E402
+                                   plot_wafer_map, plot_yield, wafer_position, yield_by_point)
+from labctl.plotting import with_footer  # noqa: E402
 from labctl.cli import main  # noqa: E402
 from labctl.engine import execute  # noqa: E402
 from labctl.procedure import ParameterError  # noqa: E402
 from labctl.registry import get  # noqa: E402
 from labctl.rundata import read_run  # noqa: E402
 from labctl.store import Store  # noqa: E402
+from tests.figure_layout import overlapping_texts  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -94,11 +97,24 @@ def test_an_interrupted_campaign_resumes_without_repeating_tasks(client, tmp_pat
             run_campaign(spec, store, client)
 
 
+def test_a_sweep_point_beyond_a_limit_or_a_misspelt_figure_is_refused_before_any_task(client, tmp_path) -> None:
+    with Store(tmp_path / "runs.sqlite") as store:
+        spec = CampaignSpec("write-verify", [0, 1], {}, {"v_write": [1.5, 1.7]}, seed=1)
+        with pytest.raises(ParameterError, match="--sweep v_write=1.7: refused before the campaign starts: .*"
+                                                 "vwrite = 1.7 exceeds the bench safety limit"):
+            run_campaign(spec, store, client)
+        spec = CampaignSpec("write-verify", [0, 1], {}, {}, seed=1, yield_if="bit_erors<0")
+        with pytest.raises(ParameterError, match="'bit_erors': not a figure of write-verify's summary "
+                                                 r"\(did you mean 'bit_errors'\?\); its figures: bit_errors, "):
+            run_campaign(spec, store, client)
+        assert store.runs() == []
+
+
 def test_a_failing_task_is_recorded_and_the_rest_complete(client, tmp_path) -> None:
     spec = CampaignSpec("write-verify", [0, 1, 2], {}, {"v_write": [1.5, 1.7]}, seed=1,
                         yield_if="bit_errors<=1")             # 1.7 V: beyond the bench's 1.6 V limit
     with Store(tmp_path / "runs.sqlite") as store:
-        result = run_campaign(spec, store, client)
+        result = run_campaign(spec, store, client, checked=True)    # as if the check had passed: tasks fail
         assert (result.completed, result.failed) == (3, 3)
         failed = [r for r in children(store, result.run_id) if r.status == "failed"]
         assert {r.parameters["v_write"] for r in failed} == {1.7}
@@ -107,6 +123,9 @@ def test_a_failing_task_is_recorded_and_the_rest_complete(client, tmp_path) -> N
                                                                  Condition.parse("bit_errors<=1"))}
         assert yields[1.7] == 0.0 and yields[1.5] > 0
         assert draw_campaign(store, result.run_id) == []
+        data = load_campaign(store, result.run_id)
+        for fig in (plot_distributions(data), plot_wafer_map(data), plot_yield(data, Condition.parse("bit_errors<=1"))):
+            assert overlapping_texts(with_footer(fig, "campaign run 1 · write-verify · 6 tasks · 2026-12-07 21:30")) == []
         assert {name for name, _, _ in store.files(result.run_id)} == {"distributions.png", "wafer_map.png",
                                                                       "yield.png"}
 
@@ -121,7 +140,9 @@ def test_the_campaign_command(tmp_path, capsys) -> None:
     assert main(["campaign", "write-verify", "--dies", "0-x", "--store", store]) == 2
     assert "--dies '0-x'" in capsys.readouterr().err
     assert main(["campaign", "write-verify", "--dies", "1", "--sweep", "v_write=1.3,9", "--store", store]) == 2
-    assert "parameter v_write: '9' is out of range" in capsys.readouterr().err
+    assert "--sweep v_write: '9' is out of range" in capsys.readouterr().err
+    assert main(["campaign", "write-verify", "--dies", "1", "--sweep", "v_wrte=1.3", "--store", store]) == 2
+    assert "--sweep v_wrte: write-verify has no such parameter (did you mean 'v_write'?)" in capsys.readouterr().err
 
 
 def test_the_wafer_grid() -> None:

@@ -7,10 +7,12 @@ import signal
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from instruments.mx64_board import MX64Board
 from labctl.cli import main
+from labctl.store import Store
 
 
 def test_demo_runs_the_main_job_and_stores_it(tmp_path, capsys) -> None:
@@ -89,8 +91,9 @@ def test_run_dry_run_show_and_export(tmp_path, capsys) -> None:
     store = str(tmp_path / "runs.sqlite")
     assert main(["run", "rv-loop", "--step", "0.05", "--dry-run", "--die-seed", "3", "--smu", "test_mtj"]) == 0
     out = capsys.readouterr().out
-    assert "within the limits" in out and "sends smu_voltage = -0.8 .. 0.8" in out
-    assert "sends smu_current = 0.001" in out and re.search(r"estimated duration: [0-9.]+ s of bench time", out)
+    assert "within the limits" in out and "sends smu_voltage     -0.8 .. 0.8 V  (limit -1 .. 1 V)" in out
+    assert "sends smu_current     0.001 A  (limit -0.001 .. 0.001 A)" in out
+    assert re.search(r"estimated duration: [0-9.]+ (s|min) of bench time", out)
     assert not (tmp_path / "runs.sqlite").exists()                     # a dry run stores nothing
     assert main(["run", "write-verify", "--max-retries", "2", "--store", store, "--seed", "4"]) == 0
     out = capsys.readouterr().out
@@ -113,22 +116,53 @@ def test_run_dry_run_show_and_export(tmp_path, capsys) -> None:
 
 @pytest.mark.parametrize("argv, message", [
     (["run", "write-verify", "--voltage-step", "0.5"],
-     "parameter voltage_step: '0.5' is out of range; expected a number, 0 .. 0.1 V"),
+     "--voltage-step: '0.5' is out of range; expected a number, 0 .. 0.1 V"),
     (["run", "write-verify", "--max-retries"], "--max-retries needs a value"),
-    (["run", "write-verify", "--max-retires", "3"], "unknown parameter 'max_retires' (did you mean 'max_retries'?)"),
+    (["run", "write-verify", "--max-retires", "3"], "unknown parameter --max-retires (did you mean --max-retries?)"),
     (["run", "write-verfy"], "unknown procedure 'write-verfy' (did you mean 'write-verify'?)"),
     (["run", "retention", "--temperatures", "500"], "temperature = 500.0 exceeds the bench safety limit"),
-    (["run", "retention", "--temperatures", "400,hot"], "parameter temperatures: '400,hot' is not a list of numbers"),
-    (["run", "array-map", "--bias", "abc"], "parameter bias: 'abc' is not a number; expected a number, 0.01 .. 1 V"),
-    (["run", "energy", "--vectors", "1e9"], "parameter vectors: '1e9' is out of range; expected an integer, 1000 .. 1e+08"),
-    (["run", "mac-transfer", "--calibration-run", "9999"], "parameter calibration_run: there is no run 9999"),
+    (["run", "retention", "--temperatures", "400,hot"], "--temperatures: '400,hot' is not a list of numbers"),
+    (["run", "array-map", "--bias", "abc"], "--bias: 'abc' is not a number; expected a number, 0.01 .. 1 V"),
+    (["run", "energy", "--vectors", "1e9"],
+     "--vectors: '1e9' is out of range; expected an integer, 1000 .. 100000000"),
+    (["run", "mac-transfer", "--calibration-run", "9999"], "--calibration-run: there is no run 9999"),
     (["run", "switching-probability", "--smu", "test_mtj", "--v-min", "0.5", "--v-max", "0.3"],
      "v_min (0.5 V) must be below v_max (0.3 V)"),
     (["run", "rv-loop"], "needs the smu wired to the test MTJ"),
+    (["run", "write-verify", "--matrix-seed", "-1"], "--matrix-seed: '-1' is out of range; expected an integer, 0 .. 4294967295"),
+    (["run", "write-verify", "--weights-file", "/etc/passwd"],
+     "--weights-file: /etc/passwd is not a NumPy .npy file; save the matrix with numpy.save(path, matrix)"),
 ])
 def test_bad_run_requests_are_refused_before_any_instrument(tmp_path, capsys, argv, message) -> None:
     assert main([*argv, "--store", str(tmp_path / "runs.sqlite")]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_matrix_file_with_wrong_values_is_refused_naming_them(tmp_path, capsys) -> None:
+    np.save(tmp_path / "twos.npy", np.full((64, 64), 2))
+    assert main(["run", "write-verify", "--weights-file", str(tmp_path / "twos.npy"),
+                 "--store", str(tmp_path / "runs.sqlite")]) == 2
+    assert "holds 4096 values other than -1 and +1 (such as 2); a weight is -1 or +1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["-3", "x", str(2**32)])
+def test_a_bad_seed_is_refused_naming_the_option(tmp_path, capsys, value) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", "write-verify", "--seed", value, "--store", str(tmp_path / "runs.sqlite")])
+    assert exit_.value.code == 2
+    assert "argument --seed:" in capsys.readouterr().err and not (tmp_path / "runs.sqlite").exists()
+
+
+def test_a_procedure_s_help_lists_its_own_parameters(capsys) -> None:
+    assert main(["run", "write-verify", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--dry-run" in out and "--matrix-seed" in out and "does not resume" in out
+    assert main(["procedures", "array-map"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("array-map:") and "--columns" in out and "resumes: after each column" in out
+    assert "write-verify" not in out
+    assert main(["procedures", "aray-map"]) == 2
+    assert "did you mean 'array-map'" in capsys.readouterr().err
 
 
 def test_unknown_runs_are_refused(tmp_path, capsys) -> None:
@@ -160,3 +194,56 @@ def test_ctrl_c_aborts_a_run_and_keeps_its_data(tmp_path) -> None:
         (info,) = s.runs()
         assert info.status == "aborted" and "outputs off" in info.detail
         assert s.record_names(info.id)                    # the data taken so far are kept
+
+
+@pytest.mark.parametrize("argv, extra, module", [
+    (["campaign", "write-verify", "--dies", "0"], "campaign", "dask"),
+    (["monitor"], "monitor", "uvicorn"),
+])
+def test_a_missing_extra_is_a_one_line_install_hint(tmp_path, capsys, monkeypatch, argv, extra, module) -> None:
+    import importlib.util
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == module else real(name, *a))
+    assert main([*argv, "--store", str(tmp_path / "runs.sqlite")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"needs the {extra} extra ({module} is not installed): " \
+        f"pip install 'labctl[{extra}]'" in err
+
+
+def test_to_xarray_without_its_extra_says_how_to_install_it(tmp_path, monkeypatch) -> None:
+    import importlib.util
+    from labctl.extras import MissingExtra
+    from labctl.rundata import read_run
+    real = importlib.util.find_spec
+    with Store(tmp_path / "runs.sqlite") as store:
+        store.record(store.begin_run("x", {}, {}), "a", np.zeros(3))
+        data = read_run(store, 1)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "xarray" else real(name, *a))
+    with pytest.raises(MissingExtra, match=r"pip install 'labctl\[xarray\]'"):
+        data.to_xarray()
+
+
+def test_a_monitor_on_a_busy_port_says_so_in_one_line(tmp_path, capsys) -> None:
+    import socket
+    store = tmp_path / "runs.sqlite"
+    Store(store).close()
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        assert main(["monitor", "--store", str(store), "--port", str(port)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == (f"labctl monitor: cannot listen on 127.0.0.1 port {port}: Address "
+                                                   "already in use (another monitor? choose one with --port N)\n")
+
+
+@pytest.mark.parametrize("seconds, text", [(3e9, "95.1 years"), (0.0225, "22.5 ms"), (90, "1.5 min"), (2.5, "2.5 s"),
+                                           (7200, "2 h"), (0, "0 s"), (4e-7, "400 ns")])
+def test_durations_read_in_the_unit_that_fits(seconds, text) -> None:
+    from labctl.units import duration
+    assert duration(seconds) == text
+
+
+def test_a_dry_run_of_a_long_bake_gives_its_bench_time_in_years(tmp_path, capsys) -> None:
+    assert main(["run", "retention", "--dry-run", "--points", "3", "--store", str(tmp_path / "runs.sqlite")]) == 0
+    out = capsys.readouterr().out
+    assert "sends temperature     403 .. 423 K  (limit 0 .. 423.15 K)" in out
+    assert re.search(r"estimated duration: 95\.\d years of bench time", out)

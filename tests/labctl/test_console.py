@@ -127,7 +127,7 @@ def test_console_session(served, tmp_path) -> None:
     assert "0.2" in say(child, "smu.source_voltage")
     assert "bit errors" in say(child, 'program("checkerboard")')
     assert "codes " in say(child, 'mac("ones")')
-    assert "allowed -210 .. 210 V" in say(child, "help(smu)")
+    assert "allowed -210 .. 210 V; bench limit smu_voltage -1 .. 1 V" in say(child, "help(smu)")
     refused = say(child, "supply.ch[3].voltage = 3")
     assert "refused:" in refused and "1.6 V" in refused and world.chip.rails["vwrite"] == 1.5
     child.send("smu.source_vol\t")                       # tab completion, without querying the SMU
@@ -160,7 +160,10 @@ def test_console_on_the_built_in_bench(tmp_path) -> None:
     assert "refused:" in say(child, "thermo.ch[1].setpoint = 600")
     wrong = say(child, "gen.ch[1].amplitude = 3")                # no such setting: refused, with the list
     assert "'amplitude' is not a setting; settings: " in wrong and "high_level" in wrong
-    assert "'setpoint' is not a setting" in say(child, "thermo.setpoint = 500")   # would hide a method
+    assert "refused: thermo: 'setpoint' is a setting of each channel: assign it as thermo.ch[N].setpoint" \
+        in say(child, "thermo.setpoint = 500")
+    assert "refused: MX64 board" in (typo := say(child, "chip.tdc_lbs = 1e-9")) and "(did you mean 'tdc_lsb'?)" in typo
+    assert "refused: bench: 'foo' cannot be assigned" in say(child, "bench.foo = 1")
     assert "has channels 1, 2, 3; no channel 4" in say(child, "supply.ch[4]")
     status = say(child, "status()")
     assert "CH2: output True; voltage 1.75 V" in status and "ovp_tripped False" in status
@@ -178,7 +181,23 @@ def test_scpi_terminal(served) -> None:
     child.sendline("*IDN?")
     child.expect("E36312A")
     child.expect_exact("scpi> ")
-    child.sendline("VOLT 99,(@1)")
+    child.sendline("VOLT 1.2,(@1)")                      # beyond VDD's bench limit, within the supply's range
+    child.expect(r"warning: supply CH1: vdd = 1.2 exceeds the bench safety limit")
+    child.expect_exact("send it anyway? [y/N] ")
+    child.sendline("")
+    child.expect_exact("not sent")
+    child.expect_exact("scpi> ")
+    child.sendline("VOLT?")                               # the supply still holds its own value
+    child.expect(r"\+0\.0+E\+00")
+    child.expect_exact("scpi> ")
+    child.sendline("VOLT 1.2,(@1)")                      # raw is raw: sent when confirmed
+    child.expect_exact("send it anyway? [y/N] ")
+    child.sendline("y")
+    child.expect_exact("scpi> ")
+    child.sendline("VOLT? (@1)")
+    child.expect(r"\+1\.20+E\+00")
+    child.expect_exact("scpi> ")
+    child.sendline("VOLT 99,(@1)")                        # beyond the supply's own range: it refuses
     child.expect(r'error: -222,"Data out of range')
     child.expect_exact("scpi> ")
     child.sendline("FOO")

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import h5py
+import numpy as np
 import pytest
 
 import labctl
@@ -48,12 +49,14 @@ def test_a_store_on_a_read_only_mount_can_be_listed_shown_and_exported(stored, t
     script = (f"mount --bind {copy} {copy} && mount -o remount,ro,bind {copy} || exit 77; "
               f"{sys.executable} -m labctl.cli runs list --store {copy}/runs.sqlite && "
               f"{sys.executable} -m labctl.cli runs show {mac} --store {copy}/runs.sqlite && "
-              f"{sys.executable} -m labctl.cli runs export {mac} --store {copy}/runs.sqlite --output {tmp_path}/x.h5;"
+              f"{sys.executable} -m labctl.cli runs export {mac} --store {copy}/runs.sqlite --output {tmp_path}/x.h5 &&"
+              f"{sys.executable} -m labctl.cli runs plot {mac} --store {copy}/runs.sqlite --output {tmp_path}/figs;"
               f" {sys.executable} -m labctl.cli run write-verify --store {copy}/runs.sqlite")
     done = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=120)
     if done.returncode == 77 or "unshare" in done.stderr[:200]:
         pytest.skip(f"no private read-only mount here: {done.stderr.strip()[:200]}")
     assert "mac-transfer" in done.stdout and "exported to" in done.stdout, done.stderr
+    assert (tmp_path / "figs" / "mac_transfer.png").exists()
     assert done.returncode == 2 and "not writable" in done.stderr
 
 
@@ -88,25 +91,14 @@ def test_an_unwritable_figure_folder_keeps_the_run_completed_with_a_warning(tmp_
 
 @pytest.mark.parametrize("output, message", [
     ("missing/run.h5", "the folder {tmp}/missing does not exist"),
-    ("exists.h5", "it exists (use --force to overwrite it)"),
     ("/proc/run.h5", "cannot export to /proc/run.h5"),
 ])
 def test_exports_refuse_clearly(stored, tmp_path, capsys, output, message) -> None:
     path, mac, _ = stored
-    (tmp_path / "exists.h5").write_text("keep me")
     target = output if output.startswith("/") else str(tmp_path / output)
     assert main(["runs", "export", str(mac), "--store", str(path), "--output", target]) == 2
     err = capsys.readouterr().err
     assert message.format(tmp=tmp_path) in err and "Traceback" not in err and err.count("\n") == 1
-    assert (tmp_path / "exists.h5").read_text() == "keep me"
-
-
-def test_force_overwrites_an_export(stored, tmp_path) -> None:
-    path, mac, _ = stored
-    target = tmp_path / "run.h5"
-    target.write_text("old")
-    assert main(["runs", "export", str(mac), "--store", str(path), "--output", str(target), "--force"]) == 0
-    assert h5py.is_hdf5(target)
 
 
 def test_hdf5_exports_describe_themselves(stored, tmp_path) -> None:
@@ -114,18 +106,22 @@ def test_hdf5_exports_describe_themselves(stored, tmp_path) -> None:
     target = tmp_path / "mac.h5"
     assert main(["runs", "export", str(mac), "--store", str(path), "--output", str(target)]) == 0
     with h5py.File(target) as f:
-        assert f.attrs["procedure"] == "mac-transfer" and f.attrs["labctl_format"] == "labctl-run/1"
+        assert f.attrs["procedure"] == "mac-transfer" and f.attrs["labctl_format"] == "labctl-run/2"
         assert f.attrs["started"].startswith("20") and "T" in f.attrs["started"]        # ISO 8601
         assert f["parameters"].attrs["repeats"] == 1 and f["parameters"].attrs["windows"] == 2
         assert f["provenance"].attrs["seed"] == 1
         assert "E36312A" in f["provenance"].attrs["identities.supply"]
         hist = f["records/mac_error_histogram"]
-        assert hist.attrs["unit"] == "reads" and hist.attrs["description"] == "decoded minus ideal MAC"
-        assert hist.dims[0][0].name == "/records/mac_error_bin_edges"                 # its bin edges
-        assert f["records/mac_error_bin_edges"].attrs["unit"] == "MAC"
+        assert hist.attrs["unit"] == "column reads" and hist.attrs["description"] == "decoded minus ideal MAC"
+        edges = f["records/mac_error_bin_edges"]
+        assert edges.attrs["unit"] == "MAC" and len(edges) == hist.shape[0] + 1
+        assert hist.attrs["bin_edges"] == "/records/mac_error_bin_edges" and len(hist.dims[0]) == 0
+        assert hist.dims[0].label == "mac_error_bin"
         calibration = f["records/calibration"]
-        assert calibration.shape == (2, 64, 16) and calibration.attrs["rows"] == 2
-        assert [d.label for d in calibration.dims] == ["row", "column", "code"]
+        assert calibration.shape == (2, 64, 16) and calibration.attrs["recordings"] == 2
+        assert [d.label for d in calibration.dims] == ["recording", "column", "code"]
+        by_column = f["records/mac_error_by_column"]
+        assert [d.label for d in by_column.dims] == ["column"]
 
 
 def test_csv_exports_have_header_rows(stored, tmp_path) -> None:
@@ -133,8 +129,8 @@ def test_csv_exports_have_header_rows(stored, tmp_path) -> None:
     folder = tmp_path / "csv"
     assert main(["runs", "export", str(mac), "--store", str(path), "--format", "csv", "--output", str(folder)]) == 0
     lines = (folder / "mac_error_histogram.csv").read_text().splitlines()
-    assert lines[:3] == ["# record mac_error_histogram", "# unit reads", "# description decoded minus ideal MAC"]
-    assert "# axes mac_error_bin_edges" in lines
+    assert lines[:3] == ["# record mac_error_histogram", "# unit column reads", "# description decoded minus ideal MAC"]
+    assert "# dimensions mac_error_bin" in lines
     values = (folder / "values.csv").read_text().splitlines()
     assert values[0] == "record,value,unit,description"
     assert json.loads((folder / "run.json").read_text())["parameters"]["windows"] == 2
@@ -149,6 +145,12 @@ def test_load_run_gives_numpy_arrays_and_an_xarray_dataset(stored, monkeypatch) 
     assert data.summary["bit_errors"] == data.array("errors_after_pass")[-1]
     dataset = labctl.load_run(mac).to_xarray()
     assert dataset["calibration"].shape == (2, 64, 16) and dataset["calibration"].attrs["unit"] == "MAC"
+    assert dataset["calibration"].dims == ("recording", "column", "code")
+    histogram = dataset["mac_error_histogram"]
+    assert histogram.dims == ("mac_error_bin",) and histogram.attrs["unit"] == "column reads"
+    centres = dataset["mac_error_bin"].values
+    edges = dataset["mac_error_bin_edges"].values
+    assert np.allclose(centres, (edges[1:] + edges[:-1]) / 2)
     assert dataset.attrs["procedure"] == "mac-transfer"
 
 
@@ -170,3 +172,47 @@ def test_runs_show_says_resumed_from(tmp_path, capsys) -> None:
     assert main(["runs", "show", str(second), "--store", str(tmp_path / "runs.sqlite")]) == 0
     assert f"resumed from run {first}" in capsys.readouterr().out
     assert os.path.exists(tmp_path / "runs.sqlite")
+
+
+def test_runs_list_has_a_header_filters_and_says_when_nothing_matches(stored, tmp_path, capsys) -> None:
+    path, mac, wv = stored
+    assert main(["runs", "list", "--store", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["id", "procedure", "status", "started", "ended", "die", "parent"]
+    assert [line.split()[1] for line in lines[1:]] == ["mac-transfer", "write-verify"]
+    assert main(["runs", "list", "--store", str(path), "--procedure", "write-verify"]) == 0
+    assert [line.split()[0] for line in capsys.readouterr().out.splitlines()[1:]] == [str(wv)]
+    assert main(["runs", "list", "--store", str(path), "--status", "failed"]) == 0
+    assert capsys.readouterr().out.startswith("no runs match these filters in ")
+    assert main(["runs", "list", "--store", str(tmp_path / "none.sqlite")]) == 0
+    assert "there is no run store at" in capsys.readouterr().out and not (tmp_path / "none.sqlite").exists()
+    assert main(["runs", "list", "--store", str(path), "--since", "2026-13-01"]) == 2
+    assert "--since '2026-13-01': write a date as YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_runs_show_rounds_what_people_read(tmp_path, capsys) -> None:
+    with Store(tmp_path / "runs.sqlite") as store:
+        run = store.begin_run("mnist-perceptron", {}, {})
+        store.record(run, "summary", {"gap_points": 0.9 - 1.0, "sweep": [0.1 + 0.2]})
+    assert main(["runs", "show", str(run), "--store", str(tmp_path / "runs.sqlite")]) == 0
+    out = capsys.readouterr().out
+    assert "gap_points               -0.1\n" in out and "[0.3]" in out
+
+
+def test_runs_plot_into_a_folder_leaves_the_store_untouched(stored, tmp_path) -> None:
+    path, mac, _ = stored
+    before = path.read_bytes()
+    assert main(["runs", "plot", str(mac), "--store", str(path), "--output", str(tmp_path / "figures")]) == 0
+    assert (tmp_path / "figures" / "mac_transfer.png").read_bytes()[:4] == b"\x89PNG"
+    assert path.read_bytes() == before
+
+
+def test_a_closed_pipe_ends_a_read_only_command_quietly(stored) -> None:
+    path, mac, _ = stored
+    done = subprocess.run(f"{sys.executable} -m labctl.cli runs show {mac} --store {path} | head -1",
+                          shell=True, capture_output=True, text=True, timeout=60,
+                          executable="/bin/bash", env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert done.stdout.startswith(f"run {mac}: mac-transfer") and done.stderr == ""
+    piped = subprocess.run(f"set -o pipefail; {sys.executable} -m labctl.cli procedures | head -1", shell=True,
+                           capture_output=True, text=True, timeout=60, executable="/bin/bash")
+    assert piped.returncode == 0 and piped.stderr == ""

@@ -7,12 +7,16 @@ import re
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from labctl.bench import default_bench
 from labctl.engine import execute
+from labctl.plotting import footer, with_footer
 from labctl.registry import procedures
+from labctl.rundata import read_run
 from labctl.store import Store
+from tests.figure_layout import overlapping_texts
 from tests.networks.conv_nets import small_perceptron, small_vgg
 
 #: the VGG-8's and the perceptron's shapes with 19 and 14 tiles instead of 150 and 112 (the shipped
@@ -81,12 +85,38 @@ def test_every_registered_procedure_has_a_short_run_here() -> None:
     assert set(SHORT) == set(procedures())
 
 
+def replayable(value: object) -> object:
+    """A record as a seed must reproduce it: without wall times and run ids (which the store assigns)."""
+    if isinstance(value, dict):
+        return {k: replayable(v) for k, v in value.items() if k not in ("wall_time_s", "run_id")}
+    if isinstance(value, np.ndarray):
+        return value.dtype.str, value.shape, value.tobytes()          # bit-identical, NaN included
+    return value
+
+
+def records_of_run_and_children(store: Store, run_id: int) -> list[tuple[str, object]]:
+    """Every record of a run and of its child runs, in order, as :func:`replayable` gives them."""
+    return [(name, replayable(value)) for run in [run_id, *store.run_ids(parent=run_id)]
+            for name, value in store.records(run)]
+
+
 @pytest.mark.parametrize("name", sorted(SHORT))
-def test_the_dry_run_checks_exactly_what_the_run_sends(name, tmp_path) -> None:
-    with Store(tmp_path / "runs.sqlite") as store, default_bench(4, smu=SMU.get(name, "test_pad")) as bench:
-        sent = record_commands(bench.world)
-        result = execute(procedures()[name], SHORT[name], bench, store, seed=2)
-        assert result.status == "completed"
+def test_the_dry_run_checks_exactly_what_the_run_sends_and_a_seed_replays_the_run(name, tmp_path) -> None:
+    with Store(tmp_path / "runs.sqlite") as store:
+        with default_bench(4, smu=SMU.get(name, "test_pad")) as bench:
+            sent = record_commands(bench.world)
+            result = execute(procedures()[name], SHORT[name], bench, store, seed=2)
+            assert result.status == "completed"
+        with default_bench(4, smu=SMU.get(name, "test_pad")) as bench:       # the same die, fresh, the same seed
+            again = execute(procedures()[name], SHORT[name], bench, store, seed=2, rehearse_first=False,
+                            draw_figures=False)
+        first, second = (records_of_run_and_children(store, r.run_id) for r in (result, again))
+        data = read_run(store, result.run_id)
+    assert first == second, name
+    procedure = procedures()[name]
+    for figure_name, plot in procedure.plots.items():             # every figure: no text over another
+        fig = with_footer(plot(data), footer(data))
+        assert overlapping_texts(fig) == [], f"{name}: {figure_name}"
     checked = {(limit, f"{value:.9g}") for limit, value in result.rehearsal.checks}
     assert checked == limited_values(sent)
     assert checked                                   # every procedure sets something limited (the rails at least)
