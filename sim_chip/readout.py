@@ -178,6 +178,7 @@ class MacKernel:
                    "common_scale": common[0] if (common == common[0]).all() else None,
                    "_one": (np.ones(ROWS + 1, np.float32), np.empty(self.matrix.shape[1], np.float32),
                             np.empty(ROWS, np.float32)),
+                   "_per_column": (self.scale, self.offset),
                    "_wide": (np.tile(self.scale, WIDE), np.tile(self.offset, WIDE))}
         for name, value in derived.items():
             object.__setattr__(self, name, value)
@@ -223,13 +224,13 @@ class MacKernel:
             np.multiply(part, scale, out=part)
             np.add(part, offset, out=part)
 
-    def _by_column(self, u: np.ndarray) -> list[tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]]:
+    def _by_column(self, u: np.ndarray) -> tuple[tuple[np.ndarray, tuple[np.ndarray, np.ndarray]], ...]:
         """Views of u with the (scale, offset) that line up with their columns: WIDE rows folded into one."""
         if u.ndim == 1:
-            return [(u, (self.scale, self.offset))]
+            return ((u, self._per_column),)
         whole = len(u) - len(u) % WIDE
-        parts = [(u[:whole].reshape(-1, WIDE * ROWS), self._wide)] if whole else []
-        return parts + ([(u[whole:], (self.scale, self.offset))] if whole < len(u) else [])
+        parts = ((u[:whole].reshape(-1, WIDE * ROWS), self._wide),) if whole else ()
+        return parts + (((u[whole:], self._per_column),) if whole < len(u) else ())
 
     def clip(self, u: np.ndarray) -> None:
         """Delays with noise, in code units, clipped in place to the TDC's range 0 .. max_code."""
