@@ -79,28 +79,43 @@ def _chunk(kernel: MacKernel, noise: ReadNoise | None, x: np.ndarray, codes: np.
         noise.add_into(u, first_clock + start, kernel, rr if rr.shape[1] == ROWS else b.scratch[:m])
     kernel.clip(u)
     np.copyto(out, u, casting="unsafe")                 # the floor of a value >= 0
-    counted = int(_column_sums(out, np.uint16).sum())   # a lane sums m / 16 codes: exact below 4,369 vectors
+    counted = int(_column_sums(out, np.uint32).sum())
     before = x[start - 1] if start else previous
     toggles = np.count_nonzero(xs[0] != before) + np.count_nonzero(xs[1:] != xs[:-1])
     # as bytes +1 is 1 and -1 is 255: a row's byte sum s over m vectors holds (s - m) / 254 minus ones
-    minus = (_column_sums(xs.view(np.uint8), np.uint16) - m) / 254
+    minus = (_column_sums(xs.view(np.uint8), np.uint32) - m) / 254
     return units, counted, int(toggles), m - 2 * minus
 
 
+def chunks(n: int, largest: int) -> int:
+    """Vectors per chunk of a batch of n: the batch in an even number of equal chunks of largest/2 .. largest
+    vectors (a multiple of WIDE) for the two workers, or in one chunk below two of largest/2.
+
+    Long chunks keep each worker's share of interpreter-held time small
+    (the two run side by side only while numpy's loops or BLAS run).
+    """
+    if n < largest:
+        return n
+    pieces = 2 * -(-n // (2 * largest))
+    return -(-n // (pieces * WIDE)) * WIDE
+
+
 def read_batch(kernel: MacKernel, noise: ReadNoise | None, x: np.ndarray, first_clock: int,
-               previous: np.ndarray, chunk: int) -> BatchReads:
+               previous: np.ndarray, largest: int) -> BatchReads:
     """Read the batch x (n, 64) int8 at clocks first_clock .. first_clock + n - 1.
 
     ``noise`` is None on a noiseless kernel; ``previous`` is the row
-    drivers' state before the batch (64,) int8; ``chunk`` the vectors per chunk.
+    drivers' state before the batch (64,) int8; ``largest`` the most vectors
+    in one chunk (:func:`chunks`).
     """
     n = x.shape[0]
     codes = np.empty((n, ROWS), np.uint8)
+    size = chunks(n, largest)
 
     def run(start: int) -> tuple[np.ndarray, int, int, np.ndarray]:
-        return _chunk(kernel, noise, x, codes, start, min(start + chunk, n), first_clock, previous)
+        return _chunk(kernel, noise, x, codes, start, min(start + size, n), first_clock, previous)
 
-    parts = list(_pool().map(run, range(0, n, chunk))) if n > chunk else [run(0)]
+    parts = list(_pool().map(run, range(0, n, size))) if n > size else [run(0)]
     units = np.sum([p[0] for p in parts], axis=0)
     sums = np.sum([p[3] for p in parts], axis=0)
     return BatchReads(codes, units, int(sum(p[1] for p in parts)), sum(p[2] for p in parts),

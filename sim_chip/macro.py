@@ -42,7 +42,7 @@ TDC_START_STEP = 1e-9 / 64     # s, DAC resolution of the start offset
 TDC_LSB_STEP = 1e-9 / 256      # s, DAC resolution of the LSB
 TEMPERATURE_RANGE = (4.0, 500.0)  # K the model is calibrated for
 RAIL_RANGE = (0.0, 5.0)        # V at any supply pin
-_CHUNK = 2016                  # vectors per chunk of a batch (32 BLAS blocks of 63; its buffers fit the L2 cache)
+_CHUNK = 8064                  # most vectors in one chunk of a batch (128 BLAS blocks of 63)
 #: the die's random streams, each keyed by the die's seed and its name (rng.derive_key)
 STREAMS = ("breakdown", "mac-noise", "mac-noise-common", "mac-noise-tails", "write", "verify", "verify-tails",
            "analog", "flips-idle", "flips-disturb")
