@@ -8,8 +8,10 @@ things timed side by side in that run, oriented so that higher is faster
 the board's round trip, numpy inference over the chip or the emulation, a
 unit of interpreter work over the demo, ...): the machine's speed and load
 divide out.  A ratio below half its value in ``baseline.json`` fails the
-gate (exit status 1).  A change that is meant to cost speed updates the
-baseline in the same commit and says why.
+gate (exit status 1); a run over the 60 s budget is reported, not failed
+(a loaded machine stretches every benchmark alike).  A change that is
+meant to cost speed updates the baseline in the same commit and says why.
+The baseline is the median of three gate runs on the project's machine.
 
     python benchmarks/gate.py                   # run, compare, exit 1 on a regression
     python benchmarks/gate.py --table           # the latest figures beside the goals (runs nothing)
@@ -121,9 +123,8 @@ def gate(write_baseline: bool) -> int:
         print(f"{value:10.4g}  baseline {shown:>9s}  {verdict:11s} {what}")
         if verdict == "SLOWER":
             failures.append(f"{name} = {value:.4g}, below half its baseline {base:.4g}")
-    print(f"\ngate: {total:.1f} s (budget {BUDGET_S:g} s)")
-    if total > BUDGET_S:
-        failures.append(f"the gate took {total:.1f} s, over its {BUDGET_S:g} s")
+    over = "  OVER BUDGET: shorten a benchmark's --short version" if total > BUDGET_S else ""
+    print(f"\ngate: {total:.1f} s (budget {BUDGET_S:g} s){over}")
     if write_baseline:
         BASELINE.write_text(json.dumps(measured, indent=1, sort_keys=True) + "\n")
         print(f"baseline written to {BASELINE}")
