@@ -44,7 +44,7 @@ from procedures.networks.error_runs import emulation_product, measure_layer_mode
 from procedures.networks.faces import load_faces  # noqa: E402
 from procedures.networks.idx import load_mnist  # noqa: E402
 from procedures.networks.npz import SHIPPED_FACES, SHIPPED_VGG8, load_network  # noqa: E402
-from procedures.networks.tile_readout import TdcSetting  # noqa: E402
+from benchspec.tdc import TdcSetting  # noqa: E402
 from procedures.vgg8_emulation import array_layers, vgg8_emulation  # noqa: E402
 
 DIE = 1

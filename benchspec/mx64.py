@@ -15,6 +15,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# the array and its readout (datasheet sections 2 and 3)
+ROWS = 64                                #: inputs, one per row
+COLUMNS = 64                             #: outputs, one series chain and one TDC each
+TDC_BITS = 4
+TDC_CODES = 2**TDC_BITS                  #: codes 0 .. 15
+MAC_RANGE = (-ROWS, ROWS)                #: a full column's MAC, +1/-1 inputs times +1/-1 weights
+#: a column's delay at MAC = +64 and -64 at 25 degC, s (the datasheet's nominal span, paper)
+DELAY_AT_MAC_RANGE = (13e-9, 29e-9)
+#: the nominal delay per MAC unit, s: the delay falls as the MAC rises
+DELAY_PER_MAC_S = (DELAY_AT_MAC_RANGE[1] - DELAY_AT_MAC_RANGE[0]) / (MAC_RANGE[1] - MAC_RANGE[0])
+#: the chip's supply rails: core, I/O, write
+RAILS = ("vdd", "vddio", "vwrite")
+
 MANUFACTURER = "LABCTL"
 MODEL = "MX64-EVB"
 FIRMWARE_VERSION = "1.1.0"
@@ -76,6 +89,7 @@ class Command:
     clocks: str = "0"                     #: what it costs, for the document
     needs_power: bool = True
     reading: bool = False                 #: a state read: a read-only property of the driver
+    unit: str = ""                        #: the unit of the reply
 
     @property
     def query(self) -> bool:
@@ -145,7 +159,8 @@ COMMANDS: tuple[Command, ...] = (
             reply=Data("codes", "codes", (64,)), clocks="1"),
     Command("mac_batch", "MAC:BATCh?", "TDC codes for n inputs", data=Data("x", "signs", (None, 64)),
             reply=Data("codes", "codes", (None, 64)), clocks="n"),
-    Command("cycle_counter", "COUNter?", "clocks since power-up, *RST or COUN:RES", reply="int", reading=True),
+    Command("cycle_counter", "COUNter?", "clocks since power-up, *RST or COUN:RES", reply="int", reading=True,
+            unit="clock"),
     Command("reset_counter", "COUNter:RESet", "cycle counter to 0"),
 )
 

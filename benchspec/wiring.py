@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-RAILS = ("vdd", "vddio", "vwrite")
+from .mx64 import RAILS
+
 SMU_TARGETS = ("test_pad", "test_mtj")
 DMM_TARGETS = ("sensor", "reference")
 

@@ -195,10 +195,20 @@ class Limits:
         self._names = dict(names or {})
         self.log: list[tuple[str, float]] | None = None
 
+    def _key(self, name: str | None) -> str | None:
+        """The limit that governs ``name``, or None if none does."""
+        key = self._names.get(name, name) if name is not None else None
+        return key if key in self._limits else None
+
+    def bound(self, name: str | None) -> tuple[float, float, str] | None:
+        """(low, high, unit) of the limit that governs ``name``, or None if none does."""
+        key = self._key(name)
+        return None if key is None else self._limits[key]
+
     def bounds(self, name: str | None) -> str | None:
         """``"vwrite -0 .. 1.6 V"``: the limit that governs ``name``, or None if none does."""
-        key = self._names.get(name, name) if name is not None else None
-        if key is None or key not in self._limits:
+        key = self._key(name)
+        if key is None:
             return None
         low, high, unit = self._limits[key]
         return f"{key} {low:g} .. {high:g} {unit}".rstrip()

@@ -124,11 +124,12 @@ def check(spec: CampaignSpec, procedure: Procedure, store: Store | None = None) 
                                  f"campaign starts: {exc}") from None
         figures |= {k for k, v in rehearsal.summary.items() if isinstance(v, (int, float))
                     and not isinstance(v, bool)}
-    for option, name in (("--yield-if", condition.name if condition else None),
-                         ("--wafer-figure", spec.wafer_figure)):
-        if name is not None and name not in figures:
-            raise ParameterError(f"{option} {name!r}: not a figure of {procedure.name}'s summary"
-                                 f"{suggest(name, figures)}; its figures: {', '.join(sorted(figures))}")
+    named: list[tuple[str, str | None]] = [("--yield-if", condition.name if condition else None),
+                                           ("--wafer-figure", spec.wafer_figure)]
+    for option, figure_name in named:
+        if figure_name is not None and figure_name not in figures:
+            raise ParameterError(f"{option} {figure_name!r}: not a figure of {procedure.name}'s summary"
+                                 f"{suggest(figure_name, figures)}; its figures: {', '.join(sorted(figures))}")
 
 
 def referred_runs(procedure: Procedure, spec: CampaignSpec, store: Store) -> dict[int, dict]:

@@ -21,6 +21,7 @@ from typing import Protocol, cast, runtime_checkable
 import numpy as np
 
 from benchspec.scpi import Identity
+from benchspec.tdc import nominal_mac
 from instruments.mx64_board import MX64Board
 
 
@@ -66,10 +67,6 @@ class Chip(Protocol):
     def close(self) -> None: ...
 
 
-#: the datasheet's column delay, 13 ns at MAC = +64 to 29 ns at MAC = -64: seconds per MAC unit (nominal)
-DELAY_PER_MAC_S = (29e-9 - 13e-9) / 128
-
-
 def as_chip(board: MX64Board) -> Chip:
     """The board driver, typed as the :class:`Chip` it is.
 
@@ -80,14 +77,8 @@ def as_chip(board: MX64Board) -> Chip:
     return cast(Chip, board)
 
 
-def decode(codes: np.ndarray, lsb: float) -> np.ndarray:
-    """MAC estimates from TDC codes read under the power-up window, which is centred on each column's
-    MAC = 0 (datasheet section 3): code 7.5 is MAC 0, and one code is ``lsb`` / 0.125 ns MAC units, with
-    MAC rising as the delay (and the code) falls.  Nominal and uncalibrated: about +-1 code on a real
-    die, and codes 0 and 15 are clipped (|MAC| beyond about 8 codes).  Calibrate (mac-transfer) for
-    more.  ``lsb`` is the window's LSB in seconds (``chip.tdc_lsb``).
-    """
-    return (7.5 - np.asarray(codes, float)) * np.asarray(lsb, float) / DELAY_PER_MAC_S
+#: MAC estimates from codes read under the power-up window (uncalibrated): :func:`benchspec.tdc.nominal_mac`
+decode = nominal_mac
 
 
 def open_chip(spec: str, timeout: float = 5.0, ideal: bool = False) -> Chip:

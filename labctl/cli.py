@@ -172,15 +172,21 @@ def _run_procedure(args: argparse.Namespace, name: str, params: dict[str, Any], 
                   f"about {duration(rehearsal.wall_s)} of wall time")
         return 0
     try:
+        observer, publisher = _publisher(args.publish) if args.publish else (None, None)
+    except ValueError as exc:
+        return _fail(label, f"--publish: {exc}")
+    try:
         with store, config.open() as bench:
             ident = bench.chip.identify()
             OUT.print(f"bench {bench.source}: {ident.model} {ident.serial}, die {ident.die_id}")
             progress = TerminalProgress()
             try:
                 result = execute(procedure, params, bench, store, seed=args.seed, progress=progress,
-                                 resume=args.resume)
+                                 resume=args.resume, observer=observer)
             finally:
                 progress.close()
+                if publisher is not None:
+                    publisher.close()
             plots = store.plot_dir(result.run_id).parent
     except (ParameterError, SafetyLimitError) as exc:
         return _fail(label, f"refused before touching any instrument: {exc}")
@@ -193,6 +199,17 @@ def _run_procedure(args: argparse.Namespace, name: str, params: dict[str, Any], 
     _print_summary(procedure, result.summary)
     OUT.print(f"runs in {store.path}; plots in {plots}")
     return 0
+
+
+def _publisher(address: str) -> tuple[Any, Any]:
+    """(run observer, 0MQ publisher) sending a run's documents to the 0MQ proxy at ``address``."""
+    require("bluesky", "--publish")
+    from .bluesky.publish import DocumentPublisher, ZmqPublisher
+
+    publisher = ZmqPublisher(address)
+    if not publisher.connected:
+        _err(f"labctl: warning: no 0MQ proxy answered at {address}; documents are queued until one does")
+    return DocumentPublisher(publisher), publisher
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -219,7 +236,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     """The main job: write-verify, mac-transfer, array-map and energy, as one parent run."""
-    args.resume = None
+    args.resume = args.publish = None
     args.seed = 0 if args.seed is None else args.seed
     return _run_procedure(args, "demo", {"seed": args.seed}, "demo")
 
@@ -250,19 +267,39 @@ def _runs(args: argparse.Namespace) -> int:
                 return _plot(store, args.id, Path(args.output) if args.output else None)
             else:
                 store.run(args.id)
-                suffix = ".h5" if args.format == "hdf5" else ""
+                suffix = {"hdf5": ".h5", "bluesky": ".jsonl", "netcdf": ".nc"}.get(args.format, "")
                 target = Path(args.output) if args.output else Path(f"run-{args.id}{suffix}")
-                export = export_hdf5 if args.format == "hdf5" else export_csv
+                export = {"hdf5": export_hdf5, "csv": export_csv}.get(args.format) or _optional_export(args.format)
                 OUT.print(f"run {args.id} exported to {export(store, args.id, target, force=args.force)}")
                 children = store.run_ids(parent=args.id)
                 if children:
-                    OUT.print(f"  with its child runs {', '.join(map(str, children))} "
-                              f"({'/children/run-N' if args.format == 'hdf5' else 'run-N/'} inside it)")
+                    OUT.print(f"  with its child runs {', '.join(map(str, children))} ({_NESTED[args.format]})")
     except (StoreError, ExportError, ValueError) as exc:
         if isinstance(exc, StoreError) and "not writable" in str(exc) and args.runs_command == "plot":
             return _fail("runs", f"{exc}; draw the figures elsewhere with --output DIR")
         return _fail("runs", exc)
     return 0
+
+
+#: where an export of each format holds a run's child runs
+_NESTED = {"hdf5": "/children/run-N inside it", "csv": "run-N/ inside it",
+           "netcdf": "groups children/run-N inside it", "bluesky": "their documents after the run's"}
+
+
+def _optional_export(kind: str) -> Any:
+    """The export of a format of the bluesky extra: NetCDF, or event-model documents (JSONL)."""
+    require("bluesky", f"--format {kind}")
+    if kind == "netcdf":
+        from .netcdf import export_netcdf
+
+        return export_netcdf
+    from .bluesky.jsonl import export_bluesky
+
+    def documents(store: Any, run_id: int, target: Path, force: bool) -> str:
+        path, hdf5 = export_bluesky(store, run_id, target, force)
+        return f"{path}" + (f" (arrays too large for an event in {hdf5})" if hdf5 else "")
+
+    return documents
 
 
 def _day(text: str, option: str) -> float:
@@ -442,39 +479,80 @@ def _campaign(args: argparse.Namespace) -> int:
     return 0 if result.status == "completed" else 130
 
 
-# ------------------------------------------------------------------ monitor
-def _monitor(args: argparse.Namespace) -> int:
-    """Serve the browser monitor of a store (read-only) until Ctrl-C."""
-    import secrets
-
+# ------------------------------------------------------------------ servers
+def _store_to_serve(command: str, args: argparse.Namespace) -> Path | None:
+    """The existing store ``--store`` names (or the default), or None after saying it is missing."""
     from .store import resolve_store_path
-
-    require("monitor", "labctl monitor")
-    import uvicorn
-
-    from .monitor.app import create_app
 
     path = resolve_store_path(args.store)
     if not path.is_file():
-        return _fail("monitor", f"no run store at {path} (run something first, or give --store)")
-    loopback = args.host in ("127.0.0.1", "localhost", "::1")
-    token = None if loopback else secrets.token_urlsafe(24)
+        _fail(command, f"no run store at {path} (run something first, or give --store)")
+        return None
+    return path
+
+
+def _listen(command: str, args: argparse.Namespace) -> tuple[socket.socket, str] | None:
+    """A socket bound to ``--host`` and ``--port`` (0: a free port) and its address, or None after saying
+    why not, before anything else is printed."""
     try:
         listening = socket.create_server((args.host, args.port), family=socket.AF_INET6 if ":" in args.host
                                          else socket.AF_INET)
     except OSError as exc:
-        hint = " (another monitor? choose one with --port N)" if exc.errno == errno.EADDRINUSE else ""
+        hint = f" (another {command}? choose one with --port N)" if exc.errno == errno.EADDRINUSE else ""
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
-        return _fail("monitor", f"cannot listen on {args.host} port {args.port}: {reason}{hint}")
+        _fail(command, f"cannot listen on {args.host} port {args.port}: {reason}{hint}")
+        return None
     port = listening.getsockname()[1]
-    address = f"http://{args.host if ':' not in args.host else f'[{args.host}]'}:{port}/"
-    OUT.print(f"labctl monitor of {path} at {address}" + (f"?token={token}" if token else ""))
-    if token:
-        OUT.print("  bound beyond this machine: every request needs that token")
-    server = uvicorn.Server(uvicorn.Config(create_app(path, token), log_level="warning"))
+    return listening, f"http://{args.host if ':' not in args.host else f'[{args.host}]'}:{port}"
+
+
+def _serve(listening: socket.socket, app: Any) -> int:
+    """Serve an ASGI application on a bound socket until Ctrl-C."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     with listening:
         server.run(sockets=[listening])
     return 0
+
+
+def _monitor(args: argparse.Namespace) -> int:
+    """Serve the browser monitor of a store (read-only) until Ctrl-C."""
+    import secrets
+
+    require("monitor", "labctl monitor")
+    from .monitor.app import create_app
+
+    path = _store_to_serve("monitor", args)
+    bound = _listen("monitor", args) if path is not None else None
+    if path is None or bound is None:
+        return 2
+    listening, address = bound
+    loopback = args.host in ("127.0.0.1", "localhost", "::1")
+    token = None if loopback else secrets.token_urlsafe(24)
+    OUT.print(f"labctl monitor of {path} at {address}/" + (f"?token={token}" if token else ""))
+    if token:
+        OUT.print("  bound beyond this machine: every request needs that token")
+    return _serve(listening, create_app(path, token))
+
+
+def _serve_tiled(args: argparse.Namespace) -> int:
+    """Serve the run store read-only through Tiled until Ctrl-C."""
+    require("bluesky", "labctl serve-tiled")
+    from .bluesky.tiled_server import tiled_app
+
+    path = _store_to_serve("serve-tiled", args)
+    bound = _listen("serve-tiled", args) if path is not None else None
+    if path is None or bound is None:
+        return 2
+    listening, address = bound
+    app, key = tiled_app(path, args.host)
+    OUT.print(f"labctl Tiled server of {path} at {address}/api/v1 (read-only)")
+    OUT.print(f"  from tiled.client import from_uri; client = from_uri({address!r}"
+              + (f", api_key={key!r})" if key else ")"))
+    if key:
+        OUT.print("  bound beyond this machine: every request needs that API key")
+    return _serve(listening, app)
 
 
 # -------------------------------------------------------------- bench, sim
@@ -679,6 +757,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="rehearse on the bench's simulated twin: limits checked, duration estimated")
     run.add_argument("--seed", type=_seed, default=None, help="seed of the run's random numbers (default: fresh)")
     run.add_argument("--resume", type=int, metavar="RUN_ID", help="resume an aborted run from its last checkpoint")
+    run.add_argument("--publish", metavar="HOST:PORT", help="send the run's event-model documents, as they are "
+                                                            "stored, to a 0MQ proxy (the bluesky extra)")
     run.set_defaults(func=_run)
 
     campaign = sub.add_parser("campaign", help="one procedure over many simulated dies, on Dask")
@@ -706,6 +786,13 @@ def build_parser() -> argparse.ArgumentParser:
     monitor.add_argument("--port", type=int, default=8765, help="TCP port (default 8765)")
     monitor.set_defaults(func=_monitor)
 
+    tiled = sub.add_parser("serve-tiled", help="serve the run store read-only through Tiled (the bluesky extra)")
+    _store_option(tiled)
+    tiled.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; any other needs "
+                                                           "the printed API key)")
+    tiled.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
+    tiled.set_defaults(func=_serve_tiled)
+
     runs = sub.add_parser("runs", help="stored runs")
     runs_sub = runs.add_subparsers(dest="runs_command", required=True)
     for name, text in (("list", "list the runs"), ("show", "show one run"), ("export", "export one run"),
@@ -727,8 +814,11 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--output", metavar="DIR", help="draw the figures into DIR only (the store is then only "
                                                            "read: another user's, or a read-only one)")
         if name == "export":
-            p.add_argument("--format", choices=("hdf5", "csv"), default="hdf5")
-            p.add_argument("--output", help="file (hdf5) or folder (csv); default run-ID[.h5]")
+            p.add_argument("--format", choices=("hdf5", "csv", "netcdf", "bluesky"), default="hdf5",
+                           help="hdf5 (default), csv, netcdf (xarray), bluesky (event-model documents, JSONL); "
+                                "the last two need the bluesky extra")
+            p.add_argument("--output", help="file (hdf5, netcdf, bluesky) or folder (csv); "
+                                            "default run-ID.h5, run-ID, run-ID.nc, run-ID.jsonl")
             p.add_argument("--force", action="store_true",
                            help="replace an earlier export of labctl's at the target (never anything else)")
         p.set_defaults(func=_runs)
@@ -777,7 +867,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.params = extra
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    if argv is None and args.command not in ("sim", "monitor"):     # the command itself, not a test
+    if argv is None and args.command not in ("sim", "monitor", "serve-tiled"):   # the command itself, not a test
         from instruments.interrupts import install
 
         install()

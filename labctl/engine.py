@@ -24,7 +24,7 @@ import time
 import traceback
 import zlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from collections.abc import Callable
 
 import numpy as np
@@ -41,6 +41,16 @@ from .rundata import read_run
 from .store import Store
 
 ProgressCallback = Callable[[str, int, int], None]
+
+
+class RunObserver(Protocol):
+    """Told of each part of a run the moment the engine has stored it (a live publisher of the run):
+    its start, each record (with the time stored, s since the epoch), its end status.  An observer that
+    raises is dropped, with a warning on the run, and the run goes on."""
+
+    def run_started(self, store: Store, run_id: int) -> None: ...
+    def recorded(self, store: Store, run_id: int, name: str, value: Any, meta: dict, when: float) -> None: ...
+    def run_ended(self, store: Store, run_id: int) -> None: ...
 #: MAC vectors a rehearsal really computes per batch; the rest repeat them (their codes steer nothing
 #: the safety check or the duration depends on), and their chip time and compute time are extrapolated.
 REHEARSAL_MAC_SAMPLE = 2048
@@ -373,7 +383,9 @@ class _RunHandler:
             return answer
         if isinstance(message, Record):
             with shielded():
-                return store.record(self.run_id, message.name, message.value, message.meta())
+                when = time.time()
+                store.record(self.run_id, message.name, message.value, message.meta(), when=when)
+            return engine.tell("recorded", self.run_id, message.name, message.value, message.meta(), when)
         if isinstance(message, Checkpoint):
             return store.checkpoint(self.run_id, message.state)
         if isinstance(message, Progress):
@@ -398,9 +410,10 @@ class _RunHandler:
 
 class _Engine:
     def __init__(self, bench: Bench, store: Store, progress: ProgressCallback, seed: int,
-                 draw_figures: bool = True) -> None:
+                 draw_figures: bool = True, observer: RunObserver | None = None) -> None:
         self.bench, self.store, self.progress, self.seed = bench, store, progress, seed
         self.draw_figures = draw_figures
+        self.observer = observer
         self.interpreter = Interpreter(bench)
         self.warnings: list[str] = []
         self.first_run_id: int | None = None
@@ -412,10 +425,14 @@ class _Engine:
         run_id = self.store.begin_run(procedure.name, params, provenance(self.bench, procedure, params, seed),
                                       resumed_from, parent)
         self.first_run_id = self.first_run_id or run_id
+        self.tell("run_started", run_id)
         kept = None
         if resumed_from is not None:
             self.store.carry_over(resumed_from, run_id)
             kept = read_run(self.store, run_id)
+            if self.observer is not None:             # what the run starts with, as the rest: told as stored
+                for when, name, value, meta in self.store.record_rows(run_id):
+                    self.tell("recorded", run_id, name, value, meta, when)
         handler = _RunHandler(self, procedure, run_id, _context(self.bench, seed, resume_state, kept))
         started = time.perf_counter()
         try:
@@ -424,17 +441,34 @@ class _Engine:
             self.bench.safe_state()
             reason = exc.reason if isinstance(exc, Abort) else "interrupted by the user (Ctrl-C)"
             self.store.event(run_id, "aborted", f"{reason}; outputs off, data kept")
+            self.tell("run_ended", run_id)
             raise
         except BaseException as exc:
             self.bench.safe_state()
             self.store.event(run_id, "failed", _failure_summary(exc) + "; outputs off, data kept")
+            self.tell("run_ended", run_id)
             raise
         summary = {**(summary or {}), "wall_time_s": round(time.perf_counter() - started, 3)}
-        self.store.record(run_id, "summary", summary)
+        when = time.time()
+        self.store.record(run_id, "summary", summary, when=when)
+        self.tell("recorded", run_id, "summary", summary, {}, when)
         self.store.event(run_id, "completed")
+        self.tell("run_ended", run_id)
         for name in procedure.plots if self.draw_figures else ():
             self.draw(procedure, run_id, name)
         return run_id, summary
+
+    def tell(self, what: str, run_id: int, *args: Any) -> None:
+        """Tell the observer what was just stored; drop it, with a warning on the run, if it fails."""
+        if self.observer is None:
+            return
+        try:
+            getattr(self.observer, what)(self.store, run_id, *args)
+        except Exception as exc:
+            self.observer = None
+            warning = f"the run's observer failed and was dropped ({type(exc).__name__}: {exc}); the run goes on"
+            self.warnings.append(warning)
+            self.store.event(run_id, "warning", warning)
 
     def child(self, parent: _RunHandler, message: SubRun) -> dict:
         from .registry import get
@@ -488,7 +522,8 @@ def check_resume(store: Store, run_id: int, procedure: Procedure, bench: Bench) 
 
 def execute(procedure: Procedure, given: dict[str, Any], bench: Bench, store: Store | None,
             seed: int | None = None, dry_run: bool = False, progress: ProgressCallback | None = None,
-            resume: int | None = None, rehearse_first: bool = True, draw_figures: bool = True) -> RunResult:
+            resume: int | None = None, rehearse_first: bool = True, draw_figures: bool = True,
+            observer: RunObserver | None = None) -> RunResult:
     """Check a procedure, rehearse it on the bench's simulated twin, then run it on ``bench``.
 
     Parameters, bench needs and the safety limits are checked before any
@@ -496,7 +531,8 @@ def execute(procedure: Procedure, given: dict[str, Any], bench: Bench, store: St
     An aborted run returns status ``aborted``; a failed one raises after
     being marked failed.  ``rehearse_first=False`` is for runs on a fresh
     simulated bench only (campaign tasks): the drivers still refuse any set
-    beyond the limits, but mid-run.
+    beyond the limits, but mid-run.  ``observer`` is told of each part of the
+    run as it is stored (:class:`RunObserver`: a live publisher).
     """
     if not rehearse_first and not (bench.config and bench.config.builtin):
         raise ParameterError("only a run on the built-in simulated bench may skip the rehearsal")
@@ -527,7 +563,7 @@ def execute(procedure: Procedure, given: dict[str, Any], bench: Bench, store: St
     start = getattr(progress, "start", None)
     if start is not None:                       # a progress display that shows the run's time left
         start(rehearsal.wall_s if rehearsal else None)
-    engine = _Engine(bench, store, progress or (lambda *a: None), seed, draw_figures)
+    engine = _Engine(bench, store, progress or (lambda *a: None), seed, draw_figures, observer)
     try:
         run_id, summary = engine.run(procedure, params, resume_state, resume)
     except KeyboardInterrupt:

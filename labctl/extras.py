@@ -13,6 +13,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "notebook": ("IPython", "ipywidgets"),
     "train": ("torch",),
     "faces": ("skimage",),
+    "bluesky": ("bluesky", "event_model", "ophyd_async", "zmq", "tiled", "xarray", "h5netcdf"),
 }
 
 

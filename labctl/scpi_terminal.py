@@ -80,9 +80,6 @@ def _confirm(problems: list[str]) -> bool:
 def open_resource(resource: str, timeout: float, termination: str) -> Any:
     if resource.startswith(SERIAL_PREFIXES):
         return SerialLineAdapter(resource, timeout, termination)
-    if not VISA_RESOURCE.fullmatch(resource):
-        raise LinkError(f"{resource}: neither a VISA resource (TCPIP::host::port::SOCKET, GPIB0::5::INSTR, "
-                        "USB0::...) nor a serial port (socket://host:port, /dev/ttyACM0, COM3)")
     return VisaAdapter(resource, read_termination=termination, write_termination=termination, timeout=timeout)
 
 
@@ -92,6 +89,10 @@ def run_terminal(resource: str, timeout: float = 5.0, termination: str = "\n",
     """The terminal on ``resource``; it identifies the instrument (``*IDN?``) before its prompt.  ``limits``
     (the drivers' :class:`~instruments.scpi.Limits` of a bench) makes it ask before sending a value beyond
     one to an instrument whose model it knows."""
+    if not resource.startswith(SERIAL_PREFIXES) and not VISA_RESOURCE.fullmatch(resource):
+        print(f"labctl scpi: {resource}: neither a VISA resource (TCPIP::host::port::SOCKET, GPIB0::5::INSTR, "
+              "USB0::...) nor a serial port (socket://host:port, /dev/ttyACM0, COM3)", file=sys.stderr)
+        return 2
     try:
         adapter = open_resource(resource, timeout, termination)
         identity = adapter.query("*IDN?")
@@ -102,13 +103,13 @@ def run_terminal(resource: str, timeout: float = 5.0, termination: str = "\n",
         return 1
     except InstrumentError as exc:
         print(f"labctl scpi: {exc}", file=sys.stderr)
-        return 2 if "neither a VISA" in str(exc) or "not a VISA" in str(exc) else 1
+        return 1
     if readline is not None and history is not None and history.exists():
         readline.read_history_file(history)
     spec = command_set_of(identity) if limits is not None else None
-    watch = LimitWatch(spec, limits) if spec is not None else None
+    watch = LimitWatch(spec, limits) if spec is not None and limits is not None else None
     print(f"SCPI terminal on {resource}: {identity}; queries end in '?'; exit or Ctrl-D to leave")
-    if watch is not None:
+    if spec is not None and watch is not None:
         print(f"  a {spec.role} ({', '.join(spec.models)}): lines that set a value beyond a bench safety limit "
               "ask before they are sent")
     try:
@@ -126,7 +127,7 @@ def run_terminal(resource: str, timeout: float = 5.0, termination: str = "\n",
             if line.lower() in ("exit", "quit"):
                 break
             problems = watch.breaches(line) if watch is not None else []
-            if problems and not _confirm(problems):
+            if watch is not None and problems and not _confirm(problems):
                 watch.forget()
                 print("not sent")
                 continue

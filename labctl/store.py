@@ -297,25 +297,27 @@ class Store:
         return row
 
     def begin_run(self, procedure: str, parameters: dict, provenance: dict,
-                  resumed_from: int | None = None, parent: int | None = None) -> int:
+                  resumed_from: int | None = None, parent: int | None = None, when: float | None = None) -> int:
+        """A new run, started now (or at ``when``, s since the epoch: a run imported from elsewhere)."""
         pid = os.getpid()
+        started = time.time() if when is None else when
         run_id = self._insert("INSERT INTO runs (procedure, started, parameters, provenance, resumed_from, parent, "
                               "host, pid, process_start) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                              (procedure, time.time(), to_json(parameters), to_json(provenance), resumed_from,
+                              (procedure, started, to_json(parameters), to_json(provenance), resumed_from,
                                parent, self._host, pid, _process_start(pid)))
-        self.event(run_id, "running")
+        self.event(run_id, "running", when=started)
         return run_id
 
-    def event(self, run_id: int, status: str, detail: str = "") -> None:
-        """Append a status event: running, completed, aborted, failed (or a warning)."""
+    def event(self, run_id: int, status: str, detail: str = "", when: float | None = None) -> None:
+        """Append a status event: running, completed, aborted, failed (or a warning); at ``when`` if given."""
         self._insert("INSERT INTO events (run_id, time, status, detail) VALUES (?, ?, ?, ?)",
-                     (run_id, time.time(), status, detail))
+                     (run_id, time.time() if when is None else when, status, detail))
 
-    def record(self, run_id: int, name: str, value: Any, meta: dict | None = None) -> None:
-        """Append one named result: a NumPy array (lossless) or anything JSON can hold."""
+    def record(self, run_id: int, name: str, value: Any, meta: dict | None = None, when: float | None = None) -> None:
+        """Append one named result: a NumPy array (lossless) or anything JSON can hold; at ``when`` if given."""
         kind, data = _encode(value)
         self._insert("INSERT INTO records (run_id, time, name, kind, data, meta) VALUES (?, ?, ?, ?, ?, ?)",
-                     (run_id, time.time(), name, kind, data, to_json(meta or {})))
+                     (run_id, time.time() if when is None else when, name, kind, data, to_json(meta or {})))
 
     def attach(self, run_id: int, name: str, data: bytes, media_type: str = "image/png") -> None:
         self._insert("INSERT INTO files (run_id, name, media_type, data) VALUES (?, ?, ?, ?)",
@@ -424,6 +426,13 @@ class Store:
         for name, kind, data in self._db.execute("SELECT name, kind, data FROM records WHERE run_id=? AND id<=? "
                                                  "ORDER BY id", (run_id, last if last is not None else 2**62)):
             yield name, _decode(kind, data)
+
+    def record_rows(self, run_id: int) -> Iterator[tuple[float, str, Any, dict]]:
+        """(time, name, value, metadata) of every record of a run, in the order stored."""
+        meta_column = "meta" if "meta" in self._columns["records"] else "'{}'"
+        for when, name, kind, data, meta in self._db.execute(
+                f"SELECT time, name, kind, data, {meta_column} FROM records WHERE run_id=? ORDER BY id", (run_id,)):
+            yield when, name, _decode(kind, data), json.loads(meta)
 
     def last_checkpoint_record(self, run_id: int) -> int | None:
         """The id of the last record a run stored before its last checkpoint (None: no such record)."""

@@ -1,4 +1,4 @@
-"""Small plans that procedures and the console share: power, programming, the test-pad probe.
+"""Small plans that procedures and the console share: power, programming, the test-pad probe, rail currents.
 
 Each is a generator to ``yield from`` inside a plan (or to hand to
 :func:`labctl.engine.run_direct` from the console).  The array patterns
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .plan import Call, Context, Plan, Read, Set
+from .plan import Call, Context, Plan, Read, Set, Wait
 
 #: the test multiplexer's on-resistance, ohm (datasheet-level assumption), subtracted from pad readings
 MUX_OHM = 500.0
@@ -87,3 +87,26 @@ def pad_ohm(x: np.ndarray, bias: float, readings: int = 1) -> Plan:
     for _ in range(readings):
         total += bias / (yield Read("smu.read"))
     return total / readings - MUX_OHM
+
+
+# ------------------------------------------------------------------ supply readings
+def averaged_currents(channels: dict[str, str], work: Plan) -> Plan:
+    """Average current of every rail (A) over ``work``, the window's length (s) and what ``work`` returned.
+
+    ``channels`` maps a rail to the supply reading of its current
+    (``supply.ch<N>.measure_current``); each reading closes one averaging
+    window and opens the next.
+    """
+    for target in channels.values():
+        yield Read(target)                     # opens the averaging window
+    t0 = yield Read("bench.now")
+    result = yield from work
+    amps = {}
+    for rail, target in channels.items():
+        amps[rail] = yield Read(target)
+    return amps, (yield Read("bench.now")) - t0, result
+
+
+def idle(seconds: float) -> Plan:
+    """Let ``seconds`` of bench time pass with the chip idle."""
+    yield Wait(seconds)

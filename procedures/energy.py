@@ -15,14 +15,14 @@ from typing import Annotated, Any
 
 import numpy as np
 
-from labctl.plan import Call, Context, Plan, Progress, Read, Record, Wait
+from benchspec.mx64 import COLUMNS, RAILS, ROWS
+from labctl.plan import Call, Context, Plan, Progress, Read, Record
 from labctl.plotting import figure
 from labctl.procedure import Param, procedure
 from labctl.rundata import RunData
-from labctl.stubs import ensure_powered
+from labctl.stubs import averaged_currents, ensure_powered, idle
 
-OPS_PER_VECTOR = 2 * 64 * 64   # a multiply and an add per binary MAC
-RAILS = ("vdd", "vddio", "vwrite")
+OPS_PER_VECTOR = 2 * ROWS * COLUMNS   # a multiply and an add per binary MAC
 
 
 def plot_energy(data: RunData) -> Any:
@@ -36,28 +36,6 @@ def plot_energy(data: RunData) -> Any:
     ax.set_title("rail currents")
     ax.legend()
     return fig
-
-
-def averaged_currents(channels: dict[str, str], work: Plan) -> Plan:
-    """Average current of every rail (A) over ``work``, the window's length (s) and what ``work`` returned.
-
-    ``channels`` maps a rail to the supply reading of its current
-    (``supply.ch<N>.measure_current``); each reading closes one averaging
-    window and opens the next.
-    """
-    for target in channels.values():
-        yield Read(target)                     # opens the averaging window
-    t0 = yield Read("bench.now")
-    result = yield from work
-    amps = {}
-    for rail, target in channels.items():
-        amps[rail] = yield Read(target)
-    return amps, (yield Read("bench.now")) - t0, result
-
-
-def idle(seconds: float) -> Plan:
-    """Let ``seconds`` of bench time pass with the chip idle."""
-    yield Wait(seconds)
 
 
 def _mac_loop(x: np.ndarray, vectors: int, batch: int) -> Plan:
@@ -82,16 +60,16 @@ def energy(
     for rail in RAILS:
         volts[rail] = yield Read(f"supply.ch{context.wiring.channel(rail)}.measure_voltage")
     yield Record("rail_volts", volts, "V")
-    yield Call("chip.write_array", context.rng.choice(np.array([-1, 1], np.int8), (64, 64)))
+    yield Call("chip.write_array", context.rng.choice(np.array([-1, 1], np.int8), (ROWS, COLUMNS)))
     busy_s = vectors / (yield Read("chip.clock_hz"))
     idle_amps, _, _ = yield from averaged_currents(channels, idle(busy_s))
     yield Record("idle_amps", idle_amps, "A", "average rail currents while idle")
-    x = context.rng.choice(np.array([-1, 1], np.int8), (batch, 64))
+    x = context.rng.choice(np.array([-1, 1], np.int8), (batch, ROWS))
     busy_amps, busy_window_s, _ = yield from averaged_currents(channels, _mac_loop(x, vectors, batch))
     yield Record("busy_amps", busy_amps, "A", "average rail currents during continuous MAC")
     power_busy = sum(volts[r] * busy_amps[r] for r in RAILS)
     power_idle = sum(volts[r] * idle_amps[r] for r in RAILS)
     per_vector = (power_busy - power_idle) * busy_window_s / vectors
-    return {"energy_per_vector_J": per_vector, "energy_per_mac_J": per_vector / 4096,
+    return {"energy_per_vector_J": per_vector, "energy_per_mac_J": per_vector / (ROWS * COLUMNS),
             "tops_per_watt": OPS_PER_VECTOR / per_vector / 1e12 if per_vector > 0 else float("nan"),
             "busy_power_W": power_busy, "idle_power_W": power_idle, "busy_seconds": busy_window_s}

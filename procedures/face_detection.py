@@ -41,7 +41,7 @@ from procedures.networks.chip_runtime import close_session, measure_conditions, 
 from procedures.networks.evaluation import ERROR_EDGES, confusion, histogram
 from procedures.networks.network import BinaryNetwork
 from procedures.networks.npz import SHIPPED_FACES, NetworkFormatError, load_network
-from procedures.networks.tile_readout import TdcSetting
+from benchspec.tdc import TdcSetting
 
 PAPER_ACCURACY = 0.934
 BATCH = 500                   # windows per host pass

@@ -34,7 +34,7 @@ from labctl.stubs import ensure_powered
 from procedures.networks.chip_runtime import close_session, measure_conditions, open_session
 from procedures.networks.error_runs import measure_error_model
 from procedures.networks.stored import error_model_from_run
-from procedures.networks.tile_readout import TdcSetting
+from benchspec.tdc import TdcSetting
 
 ERROR_EDGES = np.arange(-24.5, 25.5)
 

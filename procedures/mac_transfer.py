@@ -1,12 +1,13 @@
 """mac-transfer: TDC code against MAC for every column, a calibration table, the MAC error distribution.
 
 The 4-bit TDC sees 16 codes of a column's delay window; with an LSB of about
-one MAC step (0.25 ns) and six overlapping windows (starts 12 LSB apart, so
-neighbours share four codes, 1 ns, five times the read noise) every one of
-the 65 levels falls well inside some window on every read.  For every
-column, window and code the calibration table holds the mean ideal MAC of
-the reads that gave that code; decoding a vector picks, per column, the
-window whose code sits nearest the middle of its range.  Each window's table
+one MAC step (0.25 ns) and six overlapping windows (``benchspec.tdc.fixed_windows``:
+starts 12 LSB apart, so neighbours share four codes, 1 ns, five times the
+read noise) every one of the 65 levels falls well inside some window on
+every read.  For every column, window and code the calibration table holds
+the mean ideal MAC of the reads that gave that code; decoding a vector picks,
+per column, the window whose code sits nearest the middle of its range
+(``benchspec.tdc.decode_nearest``).  Each window's table
 is recorded as soon as it is measured (the record ``calibration`` has a row
 per window) and can be reused by later runs (``calibration_run``).
 """
@@ -17,81 +18,24 @@ from typing import Annotated, Any
 
 import numpy as np
 
+from benchspec.mx64 import COLUMNS, ROWS, TDC_CODES
+from benchspec.tdc import decode_nearest, fixed_windows, window_table
 from labctl.plan import Call, Load, Plan, Progress, Read, Record
 from labctl.plotting import figure
 from labctl.procedure import Param, ParameterError, RunId, procedure, seed_param
 from labctl.rundata import RunData, read_run
 from labctl.stubs import ensure_powered, random_signs
 
-FIRST_START = 12.875e-9   # s: half an LSB before the nominal MAC=+64 delay
-STEP_LEVELS = 12          # neighbouring windows share four codes
 ERROR_BINS = np.arange(-20.5, 21.5)
 
 
 def level_patterns(weights: np.ndarray) -> np.ndarray:
     """For every column j and k = 0..64: the input that mismatches the first k rows of column j."""
-    rows = np.arange(64)
-    out = np.empty((64 * 65, 64), np.int8)
-    for j in range(64):
-        for k in range(65):
-            out[j * 65 + k] = np.where(rows < k, -weights[:, j], weights[:, j])
-    return out
-
-
-def window_starts(windows: int, lsb: float) -> np.ndarray:
-    return FIRST_START + STEP_LEVELS * lsb * np.arange(windows)
-
-
-def window_table(codes: np.ndarray, ideal: np.ndarray) -> np.ndarray:
-    """Mean ideal MAC per (column, code) of one window's reads; NaN where a code never occurred."""
-    table = np.full((64, 16), np.nan)
-    for j in range(64):
-        sums = np.bincount(codes[:, j], weights=ideal[:, j], minlength=16)
-        counts = np.bincount(codes[:, j], minlength=16)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            table[j] = np.where(counts > 0, sums / counts, np.nan)
-    return table
-
-
-def decode(codes: np.ndarray, table: np.ndarray) -> np.ndarray:
-    """MAC estimates (n, 64) from codes (windows, n, 64) under a table (windows, 64, 16).
-
-    Per column and vector the window whose code sits nearest the middle of
-    its range decides.  When every window clipped, the read fell where one
-    window's reads ran past its end (code 15) and the next one's stopped
-    before its start (code 0): each window is a read of its own, and with
-    windows overlapping by four codes (1 ns, five times the noise) a read
-    near the overlap can do both.  The table's clipped codes are the mean
-    of everything beyond the window, tens of MAC away, so such a read is
-    decoded from the codes next to the clip instead: the mean of code 14 of
-    the last window that read 15 and code 1 of the first that read 0 (only
-    one of them if the other has no such window or no calibrated value).
-    Reads beyond every window take the clipped code of the window at that
-    end (the first for code 0, the last for 15).
-    """
-    windows = codes.shape[0]
-    cols = np.arange(64)[None, :]
-    if windows == 1:
-        return table[0][cols, codes[0]]
-    values = np.stack([table[w][cols, codes[w]] for w in range(windows)])     # (windows, n, 64)
-    clipped = (codes == 0) | (codes == 15)
-    score = np.abs(codes - 7.5) + 100.0 * clipped
-    score = np.where(np.isnan(values), np.inf, score)
-    best = score.argmin(axis=0)
-    high, low = codes == 15, codes == 0
-    best = np.where(high.all(axis=0), windows - 1, best)                     # beyond every window: the last
-    out = np.take_along_axis(values, best[None], axis=0)[0]
-    w_index = np.arange(windows)[:, None, None]
-    last_high = np.where(high, w_index, -1).max(axis=0)                      # (n, 64), -1: none
-    first_low = np.where(low, w_index, windows).min(axis=0)                  # windows: none
-    between = clipped.all(axis=0) & (last_high >= 0) & (first_low < windows) & (last_high < first_low)
-    if between.any():
-        n_idx, j_idx = np.nonzero(between)
-        inner = np.stack([table[last_high[n_idx, j_idx], j_idx, 14], table[first_low[n_idx, j_idx], j_idx, 1]])
-        known = np.isfinite(inner)
-        with np.errstate(invalid="ignore"):
-            mean = np.where(known, inner, 0.0).sum(axis=0) / known.sum(axis=0)
-        out[n_idx, j_idx] = np.where(known.any(axis=0), mean, out[n_idx, j_idx])
+    rows = np.arange(ROWS)
+    out = np.empty((COLUMNS * (ROWS + 1), ROWS), np.int8)
+    for j in range(COLUMNS):
+        for k in range(ROWS + 1):
+            out[j * (ROWS + 1) + k] = np.where(rows < k, -weights[:, j], weights[:, j])
     return out
 
 
@@ -148,7 +92,7 @@ def mac_transfer(
     yield Record("weights", stored, description="the matrix as the chip holds it", axes=("row", "column"))
     x = np.repeat(level_patterns(stored), repeats, axis=0)
     ideal = x.astype(np.int64) @ stored.astype(np.int64)
-    starts = window_starts(windows, lsb)
+    starts = fixed_windows(windows, lsb)
     yield Record("window_starts", starts, "s", "TDC start of every window")
     before = (yield Read("chip.tdc_start")), (yield Read("chip.tdc_lsb"))
     codes, tables = [], []
@@ -163,13 +107,14 @@ def mac_transfer(
     finally:
         for column, (start, width) in enumerate(zip(*before)):
             yield Call("chip.set_tdc_window", float(start), float(width), column)
-    estimate = decode(np.stack(codes), np.stack(tables) if reused is None else reused.reshape(-1, 64, 16))
+    tables = np.stack(tables) if reused is None else reused.reshape(-1, COLUMNS, TDC_CODES)
+    estimate = decode_nearest(np.stack(codes), tables)
     error = estimate - ideal
     finite = error[np.isfinite(error)]
     yield Record("mac_error_bin_edges", ERROR_BINS, "MAC")
     yield Record("mac_error_histogram", np.histogram(finite, bins=ERROR_BINS)[0], "column reads",
                  "decoded minus ideal MAC", ("mac_error_bin_edges",))
-    yield Record("mac_error_by_column", np.array([np.nanstd(error[:, j]) for j in range(64)]), "MAC",
+    yield Record("mac_error_by_column", np.nanstd(error, axis=0), "MAC",
                  "standard deviation of the MAC error of each column", ("column",))
     return {"mac_error_mean": float(finite.mean()), "mac_error_mean_se": float(finite.std() / np.sqrt(finite.size)),
             "mac_error_std": float(finite.std()), "exact_fraction": float(np.mean(np.abs(finite) < 1.0)),

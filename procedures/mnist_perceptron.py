@@ -42,7 +42,7 @@ from procedures.networks.network import BinaryNetwork, Forward, plain_product
 from procedures.networks.npz import load_network
 from procedures.networks.stored import (HW_NETWORK_PREFIX, calibrations_from_run, error_model_from_run,
                                         network_digest, network_from_run, record_error_model, record_network)
-from procedures.networks.tile_readout import TdcSetting
+from benchspec.tdc import TdcSetting
 from procedures.networks.train_mlp import TrainingConfig, config_from_description, train
 
 SHIPPED_NETWORK = Path(__file__).parent / "networks" / "data" / "perceptron.npz"

@@ -49,7 +49,7 @@ from procedures.networks.evaluation import ERROR_EDGES, ErrorRecorder, agreement
 from procedures.networks.idx import DatasetError, check_mnist_folder, load_mnist
 from procedures.networks.network import BinaryNetwork
 from procedures.networks.npz import SHIPPED_VGG8, NetworkFormatError, load_network
-from procedures.networks.tile_readout import TdcSetting
+from benchspec.tdc import TdcSetting
 
 PAPER_SOFTWARE = 0.9928
 PAPER_EMULATED = 0.9886

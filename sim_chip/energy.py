@@ -29,10 +29,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from benchspec.mx64 import RAILS
+
 from .parameters import ChipParameters
 from .readout import ROWS, column_delay, readout_circuit
 
-RAILS = ("vdd", "vddio", "vwrite")
 #: Circuit blocks; "write" draws from V_WRITE, every other block from VDD (static: per rail).
 BLOCKS = ("row_drivers", "column_lines", "comparators", "tdc", "control", "write", "verify", "static")
 MACS_PER_VECTOR = 64 * 64

@@ -88,3 +88,21 @@ def test_the_notebook_runs_headless(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert sum("image/png" in o.get("data", {}) for o in outputs) == 2      # transfer curve, error histogram
     (run,) = stored_runs(tmp_path / "runs.sqlite")
     assert (run.procedure, run.status) == ("mac-transfer", "completed")
+
+
+def test_the_bluesky_notebook_runs_headless(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import nbformat
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("LABCTL_STORE", str(tmp_path / "runs.sqlite"))
+    notebook = nbformat.read(EXAMPLES / "bluesky.ipynb", as_version=4)
+    assert not any(c.get("outputs") for c in notebook.cells if c.cell_type == "code"), "commit it without outputs"
+    NotebookClient(notebook, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()      # a cell that errors raises
+    outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
+    assert sum("image/png" in o.get("data", {}) for o in outputs) == 1      # bit errors against V_WRITE
+    text = "".join(o.get("text", "") for o in outputs)
+    assert "vwrite = 1.8 exceeds the bench safety limit" in text and "bits" in text
+    assert sorted((r.procedure, r.status) for r in stored_runs(tmp_path / "runs.sqlite")) == [
+        ("bluesky:write-voltage-scan", "completed"), ("write-verify", "completed")]
+    assert (tmp_path / "run-1.jsonl").is_file() and (tmp_path / "run-2.nc").is_file()

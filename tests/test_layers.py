@@ -55,3 +55,22 @@ def test_the_check_sees_an_upward_import(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text("import numpy\nfrom labctl.chip import Chip\n\ndef f():\n    import procedures.demo\n")
     assert imported_packages(module) == {"labctl": 2, "procedures": 5}
+
+
+def test_the_network_packages_import_no_procedure() -> None:
+    """procedures/networks holds what procedures share; a registered procedure's module is never its dependency."""
+    wrong = []
+    for module in sorted((ROOT / "procedures" / "networks").rglob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text(), str(module))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module else []
+            wrong += [f"{module.relative_to(ROOT)}:{node.lineno} imports {n}" for n in names
+                      if n.startswith("procedures.") and not n.startswith("procedures.networks")]
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("package", OURS)
+def test_the_tests_import_the_code_of_their_own_tree(package: str) -> None:
+    """Not another installed copy, and not a test folder of the same name."""
+    module = __import__(package)
+    assert Path(module.__file__).resolve().parent == ROOT / package

@@ -14,7 +14,6 @@ messages only; no chip model, no run engine).
 - ``evaluation``: per-layer error histograms, confusion matrices, chip-against-emulation agreement
 - ``augment``: deterministic warps of training digits
 - ``train_mlp``: numpy training of the two-layer perceptron (optionally hardware-aware)
-- ``tile_readout``: a tile through the TDC: window placement, calibration tables, decoding, replicas
 - ``chip_runtime``: plans that run a layer on the chip (program, calibrate, stream, decode), with costs
 - ``chip_network``: plans that run a whole network on the chip, layer by layer
 - ``stored``: networks, error models and tile calibrations in the run store, by run id

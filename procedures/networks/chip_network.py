@@ -28,7 +28,7 @@ from labctl.plan import Plan
 
 from .chip_runtime import LayerJob, Session, chip_layer, stack_pairs
 from .network import BinaryNetwork, Forward, LayerProduct, merge, plain_product
-from .tile_readout import TdcSetting
+from benchspec.tdc import TdcSetting
 from .tiling import TileLayout
 
 

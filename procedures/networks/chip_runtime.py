@@ -8,13 +8,14 @@ row tile, column tile by column tile):
 1. **program** it once: write, verify, rewrite failing rows
    (``labctl.stubs.program``); padding as in ``tiling``, and the padding
    columns of a narrow column tile filled with replicas of its real columns
-   (``tile_readout``);
+   (``tiling``);
 2. for every TDC setting asked (a sweep reads the same programmed tile):
    **calibrate** it, that is place each column's windows on the distribution of the
    tile's partial sums over the calibration vectors (their exact sums come
    from the weights, on the host), read the calibration vectors, move the
-   windows of columns whose reads landed off centre and read again, and
-   tabulate code -> mean ideal MAC per window and column; or take the
+   windows of columns whose reads landed more than ``RECENTRE_CODES`` off
+   centre and read again (at most ``MAX_READS`` reads), and tabulate code ->
+   mean ideal MAC per window and column (``benchspec.tdc``); or take the
    windows and tables of an earlier run or an earlier pass of the session
    (``Session.reuse``, keyed by network name, layer, tile and setting);
 3. **stream** every input vector through it (one ``mac_batch`` per window:
@@ -35,15 +36,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from benchspec.mx64 import COLUMNS, RAILS, TDC_CODES
+from benchspec.tdc import (TdcSetting, calibration_tables, centred_windows, decode_mean, expected_times,
+                           group_centres, observed_centres, off_centre)
 from labctl.plan import Call, Context, Plan, Progress, Read, Record
-from labctl.stubs import program
-from procedures.energy import RAILS, averaged_currents, idle
+from labctl.stubs import averaged_currents, idle, program
 
-from .tile_readout import (CODES, MAX_READS, TdcSetting, calibration_tables, decode_windows, expected_times,
-                           group_centres, merge_replicas, observed_centres, off_centre, replica_count,
-                           window_starts, with_replicas)
-from .tiling import COLUMNS, TileLayout
+from .tiling import TileLayout, merge_replicas, replica_count, with_replicas
 
+RECENTRE_CODES = 2.0              # calibration reads further than this from their window group's centre move it
+MAX_READS = 3                     # calibration reads of a tile at one setting (the first, then moves)
 IDLE_WINDOW_S = 0.05              # bench time of the idle current window that gives the idle power, s
 NOMINAL_TEMPERATURE_K = 298.15    # the chip model's reference (25 degC), recorded on a bench without a thermometer
 
@@ -167,7 +169,7 @@ def open_session(replicate: bool = True, reuse: dict[CalibrationKey, TileCalibra
     starts, lsbs = (yield Read("chip.tdc_start")), (yield Read("chip.tdc_lsb"))
     starts, lsbs = np.asarray(starts, float), np.asarray(lsbs, float)
     meter = yield from open_meter()
-    return Session(Windows(starts, lsbs), (starts, lsbs), starts + CODES / 2 * lsbs, meter, dict(reuse or {}),
+    return Session(Windows(starts, lsbs), (starts, lsbs), starts + TDC_CODES / 2 * lsbs, meter, dict(reuse or {}),
                    replicate)
 
 
@@ -190,9 +192,9 @@ def calibrate(session: Session, x: np.ndarray, ideal: np.ndarray, setting: TdcSe
     full-column MACs ``ideal`` (m, 64); returns (TileCalibration, the last read's codes, reads)."""
     centres = expected_times(session.zero_mac_times, np.median(ideal, axis=0))
     for reads in range(1, MAX_READS + 1):
-        starts = window_starts(centres, setting)
+        starts = centred_windows(centres, setting)
         codes = yield from read(session, x, starts, setting.lsb)
-        moved = off_centre(codes, starts, setting)
+        moved = off_centre(codes, starts, setting, RECENTRE_CODES)
         if not moved.any() or reads == MAX_READS:
             break
         centres = np.where(moved, observed_centres(codes, starts, setting.lsb), group_centres(starts, setting))
@@ -271,7 +273,7 @@ def _read_tile(session: Session, tile: np.ndarray, x: np.ndarray, x_calibration:
             session.meter, calibrate(session, x_calibration, ideal, setting))
         session.costs.add("calibration", cal_clocks, cal_joules)
         session.reuse[key] = calibration              # a later pass of the session over this tile keeps it
-        pair = ideal.astype(np.int16), decode_windows(codes, calibration.tables).astype(np.float32)
+        pair = ideal.astype(np.int16), decode_mean(codes, calibration.tables).astype(np.float32)
     joules, clocks, codes = yield from metered(session.meter, read(session, x, calibration.starts, calibration.lsb))
     session.costs.add("inference", clocks, joules)
     session.costs.inference_vectors += len(x) * setting.windows
@@ -284,7 +286,7 @@ def _read_tile(session: Session, tile: np.ndarray, x: np.ndarray, x_calibration:
                  ("window", "column"))
     yield Record("tile_tables", calibration.tables, "MAC", "mean ideal full-column MAC per window, column and code",
                  ("window", "column", "code"))
-    return decode_windows(codes, calibration.tables), pair
+    return decode_mean(codes, calibration.tables), pair
 
 
 def stack_pairs(pairs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:

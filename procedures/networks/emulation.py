@@ -13,7 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 from .error_model import ErrorModel
-from .tiling import CHUNK_VECTORS, COLUMNS, TileLayout
+from benchspec.mx64 import COLUMNS
+
+from .tiling import CHUNK_VECTORS, TileLayout
 
 
 def emulate_layer(x: np.ndarray, weights: np.ndarray, model: ErrorModel, rng: np.random.Generator) -> np.ndarray:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .tiling import COLUMNS
+from benchspec.mx64 import COLUMNS
 
 LEVELS = 129              # ideal column MACs -64..64
 

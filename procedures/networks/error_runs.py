@@ -35,7 +35,7 @@ from .emulation import EmulatedProduct
 from .error_model import ErrorModel
 from .network import BinaryNetwork, LayerProduct, LayerwiseProduct
 from .stored import error_model_from_run, record_error_model, record_model
-from .tile_readout import TdcSetting
+from benchspec.tdc import TdcSetting
 
 RECORDS = ("error_values", "error_probabilities", "error_counts")
 LAYER_RECORDS = tuple(f"layer_{name}" for name in RECORDS)

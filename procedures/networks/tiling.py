@@ -17,6 +17,11 @@ column, so a row tile with r < 64 real inputs is padded (docs/networks.md):
 A tile column's MAC over all 64 rows is therefore always even (64 - 2 x
 mismatches), the real rows' partial sum has the parity of r, and the host
 adds the row tiles' partial sums digitally.
+
+**Replicas.** A column tile with at most 32 real outputs (an output layer of
+10 classes) fills its padding columns with copies of its real columns; the
+host averages the copies' decoded MACs.  The copies sit on other cells and
+comparators, so their errors are partly independent, at no extra MAC clock.
 """
 
 from __future__ import annotations
@@ -25,8 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-ROWS = 64                    # array rows: inputs of one tile
-COLUMNS = 64                 # array columns: outputs of one tile
+from benchspec.mx64 import COLUMNS, ROWS
+
 WRITE_CLOCKS_PER_TILE = 128  # 2 clocks per row (left then right MTJs), datasheet section 4; verify not included
 CHUNK_VECTORS = 2048         # input vectors per block in the batched products (bounds memory)
 
@@ -174,3 +179,23 @@ def count(steps: list[TileStep], images: int) -> ScheduleCounts:
     vectors = sum(step.vectors for step in steps)
     per_image = vectors / images if images else 0.0
     return ScheduleCounts(len(steps), WRITE_CLOCKS_PER_TILE * len(steps), vectors, per_image)
+
+
+def replica_count(real_columns: int) -> int:
+    """Copies of a column tile's real columns that fit the array (1 when more than half are real)."""
+    return COLUMNS // real_columns if real_columns <= COLUMNS // 2 else 1
+
+
+def with_replicas(tile_weights: np.ndarray, real_columns: int, copies: int) -> np.ndarray:
+    """The tile's 64 x 64 weights with its first ``real_columns`` columns copied ``copies`` times side by side
+    (the remaining padding columns keep their weights)."""
+    out = np.array(tile_weights, np.int8)
+    for k in range(1, copies):
+        out[:, k * real_columns:(k + 1) * real_columns] = out[:, :real_columns]
+    return out
+
+
+def merge_replicas(values: np.ndarray, real_columns: int, copies: int) -> np.ndarray:
+    """The mean over copies (n, real_columns) of a tile's decoded column MACs (n, 64)."""
+    n = len(values)
+    return values[:, :copies * real_columns].reshape(n, copies, real_columns).mean(axis=1)

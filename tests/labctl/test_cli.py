@@ -29,7 +29,7 @@ def test_demo_runs_the_main_job_and_stores_it(tmp_path, capsys) -> None:
     listing = capsys.readouterr().out
     parent = int(re.search(r"(\d+)\s+demo\s+completed", listing).group(1))
     for name in ("write-verify", "mac-transfer", "array-map", "energy"):
-        assert re.search(rf"{name}\s+completed .*\(child of {parent}\)", listing)
+        assert re.search(rf"{name}\s+completed .* {parent}$", listing, re.M)
     assert len(list((tmp_path / "runs-plots").glob("run-*/*.png"))) == 4
 
 
@@ -199,6 +199,7 @@ def test_ctrl_c_aborts_a_run_and_keeps_its_data(tmp_path) -> None:
 @pytest.mark.parametrize("argv, extra, module", [
     (["campaign", "write-verify", "--dies", "0"], "campaign", "dask"),
     (["monitor"], "monitor", "uvicorn"),
+    (["serve-tiled"], "bluesky", "tiled"),
 ])
 def test_a_missing_extra_is_a_one_line_install_hint(tmp_path, capsys, monkeypatch, argv, extra, module) -> None:
     import importlib.util

@@ -11,7 +11,8 @@ from labctl.chip import open_chip
 from labctl.engine import drive
 from labctl.plan import Call, Context, Read, Record, RunContext, Set
 from procedures.networks.chip_runtime import LayerJob, calibrate, chip_layer, close_session, open_session
-from procedures.networks.tile_readout import RECENTRE_CODES, TdcSetting
+from benchspec.tdc import TdcSetting
+from procedures.networks.chip_runtime import RECENTRE_CODES
 
 CONTEXT = RunContext(0, np.random.default_rng(0), None, frozenset(), Wiring(), Rails(), SafetyLimits())
 

@@ -24,7 +24,7 @@ from procedures.networks.error_model import ErrorModel
 from procedures.networks.error_runs import RECORDS, error_models_from_run, measure_layer_models
 from procedures.networks.idx import load_mnist
 from procedures.networks.npz import load_network
-from procedures.networks.tile_readout import TdcSetting
+from benchspec.tdc import TdcSetting
 from procedures.vgg8_emulation import validate_on_chip
 
 

@@ -7,7 +7,8 @@ import pytest
 
 from procedures.networks.encoding import InputEncoding
 from procedures.networks.network import plain_product
-from procedures.networks.tiling import ROWS, TileLayout, count, schedule, tiled_product
+from benchspec.mx64 import ROWS
+from procedures.networks.tiling import TileLayout, count, merge_replicas, replica_count, schedule, tiled_product, with_replicas
 
 
 
@@ -82,3 +83,16 @@ def test_network_on_tiles_equals_plain(make_network, images) -> None:
     plain, tiled = net.forward(x), net.forward(x, tiled_product)
     assert all(np.array_equal(a, b) for a, b in zip(plain.preactivations, tiled.preactivations))
     assert np.array_equal(plain.predictions, tiled.predictions)
+
+
+def test_replicas_fill_narrow_tiles_and_average_back() -> None:
+    assert [replica_count(n) for n in (10, 32, 33, 64, 1)] == [6, 2, 1, 1, 64]
+    rng = np.random.default_rng(0)
+    tile = np.ones((64, 64), np.int8)
+    tile[:, :10] = rng.choice(np.array([-1, 1], np.int8), (64, 10))
+    filled = with_replicas(tile, 10, 6)
+    assert all(np.array_equal(filled[:, 10 * k:10 * k + 10], tile[:, :10]) for k in range(6))
+    assert (filled[:, 60:] == 1).all()
+    values = np.tile(np.arange(10.0), (3, 6))
+    values = np.concatenate([values + np.repeat(np.arange(6.0), 10) - 2.5, np.zeros((3, 4))], axis=1)
+    assert np.allclose(merge_replicas(values, 10, 6), np.arange(10.0))

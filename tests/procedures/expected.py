@@ -117,7 +117,7 @@ def mac_transfer_error(params, lsb: float, windows: int, delays: np.ndarray, ide
 
     The procedure's own table and decoder (mac_transfer.window_table, decode) turn the codes into MACs.
     """
-    from procedures.mac_transfer import decode, window_starts, window_table
+    from benchspec.tdc import decode_nearest as decode, fixed_windows as window_starts, window_table
     rng = np.random.default_rng(seed)
     r = params.readout
     codes, tables = [], []

@@ -83,8 +83,8 @@ class StopAfter(Store):
         self.top = self.top or run_id
         return run_id
 
-    def record(self, run_id: int, name: str, value, meta: dict | None = None) -> None:
-        super().record(run_id, name, value, meta)
+    def record(self, run_id: int, name: str, value, meta: dict | None = None, **kwargs) -> None:
+        super().record(run_id, name, value, meta, **kwargs)
         if run_id == self.top:
             self.count -= 1
             if self.count == 0:

@@ -16,6 +16,7 @@ from labctl.plotting import footer, with_footer
 from labctl.registry import procedures
 from labctl.rundata import read_run
 from labctl.store import Store
+from tests.bluesky_bridge.checks import check_documents
 from tests.figure_layout import overlapping_texts
 from tests.networks.conv_nets import small_perceptron, small_vgg
 
@@ -111,6 +112,7 @@ def test_the_dry_run_checks_exactly_what_the_run_sends_and_a_seed_replays_the_ru
             again = execute(procedures()[name], SHORT[name], bench, store, seed=2, rehearse_first=False,
                             draw_figures=False)
         first, second = (records_of_run_and_children(store, r.run_id) for r in (result, again))
+        check_documents(store, result.run_id, tmp_path)     # valid event-model documents, stored back the same
         data = read_run(store, result.run_id)
     assert first == second, name
     procedure = procedures()[name]

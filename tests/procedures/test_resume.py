@@ -29,8 +29,8 @@ class StopAfterCheckpoint(Store):
             self.n -= 1
             self.armed = self.n == 0
 
-    def record(self, run_id: int, name: str, value, meta=None) -> None:
-        super().record(run_id, name, value, meta)
+    def record(self, run_id: int, name: str, value, meta=None, **kwargs) -> None:
+        super().record(run_id, name, value, meta, **kwargs)
         if self.armed:
             self.armed = False
             raise KeyboardInterrupt
