@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .readout import ROWS, WIDE, MacKernel, ReadNoise
+from .readout import COLUMNS, ROWS, WIDE, MacKernel, ReadNoise
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,8 @@ class _Buffers:
     def __init__(self, rows: int, columns: int) -> None:
         self.xa = np.ones((rows, ROWS + 1), np.float32)     # [x, 1]
         self.rr = np.empty((rows, columns), np.float32)
-        self.u = np.empty((rows, ROWS), np.float32)
-        self.scratch = np.empty((rows, ROWS), np.float32) if columns > ROWS else None
+        self.u = np.empty((rows, COLUMNS), np.float32)
+        self.scratch = np.empty((rows, COLUMNS), np.float32) if columns > COLUMNS else None
 
 
 _local = threading.local()
@@ -76,7 +76,7 @@ def _chunk(kernel: MacKernel, noise: ReadNoise | None, x: np.ndarray, codes: np.
     kernel.delays_into(rr, u)
     units = _column_sums(u)
     if noise is not None:                               # the lumped kernel is done with rr: its noise goes there
-        noise.add_into(u, first_clock + start, kernel, rr if rr.shape[1] == ROWS else b.scratch[:m])
+        noise.add_into(u, first_clock + start, kernel, rr if rr.shape[1] == COLUMNS else b.scratch[:m])
     kernel.clip(u)
     np.copyto(out, u, casting="unsafe")                 # the floor of a value >= 0
     counted = int(_column_sums(out, np.uint32).sum())
@@ -109,7 +109,7 @@ def read_batch(kernel: MacKernel, noise: ReadNoise | None, x: np.ndarray, first_
     in one chunk (:func:`chunks`).
     """
     n = x.shape[0]
-    codes = np.empty((n, ROWS), np.uint8)
+    codes = np.empty((n, COLUMNS), np.uint8)
     size = chunks(n, largest)
 
     def run(start: int) -> tuple[np.ndarray, int, int, np.ndarray]:

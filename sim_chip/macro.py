@@ -17,7 +17,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from benchspec.mx64 import (READ_BIAS_RANGE, TDC_LSB_RANGE, TDC_START_RANGE, VERIFY_BIAS_RANGE,
+from benchspec.mx64 import (RAILS, READ_BIAS_RANGE, TDC_LSB_RANGE, TDC_START_RANGE, VERIFY_BIAS_RANGE,
                            WRITE_WIDTH_RANGE)
 
 from . import array_physics, physics, validation
@@ -74,7 +74,7 @@ class MX64:
         self._idle_seconds = 0.0
         self._analog_reads = 0
         self.temperature = p.defaults.temperature
-        self.rails = {"vdd": 0.0, "vddio": 0.0, "vwrite": 0.0}
+        self.rails = dict.fromkeys(RAILS, 0.0)
         self._mac_noise = ReadNoise(DenseStream(key["mac-noise"]), key["mac-noise-common"], key["mac-noise-tails"])
         self._write_stream = DenseStream(key["write"])
         self._verify_stream = DenseStream(key["verify"])
@@ -472,7 +472,8 @@ class MX64:
             diff = r[k, :, 1] - r[k, :, 0] + self.die.sense_offset
             if p.stochastic:
                 words = self._verify_stream.words(self._clock * 4, 4)
-                diff = diff + p.readout.sense_noise_sigma * gaussian16(words, self._verify_tail_key, self._clock * 64)
+                lanes = self._clock * COLUMNS                   # the clock's first draw
+                diff = diff + p.readout.sense_noise_sigma * gaussian16(words, self._verify_tail_key, lanes)
             events = self._flips.scan_verify(row, self._clock)
             self._flips.count_verify(row, self._clock + CLOCKS["verify_row"])
             period = 1.0 / self.clock_hz

@@ -49,13 +49,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from benchspec.mx64 import COLUMNS, ROWS
+
 from .parameters import ChipParameters
 from .rng import DenseStream, gaussian_table, hash_bits, tail_draws, tail_positions
 
 _QUANTUM = 2.0**-27   # V of I_ref R (~0.24 ohm)
 _SERIAL_ROWS = 63     # OpenBLAS keeps an m x 65 x 64 product on one thread while m n k < 2^18
 WIDE = 16             # rows of a batch folded into one for per-column constants and column sums
-ROWS = 64
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ class MacKernel:
             w = weights[:, None]
             blocks.append(np.vstack([half_diff * w, (half_sum * w).sum(0)]))
         m = np.round(np.hstack(blocks) / _QUANTUM) * _QUANTUM
-        if np.abs(m[:64]).sum(0).max() + np.abs(m[64]).max() >= 2.0**24 * _QUANTUM:
+        if np.abs(m[:ROWS]).sum(0).max() + np.abs(m[ROWS]).max() >= 2.0**24 * _QUANTUM:
             raise ValueError("column resistance out of the kernel's exact range")
         tdc_scale = 1.0 + r.tdc_lsb_tempco * dt
         start, lsb = tdc_start * tdc_scale, tdc_lsb * tdc_scale
@@ -171,13 +172,13 @@ class MacKernel:
         consts = (self.v_read, self.threshold, -self.threshold * (1.0 + 2.0**-20), 0.0, self.max_code)
         common = self.noise_common
         derived = {"_f32": tuple(np.float32(c) for c in consts),            # for batches
-                   "_row": tuple(np.full(ROWS, c, np.float32) for c in consts),  # for one vector: no scalar boxing
+                   "_row": tuple(np.full(COLUMNS, c, np.float32) for c in consts),  # for one vector: no scalar boxing
                    "_start_sum": float(self.start.sum()),
                    "noise_table": _scaled_table(self.noise_column),
                    "noisy": bool(self.noise_column.any() or common.any()),
                    "common_scale": common[0] if (common == common[0]).all() else None,
                    "_one": (np.ones(ROWS + 1, np.float32), np.empty(self.matrix.shape[1], np.float32),
-                            np.empty(ROWS, np.float32)),
+                            np.empty(COLUMNS, np.float32)),
                    "_per_column": (self.scale, self.offset),
                    "_wide": (np.tile(self.scale, WIDE), np.tile(self.offset, WIDE))}
         for name, value in derived.items():
@@ -209,10 +210,10 @@ class MacKernel:
         batch takes its per-column constants WIDE rows at a time (long loops,
         not a 64-element loop per row), one vector takes them as rows.
         """
-        if rr.shape[-1] == ROWS:                          # lumped: the delay depends on R alone
+        if rr.shape[-1] == COLUMNS:                       # lumped: the delay depends on R alone
             r_col = r_eff = rr
         else:
-            r_col, r_eff = rr[..., :ROWS], rr[..., ROWS:]
+            r_col, r_eff = rr[..., :COLUMNS], rr[..., COLUMNS:]
         c = self._row if u.ndim == 1 else self._f32
         np.subtract(r_col, c[0], out=u)                   # I_ref R - V_r = -V_inf
         if self.never_trips:                              # V_inf <= V_th: the comparator never fires
@@ -229,7 +230,7 @@ class MacKernel:
         if u.ndim == 1:
             return ((u, self._per_column),)
         whole = len(u) - len(u) % WIDE
-        parts = ((u[:whole].reshape(-1, WIDE * ROWS), self._wide),) if whole else ()
+        parts = ((u[:whole].reshape(-1, WIDE * COLUMNS), self._wide),) if whole else ()
         return parts + (((u[whole:], self._per_column),) if whole < len(u) else ())
 
     def clip(self, u: np.ndarray) -> None:
@@ -281,7 +282,7 @@ class ReadNoise:
         self._common_key = common_key
         self._tail_key = tail_key
         self._cache_start = -1
-        self._cache = np.empty((0, ROWS + 1), np.float32)     # raw draws: 64 column draws, the common one
+        self._cache = np.empty((0, COLUMNS + 1), np.float32)     # raw draws: 64 column draws, the common one
         self._scaled: tuple[MacKernel | None, np.ndarray, np.ndarray] = (None, self._cache, self._cache)
 
     def _columns_into(self, out: np.ndarray, idx: np.ndarray, first_clock: int, kernel: MacKernel | None) -> None:
@@ -298,8 +299,8 @@ class ReadNoise:
             np.take(table, idx, out=out, mode="wrap")      # uint16 indices are always in range
         at = np.flatnonzero(np.isnan(out))
         if at.size:
-            tails = tail_draws(self._tail_key, first_clock * ROWS + at, idx.flat[at] == 65535).astype(np.float32)
-            out.flat[at] = tails * sigma[at % ROWS]
+            tails = tail_draws(self._tail_key, first_clock * COLUMNS + at, idx.flat[at] == 65535).astype(np.float32)
+            out.flat[at] = tails * sigma[at % COLUMNS]
 
     def _common(self, first_clock: int, n: int) -> np.ndarray:
         """The common draws (n,) float32 of n clocks."""
@@ -318,7 +319,7 @@ class ReadNoise:
         """
         m = u.shape[0]
         words = self._stream.words_at(first_clock * NOISE_BLOCKS_PER_CLOCK, NOISE_BLOCKS_PER_CLOCK * m)
-        idx = words.view("<u2").reshape(m, ROWS)
+        idx = words.view("<u2").reshape(m, COLUMNS)
         self._columns_into(scratch, idx, first_clock, kernel)
         u += scratch
         common = self._common(first_clock, m)
@@ -333,21 +334,21 @@ class ReadNoise:
         if not self._cache_start <= clock < self._cache_start + len(self._cache):
             n = self._CACHED_CLOCKS
             words = self._stream.words(clock * NOISE_BLOCKS_PER_CLOCK, NOISE_BLOCKS_PER_CLOCK * n)
-            cache = np.empty((n, ROWS + 1), np.float32)
-            columns = np.empty((n, ROWS), np.float32)
-            self._columns_into(columns, words.view("<u2").reshape(n, ROWS), clock, None)
-            cache[:, :ROWS] = columns
-            cache[:, ROWS] = self._common(clock, n)
+            cache = np.empty((n, COLUMNS + 1), np.float32)
+            columns = np.empty((n, COLUMNS), np.float32)
+            self._columns_into(columns, words.view("<u2").reshape(n, COLUMNS), clock, None)
+            cache[:, :COLUMNS] = columns
+            cache[:, COLUMNS] = self._common(clock, n)
             self._cache_start, self._cache = clock, cache
             self._scaled = (None, cache, cache)
         if self._scaled[0] is not kernel:
             cache = self._cache
-            self._scaled = (kernel, cache[:, :ROWS] * kernel.noise_column, cache[:, ROWS:] * kernel.noise_common)
+            self._scaled = (kernel, cache[:, :COLUMNS] * kernel.noise_column, cache[:, COLUMNS:] * kernel.noise_common)
         at = clock - self._cache_start
         return self._scaled[1][at], self._scaled[2][at]
 
 
-_ONES = np.ones(ROWS, np.float32)
+_ONES = np.ones(COLUMNS, np.float32)
 
 
 @functools.cache
