@@ -99,10 +99,19 @@ def efficiency(joules_per_vector: float) -> dict[str, float]:
 
 
 class MacTally:
-    """MAC reads not yet booked on the meter: vectors, toggled row inputs, counted LSBs, noiseless delays."""
+    """MAC reads not yet booked on the meter: vectors, toggled row inputs, counted LSBs, noiseless delays.
+
+    A single read leaves its input and codes as bytes; their toggles and
+    LSBs are counted in bulk (:meth:`count_singles`), every few thousand
+    reads and before a booking.
+    """
+
+    SINGLES = 4096    #: single reads kept before they are counted
 
     def __init__(self) -> None:
         self.units = np.zeros(COLUMNS)     #: (64,) noiseless delays summed per column, code units
+        self._inputs: list[bytes] = []     # the row drivers' state before the first single read, then each input
+        self._codes: list[bytes] = []
         self.clear()
 
     def clear(self) -> None:
@@ -110,6 +119,27 @@ class MacTally:
         self.toggles = 0
         self.counted = 0
         self.units[:] = 0.0
+        self._inputs.clear()
+        self._codes.clear()
+
+    def add_single(self, before: np.ndarray, x: np.ndarray, codes: np.ndarray) -> None:
+        """One read of input x (64,) int8, the row drivers at ``before``, that gave ``codes`` (64,) uint8."""
+        if not self._inputs:
+            self._inputs.append(before.tobytes())
+        self._inputs.append(x.tobytes())
+        self._codes.append(codes.tobytes())
+        self.vectors += 1
+        if len(self._codes) >= self.SINGLES:
+            self.count_singles()
+
+    def count_singles(self) -> None:
+        """Add the kept single reads' toggled inputs and counted LSBs to the tally."""
+        if self._codes:
+            inputs = np.frombuffer(b"".join(self._inputs), np.int8).reshape(len(self._inputs), -1)
+            self.toggles += int(np.count_nonzero(inputs[1:] != inputs[:-1]))
+            self.counted += int(np.frombuffer(b"".join(self._codes), np.uint8).sum(dtype=np.int64))
+            self._inputs.clear()
+            self._codes.clear()
 
 
 @dataclass

@@ -267,6 +267,7 @@ class MX64:
         t = self._macs
         if not t.vectors:
             return
+        t.count_singles()
         kernel, n = self._kernel, t.vectors
         if kernel.never_trips:                                         # the driver stops at the clock's end
             delay = float(np.minimum(n * kernel.start + kernel.lsb * t.units, n / self.clock_hz).sum())
@@ -502,7 +503,8 @@ class MX64:
     def mac(self, x: np.ndarray) -> np.ndarray:
         """TDC codes (64,) uint8 of all columns for one input vector (64,) of +1/-1: one clock."""
         x = validation.signs("x", x, (ROWS,))
-        self.require_power("mac")
+        if not self._powered:
+            self.require_power("mac")
         if self._clock + 1 > self._flips.horizon:       # a thermal event may fall in this clock
             return self._mac(x[None, :])[0]
         codes = self._read_one(x)
@@ -565,9 +567,7 @@ class MX64:
         kernel = self._kernel or self._mac_kernel()
         tally = self._macs
         codes = kernel.read_one(x, self._mac_noise.clock(self._clock, kernel) if kernel.noisy else None, tally.units)
-        tally.vectors += 1
-        tally.toggles += int(np.count_nonzero(x != self._last_input))
-        tally.counted += sum(codes.tobytes())
+        tally.add_single(self._last_input, x, codes)
         self._last_input = x.copy()
         self._clock += CLOCKS["mac"]
         self._busy_seconds += CLOCKS["mac"] / self.clock_hz

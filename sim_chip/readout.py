@@ -179,7 +179,6 @@ class MacKernel:
                    "common_scale": common[0] if (common == common[0]).all() else None,
                    "_one": (np.ones(ROWS + 1, np.float32), np.empty(self.matrix.shape[1], np.float32),
                             np.empty(COLUMNS, np.float32)),
-                   "_per_column": (self.scale, self.offset),
                    "_wide": (np.tile(self.scale, WIDE), np.tile(self.offset, WIDE))}
         for name, value in derived.items():
             object.__setattr__(self, name, value)
@@ -221,17 +220,17 @@ class MacKernel:
         np.divide(c[1], u, out=u)                         # -V_th / V_inf
         np.log1p(u, out=u)                                # -ln(V_inf / (V_inf - V_th))
         np.multiply(u, r_eff, out=u)
-        for part, (scale, offset) in self._by_column(u):
+        for part, scale, offset in self._by_column(u):
             np.multiply(part, scale, out=part)
             np.add(part, offset, out=part)
 
-    def _by_column(self, u: np.ndarray) -> tuple[tuple[np.ndarray, tuple[np.ndarray, np.ndarray]], ...]:
-        """Views of u with the (scale, offset) that line up with their columns: WIDE rows folded into one."""
+    def _by_column(self, u: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...]:
+        """Views of u with the scale and offset that line up with their columns: WIDE rows folded into one."""
         if u.ndim == 1:
-            return ((u, self._per_column),)
+            return ((u, self.scale, self.offset),)
         whole = len(u) - len(u) % WIDE
-        parts = ((u[:whole].reshape(-1, WIDE * COLUMNS), self._wide),) if whole else ()
-        return parts + (((u[whole:], self._per_column),) if whole < len(u) else ())
+        parts = ((u[:whole].reshape(-1, WIDE * COLUMNS), *self._wide),) if whole else ()
+        return parts + (((u[whole:], self.scale, self.offset),) if whole < len(u) else ())
 
     def clip(self, u: np.ndarray) -> None:
         """Delays with noise, in code units, clipped in place to the TDC's range 0 .. max_code."""
