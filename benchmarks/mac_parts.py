@@ -128,8 +128,8 @@ def single_parts(chip: MX64, x: np.ndarray) -> dict[str, float]:
             "kernel: resistances, delays, noise, TDC": us("k.read_one(v, n, t.units)", k=kernel, v=v, n=clock,
                                                           t=tally),
             "noise of the clock (cache)": us("noise.clock(c._clock, k)", noise=noise, c=chip, k=kernel),
-            "energy tallies": us("np.count_nonzero(v != c._last_input); sum(v.tobytes()); v.copy()", np=np, v=v,
-                                 c=chip),
+            "energy tallies": us("t.add_single(c._last_input, v, v.view(np.uint8)); v.copy()", np=np, v=v, c=chip,
+                                 t=type(tally)()),
             "read-selection count (flips)": us("f.count_mac(1, v, c._clock)", f=chip._flips, v=v, c=chip)}
 
 
