@@ -29,6 +29,7 @@ from benchspec.scpi import Identity, short_form
 
 from .errors import CommandError, LinkError, LinkTimeout
 from .interrupts import shielded
+from .scpi import Limits
 from .sealed import Sealed, checked_setattr
 
 MAX_BATCH = mx64.MAX_BATCH
@@ -133,6 +134,8 @@ class MX64Board(metaclass=Sealed):
         ``resync_timeout`` (s) a resynchronisation."""
         self.url = url if isinstance(url, str) else type(url).__name__
         self.resync_timeout = resync_timeout
+        #: the bench safety limits its settings are checked against before anything is sent (a bench sets them)
+        self.limits = Limits()
         self.name = name or f"MX64 board at {self.url}"
         if isinstance(url, str):
             try:
@@ -362,6 +365,8 @@ def _setting_property(setting: mx64.Setting) -> property:
         elif isinstance(value, mx64.Data):
             self.transact(header, as_signs(value.name, new, value.shape, self.name).tobytes(), False)
         else:
+            if setting.limit is not None and isinstance(new, (int, float)) and not isinstance(new, bool):
+                self.limits.check(self.name, setting.limit, float(new))
             self.transact(f"{header} {_argument(value, new)}", None, False)
 
     unit = getattr(value, "unit", "")

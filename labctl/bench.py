@@ -442,7 +442,9 @@ def _open_simulated(config: BenchConfig) -> Bench:
     instruments = {role: DRIVERS[cfg.driver](InProcessAdapter(devices[role]), name=role, limits=driver_limits,
                                                 clock=clock)
                    for role, cfg in config.instruments.items()}
-    return Bench(as_chip(board_driver(world.board)), instruments, clock, w, config.rails, config.limits, config.source,
+    board = board_driver(world.board)
+    board.limits = driver_limits
+    return Bench(as_chip(board), instruments, clock, w, config.rails, config.limits, config.source,
                  world=world, config=config, checks=driver_limits)
 
 
@@ -465,6 +467,7 @@ def _open_remote(config: BenchConfig) -> Bench:
             inst.check_model()
             instruments[role] = inst
         chip = open_chip(config.chip)
+        chip.limits = driver_limits
     except BaseException:
         for thing in opened:
             try:
