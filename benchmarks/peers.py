@@ -18,6 +18,9 @@ over the nominal column's delay per MAC unit at MAC = 0.  Batches of
 
     python benchmarks/peers.py [--batch N] [--rounds R] [--short]
 
+``--short`` is the gate's version: one thread each (4,032 vectors, which the
+model reads on the calling thread; torch on one thread).
+
 The last line is JSON: model_vectors_per_s, lightning_vectors_per_s,
 over_lightning (goal >= 3), noise_mac_units, lightning_reads_differ,
 lightning_levels, crosssim (null: not installable).
@@ -76,11 +79,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--short", action="store_true", help="the gate's version: 20,000 vectors, 3 rounds")
+    parser.add_argument("--short", action="store_true", help="the gate's version: one thread each, 4,032 vectors")
     args = parser.parse_args()
-    if args.short:
-        args.batch, args.rounds = 20_000, 3
     import torch
+    if args.short:                                          # one chunk, on the calling thread; torch on one thread
+        args.batch, args.rounds = 4032, 15
+        torch.set_num_threads(1)
 
     rng = np.random.default_rng(0)
     weights = rng.choice(np.array([-1, 1], np.int8), (64, 64))

@@ -7,8 +7,11 @@ doing the same write-then-read-a-line, interleaved, best of several rounds.
 
     python benchmarks/scpi_roundtrip.py [--queries N] [--rounds R] [--short]
 
-``--short`` is the gate's version.  The last line is JSON:
-pyvisa_queries_per_s, raw_queries_per_s, ratio (pyvisa/raw).
+``--short`` is the gate's version, on one core (``timing.one_core``).  The
+last line is JSON:
+pyvisa_queries_per_s, raw_queries_per_s, ratio (pyvisa/raw), and cpu_ratio
+(the CPU time of this process, client and serving threads, raw over
+pyvisa-py: the gate's figure).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import pyvisa
 
 from sim_chip.bench import World
 from sim_chip.bench.serve import BenchServer
-from timing import write_results
+from timing import one_core, side_by_side, write_results
 
 QUERY = "VOLT? (@1)"
 
@@ -34,6 +37,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.short:
         args.queries, args.rounds = 500, 5
+        one_core()
 
     with BenchServer(World(1), pty=False) as server:
         host, port = server.address("supply")
@@ -45,33 +49,30 @@ def main() -> None:
         reader = raw.makefile("rb")
         message = (QUERY + "\n").encode()
 
-        def visa_round() -> float:
-            t = time.perf_counter()
+        def visa_round() -> None:
             for _ in range(args.queries):
                 inst.query(QUERY)
-            return time.perf_counter() - t
 
-        def raw_round() -> float:
-            t = time.perf_counter()
+        def raw_round() -> None:
             for _ in range(args.queries):
                 raw.sendall(message)
                 reader.readline()
-            return time.perf_counter() - t
 
         assert inst.query(QUERY).startswith("+") and (raw.sendall(message) or reader.readline())
-        t_visa, t_raw = [], []
-        for _ in range(args.rounds):
-            t_visa.append(visa_round())
-            t_raw.append(raw_round())
+        rounds = {"visa": visa_round, "raw": raw_round}
+        wall = side_by_side(rounds, args.rounds)
+        cpu = side_by_side(rounds, args.rounds, time.process_time)
         inst.close()
         raw.close()
+    t_visa, t_raw = wall["visa"], wall["raw"]
 
     visa_qps = args.queries / min(t_visa)
     raw_qps = args.queries / min(t_raw)
     print(f"pyvisa-py  {visa_qps:9.0f} queries/s ({1e6 / visa_qps:6.1f} us each)")
     print(f"raw socket {raw_qps:9.0f} queries/s ({1e6 / raw_qps:6.1f} us each)")
     write_results("scpi_roundtrip", {"query": QUERY, "pyvisa_queries_per_s": round(visa_qps),
-                                     "raw_queries_per_s": round(raw_qps), "ratio": round(visa_qps / raw_qps, 4)},
+                                     "raw_queries_per_s": round(raw_qps), "ratio": round(visa_qps / raw_qps, 4),
+                                     "cpu_ratio": round(min(cpu["raw"]) / min(cpu["visa"]), 4)},
                   short=args.short)
 
 

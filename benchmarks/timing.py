@@ -23,19 +23,20 @@ import numpy as np
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def timed(fn: Callable[[], object]) -> float:
-    """Wall time of one call, s."""
-    start = time.perf_counter()
+def timed(fn: Callable[[], object], clock: Callable[[], float] = time.perf_counter) -> float:
+    """Time of one call on ``clock`` (wall time; ``time.process_time`` for this process's CPU time), s."""
+    start = clock()
     fn()
-    return time.perf_counter() - start
+    return clock() - start
 
 
-def side_by_side(jobs: dict[str, Callable[[], object]], rounds: int) -> dict[str, list[float]]:
-    """Each job once per round, in turn, ``rounds`` times: every job's times (s), in round order."""
+def side_by_side(jobs: dict[str, Callable[[], object]], rounds: int,
+                 clock: Callable[[], float] = time.perf_counter) -> dict[str, list[float]]:
+    """Each job once per round, in turn, ``rounds`` times: every job's times (s) on ``clock``, in round order."""
     times: dict[str, list[float]] = {name: [] for name in jobs}
     for _ in range(rounds):
         for name, job in jobs.items():
-            times[name].append(timed(job))
+            times[name].append(timed(job, clock))
     return times
 
 
@@ -57,6 +58,14 @@ def small_calls_seconds(calls: int = 50_000) -> float:
         for _ in range(calls):
             np.add(a, a)
     return best([timed(run) for _ in range(3)])
+
+
+def one_core() -> None:
+    """Keep this process (and what it starts) on one core: a loopback round trip between two threads is then
+    never one across cores, which on this machine is at times three times slower (the gate's short round
+    trips; Linux only, elsewhere nothing)."""
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
 
 def write_results(name: str, figures: dict, short: bool = False) -> Path:
