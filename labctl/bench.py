@@ -44,6 +44,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from benchspec.wiring import RAILS, SMU_TARGETS, Wiring
 from instruments.errors import InstrumentError, LinkError
 from instruments.drivers import DRIVERS
@@ -258,6 +260,29 @@ class Bench:
         found = {role: ",".join(dataclasses.astuple(inst.identify())) for role, inst in self.instruments.items()}
         ident = self.chip.identify()
         found["chip"] = f"{ident.model} {ident.serial} firmware {ident.firmware}, die {ident.die_id}"
+        return found
+
+    def settings(self) -> dict[str, dict[str, Any]]:
+        """Every setting of the chip and of each instrument (ranges, integration times, outputs...), as read
+        now: the station snapshot a run's provenance keeps.  A setting that cannot be read now (the chip
+        unpowered, say) is given as the reason."""
+        from .targets import targets
+
+        found: dict[str, dict[str, Any]] = {}
+        for text, target in targets().items():
+            owner, _, name = text.partition(".")
+            if target.kind != "setting" or owner in ("rail", "bench") or \
+                    (owner != "chip" and owner not in self.instruments):
+                continue
+            thing: Any = self.chip if owner == "chip" else self.instruments[owner]
+            *channel, attribute = name.split(".")
+            try:
+                for part in channel:
+                    thing = thing.ch[int(part[2:])]
+                value = getattr(thing, attribute)
+            except (InstrumentError, AttributeError) as exc:
+                value = f"unreadable: {exc}"
+            found.setdefault(owner, {})[name] = value.tolist() if isinstance(value, np.ndarray) else value
         return found
 
     def status(self) -> str:

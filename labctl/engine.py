@@ -356,6 +356,7 @@ def provenance(bench: Bench, procedure: Procedure, params: dict, seed: int) -> d
                   "wiring": dataclasses.asdict(bench.wiring), "rails": dataclasses.asdict(bench.rails),
                   "limits": dataclasses.asdict(bench.limits)},
         "identities": bench.identities(),
+        "settings": bench.settings(),
         "procedure": procedure.name,
         "parameters": params,
         "seed": seed,

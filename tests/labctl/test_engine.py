@@ -366,3 +366,14 @@ def test_an_analysis_cannot_touch_the_bench(store) -> None:
     touching = procedure(name="touching", analysis=reads_the_smu)(counting.function)
     with default_bench(1) as bench, pytest.raises(ParameterError, match="never the bench"):
         execute(touching, {"n": 1}, bench, store, seed=1)
+
+
+def test_a_run_keeps_a_snapshot_of_every_instrument_setting(store) -> None:
+    with default_bench(1) as bench:
+        bench.smu.nplc = 2.0
+        bench.generator.ch[2].pulse_width = 3e-6
+        run = execute(counting, {"n": 1}, bench, store, seed=1).run_id
+    settings = store.run(run).provenance["settings"]
+    assert settings["smu"]["nplc"] == 2.0 and settings["generator"]["ch2.pulse_width"] == pytest.approx(3e-6)
+    assert set(settings) == {"chip", "supply", "smu", "generator", "thermo", "dmm"}
+    assert "current_range" in settings["smu"] and "ch1.voltage" in settings["supply"]
