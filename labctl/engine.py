@@ -352,6 +352,7 @@ def provenance(bench: Bench, procedure: Procedure, params: dict, seed: int) -> d
     return {
         "software": {"labctl": __version__, "python": platform.python_version(), "numpy": np.__version__},
         "host": platform.node(),
+        "chip_model": _chip_model(bench),
         "bench": {"source": bench.source, "virtual_time": bench.virtual,
                   "wiring": dataclasses.asdict(bench.wiring), "rails": dataclasses.asdict(bench.rails),
                   "limits": dataclasses.asdict(bench.limits)},
@@ -362,6 +363,17 @@ def provenance(bench: Bench, procedure: Procedure, params: dict, seed: int) -> d
         "seed": seed,
         "bench_time_at_start": bench.clock.now(),
     }
+
+
+def _chip_model(bench: Bench) -> dict:
+    """The simulated die's parameter file and its overrides ({} for a real chip or the model's own values)."""
+    path = bench.config.params if bench.config is not None else None
+    if path is None:
+        return {}
+    from .params_file import read_params_file
+
+    given = read_params_file(path)
+    return {"params_file": str(path), "overrides": given.overrides, "twin": given.twin}
 
 
 def child_seed(parent_seed: int, key: str) -> int:
