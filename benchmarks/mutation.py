@@ -36,6 +36,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from timing import write_results
+
 ROOT = Path(__file__).resolve().parents[1]
 COPY = ("pyproject.toml", "sim_chip", "procedures", "labctl", "instruments", "benchspec", "tests")
 #: mutmut's exit codes (mutmut.stats.status_by_exit_code; anything else is "suspicious")
@@ -122,7 +124,7 @@ def main(argv: list[str] | None = None) -> dict:
               "by_status": dict(by_status), "by_module": modules,
               "seconds": round(time.perf_counter() - started, 1), "cpu_seconds": round(cpu, 1),
               "max_children": args.max_children}
-    print(json.dumps(report))
+    write_results("mutation", report)
     return report
 
 

@@ -11,20 +11,26 @@ In one run, on the built-in simulated bench (die 1):
 4. the shipped face network's test patches in software and with its chip
    layer on the simulated chip (needs the ``faces`` extra).
 
-    python benchmarks/networks.py
+    python benchmarks/networks.py [--short]
 
-The last line is JSON: vgg8_software_accuracy, vgg8_emulated_accuracy,
-emulation_s, numpy_s, ratio, face_chip_accuracy, face_software_accuracy.
+``--short`` is the gate's version: error models from 2 digits with the
+smallest calibration (4 digits, 64 vectors a tile), 200 test digits, no face
+network.  The last line is JSON: vgg8_software_accuracy,
+vgg8_emulated_accuracy, emulation_s, numpy_s, ratio (goal <= 2),
+numpy_over_emulation (the gate's figure), face_chip_accuracy,
+face_software_accuracy.
 """
 
 from __future__ import annotations
 
-import json
+import argparse
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+from timing import write_results
 
 # this file's name is the package's: keep its folder off the import path
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
@@ -58,14 +64,23 @@ def powered(plan):
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--short", action="store_true", help="the gate's version: 2 model digits, 200 test digits")
+    args = parser.parse_args()
+    model_digits, tests = (2, 200) if args.short else (MODEL_DIGITS, None)
+    calibration = (4, 64) if args.short else (CALIBRATION_IMAGES, CALIBRATION_VECTORS)
     vgg8, digits = load_network(SHIPPED_VGG8), load_mnist()
-    faces_net, faces = load_network(SHIPPED_FACES), load_faces(0)
+    test_images, test_labels = digits.test_images[:tests], digits.test_labels[:tests]
     with default_bench(DIE) as bench:
         session = run_direct(powered(open_session()), bench)
         models = run_direct(measure_layer_models(
-            session, vgg8, digits.train_images[:MODEL_DIGITS],
-            digits.train_images[MODEL_DIGITS: MODEL_DIGITS + CALIBRATION_IMAGES], array_layers(vgg8), SETTING,
-            calibration_vectors=CALIBRATION_VECTORS), bench)
+            session, vgg8, digits.train_images[:model_digits],
+            digits.train_images[model_digits: model_digits + calibration[0]], array_layers(vgg8), SETTING,
+            calibration_vectors=calibration[1]), bench)
+        if args.short:
+            _short(vgg8, models, test_images, test_labels)
+            return
+        faces_net, faces = load_network(SHIPPED_FACES), load_faces(0)
         chip_layer = [int(faces_net.metadata["chip_layer"])]
         patches = faces.train_images[np.random.default_rng(0).choice(len(faces.train_images), 512, replace=False)]
         faces_pass = run_direct(chip_forward(session, faces_net, faces.test_images, patches, [TdcSetting(0.4e-9)],
@@ -85,10 +100,26 @@ def main() -> None:
     print(f"VGG-8 software  {100 * software:6.2f} %  numpy      {numpy_s:7.1f} s")
     print(f"VGG-8 emulated  {100 * emulated:6.2f} %  emulation  {emulation_s:7.1f} s")
     print(f"faces software  {100 * face_software:6.2f} %  on chip {100 * face_chip:6.2f} %")
-    print(json.dumps({"vgg8_software_accuracy": software, "vgg8_emulated_accuracy": emulated,
-                      "emulation_s": round(emulation_s, 1), "numpy_s": round(numpy_s, 1),
-                      "ratio": round(emulation_s / numpy_s, 2), "face_chip_accuracy": face_chip,
-                      "face_software_accuracy": face_software, "images": int(len(digits.test_images))}))
+    write_results("networks", {"vgg8_software_accuracy": software, "vgg8_emulated_accuracy": emulated,
+                                "emulation_s": round(emulation_s, 1), "numpy_s": round(numpy_s, 1),
+                                "ratio": round(emulation_s / numpy_s, 2),
+                                "numpy_over_emulation": round(numpy_s / emulation_s, 4),
+                                "face_chip_accuracy": face_chip, "face_software_accuracy": face_software,
+                                "images": int(len(digits.test_images))})
+
+
+def _short(vgg8, models, images: np.ndarray, labels: np.ndarray) -> None:
+    """The gate's figures: numpy inference and emulation of a few digits, side by side."""
+    start = time.perf_counter()
+    vgg8.accuracy(images, labels, batch=BATCH)
+    numpy_s = time.perf_counter() - start
+    start = time.perf_counter()
+    vgg8.accuracy(images, labels, emulation_product(models, 0, frozenset(models)), batch=BATCH)
+    emulation_s = time.perf_counter() - start
+    write_results("networks", {"emulation_s": round(emulation_s, 2), "numpy_s": round(numpy_s, 2),
+                               "ratio": round(emulation_s / numpy_s, 2),
+                               "numpy_over_emulation": round(numpy_s / emulation_s, 4), "images": int(len(images))},
+                  short=True)
 
 
 if __name__ == "__main__":

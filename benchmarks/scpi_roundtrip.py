@@ -3,25 +3,28 @@
 Side by side in one run: the simulated E36312A served on a loopback TCP port
 (as ``labctl sim serve`` does), queried with ``VOLT? (@1)`` by a pyvisa-py
 ``TCPIP::127.0.0.1::<port>::SOCKET`` resource and by a plain socket client
-doing the same write-then-read-a-line, interleaved, median of several rounds.
+doing the same write-then-read-a-line, interleaved, best of several rounds.
 
-    python benchmarks/scpi_roundtrip.py [--queries N] [--rounds R]
+    python benchmarks/scpi_roundtrip.py [--queries N] [--rounds R] [--short]
 
-The last line is JSON: pyvisa_queries_per_s, raw_queries_per_s, ratio (pyvisa/raw).
+``--short`` is the gate's version, on one core (``timing.one_core``).  The
+last line is JSON:
+pyvisa_queries_per_s, raw_queries_per_s, ratio (pyvisa/raw), and cpu_ratio
+(the CPU time of this process, client and serving threads, raw over
+pyvisa-py: the gate's figure).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import socket
-import statistics
 import time
 
 import pyvisa
 
 from sim_chip.bench import World
 from sim_chip.bench.serve import BenchServer
+from timing import one_core, side_by_side, write_results
 
 QUERY = "VOLT? (@1)"
 
@@ -30,7 +33,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--queries", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--short", action="store_true", help="the gate's version: 500 queries, 5 rounds")
     args = parser.parse_args()
+    if args.short:
+        args.queries, args.rounds = 500, 5
+        one_core()
 
     with BenchServer(World(1), pty=False) as server:
         host, port = server.address("supply")
@@ -42,33 +49,31 @@ def main() -> None:
         reader = raw.makefile("rb")
         message = (QUERY + "\n").encode()
 
-        def visa_round() -> float:
-            t = time.perf_counter()
+        def visa_round() -> None:
             for _ in range(args.queries):
                 inst.query(QUERY)
-            return time.perf_counter() - t
 
-        def raw_round() -> float:
-            t = time.perf_counter()
+        def raw_round() -> None:
             for _ in range(args.queries):
                 raw.sendall(message)
                 reader.readline()
-            return time.perf_counter() - t
 
         assert inst.query(QUERY).startswith("+") and (raw.sendall(message) or reader.readline())
-        t_visa, t_raw = [], []
-        for _ in range(args.rounds):
-            t_visa.append(visa_round())
-            t_raw.append(raw_round())
+        rounds = {"visa": visa_round, "raw": raw_round}
+        wall = side_by_side(rounds, args.rounds)
+        cpu = side_by_side(rounds, args.rounds, time.process_time)
         inst.close()
         raw.close()
+    t_visa, t_raw = wall["visa"], wall["raw"]
 
-    visa_qps = args.queries / statistics.median(t_visa)
-    raw_qps = args.queries / statistics.median(t_raw)
+    visa_qps = args.queries / min(t_visa)
+    raw_qps = args.queries / min(t_raw)
     print(f"pyvisa-py  {visa_qps:9.0f} queries/s ({1e6 / visa_qps:6.1f} us each)")
     print(f"raw socket {raw_qps:9.0f} queries/s ({1e6 / raw_qps:6.1f} us each)")
-    print(json.dumps({"query": QUERY, "pyvisa_queries_per_s": round(visa_qps), "raw_queries_per_s": round(raw_qps),
-                      "ratio": round(visa_qps / raw_qps, 4)}))
+    write_results("scpi_roundtrip", {"query": QUERY, "pyvisa_queries_per_s": round(visa_qps),
+                                     "raw_queries_per_s": round(raw_qps), "ratio": round(visa_qps / raw_qps, 4),
+                                     "cpu_ratio": round(min(cpu["raw"]) / min(cpu["visa"]), 4)},
+                  short=args.short)
 
 
 if __name__ == "__main__":

@@ -107,6 +107,7 @@ class Setting:
     value: Arg | Data
     default: str
     per_column: bool = False              #: takes an optional column; the query without one gives all 64
+    limit: str | None = None              #: the bench safety limit a host checks before sending a value
 
 
 VECTOR = Data("x", "signs", (64,))
@@ -115,7 +116,7 @@ MATRIX = Data("weights", "signs", (64, 64))
 SETTINGS: tuple[Setting, ...] = (
     Setting("clock_hz", "CONFigure:CLOCk", "chip clock", Arg("hz", "float", "Hz", *CLOCK_RANGE), "11.1e6"),
     Setting("write_voltage", "CONFigure:VWRite", "write rail from the on-board regulator (-241 when the rails "
-            "come from bench supplies)", Arg("volts", "float", "V", *VWRITE_RANGE), "1.5"),
+            "come from bench supplies)", Arg("volts", "float", "V", *VWRITE_RANGE), "1.5", limit="vwrite"),
     Setting("write_width", "CONFigure:WIDTh", "write pulse", Arg("clocks", "int", "clock", *WRITE_WIDTH_RANGE), "1"),
     Setting("read_bias", "CONFigure:VREad", "voltage across a column during MAC",
             Arg("volts", "float", "V", *READ_BIAS_RANGE), "0.25"),

@@ -13,6 +13,7 @@ reply is never taken as the answer to a later command.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import random
 import re
@@ -28,9 +29,12 @@ from benchspec.scpi import Identity, short_form
 
 from .errors import CommandError, LinkError, LinkTimeout
 from .interrupts import shielded
+from .scpi import Limits
 from .sealed import Sealed, checked_setattr
 
 MAX_BATCH = mx64.MAX_BATCH
+_header = functools.cache(short_form)      # a row's header as sent, worked out once
+_DRAIN = 1 << 16       # bytes asked of the port at once when taking what has arrived
 _ERROR_REPLY = re.compile(rb'[+-]?\d+,"')
 
 
@@ -130,6 +134,8 @@ class MX64Board(metaclass=Sealed):
         ``resync_timeout`` (s) a resynchronisation."""
         self.url = url if isinstance(url, str) else type(url).__name__
         self.resync_timeout = resync_timeout
+        #: the bench safety limits its settings are checked against before anything is sent (a bench sets them)
+        self.limits = Limits()
         self.name = name or f"MX64 board at {self.url}"
         if isinstance(url, str):
             try:
@@ -140,6 +146,7 @@ class MX64Board(metaclass=Sealed):
         else:
             self._port = url
         self._tokens = itertools.count(random.SystemRandom().randrange(1, 10**8))
+        self._inbox = bytearray()          # received bytes not yet taken as a reply
         self.resync()
 
     # ------------------------------------------------------------- link
@@ -160,23 +167,46 @@ class MX64Board(metaclass=Sealed):
         except (serial.SerialException, OSError) as exc:
             raise LinkError(f"{self.name}: port vanished while writing: {exc}") from None
 
-    def _read(self, n: int) -> bytes:
+    def _receive(self, want: int) -> None:
+        """Add to the inbox: wait (up to the port's timeout) for a byte, then take what the port already holds.
+
+        Two port reads a reply however long its lines (pyserial's own
+        ``read_until`` reads one byte at a time): the second with the
+        timeout at 0, which returns at once with what has arrived.
+        """
+        port = self._port
         try:
-            data = self._port.read(n)
+            data = port.read(1)
+            if data:
+                timeout = port.timeout
+                port.timeout = 0
+                try:
+                    data += port.read(max(want - 1, _DRAIN))
+                finally:
+                    port.timeout = timeout
         except (serial.SerialException, OSError) as exc:
             raise LinkError(f"{self.name}: port vanished while reading: {exc}") from None
-        if len(data) < n:
-            raise LinkTimeout(f"{self.name}: timed out after {len(data)} of {n} bytes")
+        if not data:
+            raise LinkTimeout(f"{self.name}: timed out waiting for a reply (got {bytes(self._inbox[:40])!r})")
+        self._inbox += data
+
+    def _read(self, n: int) -> bytes:
+        inbox = self._inbox
+        while len(inbox) < n:
+            self._receive(n - len(inbox))
+        data = bytes(inbox[:n])
+        del inbox[:n]
         return data
 
     def _read_line(self) -> bytes:
-        try:
-            line = self._port.read_until(b"\n")
-        except (serial.SerialException, OSError) as exc:
-            raise LinkError(f"{self.name}: port vanished while reading: {exc}") from None
-        if not line.endswith(b"\n"):
-            raise LinkTimeout(f"{self.name}: timed out waiting for a reply line (got {line[:40]!r})")
-        return line[:-1]
+        inbox = self._inbox
+        end = inbox.find(b"\n")
+        while end < 0:
+            self._receive(1)
+            end = inbox.find(b"\n")
+        line = bytes(inbox[:end])
+        del inbox[:end + 1]
+        return line
 
     def _read_reply(self) -> tuple[bool, bytes]:
         """One reply: (False, ASCII line) or (True, payload of a definite-length block)."""
@@ -208,7 +238,8 @@ class MX64Board(metaclass=Sealed):
         deadline = time.monotonic() + self.resync_timeout
         try:
             self._port.reset_input_buffer()
-            self._write(f"{short_form(mx64.command('sync').header)} ".encode() + token + b"\n")
+            self._inbox.clear()
+            self._write(f"{_header(mx64.command('sync').header)} ".encode() + token + b"\n")
             seen = b"\n"
             while time.monotonic() < deadline:
                 try:
@@ -252,7 +283,7 @@ class MX64Board(metaclass=Sealed):
     def _run(self, row: mx64.Command, *values: Any) -> Any:
         data = values[len(row.args)] if row.data is not None else None
         words = [_argument(a, v) for a, v in zip(row.args, values) if not (a.optional and v is None)]
-        header = short_form(row.header)
+        header = _header(row.header)
         command = f"{header} {','.join(words)}" if words else header
         payload = as_signs(row.data.name, data, row.data.shape, self.name).tobytes() if row.data else None
         return _parse(row.reply, self.transact(command, payload, row.query))
@@ -273,7 +304,7 @@ class MX64Board(metaclass=Sealed):
     def mac_batch(self, x: np.ndarray) -> np.ndarray:
         """TDC codes (n, 64) for n inputs (n x 64 of +1/-1), in commands of at most MAX_BATCH vectors."""
         x = as_signs("x", x, (None, 64), self.name)
-        header = short_form(mx64.command("mac_batch").header)
+        header = _header(mx64.command("mac_batch").header)
         return np.concatenate([np.frombuffer(self.transact(header, x[i:i + MAX_BATCH].tobytes(), True), np.uint8)
                                for i in range(0, x.shape[0], MAX_BATCH)]).reshape(-1, 64)
 
@@ -285,7 +316,7 @@ class MX64Board(metaclass=Sealed):
     def _set_per_column(self, name: str, value: float, column: int | None) -> None:
         setting = mx64.setting(name)
         where = "" if column is None else f",{int(column)}"
-        self.transact(f"{short_form(setting.header)} {float(value)!r}{where}", None, False)
+        self.transact(f"{_header(setting.header)} {float(value)!r}{where}", None, False)
 
     def errors(self) -> list[tuple[int, str]]:
         """Drain the board's error queue (normally empty: every command checks its own)."""
@@ -317,7 +348,7 @@ def _operation(row: mx64.Command) -> Any:
 
 def _setting_property(setting: mx64.Setting) -> property:
     """A setting as the driver's property: the query reads it, assigning sends it."""
-    header = short_form(setting.header)
+    header = _header(setting.header)
     value = setting.value
 
     def get(self: MX64Board) -> Any:
@@ -334,6 +365,8 @@ def _setting_property(setting: mx64.Setting) -> property:
         elif isinstance(value, mx64.Data):
             self.transact(header, as_signs(value.name, new, value.shape, self.name).tobytes(), False)
         else:
+            if setting.limit is not None and isinstance(new, (int, float)) and not isinstance(new, bool):
+                self.limits.check(self.name, setting.limit, float(new))
             self.transact(f"{header} {_argument(value, new)}", None, False)
 
     unit = getattr(value, "unit", "")

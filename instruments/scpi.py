@@ -205,8 +205,8 @@ class Limits:
         key = self._key(name)
         return None if key is None else self._limits[key]
 
-    def bounds(self, name: str | None) -> str | None:
-        """``"vwrite -0 .. 1.6 V"``: the limit that governs ``name``, or None if none does."""
+    def describe(self, name: str | None) -> str | None:
+        """``"vwrite 0 .. 1.6 V"``: the limit that governs ``name``, or None if none does."""
         key = self._key(name)
         if key is None:
             return None
@@ -244,6 +244,8 @@ class Setting(property):
                  limit: str | Callable[[Any], str] | None = None, ramp: Ramp | None = None) -> None:
         self.get_command, self.set_command = get, set
         self.unit, self.validator, self.parse, self.format, self.limit = unit, validator, parse, format, limit
+        #: the bench limit's name as the command set gives it ({ch} not filled in), for tables of targets
+        self.limit_pattern: str | None = limit if isinstance(limit, str) else None
         self.ramp = ramp
         described = getattr(validator, "describe", None)
         allowed = f"; allowed {described()}" if described else ""
@@ -342,8 +344,10 @@ def setting_from(q: Quantity) -> Setting:
         fmt = (lambda v: f'"{v}"')
     pattern = q.limit
     limit = pattern if pattern is None or "{ch}" not in pattern else (lambda ch: pattern.format(ch=ch.number))
-    return Setting(q.command(query=True), q.command(query=False) if q.settable else None, q.doc, q.unit,
-                   validator, parse, fmt, limit, q.ramp)
+    setting = Setting(q.command(query=True), q.command(query=False) if q.settable else None, q.doc, q.unit,
+                      validator, parse, fmt, limit, q.ramp)
+    setting.limit_pattern = pattern          # the bench limit's name, {ch} not filled (labctl.targets)
+    return setting
 
 
 def install_settings(cls: type, quantities: tuple[Quantity, ...]) -> None:
@@ -544,7 +548,7 @@ def describe(obj: Any) -> str:
                 text = (attr.__doc__ or "").strip().splitlines()[0] if attr.__doc__ else ""
                 limit = attr.limit(obj) if isinstance(attr, Setting) and callable(attr.limit) else \
                     getattr(attr, "limit", None)
-                bench = obj.limits.bounds(limit) if limit else None
+                bench = obj.limits.describe(limit) if limit else None
                 settings.append((name, text + (f"; bench limit {bench}" if bench else "")))
             elif callable(attr) and cls not in (object,):
                 methods.append((name, (attr.__doc__ or "").strip().splitlines()[0] if attr.__doc__ else ""))

@@ -44,6 +44,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from benchspec.wiring import RAILS, SMU_TARGETS, Wiring
 from instruments.errors import InstrumentError, LinkError
 from instruments.drivers import DRIVERS
@@ -147,6 +149,8 @@ class BenchConfig:
     source: str = "built-in simulated bench"
     die_seed: int = 1                           #: the simulated die (built-in) or the one a dry-run rehearses on
     builtin: bool = False
+    #: the chip model's parameter file of the simulated die (built-in, or a served one's: its twin's too)
+    params: Path | None = None
 
     @property
     def roles(self) -> tuple[str, ...]:
@@ -260,6 +264,30 @@ class Bench:
         found["chip"] = f"{ident.model} {ident.serial} firmware {ident.firmware}, die {ident.die_id}"
         return found
 
+    def settings(self) -> dict[str, dict[str, Any]]:
+        """Every setting of the chip and of each instrument (ranges, integration times, outputs...), as read
+        now: the station snapshot a run's provenance keeps.  A setting that cannot be read now (the chip
+        unpowered, say) is given as the reason."""
+        from .targets import targets
+
+        found: dict[str, dict[str, Any]] = {}
+        for text, target in targets().items():
+            owner, _, name = text.partition(".")
+            if target.kind != "setting" or owner in ("rail", "bench") or \
+                    (owner != "chip" and owner not in self.instruments):
+                continue
+            thing: Any = self.chip if owner == "chip" else self.instruments[owner]
+            *channel, attribute = name.split(".")
+            place = found.setdefault(owner, {})
+            try:
+                for part in channel:                     # a channel's settings nest under ch<N>
+                    thing, place = thing.ch[int(part[2:])], place.setdefault(part, {})
+                value = getattr(thing, attribute)
+            except (InstrumentError, AttributeError) as exc:
+                value = f"unreadable: {exc}"
+            place[attribute] = value.tolist() if isinstance(value, np.ndarray) else value
+        return found
+
     def status(self) -> str:
         """Every output, protection state and limit, as text (the console's ``status()``)."""
         lines = [f"bench {self.source} ({'virtual' if self.virtual else 'wall'} clock)"]
@@ -304,14 +332,19 @@ class Bench:
 
 
 # ----------------------------------------------------------------- configs
-def builtin_config(die_seed: int = 1, smu: str = "test_pad", limits: SafetyLimits | None = None) -> BenchConfig:
-    """The built-in simulated bench: every instrument, in process, virtual time."""
+def builtin_config(die_seed: int = 1, smu: str = "test_pad", limits: SafetyLimits | None = None,
+                   params: str | Path | None = None) -> BenchConfig:
+    """The built-in simulated bench: every instrument, in process, virtual time; ``params``: a parameter
+    file of the chip model (checked here, before anything is opened)."""
     if smu not in SMU_TARGETS:
         raise BenchConfigError(f"smu wiring {smu!r}: one of {', '.join(SMU_TARGETS)}{suggest(smu, SMU_TARGETS)}")
+    path = None if params is None else Path(params).expanduser().resolve()
+    chip_parameters(path)
     instruments = {cls.spec.role: InstrumentConfig(name, "in-process") for name, cls in DRIVERS.items()}
     return BenchConfig(f"sim:{die_seed}", instruments, wiring=Wiring(smu=smu), limits=limits or SafetyLimits(),
-                       die_seed=die_seed, builtin=True,
-                       source="built-in simulated bench" + (" (SMU on the test MTJ)" if smu == "test_mtj" else ""))
+                       die_seed=die_seed, builtin=True, params=path,
+                       source="built-in simulated bench" + (" (SMU on the test MTJ)" if smu == "test_mtj" else "")
+                       + (f" (parameters {path.name})" if path else ""))
 
 
 def default_bench(die_seed: int = 1, limits: SafetyLimits | None = None, smu: str = "test_pad") -> Bench:
@@ -407,6 +440,12 @@ def read_bench_config(path: str | Path) -> BenchConfig:
     seed = config.get("simulation", {}).get("die_seed", 1)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise BenchConfigError(f"bench file {path}: [simulation] die_seed = {seed!r} must be an integer")
+    params = config.get("simulation", {}).get("params")
+    if params is not None:
+        if not isinstance(params, str):
+            raise BenchConfigError(f"bench file {path}: [simulation] params = {params!r} must be a file name")
+        params = (path.parent / params).resolve()
+        chip_parameters(params)
     instruments = {}
     for role, cfg in config.get("instruments", {}).items():
         driver = cfg.get("driver")
@@ -420,7 +459,7 @@ def read_bench_config(path: str | Path) -> BenchConfig:
             raise BenchConfigError(f"bench file {path}: [instruments.{role}] resource is missing")
         instruments[role] = InstrumentConfig(driver, cfg["resource"], dict(cfg.get("options", {})))
     return BenchConfig(chip, instruments, clock_cfg.get("resource") if kind == "virtual" else None,
-                       wiring, rails, limits, source=str(path), die_seed=seed)
+                       wiring, rails, limits, source=str(path), die_seed=seed, params=params)
 
 
 def load_bench(path: str | Path) -> Bench:
@@ -435,15 +474,29 @@ def _open_simulated(config: BenchConfig) -> Bench:
     from .inprocess import board_driver
 
     w = config.wiring
-    world = World(config.die_seed, wiring=w)
+    world = World(config.die_seed, params=chip_parameters(config.params), wiring=w)
     clock = WorldClock(world)
     driver_limits = config.limits.for_drivers(w)
     devices = world.instruments()
     instruments = {role: DRIVERS[cfg.driver](InProcessAdapter(devices[role]), name=role, limits=driver_limits,
                                                 clock=clock)
                    for role, cfg in config.instruments.items()}
-    return Bench(as_chip(board_driver(world.board)), instruments, clock, w, config.rails, config.limits, config.source,
+    board = board_driver(world.board)
+    board.limits = driver_limits
+    return Bench(as_chip(board), instruments, clock, w, config.rails, config.limits, config.source,
                  world=world, config=config, checks=driver_limits)
+
+
+def chip_parameters(path: Path | None) -> Any:
+    """The chip model's parameters with a parameter file's overrides (None: the model's own)."""
+    if path is None:
+        return None
+    from .params_file import ParamsFileError, read_params_file
+
+    try:
+        return read_params_file(path).parameters()
+    except ParamsFileError as exc:
+        raise BenchConfigError(str(exc)) from None
 
 
 def _open_remote(config: BenchConfig) -> Bench:
@@ -465,6 +518,7 @@ def _open_remote(config: BenchConfig) -> Bench:
             inst.check_model()
             instruments[role] = inst
         chip = open_chip(config.chip)
+        chip.limits = driver_limits
     except BaseException:
         for thing in opened:
             try:
@@ -477,21 +531,25 @@ def _open_remote(config: BenchConfig) -> Bench:
 
 
 def write_served_bench_file(path: str | Path, resources: dict[str, str], note: str = "", die_seed: int = 1,
-                            wiring: Wiring = Wiring()) -> None:
-    """A bench file for a served simulated bench, from its resource strings (``BenchServer.resources()``)."""
+                            wiring: Wiring = Wiring(), params: Path | None = None) -> None:
+    """A bench file for a served simulated bench, from its resource strings (``BenchServer.resources()``);
+    ``params``: the parameter file the served die was built with (its twin is built with it too)."""
     instruments = {k: v for k, v in resources.items() if k not in ("board", "board_pty", "clock")}
     write_bench_file(path, resources["board"], instruments, resources.get("clock"), wiring=wiring, note=note,
-                     die_seed=die_seed)
+                     die_seed=die_seed, params=params)
 
 
 def write_bench_file(path: str | Path, chip: str, instruments: dict[str, str], clock: str | None,
-                     wiring: Wiring = Wiring(), note: str = "", die_seed: int | None = None) -> None:
+                     wiring: Wiring = Wiring(), note: str = "", die_seed: int | None = None,
+                     params: Path | None = None) -> None:
     """Write a bench file: ``instruments`` maps a role to its VISA resource."""
     lines = [f"# labctl bench file{': ' + note if note else ''}", "", "[chip]", f'resource = "{chip}"', "",
              "[clock]"]
     lines += ['kind = "virtual"', f'resource = "{clock}"'] if clock else ['kind = "wall"']
     if die_seed is not None:
         lines += ["", "[simulation]", f"die_seed = {die_seed}"]
+        if params is not None:
+            lines.append(f'params = "{Path(params).resolve()}"')
     drivers = {cls.spec.role: name for name, cls in DRIVERS.items()}
     for role, resource in instruments.items():
         lines += ["", f"[instruments.{role}]", f'driver = "{drivers[role]}"', f'resource = "{resource}"']

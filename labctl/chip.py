@@ -23,6 +23,7 @@ import numpy as np
 from benchspec.scpi import Identity
 from benchspec.tdc import nominal_mac
 from instruments.mx64_board import MX64Board
+from instruments.scpi import Limits
 
 
 @runtime_checkable
@@ -46,6 +47,7 @@ class Chip(Protocol):
     tdc_start: np.ndarray                            # per column, s (assign one number: every column)
     tdc_lsb: np.ndarray                              # per column, s
     test_mux: int | None                             # column routed to the analog test pad, or None
+    limits: Limits                                   # bench safety limits checked before a limited setting is sent
     held_input: np.ndarray                           # (64,) row input held while the pad is measured
     def set_tdc_window(self, start_s: float, lsb_s: float, column: int | None = None) -> None: ...
 

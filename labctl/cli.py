@@ -61,11 +61,14 @@ def _fail(command: str, exc: BaseException | str, status: int = 2) -> int:
 # ------------------------------------------------------------------ benches
 def _bench_config(args: argparse.Namespace) -> Any:
     """The bench named by --bench (read and checked, not opened), or the built-in simulated bench."""
-    from .bench import builtin_config, read_bench_config
+    from .bench import BenchConfigError, builtin_config, read_bench_config
 
     if args.bench:
+        if getattr(args, "params_file", None):
+            raise BenchConfigError("--params is for the built-in bench; a bench file names its served die's "
+                                   "parameter file in [simulation] params")
         return read_bench_config(args.bench)
-    return builtin_config(args.die_seed, args.smu)
+    return builtin_config(args.die_seed, args.smu, params=getattr(args, "params_file", None))
 
 
 def _store(args: argparse.Namespace, read_only: bool = False) -> Any:
@@ -616,11 +619,21 @@ def _data_dir() -> Path:
 
 
 def _sim_params(args: argparse.Namespace) -> int:
-    """List every calibration input of the chip model with its unit and source."""
-    from sim_chip import ChipParameters
+    """List every input of the chip model with its value, unit, range and source; with ``--params``, the
+    values a parameter file makes effective, overridden ones marked ``*``."""
+    from .params_file import ParamsFileError, inputs, read_params_file
 
-    for name, value, unit, source in ChipParameters().describe():
-        OUT.print(f"{name:38s} {value!s:>12} {unit:6s} {source}")
+    try:
+        given = read_params_file(args.params_file) if args.params_file else None
+    except ParamsFileError as exc:
+        return _fail("sim params", exc)
+    effective = inputs(given.parameters() if given else None)
+    for name, spec in effective.items():
+        mark = "*" if given and name in given.overrides else " "
+        span = f"{spec.low:g}..{spec.high:g}" if spec.low is not None and spec.high is not None else ""
+        OUT.print(f"{mark} {name:38s} {_readable(spec.value):>12} {spec.unit:6s} {span:>14s}  {spec.source}")
+    if given:
+        OUT.print(f"(* overridden by {given.path})")
     return 0
 
 
@@ -657,7 +670,13 @@ def _sim_serve(args: argparse.Namespace) -> int:
 
     from .bench import write_served_bench_file
 
-    world = World(die_seed=args.die_seed, wiring=Wiring(smu=args.smu))
+    from .bench import BenchConfigError, chip_parameters
+
+    params = Path(args.params_file).resolve() if args.params_file else None
+    try:
+        world = World(die_seed=args.die_seed, params=chip_parameters(params), wiring=Wiring(smu=args.smu))
+    except BenchConfigError as exc:
+        return _fail("sim serve", exc)
     try:
         server = BenchServer(world, host=args.host, pty=not args.no_pty, port=args.port)
     except OSError as exc:
@@ -673,7 +692,7 @@ def _sim_serve(args: argparse.Namespace) -> int:
             OUT.print(f"  {name:10s} {resource}")
         if args.write_bench:
             write_served_bench_file(args.write_bench, resources, die_seed=args.die_seed,
-                                    wiring=Wiring(smu=args.smu),
+                                    wiring=Wiring(smu=args.smu), params=params,
                                     note=f"simulated bench served by labctl sim serve (die seed {args.die_seed})")
             OUT.print(f"bench file written to {args.write_bench}")
         OUT.print("serving; Ctrl-C to stop")
@@ -703,6 +722,9 @@ def _bench_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--die-seed", type=int, default=1, help="die seed of the built-in simulated bench")
     parser.add_argument("--smu", choices=("test_pad", "test_mtj"), default="test_pad",
                         help="what the built-in bench's SMU is wired to (default test_pad)")
+    parser.add_argument("--params", metavar="FILE", dest="params_file",
+                        help="the built-in bench's chip-model parameters: a TOML of overrides (labctl sim params "
+                             "lists the names)")
 
 
 def _store_option(parser: argparse.ArgumentParser) -> None:
@@ -833,7 +855,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sim = sub.add_parser("sim", help="the simulated chip and bench")
     sim_sub = sim.add_subparsers(dest="sim_command", required=True)
-    params = sim_sub.add_parser("params", help="list the chip model's calibration inputs")
+    params = sim_sub.add_parser("params", help="list the chip model's inputs (value, unit, range, source)")
+    params.add_argument("--params", metavar="FILE", dest="params_file",
+                        help="show the values this parameter file makes effective")
     params.set_defaults(func=_sim_params)
     reset = sim_sub.add_parser("reset", help="put a served simulation's die back to its fabricated state")
     reset.add_argument("--bench", metavar="FILE", required=True, help="the bench file of the served simulation")
@@ -847,6 +871,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="what the SMU is wired to (default test_pad)")
     serve.add_argument("--no-pty", action="store_true", help="do not open a pseudo-terminal for the board")
     serve.add_argument("--write-bench", metavar="FILE", help="write a bench file with every resource string")
+    serve.add_argument("--params", metavar="FILE", dest="params_file",
+                       help="build the die with this chip-model parameter file (a TOML of overrides, or a twin file)")
     serve.set_defaults(func=_sim_serve)
     return parser
 

@@ -34,11 +34,12 @@ from instruments.errors import SafetyLimitError
 from . import __version__
 from .bench import RAILS, Bench, BenchConfig
 from instruments.interrupts import Abort, shielded
-from .plan import (Call, Checkpoint, Context, Load, Message, Plot, Progress, Read, Record, RunContext, Set, SubRun,
-                   Wait)
+from .plan import (Call, Checkpoint, Compute, Context, Load, Message, Plot, Progress, Read, Record, RunContext, Set,
+                   SubRun, Wait)
 from .procedure import ParameterError, Procedure
 from .rundata import read_run
 from .store import Store
+from .targets import resolve
 
 ProgressCallback = Callable[[str, int, int], None]
 
@@ -60,6 +61,8 @@ REHEARSAL_MAC_COST_SAMPLE = 16384
 LINK_ROUND_TRIP_S = 0.4e-3
 
 
+#: the engine's checkpoint between a plan and its analysis: a run resumed from it runs the analysis only
+PLAN_DONE = "plan_done"
 #: what :meth:`Interpreter.carry_out` answers for a message that is not about the bench
 NOT_FOR_THE_BENCH = object()
 
@@ -137,6 +140,8 @@ class Interpreter:
         """
         if isinstance(message, Wait):
             return self.wait(message.seconds)
+        if isinstance(message, (Set, Read, Call)):
+            resolve(message.target, type(message).__name__)
         with shielded():
             if isinstance(message, Set):
                 return self.set(message.target, message.value)
@@ -157,8 +162,7 @@ class Interpreter:
         if "supply" in self.bench.instruments:
             self.bench.rail_channel(rail).voltage = volts
         elif rail == "vwrite":
-            self.bench.checks.check("chip", "vwrite", float(volts))
-            self.bench.chip.write_voltage = volts
+            self.bench.chip.write_voltage = volts       # the board checks the vwrite limit itself
         else:
             raise ParameterError(f"plan target rail.{rail}: without a supply only the board's vwrite "
                                  "regulator can be set")
@@ -245,6 +249,8 @@ class _RehearsalHandler:
             return answer
         if isinstance(message, Context):
             return self.context
+        if isinstance(message, Compute):
+            return (message.stub or message.function)(*message.args, **message.kwargs)
         if isinstance(message, Load):
             return _load(self.store, message.run_id)
         if isinstance(message, SubRun):
@@ -299,6 +305,8 @@ def rehearse(procedure: Procedure, params: dict, config: BenchConfig, seed: int 
     if the plan fails on the twin.
     """
     rehearsal = Rehearsal()
+    if resume is not None and PLAN_DONE in resume:            # only the analysis is left: nothing reaches the bench
+        return rehearsal
     with config.twin().open() as twin:
         procedure.check_bench(twin.instruments, twin.wiring, config.source)
         twin.checks.log = rehearsal.checks
@@ -344,15 +352,28 @@ def provenance(bench: Bench, procedure: Procedure, params: dict, seed: int) -> d
     return {
         "software": {"labctl": __version__, "python": platform.python_version(), "numpy": np.__version__},
         "host": platform.node(),
+        "chip_model": _chip_model(bench),
         "bench": {"source": bench.source, "virtual_time": bench.virtual,
                   "wiring": dataclasses.asdict(bench.wiring), "rails": dataclasses.asdict(bench.rails),
                   "limits": dataclasses.asdict(bench.limits)},
         "identities": bench.identities(),
+        "settings": bench.settings(),
         "procedure": procedure.name,
         "parameters": params,
         "seed": seed,
         "bench_time_at_start": bench.clock.now(),
     }
+
+
+def _chip_model(bench: Bench) -> dict:
+    """The simulated die's parameter file and its overrides ({} for a real chip or the model's own values)."""
+    path = bench.config.params if bench.config is not None else None
+    if path is None:
+        return {}
+    from .params_file import read_params_file
+
+    given = read_params_file(path)
+    return {"params_file": str(path), "overrides": given.overrides, "twin": given.twin}
 
 
 def child_seed(parent_seed: int, key: str) -> int:
@@ -398,6 +419,8 @@ class _RunHandler:
             return self.context
         if isinstance(message, SubRun):
             return engine.child(self, message)
+        if isinstance(message, Compute):
+            return message.function(*message.args, **message.kwargs)
         raise ParameterError(f"plan of {self.procedure.name} yielded {message!r}, which is not a plan message")
 
     def _progress(self, message: Progress) -> None:
@@ -406,6 +429,19 @@ class _RunHandler:
         if message.done >= message.total or now - self._progress_stored >= 0.25:
             self._progress_stored = now
             self.engine.store.progress(self.run_id, message.task, message.done, message.total)
+
+
+class _AnalysisHandler:
+    """Carries out an analysis's messages: records and progress of its run; never the bench."""
+
+    def __init__(self, run: _RunHandler) -> None:
+        self.run = run
+
+    def __call__(self, message: Message) -> Any:
+        if isinstance(message, (Record, Progress, Plot, Load, Context, Compute)):
+            return self.run(message)
+        raise ParameterError(f"the analysis of {self.run.procedure.name} yielded {message!r}: an analysis works on "
+                             "the run's records, never the bench")
 
 
 class _Engine:
@@ -436,7 +472,14 @@ class _Engine:
         handler = _RunHandler(self, procedure, run_id, _context(self.bench, seed, resume_state, kept))
         started = time.perf_counter()
         try:
-            summary = drive(procedure(**params), handler)
+            if resume_state is not None and PLAN_DONE in resume_state:    # the plan had ended: analysis only
+                summary = resume_state[PLAN_DONE]
+            else:
+                summary = drive(procedure(**params), handler) or {}
+            if procedure.analysis is not None:
+                self.store.checkpoint(run_id, {PLAN_DONE: summary})
+                analysis = _AnalysisHandler(handler)
+                summary = {**summary, **(drive(procedure.analysis(read_run(self.store, run_id)), analysis) or {})}
         except KeyboardInterrupt as exc:
             self.bench.safe_state()
             reason = exc.reason if isinstance(exc, Abort) else "interrupted by the user (Ctrl-C)"
@@ -448,7 +491,7 @@ class _Engine:
             self.store.event(run_id, "failed", _failure_summary(exc) + "; outputs off, data kept")
             self.tell("run_ended", run_id)
             raise
-        summary = {**(summary or {}), "wall_time_s": round(time.perf_counter() - started, 3)}
+        summary = {**summary, "wall_time_s": round(time.perf_counter() - started, 3)}
         when = time.time()
         self.store.record(run_id, "summary", summary, when=when)
         self.tell("recorded", run_id, "summary", summary, {}, when)
@@ -511,9 +554,9 @@ def check_resume(store: Store, run_id: int, procedure: Procedure, bench: Bench) 
     source = earlier.provenance.get("bench", {}).get("source")
     if source != bench.source:
         raise ParameterError(f"run {run_id} ran on the bench {source!r}, this is {bench.source!r}")
-    if not procedure.resumes:
-        raise ParameterError(f"run {run_id}: {procedure.name} does not resume (it is short: start it again)")
     state = store.last_checkpoint(run_id)
+    if not procedure.resumes and not (state and PLAN_DONE in state):
+        raise ParameterError(f"run {run_id}: {procedure.name} does not resume (it is short: start it again)")
     if state is None:
         raise ParameterError(f"run {run_id} stopped before its first checkpoint ({procedure.name} checkpoints "
                              f"{procedure.resumes}): nothing to resume from, start it again")

@@ -25,7 +25,16 @@ Plot          draws one of the procedure's figures now (live view)   None
 Load          reads an earlier run from the store                    its :class:`~labctl.rundata.RunData`
 Context       asks for the run's context (seed, rng, resume, bench)  :class:`RunContext`
 SubRun        runs another procedure as a child run                  its summary
+Compute       host computation: run once, stubbed in the rehearsal   the function's result
 ============  =====================================================  ===========================
+
+Host computation that needs no bench (evaluations, fits, figures, an
+emulation) belongs in the procedure's *analysis* (``@procedure(analysis=...)``):
+it runs once, after the plan, on the run's stored records, and records what
+it finds; the rehearsal never runs it.  Host computation a plan needs
+before it can go on (training the network it then programs) is a
+:class:`Compute`: the rehearsal answers it with its stub, which only has to
+give something of the right shape.
 
 Targets name what a message acts on, as ``<thing>.<name>``:
 
@@ -162,6 +171,24 @@ class SubRun(Message):
     name: str
     parameters: dict = field(default_factory=dict)
     key: str = ""
+
+
+@dataclass(frozen=True, init=False)
+class Compute(Message):
+    """Host computation a plan waits for: ``function(*args, **kwargs)`` in the run; in the rehearsal,
+    ``stub(*args, **kwargs)`` (something of the result's shape, made cheaply), or the function itself
+    when there is no stub."""
+
+    function: Any
+    stub: Any
+    args: tuple
+    kwargs: dict
+
+    def __init__(self, function: Any, *args: Any, stub: Any = None, **kwargs: Any) -> None:
+        object.__setattr__(self, "function", function)
+        object.__setattr__(self, "stub", stub)
+        object.__setattr__(self, "args", args)
+        object.__setattr__(self, "kwargs", kwargs)
 
 
 @dataclass(frozen=True)

@@ -220,8 +220,11 @@ class Procedure:
     def __init__(self, function: Callable[..., Plan], name: str | None = None, needs: Needs | None = None,
                  plots: tuple[Callable, ...] = (), validate: Callable[[dict, Any], None] | None = None,
                  report: Callable[[dict], list[str]] | None = None, campaign: tuple[str, ...] = (),
-                 resumes: str = "") -> None:
+                 resumes: str = "", analysis: Callable[..., Plan] | None = None) -> None:
         self.function = function
+        #: host computation after the plan, on the run's records: ``analysis(data: RunData) -> Plan`` that
+        #: yields Record (and Progress) and returns what it adds to the summary; never rehearsed
+        self.analysis = analysis
         #: where the plan checkpoints ("after each column"), or "" if it does not resume
         self.resumes = resumes
         #: records a campaign task returns besides the summary
@@ -327,14 +330,16 @@ def check_run_reference(store: Any, parameter: Parameter, run_id: int) -> None:
 def procedure(name: str | None = None, *, needs: Needs | typing.Iterable[str] | None = None,
               plots: tuple[Callable, ...] = (), validate: Callable[[dict, Any], None] | None = None,
               report: Callable[[dict], list[str]] | None = None, campaign: tuple[str, ...] = (),
-              resumes: str = "") -> Callable[[Callable[..., Plan]], Procedure]:
+              resumes: str = "", analysis: Callable[..., Plan] | None = None
+              ) -> Callable[[Callable[..., Plan]], Procedure]:
     """Make a plan function a :class:`Procedure` (see the module docstring); ``campaign`` names the
     records a campaign task returns besides its summary; ``resumes`` says where the plan checkpoints
-    ("after each column"), for a procedure whose interrupted runs resume."""
+    ("after each column"), for a procedure whose interrupted runs resume; ``analysis`` is its host
+    computation after the plan (:attr:`Procedure.analysis`)."""
     roles: Needs | None = (needs if needs is None or isinstance(needs, dict)
                            else dict.fromkeys(needs, None))
 
     def wrap(function: Callable[..., Plan]) -> Procedure:
-        return Procedure(function, name, roles, plots, validate, report, campaign, resumes)
+        return Procedure(function, name, roles, plots, validate, report, campaign, resumes, analysis)
 
     return wrap

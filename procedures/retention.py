@@ -18,9 +18,8 @@ law, Delta(T) = Delta_ref (T_ref/T) m(T)^2, m(T) = 1 - (T/Tc)^1.5
 normalised at T_ref = 25 degC, giving Delta at 25 degC and Tc, weighted by
 the means' standard errors; the error of Delta at 25 degC includes that of
 Tc (:func:`fit_temperature_law`): from 403-423 K it is ~1 (about 1 %),
-where a fit at the best Tc alone would claim ~0.1 (on die 8 such a fit is
-1.6 off the truth, 15 of those standard errors).  Every temperature
-is recorded when its bake ends, and is a checkpoint.
+where a fit at the best Tc alone would claim ~0.1, ten times too little.
+Every temperature is recorded when its bake ends, and is a checkpoint.
 """
 
 from __future__ import annotations

@@ -11,15 +11,13 @@ included) by Fisher scoring; Delta is minus the intercept, Vc0 Delta over
 the slope, and their standard errors come from the inverse Fisher
 information.  tau0 is taken as the datasheet's 1 ns.
 
-Why not a least-squares line through ln(-ln(1 - P)) of the points with
-0 < P < 1: the transform of a binomial
-fraction is biased, and dropping the points at 0 and 1 keeps the low
-fractions that came out high and the high ones that came out low, so the
-line comes out too flat.  On the simulated die 8 (60 trials a point) it
-gave Vc0 +1.1 % and Delta -3.0 off the die's truth (3.4 and 3.7 standard
-errors); over 400 simulated repeats of the default design its mean bias
-was +0.26 % in Vc0 and -0.76 in Delta, against +0.05 % and -0.10 for the
-likelihood fit (tests/estimators/test_estimators.py).
+A least-squares line through ln(-ln(1 - P)) of the points with 0 < P < 1
+would be biased: the transform of a binomial fraction is, and dropping the
+points at 0 and 1 keeps the low fractions that came out high and the high
+ones that came out low, so the line comes out too flat (by about a
+quarter of a per cent in Vc0 and 0.8 in Delta at the default design,
+against a tenth of that for the likelihood fit:
+tests/estimators/test_estimators.py).
 
 Each trial resets the MTJ to P with the SMU (-0.8 V), fires one pulse and
 reads the state with the SMU at a small bias.  For every width a coarse
@@ -29,7 +27,8 @@ fit is most precise when the span covers the 5-95 % band (about 0.03 V on
 a nominal MTJ) and the widths are decades apart: Vc0 is an extrapolation
 to tau = tau0.  Above x = V/Vc0 of about 0.92 the model's thermal barrier
 stops at its floor (docs/chip_model.md), so widths below ~1 us leave the
-datasheet's law.  Each finished width is recorded and is a checkpoint.
+datasheet's law.  Each finished width is recorded and is a checkpoint: an
+interrupted run resumes with the next width.
 """
 
 from __future__ import annotations

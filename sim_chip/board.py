@@ -127,7 +127,7 @@ class Board:
         elif setting.per_column:
             starts, lsbs = c.tdc_start.copy(), c.tdc_lsb.copy()
             target = starts if setting.name == "tdc_start" else lsbs
-            for j in range(64) if column is None else [column]:
+            for j in range(mx64.COLUMNS) if column is None else [column]:
                 target[j] = value
                 c.set_tdc_window(float(starts[j]), float(lsbs[j]), j)
         else:
@@ -158,7 +158,7 @@ class Board:
         if column is not None:
             if not setting.per_column:
                 raise InvalidArgument("column", column, f"none: {setting.name} is not a per-column setting")
-            validation.index("column", column, 64)
+            validation.index("column", column, mx64.COLUMNS)
         return setting
 
     # -------------------------------------------------------- operations
@@ -181,8 +181,7 @@ class Board:
     @_reported
     def verify_array(self) -> np.ndarray:
         """Every row's verify, row by row (64 clocks)."""
-        self.chip.require_power("verify_array")
-        return np.array([self.chip.verify_row(r) for r in range(64)], np.int8)
+        return self.chip.verify_array()
 
     @_reported
     def mac(self, x: np.ndarray) -> np.ndarray:

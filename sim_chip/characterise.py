@@ -15,8 +15,10 @@ import json
 
 import numpy as np
 
+from benchspec.mx64 import TDC_CODES
+
 from . import switching
-from .die import HEALTHY
+from .die import COLUMNS, HEALTHY, ROWS
 from .energy import efficiency
 from .macro import MX64
 from .parameters import ChipParameters
@@ -51,10 +53,10 @@ def write_errors(dies: int) -> dict:
     analytic = []
     for seed in range(dies):
         chip = powered(seed)
-        chip.write_array(random_signs(np.random.default_rng(seed), (64, 64)))
+        chip.write_array(random_signs(np.random.default_rng(seed), (ROWS, COLUMNS)))
         analytic.append(chip.write_error_rates())
     chip = powered(5)
-    w = random_signs(np.random.default_rng(5), (64, 64))
+    w = random_signs(np.random.default_rng(5), (ROWS, COLUMNS))
     chip.write_array(w)
     errors = switches = 0
     healthy = chip.die.defect == HEALTHY
@@ -84,18 +86,18 @@ def tmr_spread(dies: int) -> dict:
 def window_figures() -> dict:
     chip = powered(5)
     rng = np.random.default_rng(1)
-    chip.write_array(random_signs(rng, (64, 64)))
+    chip.write_array(random_signs(rng, (ROWS, COLUMNS)))
     w = chip.stored_weights()
-    x = random_signs(rng, (200_000, 64))
+    x = random_signs(rng, (200_000, ROWS))
     mac = x.astype(int) @ w.astype(int)
 
     def stats(codes: np.ndarray) -> tuple[float, float]:
         bits, sq = [], []
-        for j in range(64):
-            count = np.bincount(codes[:, j], minlength=16)
+        for j in range(COLUMNS):
+            count = np.bincount(codes[:, j], minlength=TDC_CODES)
             p = count[count > 0] / count.sum()
             bits.append(-(p * np.log2(p)).sum())
-            mean = np.bincount(codes[:, j], weights=mac[:, j], minlength=16) / np.maximum(count, 1)
+            mean = np.bincount(codes[:, j], weights=mac[:, j], minlength=TDC_CODES) / np.maximum(count, 1)
             sq.append(np.mean((mean[codes[:, j]] - mac[:, j]) ** 2))
         return float(np.mean(bits)), float(np.sqrt(np.mean(sq)))
 
@@ -113,7 +115,7 @@ def retention(dies: int) -> dict:
     flips = 0
     for seed in range(dies):
         chip = powered(seed)
-        chip.write_array(random_signs(np.random.default_rng(seed), (64, 64)))
+        chip.write_array(random_signs(np.random.default_rng(seed), (ROWS, COLUMNS)))
         before = chip._ap.copy()
         chip.set_temperature(358.15)
         chip.advance_idle(TEN_YEARS)
@@ -123,9 +125,9 @@ def retention(dies: int) -> dict:
 
 def energy() -> dict:
     chip = powered(5)
-    chip.write_array(random_signs(np.random.default_rng(0), (64, 64)))
+    chip.write_array(random_signs(np.random.default_rng(0), (ROWS, COLUMNS)))
     n = 100_000
-    x = random_signs(np.random.default_rng(2), (n, 64))
+    x = random_signs(np.random.default_rng(2), (n, ROWS))
     out = {}
     for name, batch in (("random", x), ("repeated", np.tile(x[:1], (n, 1)))):
         before = dict(chip.energy.blocks)

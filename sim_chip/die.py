@@ -10,11 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from benchspec.mx64 import COLUMNS, ROWS
+
 from .parameters import ChipParameters
 from .rng import derive_key
 
-ROWS = 64
-COLUMNS = 64
 SHAPE = (ROWS, COLUMNS, 2)
 
 #: Defect codes of :attr:`Die.defect`.

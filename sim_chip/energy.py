@@ -29,14 +29,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from benchspec.mx64 import RAILS
+from benchspec.mx64 import COLUMNS, RAILS, ROWS
 
 from .parameters import ChipParameters
-from .readout import ROWS, column_delay, readout_circuit
+from .readout import column_delay, readout_circuit
 
 #: Circuit blocks; "write" draws from V_WRITE, every other block from VDD (static: per rail).
 BLOCKS = ("row_drivers", "column_lines", "comparators", "tdc", "control", "write", "verify", "static")
-MACS_PER_VECTOR = 64 * 64
+MACS_PER_VECTOR = ROWS * COLUMNS
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class MacEnergy:
         return cls(e.row_driver_capacitance * vdd**2,
                    vdd * circuit.threshold * float(np.sum(column_capacitance)),
                    vdd * circuit.reference_current,
-                   64 * e.comparator_energy, 64 * e.tdc_energy_per_conversion, e.tdc_energy_per_lsb,
+                   COLUMNS * e.comparator_energy, COLUMNS * e.tdc_energy_per_conversion, e.tdc_energy_per_lsb,
                    e.control_energy_per_clock)
 
     def blocks(self, vectors: int, toggles: float, counted_lsbs: float, delay_seconds: float) -> dict[str, float]:
@@ -82,7 +82,7 @@ def mac_energy_breakdown(v_read: float, vdd: float, params: ChipParameters, togg
     c = ROWS * r.line_capacitance_per_cell + r.comparator_capacitance
     r_mid = ROWS * (d.r_fet_mean + 0.5 * (d.r_p_mean + d.r_ap_mean))
     delay = float(column_delay(r_mid, r_mid, c, v_read, d.t_ref, params))
-    return MacEnergy.at(vdd, np.full(64, c), params).blocks(1, toggles, 64 * mean_code, 64 * delay)
+    return MacEnergy.at(vdd, np.full(COLUMNS, c), params).blocks(1, toggles, COLUMNS * mean_code, COLUMNS * delay)
 
 
 def mac_energy_per_vector(v_read: float, vdd: float, params: ChipParameters, toggles: float = 32.0,
@@ -96,6 +96,50 @@ def efficiency(joules_per_vector: float) -> dict[str, float]:
     per_mac = joules_per_vector / MACS_PER_VECTOR
     return {"energy_per_mac_J": per_mac, "tops_per_watt_2ops": 2.0 / per_mac / 1e12,
             "tops_per_watt_1op": 1.0 / per_mac / 1e12}
+
+
+class MacTally:
+    """MAC reads not yet booked on the meter: vectors, toggled row inputs, counted LSBs, noiseless delays.
+
+    A single read leaves its input and codes as bytes; their toggles and
+    LSBs are counted in bulk (:meth:`count_singles`), every few thousand
+    reads and before a booking.
+    """
+
+    SINGLES = 4096    #: single reads kept before they are counted
+
+    def __init__(self) -> None:
+        self.units = np.zeros(COLUMNS)     #: (64,) noiseless delays summed per column, code units
+        self._inputs: list[bytes] = []     # the row drivers' state before the first single read, then each input
+        self._codes: list[bytes] = []
+        self.clear()
+
+    def clear(self) -> None:
+        self.vectors = 0
+        self.toggles = 0
+        self.counted = 0
+        self.units[:] = 0.0
+        self._inputs.clear()
+        self._codes.clear()
+
+    def add_single(self, before: np.ndarray, x: np.ndarray, codes: np.ndarray) -> None:
+        """One read of input x (64,) int8, the row drivers at ``before``, that gave ``codes`` (64,) uint8."""
+        if not self._inputs:
+            self._inputs.append(before.tobytes())
+        self._inputs.append(x.tobytes())
+        self._codes.append(codes.tobytes())
+        self.vectors += 1
+        if len(self._codes) >= self.SINGLES:
+            self.count_singles()
+
+    def count_singles(self) -> None:
+        """Add the kept single reads' toggled inputs and counted LSBs to the tally."""
+        if self._codes:
+            inputs = np.frombuffer(b"".join(self._inputs), np.int8).reshape(len(self._inputs), -1)
+            self.toggles += int(np.count_nonzero(inputs[1:] != inputs[:-1]))
+            self.counted += int(np.frombuffer(b"".join(self._codes), np.uint8).sum(dtype=np.int64))
+            self._inputs.clear()
+            self._codes.clear()
 
 
 @dataclass

@@ -96,10 +96,12 @@ class ThermalFlips:
     def _flat_rates(self) -> None:
         r = self.rates
         self._idle_rate = r.idle.ravel()
+        with np.errstate(divide="ignore"):     # clocks per unit of idle intensity (inf: no idle events)
+            self._clocks_per_idle = np.where(self._idle_rate > 0, r.clock_hz / self._idle_rate, np.inf)
         self._p_ap = r.p_ap.ravel()
         self._h_mac, self._h_ver = r.mac.ravel(), r.verify.ravel()
 
-    def _idle_at(self, cells: np.ndarray, clock: np.ndarray | int) -> np.ndarray:
+    def _idle_at(self, cells: np.ndarray | slice, clock: np.ndarray | int) -> np.ndarray:
         """Lambda_idle of ``cells`` at ``clock`` (the one formula every path uses)."""
         return self.lam_idle[cells] + self._idle_rate[cells] * ((np.asarray(clock) - self.clock0) / self.rates.clock_hz)
 
@@ -140,15 +142,29 @@ class ThermalFlips:
         self._refresh_horizon(self._cells, clock)
 
     def _refresh_horizon(self, cells: np.ndarray, clock: int) -> None:
+        """Both parts of the horizon of ``cells``: the clock of the next idle event, and of the next disturb
+        event were every clock from ``clock`` on to select the MTJ (still a bound after more selections)."""
         f, rate, h = self.rates.clock_hz, self._idle_rate[cells], self._h_mac[cells]
         with np.errstate(divide="ignore", invalid="ignore"):
             idle = np.where(rate > 0, self.clock0 + (self.next_idle[0][cells] - self.lam_idle[cells]) * f / rate,
                             np.inf)
             dist = np.where(h > 0, clock + (self.next_dist[0][cells] - self._dist_now(cells)) / h, np.inf)
         if cells.size == self._cells.size:
+            self._idle_h, self._dist_h = idle, dist
             self.cell_horizon = np.floor(np.minimum(idle, dist) * (1 - 1e-12)) - 1
         else:
+            self._idle_h[cells], self._dist_h[cells] = idle, dist
             self.cell_horizon[cells] = np.floor(np.minimum(idle, dist) * (1 - 1e-12)) - 1
+        self.horizon = float(self.cell_horizon.min())
+
+    def _refresh_idle_horizon(self) -> None:
+        """The idle part of every cell's horizon after idle time (the disturb part does not move).
+
+        A cell's next idle event lies ahead of its intensity (or at infinity
+        when it has no idle rate), so the product is never 0 x inf.
+        """
+        self._idle_h = (self.next_idle[0] - self.lam_idle) * self._clocks_per_idle + self.clock0
+        self.cell_horizon = np.floor(np.minimum(self._idle_h, self._dist_h) * (1 - 1e-12)) - 1
         self.horizon = float(self.cell_horizon.min())
 
     # -- idle channel -----------------------------------------------------------
@@ -184,13 +200,15 @@ class ThermalFlips:
         result = None
         if seconds > 0:
             add = self._idle_rate * seconds
-            end = self._idle_at(self._cells, clock) + add
-            cand = np.flatnonzero(self.next_idle[0] <= end)
-            if cand.size:
-                found, is_ap = self._idle_outcome(cand, self.seen_idle[cand], end[cand])
-                result = cand[found], is_ap[found]
+            # no cell's idle horizon (a bound on its next event's clock) is within the time: skip the search
+            if clock + seconds * self.rates.clock_hz * (1 + 1e-9) + 2 >= self.horizon:
+                end = self._idle_at(slice(None), clock) + add
+                cand = np.flatnonzero(self.next_idle[0] <= end)
+                if cand.size:
+                    found, is_ap = self._idle_outcome(cand, self.seen_idle[cand], end[cand])
+                    result = cand[found], is_ap[found]
             self.lam_idle = self.lam_idle + add
-        self._update_horizon(clock)
+            self._refresh_idle_horizon()
         return result
 
     # -- runs of read clocks ----------------------------------------------------
@@ -313,10 +331,10 @@ class ThermalFlips:
         idle = self._idle_in_run(clock, 1) if clock + 1 > self.horizon else []
         return self._merge(idle + self._disturb_in_verify(row))
 
-    def count_mac(self, x: np.ndarray, clock_after: int) -> None:
-        """Add a MAC batch's selections (its size and per-row input sums)."""
-        self.mac_vectors += x.shape[0]
-        self.mac_input_sum += x[0] if x.shape[0] == 1 else x.sum(axis=0, dtype=np.int32)
+    def count_mac(self, vectors: int, input_sums: np.ndarray, clock_after: int) -> None:
+        """Add a MAC batch's selections: its number of vectors and per-row sums of the +-1 inputs (64,)."""
+        self.mac_vectors += vectors
+        self.mac_input_sum += input_sums
         if clock_after > self.horizon:
             self._update_horizon(clock_after)
 

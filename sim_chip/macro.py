@@ -13,21 +13,19 @@ Voltages in V, times in s, resistances in ohm, temperatures in K.
 
 from __future__ import annotations
 
-import functools
-import os
-from concurrent.futures import ThreadPoolExecutor
 from statistics import NormalDist
 
 import numpy as np
 
-from benchspec.mx64 import (READ_BIAS_RANGE, TDC_LSB_RANGE, TDC_START_RANGE, VERIFY_BIAS_RANGE,
+from benchspec.mx64 import (RAILS, READ_BIAS_RANGE, TDC_LSB_RANGE, TDC_START_RANGE, VERIFY_BIAS_RANGE,
                            WRITE_WIDTH_RANGE)
 
 from . import array_physics, physics, validation
 from .die import COLUMNS, ROWS, SHAPE, SHORTED, STUCK_AP, STUCK_P, fabricate
-from .energy import EnergyMeter, MacEnergy
+from .energy import EnergyMeter, MacEnergy, MacTally
 from .errors import InvalidArgument, NotPowered
 from .flips import ThermalFlips
+from .mac_batch import read_batch
 from .parameters import ChipParameters
 from .readout import MacKernel, ReadNoise, column_delay, row_weights
 from .rng import DenseStream, derive_key, exponential_thresholds, gaussian16, hash_uniform
@@ -44,7 +42,7 @@ TDC_START_STEP = 1e-9 / 64     # s, DAC resolution of the start offset
 TDC_LSB_STEP = 1e-9 / 256      # s, DAC resolution of the LSB
 TEMPERATURE_RANGE = (4.0, 500.0)  # K the model is calibrated for
 RAIL_RANGE = (0.0, 5.0)        # V at any supply pin
-_CHUNK = 4096                  # vectors per MAC kernel call (fits the L2 cache)
+_CHUNK = 8064                  # most vectors in one chunk of a batch (128 BLAS blocks of 63)
 #: the die's random streams, each keyed by the die's seed and its name (rng.derive_key)
 STREAMS = ("breakdown", "mac-noise", "mac-noise-common", "mac-noise-tails", "write", "verify", "verify-tails",
            "analog", "flips-idle", "flips-disturb")
@@ -76,18 +74,22 @@ class MX64:
         self._idle_seconds = 0.0
         self._analog_reads = 0
         self.temperature = p.defaults.temperature
-        self.rails = {"vdd": 0.0, "vddio": 0.0, "vwrite": 0.0}
+        self.rails = dict.fromkeys(RAILS, 0.0)
         self._mac_noise = ReadNoise(DenseStream(key["mac-noise"]), key["mac-noise-common"], key["mac-noise-tails"])
         self._write_stream = DenseStream(key["write"])
         self._verify_stream = DenseStream(key["verify"])
         self._verify_tail_key = key["verify-tails"]
         self._analog_key = key["analog"]
-        self.energy = EnergyMeter()
+        self._meter = EnergyMeter()
+        self._macs = MacTally()        # MAC reads not yet booked on the meter
+        self._powered = False
         self.test_mtj = TestMTJ(self.seed, d.test_mtj, p, lambda: self.elapsed_seconds)
         self._power_up_start = self._calibrated_starts()
         self._reset_registers()
         self._flips = ThermalFlips(key["flips-idle"], key["flips-disturb"], self._flip_rates())
         self._kernel: MacKernel | None = None
+        self._mac_energy: MacEnergy | None = None
+        self._state_changes = 0        # thermal events applied to the array so far
 
     # ------------------------------------------------------------ identity
     @property
@@ -98,7 +100,7 @@ class MX64:
     @property
     def powered(self) -> bool:
         """True when VDD and VDDIO are within tolerance of nominal."""
-        return self._power_problem() is None
+        return self._powered
 
     def _power_problem(self) -> str | None:
         dflt = self.params.defaults
@@ -109,9 +111,8 @@ class MX64:
         return None
 
     def require_power(self, operation: str) -> None:
-        problem = self._power_problem()
-        if problem is not None:
-            raise NotPowered(operation, problem)
+        if not self._powered:
+            raise NotPowered(operation, self._power_problem() or "")
 
     def set_rails(self, vdd: float | None = None, vddio: float | None = None,
                   vwrite: float | None = None) -> None:
@@ -121,8 +122,9 @@ class MX64:
             if value is not None:
                 new[name] = validation.number(name, value, *RAIL_RANGE, "V")
         was_powered = self.powered
+        self._new_kernel()  # MAC energy depends on VDD
         self.rails = new
-        self._kernel = None  # MAC energy depends on VDD
+        self._powered = self._power_problem() is None
         if self.powered and not was_powered:
             self._reset_registers()
             self._counter_base = self._clock
@@ -204,7 +206,7 @@ class MX64:
         cols = slice(None) if column is None else validation.index("column", column, COLUMNS)
         self.tdc_start[cols] = _quantise(start, TDC_START_STEP)
         self.tdc_lsb[cols] = _quantise(lsb, TDC_LSB_STEP)
-        self._kernel = None
+        self._new_kernel()
 
     def set_test_mux(self, column: int | None) -> None:
         """Route a column to the analog test pad (None disconnects the pad)."""
@@ -254,6 +256,32 @@ class MX64:
         self._busy_seconds += seconds
         self.energy.book(operation, block_joules, self.rails, seconds, self.params)
 
+    @property
+    def energy(self) -> EnergyMeter:
+        """Energy and charge spent so far, by rail and by block."""
+        self._book_macs()
+        return self._meter
+
+    def _book_macs(self) -> None:
+        """Book the MAC reads tallied since the last booking (one kernel, one VDD, one clock)."""
+        t = self._macs
+        if not t.vectors:
+            return
+        t.count_singles()
+        kernel, n = self._kernel, t.vectors
+        if kernel.never_trips:                                         # the driver stops at the clock's end
+            delay = float(np.minimum(n * kernel.start + kernel.lsb * t.units, n / self.clock_hz).sum())
+        else:
+            delay = n * kernel.start_sum + float(kernel.lsb @ t.units)   # summed column delays, s
+        blocks = self._mac_energy.blocks(n, float(t.toggles), float(t.counted), delay)
+        self._meter.book("mac", blocks, self.rails, n / self.clock_hz, self.params)
+        t.clear()
+
+    def _new_kernel(self) -> None:
+        """The array, a register, a rail or the temperature changed: book the reads so far, compile anew."""
+        self._book_macs()
+        self._kernel = None
+
     # ------------------------------------------------------ array physics
     def _flip_rates(self):
         return array_physics.flip_rates(self.die, self._stuck | self._broken, self.read_bias, self.verify_bias,
@@ -263,7 +291,7 @@ class MX64:
         """Rates changed (temperature, a bias, the clock, a breakdown): settle, then start a segment."""
         self._settle()
         self._flips.begin_segment(self._clock, self._flip_rates())
-        self._kernel = None
+        self._new_kernel()
 
     def _set_states(self, change: tuple[np.ndarray, np.ndarray] | None) -> None:
         """Apply (flat cells, is_ap) from thermal events."""
@@ -274,7 +302,8 @@ class MX64:
         moved = flat[cells] != is_ap
         if moved.any():
             flat[cells[moved]] = is_ap[moved]
-            self._kernel = None
+            self._state_changes += 1
+            self._new_kernel()
 
     def _settle(self) -> None:
         """Apply retention flips that fell in clocks no read selected (writes), up to now."""
@@ -404,7 +433,7 @@ class MX64:
         self._ap[at] ^= switched
         self._broken[at] |= newly_broken
         if switched.any():
-            self._kernel = None
+            self._new_kernel()
         self._tick("write", 2 * k * width,
                    {"write": v * float(current.sum()) * duration,
                     "control": p.energy.control_energy_per_clock * 2 * k * width})
@@ -416,25 +445,47 @@ class MX64:
         """Differential read of MTJ_L against MTJ_R of one row: the stored signs (64,) int8."""
         row = validation.index("row", row, ROWS)
         self.require_power("verify_row")
-        self._settle()
+        return self._verify_rows(row, 1)[0]
+
+    def verify_array(self) -> np.ndarray:
+        """Every row's verify, row by row (64 clocks): the stored signs (64, 64) int8."""
+        self.require_power("verify_array")
+        return self._verify_rows(0, ROWS)
+
+    def _verify_rows(self, first: int, count: int) -> np.ndarray:
+        """Verify reads of rows first .. first+count-1, one clock each, in order.
+
+        The rows' branches are solved at once, and again from the next row
+        whenever a thermal event changed the array: each row reads the
+        states of its own clock, as one verify at a time would.
+        """
         p = self.params
-        at = slice(row, row + 1)
-        r, current = array_physics.verify_branches(self.die, at, self._ap[at], self._broken[at],
-                                                   self.verify_bias, self.temperature, p)
-        diff = r[0, :, 1] - r[0, :, 0] + self.die.sense_offset
-        if p.stochastic:
-            words = self._verify_stream.words(self._clock * 4, 4)
-            diff = diff + p.readout.sense_noise_sigma * gaussian16(words, self._verify_tail_key, self._clock * 64)
-        events = self._flips.scan_verify(row, self._clock)
-        self._flips.count_verify(row, self._clock + CLOCKS["verify_row"])
-        period = 1.0 / self.clock_hz
-        self._tick("verify", CLOCKS["verify_row"],
-                   {"verify": self.verify_bias * float(current.sum()) * 0.5 * period
-                    + COLUMNS * p.energy.sense_energy_per_column,
-                    "control": p.energy.control_energy_per_clock})
-        if events is not None:
-            self._set_states((events.cell, events.is_ap))
-        return np.where(diff > 0, 1, -1).astype(np.int8)
+        out = np.empty((count, COLUMNS), np.int8)
+        solved_at, r, current = -1, None, None
+        for row in range(first, first + count):
+            self._settle()
+            if solved_at != self._state_changes:
+                at = slice(row, first + count)
+                r, current = array_physics.verify_branches(self.die, at, self._ap[at], self._broken[at],
+                                                           self.verify_bias, self.temperature, p)
+                solved_at, base = self._state_changes, row
+            k = row - base
+            diff = r[k, :, 1] - r[k, :, 0] + self.die.sense_offset
+            if p.stochastic:
+                words = self._verify_stream.words(self._clock * 4, 4)
+                lanes = self._clock * COLUMNS                   # the clock's first draw
+                diff = diff + p.readout.sense_noise_sigma * gaussian16(words, self._verify_tail_key, lanes)
+            events = self._flips.scan_verify(row, self._clock)
+            self._flips.count_verify(row, self._clock + CLOCKS["verify_row"])
+            period = 1.0 / self.clock_hz
+            self._tick("verify", CLOCKS["verify_row"],
+                       {"verify": self.verify_bias * float(current[k].sum()) * 0.5 * period
+                        + COLUMNS * p.energy.sense_energy_per_column,
+                        "control": p.energy.control_energy_per_clock})
+            if events is not None:
+                self._set_states((events.cell, events.is_ap))
+            out[row - first] = np.where(diff > 0, 1, -1)
+        return out
 
     # --------------------------------------------------------------- MAC
     def _mac_kernel(self) -> MacKernel:
@@ -452,8 +503,13 @@ class MX64:
     def mac(self, x: np.ndarray) -> np.ndarray:
         """TDC codes (64,) uint8 of all columns for one input vector (64,) of +1/-1: one clock."""
         x = validation.signs("x", x, (ROWS,))
-        self.require_power("mac")
-        return self._mac(x[None, :])[0]
+        if not self._powered:
+            self.require_power("mac")
+        if self._clock + 1 > self._flips.horizon:       # a thermal event may fall in this clock
+            return self._mac(x[None, :])[0]
+        codes = self._read_one(x)
+        self._flips.count_mac(1, x, self._clock)
+        return codes
 
     def mac_batch(self, x: np.ndarray) -> np.ndarray:
         """TDC codes (n, 64) uint8 for a batch (n, 64) of +1/-1 input vectors: n clocks."""
@@ -463,62 +519,61 @@ class MX64:
 
     def _mac(self, x: np.ndarray) -> np.ndarray:
         """Run a batch; thermal events inside it change the array after their own vector."""
-        self._settle()
-        events = self._flips.scan_mac(x, self._clock)
-        if events is None:
-            out = self._mac_run(x)
+        flips, n = self._flips, x.shape[0]
+        if self._clock + n <= flips.horizon:             # no thermal event can fall in these clocks
+            out, sums = self._mac_run(x)
         else:
-            n = x.shape[0]
-            out = np.empty((n, COLUMNS), np.uint8)
-            start = 0
-            for k in np.unique(events.k):
-                out[start:k + 1] = self._mac_run(x[start:k + 1])
-                at = events.k == k
-                self._set_states((events.cell[at], events.is_ap[at]))
-                start = int(k) + 1
-            if start < n:
-                out[start:] = self._mac_run(x[start:])
-        self._flips.count_mac(x, self._clock)
+            self._settle()
+            events = flips.scan_mac(x, self._clock)
+            if events is None:
+                out, sums = self._mac_run(x)
+            else:
+                out, sums = np.empty((n, COLUMNS), np.uint8), np.zeros(ROWS, np.int64)
+                start = 0
+                for k in np.unique(events.k):
+                    out[start:k + 1], part = self._mac_run(x[start:k + 1])
+                    sums += part
+                    at = events.k == k
+                    self._set_states((events.cell[at], events.is_ap[at]))
+                    start = int(k) + 1
+                if start < n:
+                    out[start:], part = self._mac_run(x[start:])
+                    sums += part
+        flips.count_mac(n, sums, self._clock)
         return out
 
-    def _mac_run(self, x: np.ndarray) -> np.ndarray:
-        """MAC of vectors that all see the same array state; books their clocks and energy."""
-        kernel = self._mac_kernel()
-        n = x.shape[0]
-        noisy = kernel.noisy
-        if n == 1:
-            u = kernel.delays(kernel.resistances(x))
-            units = u.astype(np.float64)
-            if noisy:
-                self._mac_noise.add_one(u, self._clock, kernel)
-            out = kernel.finish(u)
-            toggles = np.count_nonzero(x[0] != self._last_input)
-            counted = sum(out.tobytes())
-        else:
-            out = np.empty((n, COLUMNS), np.uint8)
-            draws = self._mac_noise.draws(self._clock, n) if noisy else None
-
-            def chunk(start: int) -> np.ndarray:
-                # a one-vector tail chunk (n = k * _CHUNK + 1) comes back 1-D: keep it (1, 64)
-                u = kernel.delays(kernel.resistances(x[start:start + _CHUNK])).reshape(-1, COLUMNS)
-                part = np.add.reduce(u, axis=0)
-                if draws is not None:
-                    draws.add_to(u, start, kernel)
-                out[start:start + _CHUNK] = kernel.finish(u)
-                return part
-
-            starts = range(0, n, _CHUNK)
-            parts = list(_pool().map(chunk, starts)) if n > _CHUNK else [chunk(0)]
-            units = np.sum(parts, axis=0, dtype=np.float64)
-            toggles = np.count_nonzero(x[0] != self._last_input) + np.count_nonzero(x[1:] != x[:-1])
-            counted = int(out.sum(dtype=np.int64))
+    def _mac_run(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(codes, per-row input sums) of vectors that all see the same array state; tallies their clocks and
+        energy."""
+        if x.shape[0] == 1:
+            return self._read_one(x[0])[None, :], x[0]
+        kernel = self._kernel or self._mac_kernel()
+        n, tally = x.shape[0], self._macs
+        reads = read_batch(kernel, self._mac_noise if kernel.noisy else None, x, self._clock, self._last_input,
+                           _CHUNK)
+        tally.units += reads.units
+        tally.toggles += reads.toggles
+        tally.counted += reads.counted
+        tally.vectors += n
         self._last_input = x[-1].copy()
-        delay = n * kernel.start_sum + float(kernel.lsb @ units)     # summed column delays, s
-        if kernel.never_trips:                                         # the driver stops at the clock's end
-            delay = np.minimum(n * kernel.start + kernel.lsb * units, n / self.clock_hz).sum()
-        blocks = self._mac_energy.blocks(n, float(toggles), float(counted), float(delay))
-        self._tick("mac", n * CLOCKS["mac"], blocks)
-        return out
+        self._clock += n * CLOCKS["mac"]
+        self._busy_seconds += n * CLOCKS["mac"] / self.clock_hz
+        if kernel.never_trips:                           # its delay is clipped per run
+            self._book_macs()
+        return reads.codes, reads.input_sums
+
+    def _read_one(self, x: np.ndarray) -> np.ndarray:
+        """Codes (64,) of one vector (64,) int8 that sees the present array state; tallies its clock and energy."""
+        kernel = self._kernel or self._mac_kernel()
+        tally = self._macs
+        codes = kernel.read_one(x, self._mac_noise.clock(self._clock, kernel) if kernel.noisy else None, tally.units)
+        tally.add_single(self._last_input, x, codes)
+        self._last_input = x.copy()
+        self._clock += CLOCKS["mac"]
+        self._busy_seconds += CLOCKS["mac"] / self.clock_hz
+        if kernel.never_trips:
+            self._book_macs()
+        return codes
 
     # ------------------------------------------------------- analog pad
     def test_pad_resistance(self, bias: float) -> float:
@@ -533,20 +588,19 @@ class MX64:
         if self.test_mux is None:
             return float("inf")
         d, T, dev, j = self.die, self.temperature, self.params.device, self.test_mux
-        side = (self.hold_input == -1).astype(int)
-        rows = np.arange(ROWS)
-        r_fet = physics.fet_resistance(d.r_fet[rows, j, side], T, dev)
-        rp, rap, ap = d.r_p[rows, j, side], d.r_ap[rows, j, side], self._ap[rows, j, side]
-        broken = self._broken[rows, j, side]
-        r_mtj = physics.mtj_resistance(rp, rap, ap, 0.0, T, dev)
+        at = (np.arange(ROWS), j, (self.hold_input == -1).astype(int))     # each row's selected branch
+        r_fet = physics.fet_resistance(d.r_fet[at], T, dev)
+        rp, tmr0 = physics.mtj_at_temperature(d.r_p[at], d.r_ap[at], T, dev)
+        ap, broken = self._ap[at], self._broken[at]
+        r_mtj = physics.mtj_resistance_at_bias(rp, tmr0, ap, 0.0, dev)
         for _ in range(4):
             r_mtj = np.where(broken, dev.r_short, r_mtj)
             current = bias / (r_fet + r_mtj).sum()
-            r_mtj = physics.mtj_resistance(rp, rap, ap, current * r_mtj, T, dev)
+            r_mtj = physics.mtj_resistance_at_bias(rp, tmr0, ap, current * r_mtj, dev)
         r_mtj = np.where(broken, dev.r_short, r_mtj)
         total = float((r_fet + r_mtj).sum()) + self.params.readout.test_mux_resistance
         if self.params.stochastic:
-            u = float(hash_uniform(self._analog_key, self._analog_reads))
+            u = hash_uniform(self._analog_key, self._analog_reads)
             total *= 1.0 + self.params.readout.read_noise_rel * NormalDist().inv_cdf(u)
         self._analog_reads += 1
         return total
@@ -569,12 +623,6 @@ class MX64:
 def _targets(w: np.ndarray) -> np.ndarray:
     """Target states (rows, 64, 2), True for AP, of weights (rows, 64): w = +1 puts MTJ_R in AP."""
     return np.stack([w == -1, w == 1], axis=-1)
-
-
-@functools.cache
-def _pool() -> ThreadPoolExecutor:
-    """Workers for the chunks of a long MAC run (numpy releases the GIL in its loops)."""
-    return ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1), thread_name_prefix="mx64-mac")
 
 
 def _quantise(value: float, step: float) -> float:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from collections.abc import Mapping
 
+from benchspec.mx64 import DELAY_AT_MAC_RANGE, TDC_BITS
+
 from .errors import InvalidArgument
 
 
@@ -93,8 +95,8 @@ class DefectParameters:
 class ReadoutParameters:
     """The column readout circuit (datasheet 3), the TDC and the sense amplifiers."""
 
-    delay_at_mac_max: float = _p(13.0e-9, "s", "paper: column delay ~13 ns at MAC=+64")
-    delay_at_mac_min: float = _p(29.0e-9, "s", "paper: column delay ~29 ns at MAC=-64")
+    delay_at_mac_max: float = _p(DELAY_AT_MAC_RANGE[0], "s", "paper: column delay ~13 ns at MAC=+64")
+    delay_at_mac_min: float = _p(DELAY_AT_MAC_RANGE[1], "s", "paper: column delay ~29 ns at MAC=-64")
     line_capacitance_per_cell: float = _p(2.1e-15, "F", "paper: ~2.1 fF per cell")
     comparator_capacitance: float = _p(5.0e-15, "F", "assumed: comparator input and TDC stop gate")
     comparator_delay: float = _p(0.5e-9, "s", "assumed: comparator decision and TDC stop latency")
@@ -113,7 +115,7 @@ class ReadoutParameters:
     noise_sigma_column: float = _p(0.17e-9, "s", "datasheet 3: comparator noise per column; with the "
                                    "common part ~0.2 ns in total")
     read_noise_rel: float = _p(1.0e-3, "1", "assumed: relative read noise of a resistance at the analog pads")
-    tdc_bits: int = _p(4, "bit", "paper: 4-bit TDC")
+    tdc_bits: int = _p(TDC_BITS, "bit", "paper: 4-bit TDC")
     sense_offset_sigma: float = _p(500.0, "ohm", "assumed: verify sense-amplifier offset per column")
     sense_noise_sigma: float = _p(800.0, "ohm", "assumed: verify sense noise per read")
     test_mux_resistance: float = _p(500.0, "ohm", "assumed: on-resistance of the analog test multiplexer")

@@ -57,9 +57,19 @@ def mtj_resistance(r_p: np.ndarray, r_ap: np.ndarray, is_ap: np.ndarray, voltage
     its small tempco; the TMR falls with temperature and with bias,
     TMR(V) = TMR0 / (1 + V^2/Vh^2).
     """
+    return mtj_resistance_at_bias(*mtj_at_temperature(r_p, r_ap, temperature, p), is_ap, voltage, p)
+
+
+def mtj_at_temperature(r_p: np.ndarray, r_ap: np.ndarray, temperature: float,
+                       p: DeviceParameters) -> tuple[np.ndarray, np.ndarray]:
+    """(R_P in ohm, zero-bias TMR) at a temperature, from the zero-bias values at ``t_ref``."""
     dt = temperature - p.t_ref
-    rp = r_p * (1.0 + p.r_p_tempco * dt)
-    tmr0 = (r_ap / r_p - 1.0) * max(0.0, 1.0 + p.tmr_tempco * dt)
+    return r_p * (1.0 + p.r_p_tempco * dt), (r_ap / r_p - 1.0) * max(0.0, 1.0 + p.tmr_tempco * dt)
+
+
+def mtj_resistance_at_bias(rp: np.ndarray, tmr0: np.ndarray, is_ap: np.ndarray, voltage: np.ndarray | float,
+                           p: DeviceParameters) -> np.ndarray:
+    """MTJ resistance in ohm at a bias from :func:`mtj_at_temperature` (for a bias solved by iteration)."""
     tmr = tmr0 / (1.0 + np.square(voltage) / p.v_half_tmr**2)
     return np.where(is_ap, rp * (1.0 + tmr), rp)
 

@@ -49,12 +49,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from benchspec.mx64 import COLUMNS, ROWS
+
 from .parameters import ChipParameters
-from .rng import DenseStream, gaussian_table, hash_uniform, tail_draws, tail_positions
+from .rng import DenseStream, gaussian_table, hash_bits, tail_draws, tail_positions
 
 _QUANTUM = 2.0**-27   # V of I_ref R (~0.24 ohm)
 _SERIAL_ROWS = 63     # OpenBLAS keeps an m x 65 x 64 product on one thread while m n k < 2^18
-ROWS = 64
+WIDE = 16             # rows of a batch folded into one for per-column constants and column sums
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,13 @@ def column_delay(r_col: np.ndarray, r_eff: np.ndarray, capacitance: np.ndarray, 
 
 @dataclass(frozen=True)
 class MacKernel:
-    """The compiled MAC of one array state, TDC configuration, temperature and read bias."""
+    """The compiled MAC of one array state, TDC configuration, temperature and read bias.
+
+    Derived on construction: ``noisy`` (reads carry noise: not the ideal
+    die), ``noise_table`` (the normal table times the column noise, None if
+    that differs by column) and ``common_scale`` (the common noise in code
+    units when every column has it, else None).
+    """
 
     matrix: np.ndarray        #: (65, 64) or (65, 128) float32 on [x, 1]: I_ref R (and I_ref R_eff), V
     scale: np.ndarray         #: (64,) float32, -C/(I_ref lsb): code units per volt of I_ref R_eff per unit log
@@ -145,7 +153,7 @@ class MacKernel:
             w = weights[:, None]
             blocks.append(np.vstack([half_diff * w, (half_sum * w).sum(0)]))
         m = np.round(np.hstack(blocks) / _QUANTUM) * _QUANTUM
-        if np.abs(m[:64]).sum(0).max() + np.abs(m[64]).max() >= 2.0**24 * _QUANTUM:
+        if np.abs(m[:ROWS]).sum(0).max() + np.abs(m[ROWS]).max() >= 2.0**24 * _QUANTUM:
             raise ValueError("column resistance out of the kernel's exact range")
         tdc_scale = 1.0 + r.tdc_lsb_tempco * dt
         start, lsb = tdc_start * tdc_scale, tdc_lsb * tdc_scale
@@ -161,61 +169,91 @@ class MacKernel:
                    start, lsb, 2 ** r.tdc_bits - 1)
 
     def __post_init__(self) -> None:
-        f32 = (np.float32(self.v_read), np.float32(self.threshold),
-               np.float32(-self.threshold * (1.0 + 2.0**-20)), np.float32(0.0), np.float32(self.max_code))
-        object.__setattr__(self, "_f32", f32)
-        object.__setattr__(self, "_start_sum", float(self.start.sum()))
-        object.__setattr__(self, "noise_table", _scaled_table(self.noise_column))
+        consts = (self.v_read, self.threshold, -self.threshold * (1.0 + 2.0**-20), 0.0, self.max_code)
+        common = self.noise_common
+        derived = {"_f32": tuple(np.float32(c) for c in consts),            # for batches
+                   "_row": tuple(np.full(COLUMNS, c, np.float32) for c in consts),  # for one vector: no scalar boxing
+                   "_start_sum": float(self.start.sum()),
+                   "noise_table": _scaled_table(self.noise_column),
+                   "noisy": bool(self.noise_column.any() or common.any()),
+                   "common_scale": common[0] if (common == common[0]).all() else None,
+                   "_one": (np.ones(ROWS + 1, np.float32), np.empty(self.matrix.shape[1], np.float32),
+                            np.empty(COLUMNS, np.float32)),
+                   "_wide": (np.tile(self.scale, WIDE), np.tile(self.offset, WIDE))}
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
 
     @property
     def start_sum(self) -> float:
         """Sum of the effective TDC starts over the columns, s."""
         return self._start_sum
 
-    @property
-    def noisy(self) -> bool:
-        """True when reads carry noise (not in ideal mode)."""
-        return bool(self.noise_column.any() or self.noise_common.any())
+    def resistances_into(self, xa: np.ndarray, out: np.ndarray) -> None:
+        """I_ref R (and I_ref R_eff) in V of the rows [x, 1] of ``xa`` ((m, 65) float32) into ``out``: exact.
 
-    def resistances(self, x: np.ndarray) -> np.ndarray:
-        """I_ref R (and I_ref R_eff) in V, (n, 64) or (n, 128) float32, of an int8 batch x (n, 64): exact."""
-        n = x.shape[0]
-        if n == 1:
-            return (x[0].astype(np.float32) @ self.matrix[:64] + self.matrix[64])[None, :]
-        xa = np.empty((n, 65), np.float32)
-        xa[:, :64] = x
-        xa[:, 64] = 1.0
-        out = np.empty((n, self.matrix.shape[1]), np.float32)
-        for s in range(0, n, _SERIAL_ROWS):      # keep BLAS on one thread: no spinning helper threads
-            np.matmul(xa[s:s + _SERIAL_ROWS], self.matrix, out=out[s:s + _SERIAL_ROWS])
-        return out
-
-    def delays(self, rr: np.ndarray) -> np.ndarray:
-        """Noiseless delays in code units (t - start)/lsb, float32, from :meth:`resistances` ((n, 64) or (64,)).
-
-        Elementwise, so a vector gets the same bits alone or in a batch.
+        BLAS sees 63-row products (one thread each, no spinning helpers).
         """
-        if rr.shape[0] == 1:                  # the same steps on 1-D arrays: less set-up
-            rr = rr[0]
-        r_col = rr[..., :64]
-        r_eff = rr[..., 64:] if rr.shape[-1] > 64 else r_col
-        u = r_col - self._f32[0]                          # I_ref R - V_r = -V_inf
-        if self.never_trips:                              # V_inf <= V_th: the comparator never fires
-            np.minimum(u, self._f32[2], out=u)
-        np.divide(self._f32[1], u, out=u)                 # -V_th / V_inf
-        np.log1p(u, out=u)                                # -ln(V_inf / (V_inf - V_th))
-        u *= r_eff
-        u *= self.scale
-        u += self.offset
-        return u
+        m = xa.shape[0]
+        whole = m - m % _SERIAL_ROWS
+        if whole:
+            np.matmul(xa[:whole].reshape(-1, _SERIAL_ROWS, ROWS + 1), self.matrix,
+                      out=out[:whole].reshape(-1, _SERIAL_ROWS, out.shape[1]))
+        if whole < m:
+            np.matmul(xa[whole:], self.matrix, out=out[whole:])
 
-    def finish(self, u: np.ndarray) -> np.ndarray:
-        """TDC codes (n, 64) uint8 of delays in code units (noise added): clip to 0..15, then the floor."""
+    def delays_into(self, rr: np.ndarray, u: np.ndarray) -> None:
+        """Noiseless delays in code units (t - start)/lsb into ``u`` ((64,) or (m, 64) float32) from
+        :meth:`resistances_into`.
+
+        Elementwise, so a vector gets the same bits alone or in a batch; a
+        batch takes its per-column constants WIDE rows at a time (long loops,
+        not a 64-element loop per row), one vector takes them as rows.
+        """
+        if rr.shape[-1] == COLUMNS:                       # lumped: the delay depends on R alone
+            r_col = r_eff = rr
+        else:
+            r_col, r_eff = rr[..., :COLUMNS], rr[..., COLUMNS:]
+        c = self._row if u.ndim == 1 else self._f32
+        np.subtract(r_col, c[0], out=u)                   # I_ref R - V_r = -V_inf
+        if self.never_trips:                              # V_inf <= V_th: the comparator never fires
+            np.minimum(u, c[2], out=u)
+        np.divide(c[1], u, out=u)                         # -V_th / V_inf
+        np.log1p(u, out=u)                                # -ln(V_inf / (V_inf - V_th))
+        np.multiply(u, r_eff, out=u)
+        for part, scale, offset in self._by_column(u):
+            np.multiply(part, scale, out=part)
+            np.add(part, offset, out=part)
+
+    def _by_column(self, u: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...]:
+        """Views of u with the scale and offset that line up with their columns: WIDE rows folded into one."""
         if u.ndim == 1:
-            np.maximum(u, self._f32[3], out=u)
-            np.minimum(u, self._f32[4], out=u)
-            return u.astype(np.uint8)[None, :]
-        np.clip(u, self._f32[3], self._f32[4], out=u)       # the same values in one pass
+            return ((u, self.scale, self.offset),)
+        whole = len(u) - len(u) % WIDE
+        parts = ((u[:whole].reshape(-1, WIDE * COLUMNS), *self._wide),) if whole else ()
+        return parts + (((u[whole:], self.scale, self.offset),) if whole < len(u) else ())
+
+    def clip(self, u: np.ndarray) -> None:
+        """Delays with noise, in code units, clipped in place to the TDC's range 0 .. max_code."""
+        if u.ndim == 1:                                   # two ufunc calls cost less than np.clip's wrapper
+            np.maximum(u, self._row[3], out=u)
+            np.minimum(u, self._row[4], out=u)
+        else:                                             # one pass
+            np.clip(u, self._f32[3], self._f32[4], out=u)
+
+    def read_one(self, x: np.ndarray, noise: tuple[np.ndarray, np.ndarray] | None, units: np.ndarray) -> np.ndarray:
+        """TDC codes (64,) uint8 of one vector x (64,) int8; its noiseless delays (code units) added to ``units``.
+
+        ``noise`` is the clock's column and common noise in code units, added in that order (as in a batch).
+        """
+        xa, rr, u = self._one
+        xa[:ROWS] = x
+        np.matmul(xa, self.matrix, out=rr)
+        self.delays_into(rr, u)
+        np.add(units, u, out=units)
+        if noise is not None:
+            u += noise[0]
+            u += noise[1]
+        self.clip(u)
         return u.astype(np.uint8)
 
 
@@ -227,10 +265,13 @@ class ReadNoise:
     """Counter-based noise of MAC reads: 64 per-column draws and one common draw per clock.
 
     A clock's column draws come from 16 stream words (16-bit inverse-CDF
-    indices), its common draw from a hash of the clock; outer-bin hits are
-    replaced by exact tail draws.  Noise in code units is each float32 draw
-    times its float32 sigma, added column part first, so a vector's noise
-    has the same bits alone or in a batch.
+    indices into the normal table), its common draw from a hash of the
+    clock; outer-bin hits are replaced by exact tail draws.  Noise in code
+    units is each float32 draw times its float32 sigma, the column part
+    added before the common part, so a vector's noise has the same bits
+    alone or in a batch.  A batch's chunks draw into their own buffers from
+    their own copy of the stream (thread-safe); single reads take their
+    clock from a cache filled a few hundred clocks ahead.
     """
 
     _CACHED_CLOCKS = 256   # single-vector reads draw this many clocks ahead
@@ -240,74 +281,73 @@ class ReadNoise:
         self._common_key = common_key
         self._tail_key = tail_key
         self._cache_start = -1
-        self._cache = np.empty((0, 65), np.float32)
+        self._cache = np.empty((0, COLUMNS + 1), np.float32)     # raw draws: 64 column draws, the common one
+        self._scaled: tuple[MacKernel | None, np.ndarray, np.ndarray] = (None, self._cache, self._cache)
 
-    def _indices(self, first_clock: int, n: int) -> np.ndarray:
-        k = NOISE_BLOCKS_PER_CLOCK
-        return self._stream.words(first_clock * k, k * n).view("<u2").reshape(n, 64)
+    def _columns_into(self, out: np.ndarray, idx: np.ndarray, first_clock: int, kernel: MacKernel | None) -> None:
+        """Column draws in code units of ``kernel`` (raw draws without one) into ``out`` (n, 64) float32.
 
-    def _column_tails(self, idx: np.ndarray, at: np.ndarray, first_clock: int) -> np.ndarray:
-        """Exact float32 draws for the outer-bin hits at flat positions ``at`` of ``idx`` (n, 64)."""
-        return tail_draws(self._tail_key, first_clock * 64 + at, idx.flat[at] == 65535).astype(np.float32)
+        ``idx`` (n, 64) uint16 are the clocks' table indices; outer-bin hits take exact tail draws.
+        """
+        sigma = _ONES if kernel is None else kernel.noise_column
+        table = _nan_table() if kernel is None else kernel.noise_table
+        if table is None:                                  # sigma differs by column
+            np.take(_nan_table(), idx, out=out, mode="wrap")
+            np.multiply(out, sigma, out=out)
+        else:
+            np.take(table, idx, out=out, mode="wrap")      # uint16 indices are always in range
+        at = np.flatnonzero(np.isnan(out))
+        if at.size:
+            tails = tail_draws(self._tail_key, first_clock * COLUMNS + at, idx.flat[at] == 65535).astype(np.float32)
+            out.flat[at] = tails * sigma[at % COLUMNS]
 
     def _common(self, first_clock: int, n: int) -> np.ndarray:
         """The common draws (n,) float32 of n clocks."""
         clocks = np.arange(first_clock, first_clock + n, dtype=np.uint64)
-        idx = (hash_uniform(self._common_key, clocks) * 65536.0).astype(np.uint16)
+        idx = (hash_bits(self._common_key, clocks) >> np.uint64(48)).astype(np.uint16)   # hash_uniform x 2^16
         z = gaussian_table()[idx]
         at = tail_positions(idx)
         if at.size:
             z[at] = tail_draws(self._tail_key ^ 0xC0, clocks[at], idx[at] == 65535)
         return z
 
-    def _unit(self, clock: int) -> np.ndarray:
-        """The 64 column draws and the common draw of one clock (65,) float32, from a cache filled ahead."""
+    def add_into(self, u: np.ndarray, first_clock: int, kernel: MacKernel, scratch: np.ndarray) -> None:
+        """Add the noise in code units of clocks first_clock .. first_clock + len(u) - 1 to ``u`` (m, 64).
+
+        ``scratch`` is a float32 buffer of u's shape.  Safe in threads.
+        """
+        m = u.shape[0]
+        words = self._stream.words_at(first_clock * NOISE_BLOCKS_PER_CLOCK, NOISE_BLOCKS_PER_CLOCK * m)
+        idx = words.view("<u2").reshape(m, COLUMNS)
+        self._columns_into(scratch, idx, first_clock, kernel)
+        u += scratch
+        common = self._common(first_clock, m)
+        if kernel.common_scale is not None:
+            u += (common * kernel.common_scale)[:, None]
+        else:
+            np.multiply(common[:, None], kernel.noise_common, out=scratch)
+            u += scratch
+
+    def clock(self, clock: int, kernel: MacKernel) -> tuple[np.ndarray, np.ndarray]:
+        """(column noise, common noise), (64,) float32 each in code units, of one clock."""
         if not self._cache_start <= clock < self._cache_start + len(self._cache):
             n = self._CACHED_CLOCKS
-            idx = self._indices(clock, n)
-            cache = np.empty((n, 65), np.float32)
-            cache[:, :64] = gaussian_table()[idx]
-            at = tail_positions(idx)
-            if at.size:
-                rows, cols = np.divmod(at, 64)
-                cache[rows, cols] = self._column_tails(idx, at, clock)
-            cache[:, 64] = self._common(clock, n)
+            words = self._stream.words(clock * NOISE_BLOCKS_PER_CLOCK, NOISE_BLOCKS_PER_CLOCK * n)
+            cache = np.empty((n, COLUMNS + 1), np.float32)
+            columns = np.empty((n, COLUMNS), np.float32)
+            self._columns_into(columns, words.view("<u2").reshape(n, COLUMNS), clock, None)
+            cache[:, :COLUMNS] = columns
+            cache[:, COLUMNS] = self._common(clock, n)
             self._cache_start, self._cache = clock, cache
-        return self._cache[clock - self._cache_start]
-
-    def add_one(self, u: np.ndarray, clock: int, kernel: MacKernel) -> None:
-        """Add one clock's noise in code units to ``u`` (64,)."""
-        z = self._unit(clock)
-        u += z[:64] * kernel.noise_column
-        u += z[64] * kernel.noise_common
-
-    def draws(self, first_clock: int, n: int) -> NoiseDraws:
-        """The raw draws of clocks first_clock .. first_clock + n - 1 (fetched in order, used by chunks)."""
-        return NoiseDraws(first_clock, self._indices(first_clock, n), self._common(first_clock, n), self._tail_key)
+            self._scaled = (None, cache, cache)
+        if self._scaled[0] is not kernel:
+            cache = self._cache
+            self._scaled = (kernel, cache[:, :COLUMNS] * kernel.noise_column, cache[:, COLUMNS:] * kernel.noise_common)
+        at = clock - self._cache_start
+        return self._scaled[1][at], self._scaled[2][at]
 
 
-@dataclass(frozen=True)
-class NoiseDraws:
-    """Column indices (n, 64) uint16 and common draws (n,) float32 of a run of clocks."""
-
-    first_clock: int
-    idx: np.ndarray
-    common: np.ndarray
-    tail_key: int
-
-    def add_to(self, u: np.ndarray, row: int, kernel: MacKernel) -> None:
-        """Add the noise in code units of rows row .. row + len(u) - 1 to ``u`` (m, 64); safe in threads."""
-        m = u.shape[0]
-        idx = self.idx[row:row + m]
-        table = kernel.noise_table
-        g = np.take(table, idx) if table is not None else np.take(_nan_table(), idx) * kernel.noise_column
-        if np.isnan(g.sum()):                                    # an outer bin: exact tail draws
-            at = np.flatnonzero(np.isnan(g))
-            lanes = (self.first_clock + row) * 64 + at
-            tails = tail_draws(self.tail_key, lanes, idx.flat[at] == 65535).astype(np.float32)
-            g.flat[at] = tails * kernel.noise_column[at % 64]
-        u += g
-        u += self.common[row:row + m, None] * kernel.noise_common
+_ONES = np.ones(COLUMNS, np.float32)
 
 
 @functools.cache

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import threading
 from statistics import NormalDist
 
 import numpy as np
@@ -33,6 +34,10 @@ import numpy as np
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MASK, _M1_INT, _M2_INT, _GOLDEN_INT = 2**64 - 1, int(_M1), int(_M2), int(_GOLDEN)
+_PERIOD = 2**128                 # of PCG64's state
+_FEW = 16                        # draws below which hash_uniform works on Python ints
+_thread = threading.local()      # each thread's own dense-stream generators
 
 
 def derive_key(seed: int, name: str) -> int:
@@ -51,14 +56,39 @@ def _mix(z: np.ndarray) -> np.ndarray:
     return z
 
 
-def hash_uniform(key: int, *counters: np.ndarray | int) -> np.ndarray:
-    """Uniform numbers in (0, 1), one per element of the broadcast counters."""
-    with np.errstate(over="ignore"):
-        z = np.full(np.broadcast(*counters).shape, np.uint64(key), dtype=np.uint64)
+def hash_bits(key: int, *counters: np.ndarray | int) -> np.ndarray:
+    """64 random bits (uint64), one per element of the broadcast counters (array arithmetic wraps silently)."""
+    z = np.full(np.broadcast(*counters).shape, np.uint64(key), dtype=np.uint64)
+    for c in counters:
+        z += np.asarray(c, dtype=np.uint64) * _GOLDEN
+        _mix(z)
+    return z
+
+
+def _mix_int(z: int) -> int:
+    """:func:`_mix` of one 64-bit Python int: the same bits without an array's set-up."""
+    z ^= z >> 30
+    z = z * _M1_INT & _MASK
+    z ^= z >> 27
+    z = z * _M2_INT & _MASK
+    return z ^ (z >> 31)
+
+
+def hash_uniform(key: int, *counters: np.ndarray | int) -> np.ndarray | float:
+    """Uniform numbers in (0, 1), one per element of the broadcast counters: the top 53 of :func:`hash_bits`.
+
+    Integer counters give one float, computed on Python ints (a single draw
+    costs a microsecond, not twenty).
+    """
+    if all(isinstance(c, (int, np.integer)) for c in counters):
+        z = key
         for c in counters:
-            z += np.asarray(c, dtype=np.uint64) * _GOLDEN
-            _mix(z)
-    return ((z >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
+            z = _mix_int((z + int(c) * _GOLDEN_INT) & _MASK)
+        return ((z >> 11) + 0.5) * 2.0**-53
+    if len(counters) == 1 and np.size(counters[0]) <= _FEW:     # a few draws: Python ints beat array set-up
+        c = np.asarray(counters[0])
+        return np.array([hash_uniform(key, v) for v in c.ravel().tolist()]).reshape(c.shape)
+    return ((hash_bits(key, *counters) >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
 
 
 def exponential_thresholds(key: int, cell: np.ndarray, generation: np.ndarray) -> np.ndarray:
@@ -84,6 +114,22 @@ class DenseStream:
             self._gen.advance(4 * first_block)
         self._next_block = first_block + n_blocks
         return self._gen.random_raw(4 * n_blocks)
+
+    def words_at(self, first_block: int, n_blocks: int) -> np.ndarray:
+        """The same words as :meth:`words`, from the calling thread's own generator (safe in threads).
+
+        Each thread keeps one generator per key and moves it by jumps: PCG64's
+        state is a 128-bit LCG of period 2^128, so a jump of (target - here)
+        mod 2^128 lands on the target from anywhere.
+        """
+        generators = _thread.__dict__.setdefault("generators", {})
+        found = generators.get(self._key)
+        if found is None:
+            found = generators[self._key] = [np.random.PCG64(self._key), 0]
+        gen, here = found
+        gen.advance((4 * first_block - here) % _PERIOD)
+        found[1] = 4 * (first_block + n_blocks)
+        return gen.random_raw(4 * n_blocks)
 
     def uniforms(self, first_block: int, n_blocks: int) -> np.ndarray:
         """Uniform float64 numbers in (0, 1), four per block."""

@@ -23,6 +23,7 @@ from .board import Board
 from .firmware import Firmware
 
 _POLL_S = 0.25  # how often idle transports check for stale partial messages and shutdown
+_RECV_BYTES = 1 << 20  # bytes a connection takes from its socket at once
 
 
 class Session(Protocol):
@@ -41,19 +42,20 @@ class _Handler(socketserver.BaseRequestHandler):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.settimeout(_POLL_S)
         session = self.server.factory()
+        buffer = memoryview(bytearray(_RECV_BYTES))      # one buffer for good: no allocation per message
         while not self.server.stopping.is_set():
             try:
-                data = sock.recv(1 << 20)
+                size = sock.recv_into(buffer)
             except TimeoutError:
                 with self.server.lock:
                     session.idle()
                 continue
             except OSError:
                 return
-            if not data:
+            if not size:
                 return
             with self.server.lock:
-                reply = session.feed(data)
+                reply = session.feed(buffer[:size].tobytes())
             if reply:
                 try:
                     sock.sendall(reply)

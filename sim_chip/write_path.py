@@ -63,10 +63,11 @@ def branch_solve(v_branch: np.ndarray | float, r_on: np.ndarray, i_sat: np.ndarr
     """
     v_total = np.broadcast_to(np.asarray(v_branch, dtype=float), np.broadcast(r_on, r_p).shape)
     lam, knee = p.fet_output_conductance, r_on * i_sat
-    r_m = np.where(broken, p.r_short, physics.mtj_resistance(r_p, r_ap, is_ap, 0.0, temperature, p))
+    rp, tmr0 = physics.mtj_at_temperature(r_p, r_ap, temperature, p)
+    r_m = np.where(broken, p.r_short, physics.mtj_resistance_at_bias(rp, tmr0, is_ap, 0.0, p))
     v_m = v_total * r_m / (r_m + r_on)
     def mtj_current(v: np.ndarray) -> np.ndarray:
-        return v / np.where(broken, p.r_short, physics.mtj_resistance(r_p, r_ap, is_ap, v, temperature, p))
+        return v / np.where(broken, p.r_short, physics.mtj_resistance_at_bias(rp, tmr0, is_ap, v, p))
 
     for _ in range(_NEWTON_STEPS):
         v_ds = v_total - v_m

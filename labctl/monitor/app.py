@@ -12,12 +12,12 @@ but the loopback address, every request needs the token printed at start
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import hmac
 import io
 import json
 import tempfile
 import zipfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +32,11 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from ..rundata import read_run
-from ..store import END_STATUSES, Store, StoreError
+from ..store import END_STATUSES, Store
 from .figures import campaign_figures, run_figures
+from .views import StoreView
 
 HERE = Path(__file__).parent
-PAGE_SIZE = 50
 POLL_S = 0.2                  #: how often a live stream looks at the store
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 
@@ -45,17 +45,9 @@ def _json(value: Any, status: int = 200) -> Response:
     return Response(json.dumps(value, cls=PlotlyJSONEncoder), status_code=status, media_type="application/json")
 
 
-def _when(t: float | None) -> str:
-    return dt.datetime.fromtimestamp(t).strftime("%Y-%m-%d %H:%M:%S") if t else ""
-
-
-def _date(text: str | None) -> float | None:
-    if not text:
-        return None
-    try:
-        return dt.datetime.fromisoformat(text).timestamp()
-    except ValueError:
-        return None
+def _no_run(run_id: int, as_json: bool = False) -> Response:
+    return _json({"error": f"no run {run_id}"}, 404) if as_json else \
+        PlainTextResponse(f"no run {run_id} in this store", 404)
 
 
 class TokenGate(BaseHTTPMiddleware):
@@ -77,91 +69,39 @@ class TokenGate(BaseHTTPMiddleware):
         return response
 
 
-def create_app(store_path: str | Path, token: str | None = None) -> Starlette:
-    """The monitor on the store at ``store_path`` (opened read-only, never written)."""
-    store_path = Path(store_path)
+class Monitor:
+    """The request handlers, one method per route, on a :class:`~.views.StoreView`."""
 
-    def open_store() -> Store:
-        return Store(store_path, read_only=True)
+    def __init__(self, view: StoreView) -> None:
+        self.view = view
 
-    def info_json(info: Any) -> dict:
-        die = info.provenance.get("identities", {}).get("chip", "").rpartition("die ")[2]
-        return {"id": info.id, "procedure": info.procedure, "status": info.status, "detail": info.detail,
-                "started": _when(info.started), "ended": _when(info.ended), "parent": info.parent,
-                "resumed_from": info.resumed_from, "die": die, "parameters": info.parameters}
+    async def runs_page(self, request: Request) -> Response:
+        return templates.TemplateResponse(request, "runs.html", self.view.page(dict(request.query_params)))
 
-    def page_of_runs(request: Request) -> dict:
-        q = request.query_params
-        try:
-            page = max(1, int(q.get("page", "1")))
-        except ValueError:
-            page = 1
-        filters = (q.get("procedure") or None, q.get("status") or None, _date(q.get("since")),
-                   _date(q.get("until")), q.get("die") or None)
-        with open_store() as store:
-            runs, total = store.list_runs(PAGE_SIZE, (page - 1) * PAGE_SIZE, *filters)
-            pages = max(1, -(-total // PAGE_SIZE))
-            if page > pages:                      # past the end: the last page
-                page = pages
-                runs, total = store.list_runs(PAGE_SIZE, (page - 1) * PAGE_SIZE, *filters)
-            procedures = store.procedure_names()
-        return {"runs": [info_json(i) for i in runs], "total": total, "page": page,
-                "pages": pages, "procedures": procedures,
-                "filters": {k: q.get(k, "") for k in ("procedure", "status", "since", "until", "die")}}
+    async def api_runs(self, request: Request) -> Response:
+        return _json(self.view.page(dict(request.query_params)))
 
-    def run_state(store: Store, run_id: int) -> dict:
-        info = store.run(run_id)
-        progress = store.last_progress(run_id)
-        return {"status": info.status, "detail": info.detail,
-                "progress": None if progress is None else {"task": progress[0], "done": progress[1],
-                                                           "total": progress[2]},
-                "records": len(store.record_names(run_id)), "children": len(store.run_ids(parent=run_id))}
-
-    def get_run(run_id: int) -> tuple[Store, Any]:
-        store = open_store()
-        try:
-            return store, store.run(run_id)
-        except StoreError:
-            store.close()
-            raise LookupError(run_id) from None
-
-    async def runs_page(request: Request) -> Response:
-        return templates.TemplateResponse(request, "runs.html", page_of_runs(request))
-
-    async def api_runs(request: Request) -> Response:
-        return _json(page_of_runs(request))
-
-    def run_details(run_id: int) -> dict:
-        store, info = get_run(run_id)
-        with store:
-            data = read_run(store, run_id)
-            return {"run": info_json(info), "provenance": info.provenance, "summary": data.summary,
-                    "events": [{"time": _when(t), "status": s, "detail": d} for t, s, d in store.events(run_id)],
-                    "records": [{"name": n, "kind": k, "bytes": b, "unit": data.unit(n)}
-                                for n, k, b in store.record_names(run_id)],
-                    "files": [name for name, _, _ in store.files(run_id)],
-                    "children": [info_json(store.run(c)) for c in store.run_ids(parent=run_id)],
-                    "state": run_state(store, run_id)}
-
-    async def run_page(request: Request) -> Response:
-        try:
-            details = run_details(request.path_params["run_id"])
-        except LookupError:
-            return PlainTextResponse(f"no run {request.path_params['run_id']} in this store", 404)
-        return templates.TemplateResponse(request, "run.html", {**details, "json": json.dumps})
-
-    async def api_run(request: Request) -> Response:
-        try:
-            return _json(run_details(request.path_params["run_id"]))
-        except LookupError:
-            return _json({"error": f"no run {request.path_params['run_id']}"}, 404)
-
-    async def api_figures(request: Request) -> Response:
+    async def run_page(self, request: Request) -> Response:
         run_id = request.path_params["run_id"]
         try:
-            store, info = get_run(run_id)
+            details = self.view.details(run_id)
         except LookupError:
-            return _json({"error": f"no run {run_id}"}, 404)
+            return _no_run(run_id)
+        return templates.TemplateResponse(request, "run.html", {**details, "json": json.dumps})
+
+    async def api_run(self, request: Request) -> Response:
+        run_id = request.path_params["run_id"]
+        try:
+            return _json(self.view.details(run_id))
+        except LookupError:
+            return _no_run(run_id, as_json=True)
+
+    async def api_figures(self, request: Request) -> Response:
+        run_id = request.path_params["run_id"]
+        try:
+            store, info = self.view.run(run_id)
+        except LookupError:
+            return _no_run(run_id, as_json=True)
         with store:
             if info.procedure == "campaign":
                 from ..campaign_plots import load_campaign
@@ -169,35 +109,35 @@ def create_app(store_path: str | Path, token: str | None = None) -> Starlette:
                 return _json(campaign_figures(load_campaign(store, run_id)))
             return _json(run_figures(read_run(store, run_id)))
 
-    async def events(request: Request) -> Response:
+    async def events(self, request: Request) -> Response:
+        """Server-sent events: the run's state whenever it changes, then ``end`` when the run has ended."""
         run_id = request.path_params["run_id"]
         try:
-            get_run(run_id)[0].close()
+            self.view.run(run_id)[0].close()
         except LookupError:
-            return _json({"error": f"no run {run_id}"}, 404)
-
-        async def stream():
-            last = None
-            while not await request.is_disconnected():
-                with open_store() as store:
-                    state = run_state(store, run_id)
-                if state != last:
-                    last = state
-                    yield f"event: update\ndata: {json.dumps(state)}\n\n"
-                    if state["status"] in END_STATUSES + ("interrupted",):
-                        yield "event: end\ndata: {}\n\n"
-                        return
-                await asyncio.sleep(POLL_S)
-
-        return StreamingResponse(stream(), media_type="text/event-stream",
+            return _no_run(run_id, as_json=True)
+        return StreamingResponse(self._changes(request, run_id), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
-    async def run_file(request: Request) -> Response:
+    async def _changes(self, request: Request, run_id: int) -> AsyncIterator[str]:
+        last = None
+        while not await request.is_disconnected():
+            with self.view.open() as store:
+                state = self.view.state(store, run_id)
+            if state != last:
+                last = state
+                yield f"event: update\ndata: {json.dumps(state)}\n\n"
+                if state["status"] in END_STATUSES + ("interrupted",):
+                    yield "event: end\ndata: {}\n\n"
+                    return
+            await asyncio.sleep(POLL_S)
+
+    async def run_file(self, request: Request) -> Response:
         run_id, name = request.path_params["run_id"], request.path_params["name"]
         try:
-            store, _ = get_run(run_id)
+            store, _ = self.view.run(run_id)
         except LookupError:
-            return PlainTextResponse(f"no run {run_id}", 404)
+            return _no_run(run_id)
         with store:
             found = {n: (media, data) for n, media, data in store.files(run_id)}
         if name not in found:                      # only the run's own files, by their exact names
@@ -205,46 +145,53 @@ def create_app(store_path: str | Path, token: str | None = None) -> Starlette:
         media, data = found[name]
         return Response(data, media_type=media)
 
-    async def export(request: Request) -> Response:
-        from ..export import export_csv, export_hdf5
-
+    async def export(self, request: Request) -> Response:
         run_id, kind = request.path_params["run_id"], request.path_params["kind"]
         if kind not in ("h5", "zip"):
             return PlainTextResponse("exports are run-ID.h5 (HDF5) or run-ID.zip (CSV)", 404)
         try:
-            store, _ = get_run(run_id)
+            store, _ = self.view.run(run_id)
         except LookupError:
-            return PlainTextResponse(f"no run {run_id}", 404)
+            return _no_run(run_id)
         with store, tempfile.TemporaryDirectory() as tmp:
-            if kind == "h5":
-                body = export_hdf5(store, run_id, Path(tmp) / "run.h5").read_bytes()
-                media = "application/x-hdf5"
-            else:
-                folder = export_csv(store, run_id, Path(tmp) / f"run-{run_id}")
-                buffer = io.BytesIO()
-                with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-                    for path in sorted(folder.iterdir()):
-                        archive.write(path, f"run-{run_id}/{path.name}")
-                body, media = buffer.getvalue(), "application/zip"
+            body, media = _exported(store, run_id, kind, Path(tmp))
         return Response(body, media_type=media,
                         headers={"Content-Disposition": f'attachment; filename="run-{run_id}.{kind}"'})
 
-    async def plotly_js(request: Request) -> Response:
+    async def plotly_js(self, request: Request) -> Response:
         import plotly
 
         return FileResponse(Path(plotly.__file__).parent / "package_data" / "plotly.min.js",
                             media_type="application/javascript")
 
+
+def _exported(store: Store, run_id: int, kind: str, folder: Path) -> tuple[bytes, str]:
+    """A run exported as HDF5 (``h5``) or as its CSV folder zipped (``zip``), child runs included."""
+    from ..export import export_csv, export_hdf5
+
+    if kind == "h5":
+        return export_hdf5(store, run_id, folder / "run.h5").read_bytes(), "application/x-hdf5"
+    exported = export_csv(store, run_id, folder / f"run-{run_id}")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(p for p in exported.rglob("*") if p.is_file()):
+            archive.write(path, f"run-{run_id}/{path.relative_to(exported)}")
+    return buffer.getvalue(), "application/zip"
+
+
+def create_app(store_path: str | Path, token: str | None = None) -> Starlette:
+    """The monitor on the store at ``store_path`` (opened read-only, never written)."""
+    m = Monitor(StoreView(store_path))
     routes = [
-        Route("/", runs_page),
-        Route("/runs/{run_id:int}", run_page),
-        Route("/runs/{run_id:int}/files/{name:str}", run_file),
-        Route("/runs/{run_id:int}/export.{kind:str}", export),
-        Route("/api/runs", api_runs),
-        Route("/api/runs/{run_id:int}", api_run),
-        Route("/api/runs/{run_id:int}/figures", api_figures),
-        Route("/api/runs/{run_id:int}/events", events),
-        Route("/static/plotly.min.js", plotly_js),
+        Route("/", m.runs_page),
+        Route("/runs/{run_id:int}", m.run_page),
+        Route("/runs/{run_id:int}/files/{name:str}", m.run_file),
+        Route("/runs/{run_id:int}/export.{kind:str}", m.export),
+        Route("/api/runs", m.api_runs),
+        Route("/api/runs/{run_id:int}", m.api_run),
+        Route("/api/runs/{run_id:int}/figures", m.api_figures),
+        Route("/api/runs/{run_id:int}/events", m.events),
+        Route("/static/plotly.min.js", m.plotly_js),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     return Starlette(routes=routes, middleware=[Middleware(TokenGate, token=token)])

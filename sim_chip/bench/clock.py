@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from benchspec.instrument import CommandSet
 from benchspec.scpi import number
 
+from .ports import Simulation
 from .scpi_device import SCPIDevice
-
-if TYPE_CHECKING:
-    from .world import Simulation
 
 SPEC = CommandSet(models=("VIRTUAL-CLOCK",), idn="LABCTL,VIRTUAL-CLOCK,0,1.0", role="clock")
 

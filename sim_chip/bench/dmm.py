@@ -7,8 +7,8 @@ from benchspec.models import keysight34465a as k34465a
 from benchspec.scpi import SCPIError, number
 
 from ..rng import derive_key, hash_uniform
+from .ports import Sensor
 from .scpi_device import SCPIDevice
-from .world import Sensor
 
 
 class Keysight34465ASim(SCPIDevice):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from benchspec.models import keysight33500 as k33500
 from benchspec.scpi import SCPIError, number
 
+from .ports import Pulses
 from .scpi_device import SCPIDevice
-from .world import Pulses
 
 SOURCE_IMPEDANCE = 50.0
 MTJ_PADS_OHM = 10e3                 #: what the generator drives: the test MTJ behind its pads, about

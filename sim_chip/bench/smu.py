@@ -6,8 +6,8 @@ import math
 
 from benchspec.models import keithley2450 as k2450
 from benchspec.scpi import choice
+from .ports import Load
 from .scpi_device import SCPIDevice
-from .world import Load
 
 _MEASURED = {"VOLT:DC": "VOLT", "CURR:DC": "CURR", "RES": "RES"}
 _NPLC = {"VOLT:DC": "voltage_nplc", "CURR:DC": "current_nplc", "RES": "resistance_nplc"}

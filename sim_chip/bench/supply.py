@@ -11,8 +11,8 @@ from __future__ import annotations
 from benchspec.models import e36312a
 from benchspec.scpi import SCPIError, number
 
+from .ports import Rails
 from .scpi_device import SCPIDevice
-from .world import Rails
 
 MEASURE_S = 0.02  # one reading integrates about one power-line cycle
 

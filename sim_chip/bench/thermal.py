@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
-
 from benchspec.models import lakeshore336 as ls336
 from benchspec.scpi import SCPIError, number
 
+from .ports import Thermal
 from .scpi_device import SCPIDevice
-
-if TYPE_CHECKING:
-    from .world import Thermal
 
 #: Highest temperature rise above ambient each heater range can hold, K (off, low, medium, high).
 RANGE_RISE_K = (0.0, 20.0, 80.0, 250.0)

@@ -11,9 +11,9 @@ Wiring follows the datasheet's bench (section 6) and :class:`benchspec.wiring.Wi
 * Lake Shore 336 heating the chuck; input A reads the die, input B ambient.
 * Keysight 34465A on the board's PT1000 sensor (or a reference resistor).
 
-Each instrument sees the world through a narrow port (:class:`Rails`,
-:class:`Load`, :class:`Pulses`, :class:`Thermal`, :class:`Sensor`,
-:class:`Simulation`), never the world itself.  Time is the chip's model
+Each instrument sees the world through a narrow port (:mod:`.ports`:
+``Rails``, ``Load``, ``Pulses``, ``Thermal``, ``Sensor``, ``Simulation``),
+never the world itself; the world builds one adapter per port.  Time is the chip's model
 time.  Instruments that take time (a measurement of N power-line cycles, a
 burst of pulses, a wait) advance it through :meth:`World.advance`, which
 also lets retention act and the die's temperature follow the chuck.
@@ -29,24 +29,27 @@ from ..board import Board
 from ..errors import NotPowered
 from ..macro import MX64
 from ..parameters import ChipParameters
-from .thermal import Chuck
+from .clock import VirtualClockDevice
+from .dmm import Keysight34465ASim
+from .generator import Keysight33600Sim
+from .smu import Keithley2450Sim
+from .supply import KeysightE36312ASim
+from .thermal import Chuck, LakeShore336Sim
 
 AMBIENT_K = 298.15
 
 
-class Rails:
-    """What the supply sees: the chip's rails and the charge drawn from each."""
+class _Rails:
+    """The supply's port (:class:`ports.Rails`) on a world; the other ports add to it."""
 
     def __init__(self, world: World) -> None:
         self._world = world
 
     def apply(self, volts_by_channel: dict[int, float]) -> None:
-        """Put the outputs' voltages on the rails their channels feed."""
         w = self._world
         w.chip.set_rails(**{w.wiring.rail_of_channel(ch): v for ch, v in volts_by_channel.items()})
 
     def charge(self, channel: int) -> float:
-        """Charge drawn from a channel's rail since fabrication, C."""
         w = self._world
         return w.chip.energy.charge[w.wiring.rail_of_channel(channel)]
 
@@ -60,23 +63,17 @@ class Rails:
         self._world.advance(seconds)
 
 
-class Load(Rails):
-    """What the SMU sees: the resistance of what it is wired to."""
-
+class _Load(_Rails):
     def resistance(self, volts: float, seconds: float) -> float:
         return self._world.load_resistance(volts, seconds)
 
 
-class Pulses(Rails):
-    """What the generator sees: the test MTJ's pads."""
-
+class _Pulses(_Rails):
     def pulse(self, volts: float, seconds: float, pulses: int) -> None:
         self._world.pulse_test_mtj(volts, seconds, pulses)
 
 
-class Thermal(Rails):
-    """What the temperature controller sees: the chuck (input A) and the room (input B)."""
-
+class _Thermal(_Rails):
     def chuck(self) -> float:
         return self._world.chuck.temperature
 
@@ -84,9 +81,7 @@ class Thermal(Rails):
         return AMBIENT_K
 
 
-class Sensor(Rails):
-    """What the DMM sees: the PT1000 at the die or the reference resistor, and the die's seed (its noise)."""
-
+class _Sensor(_Rails):
     def resistance(self) -> float:
         return self._world.sensor_resistance()
 
@@ -94,11 +89,8 @@ class Sensor(Rails):
         return self._world.chip.seed
 
 
-class Simulation(Rails):
-    """What the simulation's control instrument sees: time, and the die's fabrication."""
-
+class _Simulation(_Rails):
     def outputs_on(self) -> list[str]:
-        """What is still driving the chip or its test structures (nothing, after a bench closes)."""
         return self._world.outputs_on()
 
     def refabricate(self) -> None:
@@ -110,24 +102,17 @@ class World:
 
     def __init__(self, die_seed: int = 1, params: ChipParameters | None = None,
                  wiring: Wiring | None = None) -> None:
-        from .clock import VirtualClockDevice
-        from .dmm import Keysight34465ASim
-        from .generator import Keysight33600Sim
-        from .smu import Keithley2450Sim
-        from .supply import KeysightE36312ASim
-        from .thermal import LakeShore336Sim
-
         self.chip = MX64(die_seed, params)
         self.board = Board(self.chip, supply="external")
         self.wiring = wiring or Wiring()
         self.chuck = Chuck(AMBIENT_K)
         self._synced_at = self.now
-        self.supply = KeysightE36312ASim(Rails(self))
-        self.smu = Keithley2450Sim(Load(self))
-        self.generator = Keysight33600Sim(Pulses(self))
-        self.thermo = LakeShore336Sim(Thermal(self))
-        self.dmm = Keysight34465ASim(Sensor(self))
-        self.clock = VirtualClockDevice(Simulation(self))
+        self.supply = KeysightE36312ASim(_Rails(self))
+        self.smu = Keithley2450Sim(_Load(self))
+        self.generator = Keysight33600Sim(_Pulses(self))
+        self.thermo = LakeShore336Sim(_Thermal(self))
+        self.dmm = Keysight34465ASim(_Sensor(self))
+        self.clock = VirtualClockDevice(_Simulation(self))
 
     @property
     def now(self) -> float:

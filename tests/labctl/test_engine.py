@@ -12,7 +12,7 @@ from instruments.errors import SafetyLimitError
 from labctl.bench import builtin_config, default_bench
 from labctl.engine import execute, rehearse
 from instruments.interrupts import Abort
-from labctl.plan import Call, Checkpoint, Context, Plan, Progress, Read, Record, Set, SubRun, Wait
+from labctl.plan import Call, Checkpoint, Compute, Context, Plan, Progress, Read, Record, Set, SubRun, Wait
 from labctl.procedure import Param, ParameterError, procedure
 from labctl.registry import get
 from labctl.rundata import read_run
@@ -308,3 +308,72 @@ def test_the_rehearsal_answers_large_mac_batches_from_a_sample_and_extrapolates_
     rehearsal = rehearse(macs, {"n": 100_000}, builtin_config(1))
     assert rehearsal.mac_vectors == 100_000
     assert rehearsal.bench_s == pytest.approx(100_000 / 11.1e6, rel=0.05)
+
+
+def _fit(values: list[float]) -> float:
+    return float(np.mean(values))
+
+
+def _stub_fit(values: list[float]) -> float:
+    return 0.0
+
+
+def _analyse_steps(data) -> Plan:
+    yield Record("mean_step", _fit(data.all("step")))
+    if data.parameters["fail_analysis"]:
+        raise KeyboardInterrupt
+    yield Progress("analysis", 1, 1)
+    return {"mean_step": data.last("mean_step"), "analysed_records": len(data.all("step"))}
+
+
+@procedure(needs={"smu": "test_pad"}, analysis=_analyse_steps)
+def stepping(
+    n: Annotated[int, Param("steps", low=1, high=100)] = 4,
+    fail_analysis: Annotated[bool, Param("Ctrl-C in the analysis")] = False,
+) -> Plan:
+    """counts, then an analysis of the counts; a Compute the rehearsal stubs"""
+    computed = yield Compute(_fit, [1.0, 2.0], stub=_stub_fit)
+    yield Record("computed", computed)
+    for i in range(n):
+        yield Record("step", i)
+    return {"counted": n, "computed": computed}
+
+
+def test_the_analysis_runs_once_after_the_plan_and_a_compute_is_stubbed_in_the_rehearsal(store) -> None:
+    with default_bench(1) as bench:
+        result = execute(stepping, {}, bench, store, seed=1)
+    data = read_run(store, result.run_id)
+    assert data.last("computed") == 1.5 and data.last("mean_step") == 1.5            # the run's own values
+    assert result.summary["counted"] == 4 and result.summary["analysed_records"] == 4
+    assert result.rehearsal.summary == {"counted": 4, "computed": 0.0}     # the stub; the analysis never rehearsed
+    assert [n for n, _ in store.records(result.run_id)][-2:] == ["mean_step", "summary"]
+
+
+def test_a_run_stopped_in_its_analysis_resumes_with_the_analysis_alone(store) -> None:
+    with default_bench(1) as bench:
+        first = execute(stepping, {"fail_analysis": True}, bench, store, seed=1)
+        assert first.status == "aborted"
+        resumed = execute(stepping, {"fail_analysis": False}, bench, store, resume=first.run_id)
+    assert resumed.status == "completed" and resumed.rehearsal.messages == 0
+    names = [n for n, _ in store.records(resumed.run_id)]
+    assert names == ["computed", "step", "step", "step", "step", "mean_step", "summary"]   # the plan not again
+
+
+def test_an_analysis_cannot_touch_the_bench(store) -> None:
+    def reads_the_smu(data) -> Plan:
+        yield Read("smu.read")
+
+    touching = procedure(name="touching", analysis=reads_the_smu)(counting.function)
+    with default_bench(1) as bench, pytest.raises(ParameterError, match="never the bench"):
+        execute(touching, {"n": 1}, bench, store, seed=1)
+
+
+def test_a_run_keeps_a_snapshot_of_every_instrument_setting(store) -> None:
+    with default_bench(1) as bench:
+        bench.smu.nplc = 2.0
+        bench.generator.ch[2].pulse_width = 3e-6
+        run = execute(counting, {"n": 1}, bench, store, seed=1).run_id
+    settings = store.run(run).provenance["settings"]
+    assert settings["smu"]["nplc"] == 2.0 and settings["generator"]["ch2"]["pulse_width"] == pytest.approx(3e-6)
+    assert set(settings) == {"chip", "supply", "smu", "generator", "thermo", "dmm"}
+    assert "current_range" in settings["smu"] and "voltage" in settings["supply"]["ch1"]

@@ -117,3 +117,16 @@ def test_the_envelope_keeps_every_extreme() -> None:
     assert len(reduced) <= MAX_POINTS and {3.0, -4.0, 5.0} <= set(reduced.tolist())
     assert np.all(np.diff(x) > 0)
     assert json.dumps(reduced.tolist())
+
+
+def test_a_zipped_export_holds_the_child_runs_too(tmp_path) -> None:
+    import io
+    import zipfile
+    path = tmp_path / "runs.sqlite"
+    with Store(path) as store:
+        parent = store.begin_run("demo", {}, {})
+        child = store.begin_run("write-verify", {}, {}, parent=parent)
+        store.record(child, "bit_errors", np.array([3, 0]), {"unit": "bits"})
+    zipped = TestClient(create_app(path)).get(f"/runs/{parent}/export.zip")
+    names = zipfile.ZipFile(io.BytesIO(zipped.content)).namelist()
+    assert f"run-{parent}/run-{child}/bit_errors.csv" in names and f"run-{parent}/run.json" in names

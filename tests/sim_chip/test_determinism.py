@@ -188,3 +188,14 @@ def test_no_two_streams_and_no_two_dies_share_random_numbers() -> None:
     keys = stream_keys(a) + stream_keys(b)
     assert len(set(keys)) == len(keys)
     assert not np.any(a._bd_threshold == b._bd_threshold)
+
+
+def test_one_hashed_draw_has_the_bits_it_has_among_many() -> None:
+    """A single draw (integer counters, worked out on Python ints) equals the same draw taken in an array."""
+    from sim_chip.rng import hash_uniform
+    key, cells, steps = 0xDEADBEEF12345678, np.array([0, 1, 4095, 2**40 + 3]), np.array([0, 7, 2**33, 5])
+    many = hash_uniform(key, cells, steps)
+    assert [hash_uniform(key, int(c), np.uint64(s)) for c, s in zip(cells, steps)] == many.tolist()
+    assert hash_uniform(key, 9) == hash_uniform(key, np.array([9]))[0] != hash_uniform(key + 1, 9)
+    lanes = np.arange(40, dtype=np.uint64) * 2**37                    # beyond the few drawn one at a time
+    assert hash_uniform(key, lanes)[[3, 39]].tolist() == hash_uniform(key, lanes[[3, 39]]).tolist()
