@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import inspect
 import platform
 import random
 import re
@@ -39,6 +40,7 @@ from .plan import (Call, Checkpoint, Compute, Context, Load, Message, Plot, Prog
 from .procedure import ParameterError, Procedure
 from .rundata import read_run
 from .store import Store
+from .nominal_chip import NominalArray
 from .targets import resolve
 
 ProgressCallback = Callable[[str, int, int], None]
@@ -199,6 +201,8 @@ def run_direct(plan: Any, bench: Bench, seed: int = 0) -> Any:
         answer = interpreter.carry_out(message)
         if answer is not NOT_FOR_THE_BENCH:
             return answer
+        if isinstance(message, Compute):
+            return message.function(*message.args, **message.kwargs)
         return context if isinstance(message, Context) else None
 
     return drive(plan, handle)
@@ -232,9 +236,12 @@ class Rehearsal:
 
 
 class _RehearsalHandler:
-    def __init__(self, twin: Bench, context: RunContext, rehearsal: Rehearsal, store: Store | None) -> None:
+    def __init__(self, twin: Bench, context: RunContext, rehearsal: Rehearsal, store: Store | None,
+                 nominal: bool = False) -> None:
         self.twin, self.context, self.rehearsal, self.store = twin, context, rehearsal, store
         self.interpreter = Interpreter(twin)
+        #: the array answered at its nominal behaviour (``@procedure(rehearsal="nominal")``), else None
+        self.array = NominalArray(twin.chip) if nominal else None
         self.children = 0                       #: child runs of the plan being rehearsed so far
         self.skipped_chip_s = 0.0
         self.skipped_compute_s = 0.0
@@ -242,8 +249,13 @@ class _RehearsalHandler:
 
     def __call__(self, message: Message) -> Any:
         self.rehearsal.messages += 1
+        if self.array is not None and isinstance(message, Call) and self.array.handles(message.target):
+            resolve(message.target, "Call")
+            return self.array.call(message.target, message.args, message.kwargs)
         if isinstance(message, Call) and message.target == "chip.mac_batch":
             return self._mac_batch(*message.args, **message.kwargs)
+        if self.array is not None and isinstance(message, (Set, Call)):
+            self.array.changed()
         answer = self.interpreter.carry_out(message)
         if answer is not NOT_FOR_THE_BENCH:
             return answer
@@ -310,7 +322,8 @@ def rehearse(procedure: Procedure, params: dict, config: BenchConfig, seed: int 
     with config.twin().open() as twin:
         procedure.check_bench(twin.instruments, twin.wiring, config.source)
         twin.checks.log = rehearsal.checks
-        handler = _RehearsalHandler(twin, _context(twin, seed, resume, kept), rehearsal, store)
+        handler = _RehearsalHandler(twin, _context(twin, seed, resume, kept), rehearsal, store,
+                                    nominal=procedure.rehearsal == "nominal")
         started_wall, started_bench = time.perf_counter(), twin.clock.now()
         try:
             rehearsal.summary = drive(procedure(**params), handler) or {}
@@ -323,8 +336,10 @@ def rehearse(procedure: Procedure, params: dict, config: BenchConfig, seed: int 
                                  f"not run: {type(exc).__name__}: {exc}") from exc
         finally:
             twin.checks.log = None             # closing the twin is not the plan's doing
-        rehearsal.bench_s = twin.clock.now() - started_bench + handler.skipped_chip_s
-        compute_s = time.perf_counter() - started_wall + handler.skipped_compute_s
+        nominal_chip_s, nominal_compute_s = (handler.array.chip_s, handler.array.compute_s) if handler.array \
+            else (0.0, 0.0)
+        rehearsal.bench_s = twin.clock.now() - started_bench + handler.skipped_chip_s + nominal_chip_s
+        compute_s = time.perf_counter() - started_wall + handler.skipped_compute_s + nominal_compute_s
     rehearsal.wall_s = _wall_estimate(config, rehearsal, compute_s)
     return rehearsal
 
@@ -478,8 +493,9 @@ class _Engine:
                 summary = drive(procedure(**params), handler) or {}
             if procedure.analysis is not None:
                 self.store.checkpoint(run_id, {PLAN_DONE: summary})
-                analysis = _AnalysisHandler(handler)
-                summary = {**summary, **(drive(procedure.analysis(read_run(self.store, run_id)), analysis) or {})}
+                analysis = procedure.analysis(read_run(self.store, run_id))
+                found: Any = drive(analysis, _AnalysisHandler(handler)) if inspect.isgenerator(analysis) else analysis
+                summary = {**summary, **(found or {})}
         except KeyboardInterrupt as exc:
             self.bench.safe_state()
             reason = exc.reason if isinstance(exc, Abort) else "interrupted by the user (Ctrl-C)"

@@ -9,15 +9,13 @@ the input vectors, and the other half is decoded and compared with the exact
 full-column MACs of the intended weights (so write errors and defects are in
 the model, as they are in a network).
 
-Matrix k is a random base vector b with column j's weights equal to b with
-n rows flipped, n = 0..64 rotated over the columns from matrix to matrix (so
-b . w_j covers -64..64 and every array column sees many levels); the inputs
-are b with each row flipped with probability p_k (0.04, 0.12, 0.2, 0.3 in
-turn), which spreads each column's partial sums about (1 - 2 p) b . w_j like
-a network tile's.  The model (``ErrorModel.from_pairs``) is recorded pooled
-(``error_*``) and per array column (``column_error_*``) with the die, the TDC
-settings and the temperature (the Lake Shore's sensor A, or the bench's
-nominal 298.15 K without one): ``error_model_from_run`` reads it back.
+The matrices are ``networks.chip.error_runs.generic_matrix``'s.  Each
+matrix's measured pairs are recorded as it finishes and are a checkpoint (an
+interrupted run resumes with the next matrix); the analysis then fits the
+model (``ErrorModel.from_pairs``) and records it pooled (``error_*``) and per
+array column (``column_error_*``), beside the die, the TDC settings and the
+temperature (the Lake Shore's sensor A, or the bench's nominal 298.15 K
+without one): ``error_model_from_run`` reads it back.
 """
 
 from __future__ import annotations
@@ -30,7 +28,7 @@ from labctl.plan import Context, Plan
 from labctl.plotting import figure
 from labctl.procedure import Param, procedure
 from labctl.rundata import RunData
-from procedures.networks.chip.error_runs import measure_error_model
+from procedures.networks.chip.error_runs import generic_pairs, measure_generic_pairs, record_generic_model
 from procedures.networks.chip.session import chip_session
 from procedures.networks.chip.stored import error_model_from_run
 from benchspec.tdc import TdcSetting
@@ -62,7 +60,20 @@ def plot_mac_errors(data: RunData) -> Any:
     return fig
 
 
-@procedure(plots=(plot_mac_errors,), campaign=("conditions",))
+def analyse(data: RunData) -> Plan:
+    """The generic model fitted and recorded from the measured pairs; the error's statistics."""
+    pooled = yield from record_generic_model(data)
+    ideal, decoded = generic_pairs(data)
+    error = decoded - ideal
+    column_std = error.std(axis=0)
+    return {"error_mean": float(error.mean()), "error_mean_se": float(error.std() / np.sqrt(error.size)),
+            "error_std": float(error.std()), "exact_fraction": float(np.mean(np.abs(error) < 1.0)),
+            "column_std_min": float(column_std.min()), "column_std_max": float(column_std.max()),
+            "levels_observed": int((pooled.counts[0] > 0).sum()), "pairs": int(error.size)}
+
+
+@procedure(plots=(plot_mac_errors,), campaign=("conditions",), analysis=analyse, rehearsal="nominal",
+           resumes="after each matrix")
 def mac_errors(
     lsb: Annotated[float, Param("TDC LSB of the windows (the networks' setting)", "s", 0.0625e-9, 4e-9)] = 0.4e-9,
     windows: Annotated[int, Param("TDC windows each vector is read under", low=1, high=9)] = 1,
@@ -71,15 +82,10 @@ def mac_errors(
                                   low=64, high=1_000_000)] = 4000,
 ) -> Plan:
     """the chip's partial-sum error model (decoded vs ideal column MAC) under the networks' TDC settings"""
-    rng = (yield Context()).rng
+    context = yield Context()
     setting = TdcSetting(lsb, windows)
-    conditions, (pooled, ideal_all, decoded_all) = yield from chip_session(
-        lambda session: measure_error_model(session, setting, rng, matrices, vectors),
+    done = (context.resume or {}).get("matrices", 0)
+    conditions, _ = yield from chip_session(
+        lambda session: measure_generic_pairs(session, setting, matrices, vectors, context.rng, done),
         {"lsb_s": lsb, "windows": windows})
-    error = decoded_all - ideal_all
-    column_std = error.std(axis=0)
-    return {"error_mean": float(error.mean()), "error_mean_se": float(error.std() / np.sqrt(error.size)),
-            "error_std": float(error.std()), "exact_fraction": float(np.mean(np.abs(error) < 1.0)),
-            "column_std_min": float(column_std.min()), "column_std_max": float(column_std.max()),
-            "levels_observed": int((pooled.counts[0] > 0).sum()), "pairs": int(error.size),
-            "die": conditions["die"], "temperature_K": conditions["temperature_K"]}
+    return {"die": conditions["die"], "temperature_K": conditions["temperature_K"]}

@@ -12,20 +12,16 @@ import numpy as np
 import pytest
 
 from labctl.bench import default_bench
-from labctl.engine import execute, run_direct
+from labctl.engine import drive, execute
 from labctl.procedure import ParameterError
 from labctl.registry import get
 from labctl.rundata import RunData, read_run
 from labctl.store import Store
-from labctl.stubs import ensure_powered
-from benchspec.tdc import TdcSetting
 from procedures.networks.chip.error_model import ERROR_ARRAYS, ErrorModel
-from procedures.networks.chip.error_runs import measure_layer_models
-from procedures.networks.chip.session import close_session, open_session
 from procedures.networks.chip.stored import error_models_from_run
 from procedures.networks.host.idx import load_mnist
 from procedures.networks.host.npz import load_network
-from procedures.vgg8_emulation import validate_on_chip
+from procedures.vgg8_emulation import validate_emulation
 from tests.networks.conv_nets import small_vgg
 
 
@@ -60,25 +56,19 @@ def test_vgg8_emulation_validates_the_emulator_on_the_chip(store, small_network)
         "confusion.png", "layer_errors.png", "validation.png"]
 
 
-def test_the_validation_rejects_wrong_error_models(small_network) -> None:
-    net = load_network(small_network)
-    digits = load_mnist()
-
-    def plan():
-        yield from ensure_powered()
-        session, setting, calibration = (yield from open_session()), TdcSetting(0.4e-9, 2), digits.train_images[-16:]
-        models = yield from measure_layer_models(session, net, digits.train_images[:8], calibration,
-                                                 frozenset({1, 2, 3}), setting)
-        doubled = {k: ErrorModel(2 * m.errors, m.probabilities, m.counts) for k, m in models.items()}
-        exact = ErrorModel.from_pairs(np.arange(-64, 65, 2), np.arange(-64, 65, 2))
-        summary = yield from validate_on_chip(session, net, digits.test_images[:16], digits.test_labels[:16],
-                                              calibration, setting,
-                                              {"layer": models, "doubled": doubled, "exact": exact}, 0)
-        yield from close_session(session)
-        return summary
-
+def test_the_validation_rejects_wrong_error_models(store, small_network) -> None:
+    """The analysis compares the chip's slice (recorded by the plan) with the emulation under each model: the
+    network's own models agree, doubled errors and no errors at all do not."""
+    params = {"network": str(small_network), "images": 8, "validation_images": 16, "model_images": 8}
     with default_bench(4) as bench:
-        s = run_direct(plan(), bench)
+        result = execute(get("vgg8-emulation"), params, bench, store, seed=1, rehearse_first=False,
+                         draw_figures=False)
+    data, net, digits = read_run(store, result.run_id), load_network(small_network), load_mnist()
+    models = error_models_from_run(data)
+    doubled = {k: ErrorModel(2 * m.errors, m.probabilities, m.counts) for k, m in models.items()}
+    exact = ErrorModel.from_pairs(np.arange(-64, 65, 2), np.arange(-64, 65, 2))
+    s = drive(validate_emulation(data, net, digits.test_images[:16], digits.test_labels[:16],
+                                 {"layer": models, "doubled": doubled, "exact": exact}, 0), lambda message: None)
     assert s["validation_layer_agrees"] and not s["validation_doubled_agrees"] and not s["validation_exact_agrees"]
     assert s["validation_layer1_exact_rms"] == 0 < s["validation_layer1_chip_rms"]
 

@@ -166,7 +166,8 @@ def test_the_procedure_through_the_command_line(tmp_path, small_network) -> None
             "--store", str(tmp_path / "runs.sqlite"), "--seed", "4"]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert "this network" in done.stdout and "93.23%" in done.stdout and "95.24%" in done.stdout
+    assert "this network" in done.stdout and " 93.23 %" in done.stdout and " 95.24 %" in done.stdout
+    assert "95 % intervals" in done.stdout and " ± " in done.stdout
     assert "14 tiles programmed" in done.stdout
     refused = subprocess.run(argv + ["--lsbs", "5e-9"], capture_output=True, text=True, timeout=120)
     assert refused.returncode != 0 and "lsbs" in refused.stderr

@@ -5,9 +5,10 @@ Two kinds, both ``ErrorModel`` (decoded minus ideal 64-row column MAC given
 the ideal MAC), measured through the runtime as the networks read their
 layers (each tile's windows placed on its partial sums and calibrated):
 
-- **generic** (``measure_error_model``, the mac-errors procedure): matrices
-  with partial sums spread over -64..64 and network-like inputs, recorded
-  pooled and per array column (``stored.record_error_model``);
+- **generic** (``measure_generic_pairs``, the mac-errors procedure): matrices
+  with partial sums spread over -64..64 and network-like inputs; the pairs
+  are recorded as measured and the model fitted from them afterwards
+  (``record_generic_model``, pooled and per array column);
 - **per layer** (``measure_layer_models``): the network itself on the chip
   for some training images, every layer's real tile columns' (ideal,
   decoded) pairs, recorded once per layer in layer order
@@ -22,7 +23,8 @@ from __future__ import annotations
 import numpy as np
 
 from benchspec.tdc import TdcSetting
-from labctl.plan import Plan, Record
+from labctl.plan import Checkpoint, Compute, Plan, Record
+from labctl.rundata import RunData
 
 from ..host.network import BinaryNetwork
 from .error_model import ErrorModel
@@ -54,38 +56,56 @@ def generic_matrix(rng: np.random.Generator, k: int, matrices: int, vectors: int
 
 
 def measure_generic_pairs(session: Session, setting: TdcSetting, matrices: int, vectors: int,
-                          rng: np.random.Generator) -> Plan:
-    """Plan: (ideal int8, decoded float32) full-column MACs, each (matrices x vectors / 2, 64).
+                          rng: np.random.Generator, done: int = 0) -> Plan:
+    """Plan: measure matrices ``done`` .. ``matrices`` - 1, each recorded (``ideal`` int8, ``decoded`` float32,
+    (vectors / 2, 64) full-column MACs) as it finishes and followed by a checkpoint ``{"matrices": k + 1}``.
 
     Each matrix (``generic_matrix``) is programmed once as a tile, calibrated
-    with half of its vectors, and the other half decoded; both are recorded
-    (``ideal``, ``decoded``) as each matrix finishes.
+    with half of its vectors, and the other half decoded.  The matrices before
+    ``done`` (measured before an interruption) are drawn again, not measured,
+    so that the later ones are those of an uninterrupted run.
     """
-    ideal, decoded = [], []
     half = vectors // 2
     for k in range(matrices):
         weights, x = generic_matrix(rng, k, matrices, vectors)
+        if k < done:
+            continue
         (result,) = yield from chip_layer(session, k, weights, [LayerJob(setting, x[half:], x[:half])], "mac-errors")
-        ideal.append((x[half:].astype(np.int32) @ weights.astype(np.int32)).astype(np.int8))
-        decoded.append(result.preactivations.astype(np.float32))
-        yield Record("ideal", ideal[-1], "MAC", "exact full-column MACs of the measured vectors", ("vector", "column"))
-        yield Record("decoded", decoded[-1], "MAC", "their decoded values", ("vector", "column"))
-    return np.concatenate(ideal), np.concatenate(decoded)
+        ideal = (x[half:].astype(np.int32) @ weights.astype(np.int32)).astype(np.int8)
+        yield Record("ideal", ideal, "MAC", "exact full-column MACs of the measured vectors", ("vector", "column"))
+        yield Record("decoded", result.preactivations.astype(np.float32), "MAC", "their decoded values",
+                     ("vector", "column"))
+        yield Checkpoint({"matrices": k + 1})
 
 
-def measure_error_model(session: Session, setting: TdcSetting, rng: np.random.Generator, matrices: int = 4,
-                        vectors: int = 2000) -> Plan:
-    """Plan: the generic model (``measure_generic_pairs``), recorded pooled and per column; returns the pooled
-    model and the (ideal, decoded) pairs it came from."""
-    ideal, decoded = yield from measure_generic_pairs(session, setting, matrices, vectors, rng)
-    return (yield from record_error_model(ideal, decoded)), ideal, decoded
+def generic_pairs(data: RunData) -> tuple[np.ndarray, np.ndarray]:
+    """The (ideal, decoded) pairs a run measured with ``measure_generic_pairs``, stacked."""
+    return (np.concatenate([np.asarray(i, np.int16) for i in data.all("ideal")]),
+            np.concatenate([np.asarray(d, np.float32) for d in data.all("decoded")]))
+
+
+def record_generic_model(data: RunData) -> Plan:
+    """Analysis: fit and record the generic model (pooled and per column) of a run's measured pairs; returns
+    the pooled model."""
+    return (yield from record_error_model(*generic_pairs(data)))
+
+
+def fit_layer_models(results: dict[int, tuple[np.ndarray, np.ndarray]]) -> dict[int, ErrorModel]:
+    """Per layer, the pooled model of its real tile columns' (ideal, decoded) MACs."""
+    return {layer: ErrorModel.from_pairs(ideal, decoded) for layer, (ideal, decoded) in sorted(results.items())}
+
+
+def no_layer_models(results: dict[int, tuple[np.ndarray, np.ndarray]]) -> dict[int, ErrorModel]:
+    """The rehearsal's stand-in for ``fit_layer_models``: no models."""
+    return {}
 
 
 def measure_layer_models(session: Session, network: BinaryNetwork, images: np.ndarray,
                          calibration_images: np.ndarray, layers: frozenset[int], setting: TdcSetting,
                          batch: int = 50, calibration_vectors: int | None = None) -> Plan:
     """Plan: the network with ``layers`` on the chip for ``images``; per such layer, the pooled model of its
-    real tile columns' (ideal, decoded) MACs, recorded in layer order; returns {layer: model}.
+    real tile columns' (ideal, decoded) MACs, fitted once (never in a rehearsal) and recorded in layer order;
+    returns {layer: model} ({} in a rehearsal).
 
     ``stored.error_models_from_run`` reads them back in that order: record
     the layers (``array_layers``) beside them to map them to layer indices.
@@ -93,9 +113,10 @@ def measure_layer_models(session: Session, network: BinaryNetwork, images: np.nd
     chip = yield from chip_forward(session, network, images, calibration_images, [setting], "network",
                                    layers, batch=batch, keep_columns=True, keep_preactivations=False,
                                    calibration_vectors=calibration_vectors)
-    models = {}
-    for layer, result in sorted(chip.layers[0].items()):
-        outputs = network.weighted[layer].outputs
-        models[layer] = ErrorModel.from_pairs(result.ideal[:, :, :outputs], result.decoded[:, :, :outputs])
-        yield from record_model(models[layer], LAYER_PREFIX, f"layer {layer}")
+    pairs = {layer: (result.ideal[:, :, :network.weighted[layer].outputs],
+                     result.decoded[:, :, :network.weighted[layer].outputs])
+             for layer, result in chip.layers[0].items()}
+    models = yield Compute(fit_layer_models, pairs, stub=no_layer_models)
+    for layer, model in models.items():
+        yield from record_model(model, LAYER_PREFIX, f"layer {layer}")
     return models

@@ -36,14 +36,23 @@ from .tiling import TileLayout
 
 @dataclass(frozen=True, eq=False)
 class ChipLayerPass:
-    """A chip layer in a pass at one setting: decoded and exact pre-activations (n, outputs) of its inputs;
-    with ``keep_columns``, every tile column's exact and decoded full-column MAC, (row tiles, n, 64 x column
-    tiles), padding columns last (decoded NaN there)."""
+    """A chip layer in a pass at one setting: its decoded pre-activations (n, outputs), its inputs and weights
+    (``exact``: the exact pre-activations, computed on the host when asked); with ``keep_columns``, every tile
+    column's exact and decoded full-column MAC, (row tiles, n, 64 x column tiles), padding columns last
+    (decoded NaN there)."""
 
     preactivations: np.ndarray
-    exact: np.ndarray
+    layer: int
+    inputs: np.ndarray
+    weights: np.ndarray
     ideal: np.ndarray | None = None
     decoded: np.ndarray | None = None
+
+    @property
+    def exact(self) -> np.ndarray:
+        """The exact pre-activations (n, outputs) of the layer's inputs (host work: ask for it outside a plan's
+        chip part, or through Compute)."""
+        return plain_product(self.layer, self.inputs, self.weights)
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,8 +112,8 @@ def chip_forward(session: Session, network: BinaryNetwork, images: np.ndarray, c
             answers = []
             for k, (x, result) in enumerate(zip(xs, results)):
                 columns = TileLayout(*weights.shape).column_macs(x, weights) if keep_columns else None
-                chip_layers[k][index] = ChipLayerPass(result.preactivations, plain_product(index, x, weights),
-                                                      columns, result.columns)
+                chip_layers[k][index] = ChipLayerPass(result.preactivations, index, x, weights, columns,
+                                                      result.columns)
                 sizes = np.cumsum([len(r[1]) for r in requests[k]])[:-1]
                 answers.append(np.split(result.preactivations, sizes))
         else:

@@ -35,12 +35,17 @@ class Windows:
         self.lsbs = np.array(lsbs, float)
 
     def set(self, starts: np.ndarray, lsb: float | np.ndarray) -> Plan:
-        """Set every column's window (start s, LSB s), sending only the columns that change."""
+        """Set every column's window (start s, LSB s): nothing if none changes, one column's command if one
+        does, else every column in one command."""
         starts = np.broadcast_to(np.asarray(starts, float), (COLUMNS,))
         lsbs = np.broadcast_to(np.asarray(lsb, float), (COLUMNS,))
-        for j in np.flatnonzero((starts != self.starts) | (lsbs != self.lsbs)):
-            yield Call("chip.set_tdc_window", float(starts[j]), float(lsbs[j]), int(j))
-            self.starts[j], self.lsbs[j] = starts[j], lsbs[j]
+        changed = np.flatnonzero((starts != self.starts) | (lsbs != self.lsbs))
+        if len(changed) == 1:
+            j = int(changed[0])
+            yield Call("chip.set_tdc_window", float(starts[j]), float(lsbs[j]), j)
+        elif len(changed):
+            yield Call("chip.set_tdc_windows", starts.copy(), lsbs.copy())
+        self.starts[:], self.lsbs[:] = starts, lsbs
 
 
 @dataclass(frozen=True, eq=False)

@@ -136,10 +136,13 @@ def chip_session(work: Callable[[Session], Plan], conditions: dict[str, Any] | N
                  replicate: bool = True) -> Plan:
     """The chip part of a network procedure: power the chip up, record ``conditions`` (the measured ones,
     ``measure_conditions``, plus the given entries), open a Session (carrying them), run ``work(session)``
-    and close the session whatever happens.  Returns (conditions, what ``work`` returned)."""
+    and close the session whatever happens.  Returns (conditions, what ``work`` returned).  A resumed run
+    measures them again but keeps the interrupted run's record of them."""
     yield from ensure_powered()
     measured = {**(yield from measure_conditions()), **(conditions or {})}
-    yield Record("conditions", measured)
+    kept = (yield Context()).kept
+    if kept is None or "conditions" not in kept:        # a resumed run has them from the interrupted one
+        yield Record("conditions", measured)
     session = yield from open_session(replicate)
     session.conditions = measured
     try:

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from labctl.plan import Plan, Record
+from labctl.plan import Compute, Plan, Record
 from labctl.rundata import RunData, load_run
 
 from ..host.network import BinaryNetwork
@@ -78,13 +78,27 @@ def record_model(model: ErrorModel, prefix: str, what: str) -> Plan:
                      f"error model ({what}): {name.split('_')[1]}")
 
 
+def fit_error_models(ideal: np.ndarray, decoded: np.ndarray) -> tuple[ErrorModel, ErrorModel] | None:
+    """The pooled and the per-column model of measured (ideal, decoded) full-column MACs (n, 64): host work a
+    plan asks for with ``Compute(fit_error_models, ..., stub=no_error_models)``."""
+    return ErrorModel.from_pairs(ideal, decoded), ErrorModel.from_pairs(ideal, decoded, per_column=True)
+
+
+def no_error_models(ideal: np.ndarray, decoded: np.ndarray) -> None:
+    """The rehearsal's stand-in for ``fit_error_models``: no model."""
+    return None
+
+
 def record_error_model(ideal: np.ndarray, decoded: np.ndarray) -> Plan:
-    """Record the models of measured (ideal, decoded) full-column MACs (n, 64), pooled under their own names and
-    per array column prefixed ``column_``; returns the pooled model."""
-    pooled = ErrorModel.from_pairs(ideal, decoded)
-    yield from record_model(pooled, "", "pooled")
-    yield from record_model(ErrorModel.from_pairs(ideal, decoded, per_column=True), COLUMN_PREFIX, "per array column")
-    return pooled
+    """Fit (once, never in a rehearsal) and record the models of measured (ideal, decoded) full-column MACs
+    (n, 64), pooled under their own names and per array column prefixed ``column_``; returns the pooled model
+    (None in a rehearsal)."""
+    models = yield Compute(fit_error_models, ideal, decoded, stub=no_error_models)
+    if models is None:
+        return None
+    yield from record_model(models[0], "", "pooled")
+    yield from record_model(models[1], COLUMN_PREFIX, "per array column")
+    return models[0]
 
 
 def _holds(data: RunData, prefix: str) -> bool:

@@ -90,6 +90,19 @@ def _welch(a: np.ndarray, b: np.ndarray) -> float:
     return float((a.mean() - b.mean()) / se) if se > 0 else (0.0 if a.mean() == b.mean() else float("inf"))
 
 
+def unit_statistics(errors: np.ndarray) -> np.ndarray:
+    """Per unit (row) of errors (units, values per unit): its mean and root-mean-square error, (2, units)."""
+    errors = np.asarray(errors, np.float64)
+    return np.stack([errors.mean(axis=1), np.sqrt((errors ** 2).mean(axis=1))])
+
+
+def agreement_of(stats_a: np.ndarray, stats_b: np.ndarray) -> Agreement:
+    """Compare two error samples through their units' statistics (``unit_statistics``)."""
+    (mean_a, rms_a), (mean_b, rms_b) = stats_a, stats_b
+    return Agreement(float(mean_a.mean()), float(mean_b.mean()), float(rms_a.mean()), float(rms_b.mean()),
+                     _welch(mean_a, mean_b), _welch(rms_a, rms_b))
+
+
 def agreement(errors_a: np.ndarray, errors_b: np.ndarray) -> Agreement:
     """Compare errors (units, values per unit) of two ways of computing the same pre-activations.
 
@@ -97,8 +110,4 @@ def agreement(errors_a: np.ndarray, errors_b: np.ndarray) -> Agreement:
     static per tile column (which cells a matrix selects), so the values of
     one neuron share it, while different neurons' are independent.
     """
-    errors_a, errors_b = errors_a.astype(np.float64), errors_b.astype(np.float64)
-    mean_a, mean_b = errors_a.mean(axis=1), errors_b.mean(axis=1)
-    rms_a, rms_b = np.sqrt((errors_a ** 2).mean(axis=1)), np.sqrt((errors_b ** 2).mean(axis=1))
-    return Agreement(float(mean_a.mean()), float(mean_b.mean()), float(rms_a.mean()), float(rms_b.mean()),
-                     _welch(mean_a, mean_b), _welch(rms_a, rms_b))
+    return agreement_of(unit_statistics(errors_a), unit_statistics(errors_b))

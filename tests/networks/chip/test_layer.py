@@ -9,7 +9,7 @@ import pytest
 from labctl.bench import Rails, SafetyLimits, Wiring
 from labctl.chip import open_chip
 from labctl.engine import drive
-from labctl.plan import Call, Context, Read, Record, RunContext, Set
+from labctl.plan import Compute, Call, Context, Read, Record, RunContext, Set
 from benchspec.tdc import TdcSetting
 from procedures.networks.chip.layer import LayerJob, chip_layer
 from procedures.networks.chip.readout import RECENTRE_CODES, calibrate
@@ -31,6 +31,8 @@ def on_chip(chip, plan):
             return setattr(chip, message.target.removeprefix("chip."), message.value)
         if isinstance(message, Record):
             records.append((message.name, message.value))
+        if isinstance(message, Compute):
+            return message.function(*message.args, **message.kwargs)
         return CONTEXT if isinstance(message, Context) else None
 
     return drive(plan, handle), records
