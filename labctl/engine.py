@@ -24,6 +24,7 @@ import sys
 import time
 import traceback
 import zlib
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from collections.abc import Callable
@@ -468,6 +469,9 @@ class _Engine:
         self.interpreter = Interpreter(bench)
         self.warnings: list[str] = []
         self.first_run_id: int | None = None
+        #: figures of completed runs being drawn in the background: (run id, name, future)
+        self.figures: list[tuple[int, str, Future]] = []
+        self._drawer: ThreadPoolExecutor | None = None
 
     def run(self, procedure: Procedure, params: dict, resume_state: dict | None, resumed_from: int | None,
             parent: int | None = None, seed: int | None = None) -> tuple[int, dict]:
@@ -513,9 +517,30 @@ class _Engine:
         self.tell("recorded", run_id, "summary", summary, {}, when)
         self.store.event(run_id, "completed")
         self.tell("run_ended", run_id)
-        for name in procedure.plots if self.draw_figures else ():
-            self.draw(procedure, run_id, name)
+        if self.draw_figures and procedure.plots:        # drawn beside what follows, kept by keep_figures
+            from .plotting import render
+
+            data = read_run(self.store, run_id)
+            self.figures += [(run_id, name, self._drawing().submit(render, procedure, data, name))
+                             for name in procedure.plots]
         return run_id, summary
+
+    def _drawing(self) -> Any:
+        if self._drawer is None:
+            self._drawer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labctl-figures")
+        return self._drawer
+
+    def keep_figures(self) -> None:
+        """Wait for the figures being drawn and keep them in the store and beside it (warnings on their runs)."""
+        from .plotting import keep
+
+        figures, self.figures = self.figures, []
+        for run_id, name, future in figures:
+            image = future.result()
+            self._warn(run_id, image if isinstance(image, str) else keep(self.store, run_id, name, image))
+        if self._drawer is not None:
+            self._drawer.shutdown()
+            self._drawer = None
 
     def tell(self, what: str, run_id: int, *args: Any) -> None:
         """Tell the observer what was just stored; drop it, with a warning on the run, if it fails."""
@@ -541,9 +566,12 @@ class _Engine:
         return {**summary, "run_id": run_id}
 
     def draw(self, procedure: Procedure, run_id: int, name: str) -> None:
+        """Draw a figure now (a plan's Plot message: the live view)."""
         from .plotting import draw
 
-        warning = draw(self.store, procedure, run_id, name)
+        self._warn(run_id, draw(self.store, procedure, run_id, name))
+
+    def _warn(self, run_id: int, warning: str | None) -> None:
         if warning:
             self.warnings.append(warning)
             self.store.event(run_id, "warning", warning)
@@ -627,4 +655,6 @@ def execute(procedure: Procedure, given: dict[str, Any], bench: Bench, store: St
         run_id, summary = engine.run(procedure, params, resume_state, resume)
     except KeyboardInterrupt:
         return RunResult(engine.first_run_id, "aborted", {}, rehearsal)
+    finally:
+        engine.keep_figures()                # every completed run's figures, whatever happened after it
     return RunResult(run_id, "completed", summary, rehearsal)
