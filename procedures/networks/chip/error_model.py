@@ -9,7 +9,9 @@ errors); rows never observed are filled from the nearest observed ideal
 value of the same parity (on a tie, the one nearer zero), or of either
 parity if a column has none of that parity, and keep a count of 0.
 
-Sampling is exact (Walker's alias method, one uniform per draw) and draws
+Sampling is exact (Walker's alias method, one 32-bit uniform per draw: its
+high part picks the bucket, its low part decides against the bucket's
+acceptance) and draws
 only from the generator it is given.
 """
 
@@ -56,8 +58,9 @@ class ErrorModel:
     errors: np.ndarray
     probabilities: np.ndarray
     counts: np.ndarray
-    _acceptance: np.ndarray = field(init=False, repr=False)   # alias-method tables,
-    _alias: np.ndarray = field(init=False, repr=False)        # flat (C * 129 * K,)
+    _acceptance: np.ndarray = field(init=False, repr=False)   # alias-method tables, flat (C * 129 * K,): the
+    _alias: np.ndarray = field(init=False, repr=False)        # bucket's acceptance as a 32-bit threshold, and
+                                                              # the alias's error
 
     def __post_init__(self) -> None:
         errors, p, counts = self.errors, self.probabilities, self.counts
@@ -70,8 +73,9 @@ class ErrorModel:
         if counts.shape != p.shape[:2] or counts.dtype.kind not in "iu" or (counts < 0).any():
             raise ValueError(f"counts: shape {counts.shape}, expected {p.shape[:2]} of non-negative integers")
         acceptance, alias = _alias_tables(p.reshape(-1, errors.size))
-        object.__setattr__(self, "_acceptance", acceptance.ravel())       # flat: (C * 129 * K,)
-        object.__setattr__(self, "_alias", alias.ravel())
+        threshold = np.minimum(np.rint(acceptance * 2.0**32), 2.0**32).astype(np.uint64)   # 2**32: always kept
+        object.__setattr__(self, "_acceptance", threshold.ravel())
+        object.__setattr__(self, "_alias", errors[alias].astype(np.int32).ravel())
 
     @property
     def per_column(self) -> bool:
@@ -86,15 +90,15 @@ class ErrorModel:
         ideal = np.asarray(ideal)
         if ideal.size and (ideal.min() < -64 or ideal.max() > 64):
             raise ValueError(f"ideal column MACs outside -64..64: {ideal.min()}..{ideal.max()}")
-        row = ideal + 64
+        k = self.errors.size
+        row = ideal.astype(np.int64) + 64
         if self.per_column:
             row = row + LEVELS * np.broadcast_to(columns, ideal.shape)
-        k = self.errors.size
-        u = rng.random(ideal.shape) * k
-        bucket = np.minimum(u.astype(np.int64), k - 1)
+        scaled = rng.integers(0, 2**32, ideal.shape, dtype=np.uint32).astype(np.uint64) * np.uint64(k)
+        bucket = (scaled >> np.uint64(32)).astype(np.int64)         # uniform in 0..k-1
         cell = row * k + bucket
-        keep = (u - bucket) < np.take(self._acceptance, cell)
-        return np.take(self.errors, np.where(keep, bucket, np.take(self._alias, cell))).astype(np.int32, copy=False)
+        kept = (scaled & np.uint64(0xFFFFFFFF)) < np.take(self._acceptance, cell)   # the rest of the uniform
+        return np.where(kept, np.take(self.errors.astype(np.int32), bucket), np.take(self._alias, cell))
 
     def moments(self) -> tuple[np.ndarray, np.ndarray]:
         """Mean and standard deviation of the error (MAC units) per column and ideal MAC, each (C, 129)."""

@@ -108,9 +108,10 @@ class TileLayout:
         64 rows for input vector k (padding rows included): an even number in
         -64..64.
         """
-        xp = self.padded_inputs(x).astype(np.float32).reshape(len(x), self.row_tiles, ROWS).transpose(1, 0, 2)
+        xp = np.ascontiguousarray(self.padded_inputs(x).reshape(len(x), self.row_tiles, ROWS).transpose(1, 0, 2),
+                                  np.float32)
         wp = self.padded_weights(weights).astype(np.float32).reshape(self.row_tiles, ROWS, -1)
-        return np.rint(np.matmul(xp, wp)).astype(np.int32)
+        return np.matmul(xp, wp).astype(np.int32)            # sums of 64 +-1 products: exact in float32
 
     def combine(self, column_macs: np.ndarray) -> np.ndarray:
         """Layer pre-activations (n, outputs) from tile column sums (row_tiles, n, 64 column_tiles).
