@@ -119,8 +119,9 @@ def _read_tile(session: Session, tile: np.ndarray, x: np.ndarray, x_calibration:
                                                read(session.windows, x, calibration.starts, calibration.lsb))
     session.costs.add("inference", clocks, joules)
     session.costs.inference_vectors += len(x) * setting.windows
+    unplaced = [] if calibration.unplaced is None else np.flatnonzero(calibration.unplaced).tolist()
     yield Record("tile_read", {**where, "lsb": setting.lsb, "windows": setting.windows, "calibration_reads": reads,
-                               "reused": pair is None,
+                               "reused": pair is None, "unplaced_columns": unplaced,
                                "calibration_error_std": None if pair is None else float((pair[1] - pair[0]).std()),
                                "calibration_clocks": cal_clocks, "calibration_energy_J": cal_joules,
                                "inference_clocks": clocks, "inference_energy_J": joules})

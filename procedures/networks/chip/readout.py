@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from benchspec.mx64 import COLUMNS
-from benchspec.tdc import (TdcSetting, calibration_tables, centred_windows, expected_times, group_centres,
-                           observed_centres, off_centre)
+from benchspec.tdc import (TdcSetting, calibration_tables, centred_windows, clamped, expected_times,
+                           group_centres, observed_centres, off_centre)
 from labctl.plan import Call, Plan
 
 RECENTRE_CODES = 2.0              # calibration reads further than this from their window group's centre move it
@@ -50,11 +50,14 @@ class Windows:
 
 @dataclass(frozen=True, eq=False)
 class TileCalibration:
-    """A tile's windows at one setting: starts (windows, 64) s, LSB s, tables (windows, 64, 16) MAC."""
+    """A tile's windows at one setting: starts (windows, 64) s, LSB s, tables (windows, 64, 16) MAC, and the
+    columns whose windows could not be placed where their partial sums are (clamped into the chip's range)."""
 
     starts: np.ndarray
     lsb: float
     tables: np.ndarray
+    #: columns (64,) whose windows had to be clamped into the chip's range (their reads clip on one side)
+    unplaced: np.ndarray | None = None
 
 
 def read(windows: Windows, x: np.ndarray, starts: np.ndarray, lsb: float) -> Plan:
@@ -73,10 +76,10 @@ def calibrate(windows: Windows, zero_mac_times: np.ndarray, x: np.ndarray, ideal
     returns (TileCalibration, the last read's codes, reads)."""
     centres = expected_times(zero_mac_times, np.median(ideal, axis=0))
     for reads in range(1, MAX_READS + 1):
-        starts = centred_windows(centres, setting)
+        starts, unplaced = clamped(centred_windows(centres, setting), setting.lsb)
         codes = yield from read(windows, x, starts, setting.lsb)
         moved = off_centre(codes, starts, setting, RECENTRE_CODES)
         if not moved.any() or reads == MAX_READS:
             break
         centres = np.where(moved, observed_centres(codes, starts, setting.lsb), group_centres(starts, setting))
-    return TileCalibration(starts, setting.lsb, calibration_tables(codes, ideal, setting.lsb)), codes, reads
+    return TileCalibration(starts, setting.lsb, calibration_tables(codes, ideal, setting.lsb), unplaced), codes, reads

@@ -135,3 +135,27 @@ def test_calibration_moves_windows_onto_the_reads() -> None:
     assert (np.abs(np.median(codes[0], axis=0) - 7.5) <= RECENTRE_CODES + 0.5).all()
     decoded = calibration.tables[0][np.arange(64), codes[0]]
     assert np.abs(decoded - ideal).mean() < 3.0
+
+
+def test_a_window_the_chip_cannot_hold_is_clamped_and_the_calibration_goes_on() -> None:
+    """A column whose partial sums are expected before 0 s (a large offset) gets the window at the start of the
+    range instead of the chip's -222, and is reported; the others are placed as usual."""
+    chip = open_chip("sim:4")
+    chip.power_on()
+    rng = np.random.default_rng(5)
+    weights = signs(rng, (64, 64))
+    x = signs(rng, (200, 64))
+    ideal = x.astype(np.int32) @ weights.astype(np.int32)
+
+    def plan():
+        session = yield from open_session()
+        yield Call("chip.write_array", weights)
+        shifted = session.zero_mac_times.copy()
+        shifted[[5, 9]] = -20e-9                                   # far before the range
+        calibration, _, _ = yield from calibrate(session.windows, shifted, x, ideal, TdcSetting(0.4e-9))
+        yield from close_session(session)
+        return calibration
+
+    calibration, _ = on_chip(chip, plan())
+    assert np.flatnonzero(calibration.unplaced).tolist() == [5, 9]
+    assert calibration.starts[0, 5] == 0.0 and calibration.starts[0, 0] > 1e-9
