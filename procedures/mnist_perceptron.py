@@ -31,7 +31,7 @@ import numpy as np
 from benchspec.tdc import TdcSetting
 from labctl.plan import Checkpoint, Compute, Context, Load, Plan, Progress, Record
 from labctl.procedure import Folder, Param, ParameterError, RunId, procedure, seed_param
-from labctl.rundata import RunData
+from labctl.rundata import RunData, read_run
 from procedures.mnist_plots import (PAPER_CHIP, PAPER_SOFTWARE, plot_accuracy_sweep, plot_confusion,
                                     plot_misclassified, plot_preactivation_errors)
 from procedures.networks.chip.error_model import ErrorModel
@@ -64,6 +64,14 @@ def _validate(params: dict, store: Any) -> None:
             check_mnist_folder(params["data"])
         except DatasetError as exc:
             raise ParameterError(f"parameter data: {exc}") from None
+        if not params["train"] and not params["foreign_data"]:     # the network must know these digits
+            if params["model_run"] is not None and store is not None:
+                network, source = network_from_run(read_run(store, params["model_run"])), f"run {params['model_run']}"
+            elif params["network_file"] is not None:
+                network, source = load_network(params["network_file"]), str(params["network_file"])
+            else:
+                network, source = load_network(SHIPPED_PERCEPTRON), "shipped perceptron.npz"
+            _foreign_data(network, source, load_mnist(params["data"]), params["data"], False)
 
 
 def _train(config: TrainingConfig, data: MnistData, model: ErrorModel | None) -> BinaryNetwork:
@@ -95,6 +103,21 @@ def _network(model_run: int | None, network_file: Path | None, config: TrainingC
     if config is not None:
         return (yield Compute(_train, config, data, None, stub=_untrained)), "trained in this run"
     return load_network(SHIPPED_PERCEPTRON), "shipped perceptron.npz"
+
+
+def _foreign_data(network: BinaryNetwork, source: str, digits: MnistData, folder: Path | None,
+                  accepted: bool) -> str | None:
+    """Refuse to classify a data set the network was not trained on (its metadata's ``data_digest``), unless
+    ``accepted``: then the warning the run records.  None when the data sets agree or the network says nothing."""
+    trained_on = network.metadata.get("data_digest")
+    if trained_on is None or trained_on == digits.digest():
+        return None
+    text = (f"the network ({source}) was trained on data set {trained_on[:12]}, not on "
+            f"{'the shipped digits' if folder is None else folder} (data set {digits.digest()[:12]})")
+    if not accepted:
+        raise ParameterError(f"parameter data: {text}; train a network on these digits (--train true), or "
+                             "classify them anyway with --foreign-data true")
+    return text + ": classified anyway (--foreign-data true)"
 
 
 def _calibrations(run_id: int | None, digest: str, die: str) -> Plan:
@@ -218,7 +241,8 @@ def report(summary: dict) -> list[str]:
                                         "gap_ci": summary.get("hw_aware_gap_points_ci95")}))
     rows.append(("paper", {"a": PAPER_CHIP, "b": PAPER_SOFTWARE, "gap": 100 * (PAPER_SOFTWARE - PAPER_CHIP)}))
     aware = "; the hardware-aware gap is to the first network's software" if len(rows) > 2 else ""
-    lines = table(("chip", "software"), rows, f"{summary['images']} test digits{aware}")
+    warning = [f"  warning: {summary['warning']}"] if summary.get("warning") else []
+    lines = warning + table(("chip", "software"), rows, f"{summary['images']} test digits{aware}")
     for point in summary["sweep"][1:]:
         lines.append(f"  LSB {point['lsb'] * 1e9:.3g} ns, {point['windows']} window(s): chip "
                      f"{100 * point['chip_accuracy']:.2f} %")
@@ -254,6 +278,8 @@ def mnist_perceptron(
                                              "mnist-perceptron)", record="error_values")] = None,
     data: Annotated[Folder | None, Param("folder with the four standard MNIST files (default: the shipped subset)")]
     = None,
+    foreign_data: Annotated[bool, Param("classify --data with a network trained on another data set (recorded as "
+                                        "a warning)")] = False,
 ) -> Plan:
     """the two-layer binary perceptron classifying MNIST test digits on the chip, beside software and the paper"""
     context = yield Context()
@@ -262,10 +288,14 @@ def mnist_perceptron(
         raise ParameterError(f"parameter images: {images} asked, the test set holds {len(digits.test_images)}")
     done = (context.resume or {}).get("passes", [])
     kept = context.kept
+    warning = kept.last("warning") if kept is not None else None
     if kept is None:
         config = TrainingConfig(hidden=hidden, epochs=epochs, seed=train_seed) if train else None
         network, source = yield from _network(model_run, network_file, config, digits)
+        warning = _foreign_data(network, source, digits, data, foreign_data)
         yield from record_network(network)
+        if warning:
+            yield Record("warning", warning)
     else:                                                    # resumed: the network the interrupted run recorded
         network, source = network_from_run(kept), kept.last("conditions")["network_source"]
     test = digits.test_images[:images]
@@ -301,5 +331,6 @@ def mnist_perceptron(
     conditions, summary = yield from chip_session(
         on_chip, {"network_source": source, "data_digest": digits.digest()}, replicate)
     return {"images": images, "network_source": source, "paper_chip_accuracy": PAPER_CHIP,
+            **({"warning": warning} if warning else {}),
             "paper_software_accuracy": PAPER_SOFTWARE, **summary, "die": conditions["die"],
             "temperature_K": conditions["temperature_K"]}

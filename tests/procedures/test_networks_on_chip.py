@@ -195,3 +195,30 @@ def test_a_campaign_reuses_one_trained_network_on_every_die(store, small_network
     assert all(c.summary["network_source"] == f"run {model.run_id}" and len(c.all("result")) == 1
                for c in children)
     assert all(c.summary["programming_cycles"] == 14 for c in children)
+
+
+@pytest.fixture(scope="module")
+def flipped_digits(tmp_path_factory):
+    """Another IDX data set: the shipped digits mirrored left to right."""
+    from procedures.networks.host.idx import MNIST_FILES, SHIPPED_MNIST, read_idx
+    folder = tmp_path_factory.mktemp("flipped")
+    for name in MNIST_FILES.values():
+        a = read_idx(next(SHIPPED_MNIST.glob(name + "*")))
+        a = a[:, :, ::-1].copy() if a.ndim == 3 else a
+        (folder / name).write_bytes(bytes([0, 0, 8, a.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in a.shape)
+                                    + a.astype(">u1").tobytes())
+    return folder
+
+
+def test_digits_the_network_was_not_trained_on_are_refused_or_classified_with_a_warning(tmp_path, capsys,
+                                                                                      flipped_digits) -> None:
+    from labctl.cli import main
+    from procedures.mnist_perceptron import _foreign_data
+    store = str(tmp_path / "runs.sqlite")
+    assert main(["run", "mnist-perceptron", "--data", str(flipped_digits), "--store", store]) == 2
+    err = capsys.readouterr().err
+    assert f"--data: the network (shipped perceptron.npz) was trained on data set e5ab4c404c82, not on " \
+           f"{flipped_digits}" in err and "--train true" in err and "--foreign-data true" in err
+    network, digits = load_network(SHIPPED_PERCEPTRON), load_mnist(flipped_digits)
+    assert "classified anyway" in _foreign_data(network, "shipped", digits, flipped_digits, True)
+    assert _foreign_data(network, "shipped", load_mnist(), None, False) is None          # its own digits
