@@ -36,6 +36,7 @@ from labctl.extras import MissingExtra, require
 from labctl.procedure import Param, ParameterError, procedure
 from labctl.rundata import RunData
 from procedures.networks.chip.network import chip_forward, seeded_subset
+from procedures.networks.chip.pipeline import PIPELINES
 from procedures.networks.chip.session import Session, chip_session
 from procedures.networks.host.accuracy import accuracy, paired_gap, table
 from procedures.networks.host.evaluation import ERROR_EDGES, confusion, histogram
@@ -203,6 +204,9 @@ def face_detection(
                                    low=-100, high=100)] = 2.0,
     overlap: Annotated[float, Param("non-maximum suppression: largest overlap (IoU) two kept boxes may have",
                                     low=0.0, high=1.0)] = 0.1,
+    pipeline: Annotated[str, Param("how the chip's layers are read: the paper's way (paper-like), or with the "
+                                   "optimised runtime's steps added one by one (docs/networks.md)",
+                                   choices=tuple(PIPELINES))] = "optimised",
 ) -> Plan:
     """face / non-face patches and sliding-window face detection, one layer of ten on the chip"""
     from procedures.networks.host.detection import pyramid_windows
@@ -239,5 +243,5 @@ def face_detection(
                      "class scores (non-face, face) of every search window, the chip layer in the loop",
                      ("window", "class"))
 
-    yield from chip_session(classify, {"lsb_s": lsb, "windows": windows})
+    yield from chip_session(classify, {"lsb_s": lsb, "windows": windows, "pipeline": pipeline}, PIPELINES[pipeline])
     return {"paper_accuracy": PAPER_ACCURACY, "chip_layer": chip[0]}

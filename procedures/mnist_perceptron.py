@@ -36,6 +36,7 @@ from procedures.mnist_plots import (PAPER_CHIP, PAPER_SOFTWARE, plot_accuracy_sw
                                     plot_misclassified, plot_preactivation_errors)
 from procedures.networks.chip.error_model import ErrorModel
 from procedures.networks.chip.network import ChipPass, chip_forward, seeded_subset
+from procedures.networks.chip.pipeline import PIPELINES
 from procedures.networks.chip.session import Costs, Session, chip_session
 from procedures.networks.chip.stored import (HW_NETWORK_PREFIX, calibrations_from_run, error_model_from_run,
                                              network_digest, network_from_run, record_error_model, record_network)
@@ -263,7 +264,9 @@ def mnist_perceptron(
     lsbs: Annotated[list[float], Param("TDC LSB of the windows; a list is a sweep", "s", 0.0625e-9, 4e-9)] = (0.4e-9,),
     windows: Annotated[list[int], Param("TDC windows each vector is read under; a list is a sweep", low=1,
                                         high=9)] = (1,),
-    replicate: Annotated[bool, Param("fill a narrow layer's padding columns with copies, averaged")] = True,
+    pipeline: Annotated[str, Param("how the chip's layers are read: the paper's way (paper-like), or with the "
+                                   "optimised runtime's steps added one by one (docs/networks.md)",
+                                   choices=tuple(PIPELINES))] = "optimised",
     calibration_run: Annotated[RunId | None, Param("reuse the tile calibrations of this earlier run (same "
                                                    "network, same die)", record="tile_tables")] = None,
     model_run: Annotated[RunId | None, Param("classify with the network this earlier run recorded",
@@ -329,7 +332,8 @@ def mnist_perceptron(
         return {**costs, "hw_aware_costs": aware_costs}
 
     conditions, summary = yield from chip_session(
-        on_chip, {"network_source": source, "data_digest": digits.digest()}, replicate)
+        on_chip, {"network_source": source, "data_digest": digits.digest(), "pipeline": pipeline},
+        PIPELINES[pipeline])
     return {"images": images, "network_source": source, "paper_chip_accuracy": PAPER_CHIP,
             **({"warning": warning} if warning else {}),
             "paper_software_accuracy": PAPER_SOFTWARE, **summary, "die": conditions["die"],

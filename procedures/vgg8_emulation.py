@@ -43,6 +43,7 @@ from procedures.networks.chip.emulation import emulation_product
 from procedures.networks.chip.error_model import ErrorModel
 from procedures.networks.chip.error_runs import measure_generic_pairs, measure_layer_models, record_generic_model
 from procedures.networks.chip.network import chip_forward, seeded_subset
+from procedures.networks.chip.pipeline import PIPELINES
 from procedures.networks.chip.session import Session, chip_session
 from procedures.networks.chip.stored import error_models_from_run, holds_error_model
 from procedures.networks.host.accuracy import accuracy, paired_gap, table
@@ -302,6 +303,9 @@ def vgg8_emulation(
                                           high=1_000_000)] = 2000,
     lsb: Annotated[float, Param("TDC LSB of the windows", "s", 0.0625e-9, 4e-9)] = 0.4e-9,
     windows: Annotated[int, Param("TDC windows each vector is read under", low=1, high=9)] = 2,
+    pipeline: Annotated[str, Param("how the chip's layers are read: the paper's way (paper-like), or with the "
+                                   "optimised runtime's steps added one by one (docs/networks.md)",
+                                   choices=tuple(PIPELINES))] = "optimised",
 ) -> Plan:
     """binary VGG-8 on MNIST, emulated with the chip's measured MAC errors, validated on the chip"""
     net = _network(network)
@@ -324,6 +328,6 @@ def vgg8_emulation(
             yield from chip_slice(session, net, digits.test_images[:validation_images], calibration, setting,
                                   calibration_vectors)
 
-    yield from chip_session(on_chip, {"lsb_s": lsb, "windows": windows})
+    yield from chip_session(on_chip, {"lsb_s": lsb, "windows": windows, "pipeline": pipeline}, PIPELINES[pipeline])
     return {"paper_software_accuracy": PAPER_SOFTWARE, "paper_emulated_accuracy": PAPER_EMULATED,
             "error_run": error_run, "emulation_seed": emulation_seed}
