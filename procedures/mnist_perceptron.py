@@ -34,7 +34,7 @@ from labctl.procedure import Folder, Param, ParameterError, RunId, procedure, se
 from labctl.rundata import RunData, read_run
 from procedures.mnist_plots import (PAPER_CHIP, PAPER_SOFTWARE, plot_accuracy_sweep, plot_confusion,
                                     plot_misclassified, plot_preactivation_errors)
-from procedures.networks.chip.energy_budget import full_energy
+from procedures.networks.chip.energy_budget import chip_ops, pass_costs, report_energy
 from procedures.networks.chip.error_model import ErrorModel
 from procedures.networks.chip.network import ChipPass, chip_forward, seeded_subset
 from procedures.networks.chip.pipeline import PIPELINES
@@ -149,23 +149,6 @@ def _record_chip_pass(name: str, chip: ChipPass, settings: list[TdcSetting], cos
     yield Record("pass_costs", {"network": name, **costs})
 
 
-def _costs(session: Session, images: int, network: BinaryNetwork) -> dict:
-    """Programming cycles, chip clocks and energy per image of a pass: the MAC's, and the full system's by part
-    (energy_budget.py)."""
-    costs, clock_hz = session.costs, session.conditions["clock_hz"]
-    clocks = costs.program_clocks + costs.calibration_clocks + costs.inference_clocks
-    per_image = None if costs.inference_joules is None else costs.inference_joules / images
-    ops = 2 * sum(layer.weights.size for layer in network.weighted)
-    summary = {"programming_cycles": costs.tiles_programmed, "cells_wrong": costs.cells_wrong,
-            "program_clocks": costs.program_clocks, "calibration_clocks": costs.calibration_clocks,
-            "inference_clocks": costs.inference_clocks, "mac_vectors_per_image": costs.inference_vectors / images,
-            "time_per_image_s": costs.inference_clocks / images / clock_hz,
-            "chip_time_per_image_s": clocks / images / clock_hz, "energy_per_image_J": per_image,
-            "programming_energy_J": costs.program_joules, "calibration_energy_J": costs.calibration_joules}
-    idle_watts = None if session.meter is None else session.meter.idle_watts
-    return {**summary, **full_energy(summary, images, idle_watts, ops)}
-
-
 def _test_digits(data: RunData) -> tuple[np.ndarray, np.ndarray, MnistData]:
     digits = load_mnist(data.parameters["data"])
     images = data.parameters["images"]
@@ -253,16 +236,7 @@ def report(summary: dict) -> list[str]:
     for point in summary["sweep"][1:]:
         lines.append(f"  LSB {point['lsb'] * 1e9:.3g} ns, {point['windows']} window(s): chip "
                      f"{100 * point['chip_accuracy']:.2f} %")
-    energy = summary["energy_per_image_J"]
-    lines.append(f"  per image: {summary['time_per_image_s'] * 1e6:.1f} us of MAC at the chip's clock, "
-                 + ("no supply to measure energy" if energy is None else f"{energy * 1e9:.2f} nJ")
-                 + f"; {summary['programming_cycles']} tiles programmed")
-    full = summary.get("energy_per_image_full_by_batch_j")
-    if full:
-        lines.append("  full system per image (MAC, calibration, leakage, programming shared by the batch, host "
-                     "decoding estimated): " + ", ".join(f"{t * 1e9:.3g} nJ at {b}" for b, t in full.items())
-                     + f" images a batch; {summary['tops_per_w']:.3g} TOPS/W at the largest")
-    return lines
+    return lines + report_energy(summary, "the network's")
 
 
 @procedure(plots=(plot_confusion, plot_preactivation_errors, plot_misclassified, plot_accuracy_sweep),
@@ -325,7 +299,7 @@ def mnist_perceptron(
             own = error_model_from_run(kept) if "error_values" in kept else None
         else:
             chip = yield from chip_forward(session, network, test, calibration, settings)
-            costs = _costs(session, images, network)
+            costs = pass_costs(session, images, chip_ops(network))
             yield from _record_chip_pass("default", chip, settings, costs)
             if len(chip.calibration_ideal):               # this run's own calibration: its error model
                 own = yield from record_error_model(chip.calibration_ideal, chip.calibration_decoded)
@@ -338,7 +312,7 @@ def mnist_perceptron(
         yield from record_network(aware, HW_NETWORK_PREFIX)
         session.costs = Costs()
         aware_chip = yield from chip_forward(session, aware, test, calibration, settings[:1], "hardware-aware")
-        aware_costs = _costs(session, images, network)
+        aware_costs = pass_costs(session, images, chip_ops(network))
         yield from _record_chip_pass("hardware-aware", aware_chip, settings[:1], aware_costs)
         return {**costs, "hw_aware_costs": aware_costs}
 

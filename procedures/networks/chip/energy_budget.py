@@ -24,9 +24,15 @@ stated:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from math import prod
 from typing import Any
 
 from benchspec.mx64 import COLUMNS
+from procedures.networks.host.layers import WeightedLayer
+from procedures.networks.host.network import BinaryNetwork
+
+from .session import Session
 
 #: host energy per decode-table lookup (16-bit word from a small register file, 28 nm), J: an estimate
 LOOKUP_J = 1.0e-12
@@ -60,3 +66,46 @@ def full_energy(costs: dict[str, Any], images: int, idle_watts: float | None, op
             "energy_per_image_full_j": full, "energy_per_image_full_by_batch_j": {str(b): t for b, t in totals.items()},
             "host_energy_is_estimate": True,
             "tops_per_w": ops_per_image / full / 1e12 if full > 0 else None}
+
+
+def chip_ops(network: BinaryNetwork, layers: Iterable[int] | None = None) -> int:
+    """Operations per image of ``network``'s weighted ``layers`` (indices among its weighted layers; default all),
+    2 per multiply-accumulate: a convolution's at every output position."""
+    weighted = [(layer, shape) for layer, shape in zip(network.layers, network.shapes[1:])
+                if isinstance(layer, WeightedLayer)]
+    chosen = range(len(weighted)) if layers is None else layers
+    return sum(2 * weighted[i][0].weights.size * prod(weighted[i][1][:-1]) for i in chosen)
+
+
+def pass_costs(session: Session, images: int, ops_per_image: float) -> dict[str, Any]:
+    """Programming cycles, chip clocks and energy per image of a pass over ``images`` images (the session's
+    costs so far): the MAC's, and the full system's by part (``full_energy``)."""
+    costs, clock_hz = session.costs, session.conditions["clock_hz"]
+    clocks = costs.program_clocks + costs.calibration_clocks + costs.inference_clocks
+    summary = {"programming_cycles": costs.tiles_programmed, "cells_wrong": costs.cells_wrong,
+               "program_clocks": costs.program_clocks, "calibration_clocks": costs.calibration_clocks,
+               "calibration_reads": costs.calibration_reads,
+               "inference_clocks": costs.inference_clocks, "mac_vectors_per_image": costs.inference_vectors / images,
+               "time_per_image_s": costs.inference_clocks / images / clock_hz,
+               "chip_time_per_image_s": clocks / images / clock_hz,
+               "energy_per_image_J": None if costs.inference_joules is None else costs.inference_joules / images,
+               "programming_energy_J": costs.program_joules, "calibration_energy_J": costs.calibration_joules}
+    idle_watts = None if session.meter is None else session.meter.idle_watts
+    return {**summary, **full_energy(summary, images, idle_watts, ops_per_image)}
+
+
+def report_energy(summary: dict[str, Any], ops: str) -> list[str]:
+    """Report lines: a pass's chip time and MAC energy per image, then the full system's by batch and TOPS/W
+    (``ops`` says whose operations count, e.g. "the network's")."""
+    if "time_per_image_s" not in summary:
+        return []
+    energy = summary["energy_per_image_J"]
+    lines = [f"  per image: {summary['time_per_image_s'] * 1e6:.1f} us of MAC at the chip's clock, "
+             + ("no supply to measure energy" if energy is None else f"{energy * 1e9:.2f} nJ")
+             + f"; {summary['programming_cycles']} tiles programmed"]
+    full = summary.get("energy_per_image_full_by_batch_j")
+    if full:
+        lines.append("  full system per image (MAC, calibration, leakage, programming shared by the batch; host "
+                     "decoding estimated): " + ", ".join(f"{t * 1e9:.3g} nJ at {b}" for b, t in full.items())
+                     + f" images a batch; {summary['tops_per_w']:.3g} TOPS/W at the largest ({ops} operations)")
+    return lines
