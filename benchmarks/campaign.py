@@ -23,10 +23,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from timing import write_results  # before the folder leaves the path
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))      # a Dask worker re-imports this file with the parent's path
+from timing import write_results  # noqa: E402
 
-# this file's name is the package's: keep its folder off the import path
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+# this file's name is a package's: keep its folder off the import path
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
 from labctl.campaign import CampaignSpec, run_campaign, start_client  # noqa: E402
 from labctl.store import Store  # noqa: E402

@@ -228,7 +228,7 @@ def face_detection(
         else:
             patches = yield from chip_forward(session, net, faces.test_images, calibration, [setting], "faces", chip,
                                               keep_columns=True)
-            costs = pass_costs(session, len(faces.test_images), chip_ops(net, chip))
+            costs = pass_costs(session, len(faces.test_images), chip_ops(net, chip), "faces")
             yield Record("pass_costs", costs)
             yield Record("chip_predictions", patches.forwards[0].predictions.astype(np.int8), "class",
                          "the chip's class of every test patch (0 non-face, 1 face)", ("patch",))

@@ -312,7 +312,7 @@ def mnist_perceptron(
         yield from record_network(aware, HW_NETWORK_PREFIX)
         session.costs = Costs()
         aware_chip = yield from chip_forward(session, aware, test, calibration, settings[:1], "hardware-aware")
-        aware_costs = pass_costs(session, images, chip_ops(network))
+        aware_costs = pass_costs(session, images, chip_ops(aware), "hardware-aware")
         yield from _record_chip_pass("hardware-aware", aware_chip, settings[:1], aware_costs)
         return {**costs, "hw_aware_costs": aware_costs}
 

@@ -332,7 +332,7 @@ def vgg8_emulation(
         session.costs = Costs()                          # the slice's own costs
         slice_ = yield from chip_slice(session, net, digits.test_images[:validation_images], calibration, setting,
                                        calibration_vectors)
-        costs = pass_costs(session, validation_images, chip_ops(net, slice_))
+        costs = pass_costs(session, validation_images, chip_ops(net, slice_), "network")
         yield Record("pass_costs", costs)
         return costs
 

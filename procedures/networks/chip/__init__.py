@@ -9,5 +9,7 @@ MAC error models.
 - ``error_model``: the distribution of decoded - ideal column MAC given the ideal MAC
 - ``emulation``: layers with every tile column's MAC error drawn from an error model
 - ``error_runs``: error models measured on the chip (generic and per layer), recorded as measured
+- ``pipeline``: how layers are read: the paper's way and each step the optimised runtime adds
+- ``energy_budget``: full-system energy per image (MAC, programming, calibration, leakage, host)
 - ``stored``: networks, error models and tile calibrations in the run store, read back by run id
 """

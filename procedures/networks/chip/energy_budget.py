@@ -77,9 +77,9 @@ def chip_ops(network: BinaryNetwork, layers: Iterable[int] | None = None) -> int
     return sum(2 * weighted[i][0].weights.size * prod(weighted[i][1][:-1]) for i in chosen)
 
 
-def pass_costs(session: Session, images: int, ops_per_image: float) -> dict[str, Any]:
-    """Programming cycles, chip clocks and energy per image of a pass over ``images`` images (the session's
-    costs so far): the MAC's, and the full system's by part (``full_energy``)."""
+def pass_costs(session: Session, images: int, ops_per_image: float, name: str = "default") -> dict[str, Any]:
+    """Programming cycles, chip clocks and energy per image of the pass ``name`` (``chip_forward``'s) over
+    ``images`` images (the session's costs so far): the MAC's, and the full system's by part (``full_energy``)."""
     costs, clock_hz = session.costs, session.conditions["clock_hz"]
     clocks = costs.program_clocks + costs.calibration_clocks + costs.inference_clocks
     summary = {"programming_cycles": costs.tiles_programmed, "cells_wrong": costs.cells_wrong,
@@ -91,7 +91,17 @@ def pass_costs(session: Session, images: int, ops_per_image: float) -> dict[str,
                "energy_per_image_J": None if costs.inference_joules is None else costs.inference_joules / images,
                "programming_energy_J": costs.program_joules, "calibration_energy_J": costs.calibration_joules}
     idle_watts = None if session.meter is None else session.meter.idle_watts
-    return {**summary, **full_energy(summary, images, idle_watts, ops_per_image)}
+    return {**summary, "host_table_entries": host_table_entries(session, name),
+            **full_energy(summary, images, idle_watts, ops_per_image)}
+
+
+def host_table_entries(session: Session, name: str) -> int:
+    """Numbers the host holds to decode the pass ``name``'s reads: the calibration tables (one per tile, or the
+    die-level ones) and, with windows placed per tile, every tile's window starts."""
+    tiles = [c for key, c in session.reuse.items() if key[0] == name]
+    tables = (sum(c.tables.size for c in tiles) if session.pipeline.tile_tables
+              else sum(t.size for t in session.die_tables.values()))
+    return int(tables + (sum(c.starts.size for c in tiles) if session.pipeline.tile_windows else 0))
 
 
 def report_energy(summary: dict[str, Any], ops: str) -> list[str]:

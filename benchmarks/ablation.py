@@ -1,0 +1,180 @@
+"""The MNIST ablation over dies: the paper-like pipeline, then each optimised-runtime step added, with its cost.
+
+Two ``labctl campaign`` runs of mnist-perceptron over the same dies, on an
+embedded Dask cluster:
+
+1. ``--pipeline`` paper-like, tile-windows and tile-tables (the shipped network);
+2. ``--pipeline`` replicas and optimised, each with ``--hardware-aware true``
+   (the shipped network's pass, then a network trained with the error model
+   the run's own calibration measured).
+
+The rows, each adding one step to the row above (docs/networks.md):
+
+    paper-like                    one die-level table, fixed windows on MAC 0, no replicas
+    + tile windows                windows placed on each tile's partial sums
+    + tile tables                 a calibration table per tile
+    + replicas                    padding columns hold copies, averaged
+    + hardware-aware training     the network trained with the chip's error model
+    + recalibration               windows moved onto their calibration reads
+    optimised, shipped network    the optimised pipeline without hardware-aware training
+
+For each row: chip accuracy and the chip-software gap as mean and 95 %
+Student-t half-width over the dies (the dies share the test digits, whose own
+sampling, about +-0.4 points paired, is common to every row), and the
+hardware cost per die: tiles programmed, MAC clocks per image, calibration
+reads, numbers the host holds to decode (tables and window starts), and the
+full-system energy per image at a batch of 10,000.
+
+    python benchmarks/ablation.py [--dies 0-7] [--images 10000] [--workers 2] [--docs]
+
+The campaigns are kept in ``benchmarks/results/ablation.sqlite``: an
+interrupted benchmark resumes where it stopped, a finished one is read back
+(``--fresh`` starts over).  ``--docs`` writes the table into docs/networks.md
+between its ablation markers.  The last line is JSON: dies, images, rows (each
+row's figures), paper_like_chip_accuracy, gap_points_mean and gap_points_ci95
+(the optimised pipeline, shipped network), energy_per_image_full_j and
+tops_per_w (the same).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")   # two workers on two cores: no BLAS threads fighting them
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))      # a Dask worker re-imports this file with the parent's path
+from timing import RESULTS, write_results  # noqa: E402
+
+# this file's name is a package's: keep its folder off the import path
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+
+from labctl.campaign import CampaignSpec, parse_dies, previous_runs, run_campaign, start_client  # noqa: E402
+from labctl.campaign_plots import load_campaign  # noqa: E402
+from labctl.store import Store  # noqa: E402
+from procedures.networks.host.accuracy import mean_interval  # noqa: E402
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "networks.md"
+BEGIN, END = "<!-- ablation table: written by benchmarks/ablation.py --docs -->", "<!-- end of ablation table -->"
+
+#: (row, campaign, pipeline, which pass of the run: "" the shipped network's, "hw_aware_" the trained one's)
+ROWS = [
+    ("paper-like", "plain", "paper-like", ""),
+    ("+ tile windows", "plain", "tile-windows", ""),
+    ("+ tile tables", "plain", "tile-tables", ""),
+    ("+ replicas", "aware", "replicas", ""),
+    ("+ hardware-aware training", "aware", "replicas", "hw_aware_"),
+    ("+ recalibration", "aware", "optimised", "hw_aware_"),
+    ("optimised, shipped network", "aware", "optimised", ""),
+]
+COSTS = ("programming_cycles", "inference_clocks", "calibration_reads", "host_table_entries",
+         "energy_per_image_full_j", "tops_per_w")
+
+
+def campaigns(dies: list[int], images: int) -> dict[str, CampaignSpec]:
+    fixed = {"images": images}
+    return {"plain": CampaignSpec("mnist-perceptron", dies, fixed,
+                                  {"pipeline": ["paper-like", "tile-windows", "tile-tables"]}, seed=1),
+            "aware": CampaignSpec("mnist-perceptron", dies, {**fixed, "hardware_aware": True},
+                                  {"pipeline": ["replicas", "optimised"]}, seed=1)}
+
+
+def run(spec: CampaignSpec, store: Store, workers: int) -> int:
+    """The campaign's run id: run (or finish) it, or the finished one already in the store."""
+    earlier = previous_runs(store, spec)
+    if earlier and store.run(earlier[-1]).status == "completed":
+        return earlier[-1]
+    client, cluster = start_client(None, workers)
+    try:
+        result = run_campaign(spec, store, client,
+                              progress=lambda n, total: print(f"  {spec.sweep['pipeline']}: {n}/{total}",
+                                                              file=sys.stderr))
+    finally:
+        client.close()
+        cluster.close()
+    if result.failed:
+        raise SystemExit(f"{result.failed} task(s) failed; see `labctl runs show {result.run_id}`")
+    return result.run_id
+
+
+def rows(store: Store, run_ids: dict[str, int], images: int) -> list[dict]:
+    tasks = {name: load_campaign(store, run_id).tasks for name, run_id in run_ids.items()}
+    out = []
+    for label, campaign, pipeline, prefix in ROWS:
+        summaries = [t.summary for t in tasks[campaign] if t.point["pipeline"] == pipeline]
+        costs = [s["hw_aware_costs"] if prefix else s for s in summaries]
+        accuracy = mean_interval([s[f"{prefix}chip_accuracy"] for s in summaries])
+        gap = mean_interval([s[f"{prefix}gap_points"] for s in summaries])
+        row = {"step": label, "pipeline": pipeline, "hardware_aware": bool(prefix), "dies": len(summaries),
+               "chip_accuracy_mean": accuracy[0], "chip_accuracy_ci95": accuracy[1],
+               "gap_points_mean": gap[0], "gap_points_ci95": gap[1],
+               "software_accuracy": summaries[0]["software_accuracy"]}
+        for key in COSTS:
+            values = [c.get(key) for c in costs]
+            row[key] = None if None in values else float(np.mean(values))
+        row["mac_clocks_per_image"] = row.pop("inference_clocks") / images
+        out.append(row)
+    return out
+
+
+def table(rows_: list[dict], dies: list[int], images: int) -> list[str]:
+    """The ablation as a Markdown table."""
+    lines = [f"Measured by `python benchmarks/ablation.py --docs` on dies {dies[0]}-{dies[-1]} "
+             f"({len(dies)} dies), {images} test digits each; software {100 * rows_[0]['software_accuracy']:.2f} %.",
+             "Mean over the dies with its 95 % Student-t interval; costs are per die (the mean).", "",
+             "| step | chip accuracy (%) | gap (points) | tiles programmed | MAC clocks / image | calibration reads "
+             "| host numbers | full energy / image (nJ, batch 10,000) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in rows_:
+        energy = "-" if r["energy_per_image_full_j"] is None else f"{r['energy_per_image_full_j'] * 1e9:.2f}"
+        lines.append(f"| {r['step']} | {100 * r['chip_accuracy_mean']:.2f} ± {100 * r['chip_accuracy_ci95']:.2f} "
+                     f"| {r['gap_points_mean']:.2f} ± {r['gap_points_ci95']:.2f} | {r['programming_cycles']:.0f} "
+                     f"| {r['mac_clocks_per_image']:.0f} | {r['calibration_reads']:.0f} "
+                     f"| {r['host_table_entries']:.0f} | {energy} |")
+    return lines
+
+
+def write_docs(lines: list[str]) -> None:
+    text = DOCS.read_text()
+    pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.S)
+    if not pattern.search(text):
+        raise SystemExit(f"{DOCS} has no ablation markers ({BEGIN} ... {END})")
+    DOCS.write_text(pattern.sub(lambda _: "\n".join([BEGIN, *lines, END]), text))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dies", default="0-7", help="die seeds, e.g. 0-7 (at least 8 for the docs' table)")
+    parser.add_argument("--images", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--docs", action="store_true", help="write the table into docs/networks.md")
+    parser.add_argument("--fresh", action="store_true", help="forget earlier campaigns of this benchmark")
+    args = parser.parse_args()
+    dies = parse_dies(args.dies)
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / "ablation.sqlite"
+    if args.fresh:
+        path.unlink(missing_ok=True)
+    with Store(path) as store:
+        run_ids = {name: run(spec, store, args.workers) for name, spec in campaigns(dies, args.images).items()}
+        measured = rows(store, run_ids, args.images)
+    lines = table(measured, dies, args.images)
+    print("\n".join(lines))
+    if args.docs:
+        write_docs(lines)
+    optimised = next(r for r in measured if r["step"] == "optimised, shipped network")
+    write_results("ablation", {
+        "dies": len(dies), "images": args.images, "rows": measured,
+        "paper_like_chip_accuracy": measured[0]["chip_accuracy_mean"],
+        "gap_points_mean": optimised["gap_points_mean"], "gap_points_ci95": optimised["gap_points_ci95"],
+        "energy_per_image_full_j": optimised["energy_per_image_full_j"], "tops_per_w": optimised["tops_per_w"]})
+
+
+if __name__ == "__main__":
+    main()
