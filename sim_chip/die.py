@@ -5,8 +5,9 @@ with side 0 the left branch (MTJ_L) and side 1 the right branch (MTJ_R).
 
 One device population (datasheet 1 and 4).  An MTJ's parallel resistance
 is R_P = RA / A, its critical current Ic0 = Jc0 A and its thermal stability
-Delta ~ A^k (k = ``delta_area_exponent``), so the junction area A ties the
-three together.  Log-normal spreads: RA (barrier thickness) s_RA, Jc0 s_J,
+Delta ~ A^k (k = ``delta_area_exponent``; to first order in the area's
+deviation, so Delta stays normal as retention bakes fit it), so the
+junction area A ties the three together.  Log-normal spreads: RA (barrier thickness) s_RA, Jc0 s_J,
 A s_A.  The paper's R_P spread s_P and the datasheet's Vc0 spread
 s_V (Vc0 = Ic0 R_P = Jc0 RA: the area cancels) fix s_A = sqrt(s_P^2 -
 s_RA^2) and s_J = sqrt(s_V^2 - s_RA^2) once s_RA is chosen.  R_P is drawn
@@ -186,8 +187,8 @@ def _mtj_population(z_p: np.ndarray, z_ap: np.ndarray, zeta: np.ndarray, z_delta
                           1.05 * r_p)
     share = s.area / s.r_p
     z_area = -share * z_p + np.sqrt(1.0 - share**2) * zeta
-    k = d.delta_area_exponent
-    delta = d.delta_mean * _unit_lognormal(k * s.area, z_area) * _unit_lognormal(_log_sd(d.delta_cv), z_delta)
+    k = d.delta_area_exponent                          # Delta ~ A^k to first order: normal, as measured
+    delta = d.delta_mean * np.maximum(1.0 + k * s.area * z_area + d.delta_cv * z_delta, 0.2)
     # Vc0 = Ic0 R_P = Jc0 RA: ln RA's deviation is ln R_P's plus ln A's; Ic0 = Vc0 / R_P (= Jc0 A)
     s_v = np.hypot(np.sqrt(s.r_p**2 - s.area**2), s.jc0)
     ic0 = [nominal * (d.r_p_mean / r_p) * _unit_lognormal(s_v, (s.r_p * z_p + s.area * z_area + s.jc0 * z) / s_v)

@@ -96,7 +96,7 @@ class MX64:
         self._powered = False
         self.test_mtj = TestMTJ(key, d.test_mtj, p, lambda: self.elapsed_seconds)
         self._slow = SlowNoise(key["slow-noise"], d.traps)
-        self._time_base = (0, 0)       # (lifetime clock, model ns at it): the slow noise's time axis
+        self._time_base = (0, 0, 0)    # (lifetime clock, slow-noise block and ns into it there): model time
         self._power_up_start = (np.array(fuses, dtype=float) if fuses is not None
                                 else fuse_table(self.seed, p, maps, lambda: _tester(self.seed, p, maps)))
         self._reset_registers()
@@ -247,14 +247,20 @@ class MX64:
             self.energy.static(seconds, self.rails, self.params)
         self._idle_seconds += seconds
 
-    def _ns_at(self, clocks: np.ndarray) -> np.ndarray:
-        """Model time in whole ns at lifetime ``clocks`` (int64 array) of the present clock rate."""
-        c0, ns0 = self._time_base
-        return ns0 + np.floor((clocks - c0) * (1e9 / self.clock_hz)).astype(np.int64)
+    def _ns_since_base(self, clocks: np.ndarray) -> np.ndarray:
+        """Whole ns from the time base's clock to lifetime ``clocks`` (int64 array) at the present clock rate."""
+        return np.floor((clocks - self._time_base[0]) * (1e9 / self.clock_hz)).astype(np.int64)
+
+    def _blocks_at(self, clocks: np.ndarray) -> np.ndarray:
+        """The slow noise's block (ms of model time) of each of ``clocks`` (int64 array)."""
+        _, block, ns = self._time_base
+        return block + (ns + self._ns_since_base(clocks)) // BLOCK_NS
 
     def _rebase_time(self, extra_ns: int = 0) -> None:
         """Restart the slow noise's time axis at the present clock (the clock rate changes, or idle time)."""
-        self._time_base = (self._clock, int(self._ns_at(np.array([self._clock]))[0]) + extra_ns)
+        _, block, ns = self._time_base
+        total = ns + int(self._ns_since_base(np.array([self._clock]))[0]) + extra_ns
+        self._time_base = (self._clock, block + total // BLOCK_NS, total % BLOCK_NS)
         self._held_level = (None, 0, 0, self._held_level[3])
 
     def _level(self, kernel: MacKernel, block: int) -> np.ndarray:
@@ -278,10 +284,10 @@ class MX64:
         held, lo, hi, level = self._held_level
         if held is kernel and lo <= clock < hi:
             return level
-        block = int(self._ns_at(np.array([clock]))[0] // BLOCK_NS)
+        block = int(self._blocks_at(np.array([clock]))[0])
         level = self._level(kernel, block)
         ahead = np.arange(clock, clock + 4096)                           # the block's clocks from here on
-        inside = int(np.searchsorted(self._ns_at(ahead) // BLOCK_NS, block, side="right"))
+        inside = int(np.searchsorted(self._blocks_at(ahead), block, side="right"))
         self._held_level = (kernel, clock, clock + inside, level)
         return level
 
@@ -289,10 +295,10 @@ class MX64:
         """Runs (first vector, stop vector, trip levels) of a batch of n reads from ``first_clock``."""
         if not kernel.noisy:
             return []
-        ends = self._ns_at(np.array([first_clock, first_clock + n - 1])) // BLOCK_NS
+        ends = self._blocks_at(np.array([first_clock, first_clock + n - 1]))
         if ends[0] == ends[1]:
             return [(0, n, self._level(kernel, int(ends[0])))]
-        blocks = self._ns_at(np.arange(first_clock, first_clock + n)) // BLOCK_NS
+        blocks = self._blocks_at(np.arange(first_clock, first_clock + n))
         edges = [0, *(np.flatnonzero(np.diff(blocks)) + 1).tolist(), n]
         return [(a, z, self._level(kernel, int(blocks[a]))) for a, z in zip(edges[:-1], edges[1:])]
 
@@ -617,7 +623,8 @@ class MX64:
         """Codes (64,) of one vector (64,) int8 that sees the present array state; tallies its clock and energy."""
         kernel = self._kernel or self._mac_kernel()
         tally = self._macs
-        noise = self._mac_noise.clock(self._clock, kernel, self._level_at(kernel, self._clock)) if kernel.noisy else None
+        noise = (self._mac_noise.clock(self._clock, kernel, self._level_at(kernel, self._clock)) if kernel.noisy
+                 else None)
         codes = kernel.read_one(x, noise, tally.units)
         tally.add_single(self._last_input, x, codes)
         self._last_input = x.copy()
