@@ -41,9 +41,8 @@ from labctl.bench import default_bench, load_bench, write_served_bench_file  # n
 from labctl.engine import execute  # noqa: E402
 from labctl.registry import get  # noqa: E402
 from labctl.store import Store  # noqa: E402
-from procedures.mnist_perceptron import SHIPPED_NETWORK  # noqa: E402
-from procedures.networks.idx import load_mnist  # noqa: E402
-from procedures.networks.npz import load_network  # noqa: E402
+from procedures.networks.host.idx import load_mnist  # noqa: E402
+from procedures.networks.host.npz import SHIPPED_PERCEPTRON, load_network  # noqa: E402
 from sim_chip.bench import World  # noqa: E402
 from sim_chip.bench.serve import BenchServer  # noqa: E402
 
@@ -58,7 +57,7 @@ def main() -> None:
     if args.short:
         args.images = 500
     digits = load_mnist()
-    network = load_network(SHIPPED_NETWORK)
+    network = load_network(SHIPPED_PERCEPTRON)
     test, labels = digits.test_images[:args.images], digits.test_labels[:args.images]
     software_accuracy = float((network.predict(test) == labels).mean())
     numpy_s = best([timed(lambda: network.predict(test)) for _ in range(5)])

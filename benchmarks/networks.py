@@ -3,7 +3,7 @@
 In one run, on the built-in simulated bench (die 1):
 
 1. the MAC error models measured on the chip as vgg8-emulation measures them
-   (networks/error_runs.py: the VGG-8's array layers, all but the first, on
+   (networks/chip/error_runs.py: the VGG-8's array layers, all but the first, on
    the chip for 50 training digits, one model per layer);
 2. the shipped VGG-8's plain numpy inference of the 10,000 test digits, timed;
 3. the same network emulated with the measured models (every 64-row partial
@@ -38,12 +38,13 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 from labctl.bench import default_bench  # noqa: E402
 from labctl.engine import run_direct  # noqa: E402
 from labctl.stubs import ensure_powered  # noqa: E402
-from procedures.networks.chip_network import chip_forward  # noqa: E402
-from procedures.networks.chip_runtime import open_session  # noqa: E402
-from procedures.networks.error_runs import emulation_product, measure_layer_models  # noqa: E402
-from procedures.networks.faces import load_faces  # noqa: E402
-from procedures.networks.idx import load_mnist  # noqa: E402
-from procedures.networks.npz import SHIPPED_FACES, SHIPPED_VGG8, load_network  # noqa: E402
+from procedures.networks.chip.emulation import emulation_product  # noqa: E402
+from procedures.networks.chip.error_runs import measure_layer_models  # noqa: E402
+from procedures.networks.chip.network import chip_forward  # noqa: E402
+from procedures.networks.chip.session import open_session  # noqa: E402
+from procedures.networks.host.faces import load_faces  # noqa: E402
+from procedures.networks.host.idx import load_mnist  # noqa: E402
+from procedures.networks.host.npz import SHIPPED_FACES, SHIPPED_VGG8, load_network  # noqa: E402
 from benchspec.tdc import TdcSetting  # noqa: E402
 from procedures.vgg8_emulation import array_layers, vgg8_emulation  # noqa: E402
 

@@ -64,9 +64,14 @@ class Arg:
         return f"{self.name}{span}{' ' + self.unit if self.unit else ''}" + (" (optional)" if self.optional else "")
 
 
+#: a block's element types: name -> (NumPy dtype string, what the protocol document calls it)
+DTYPES = {"signs": ("i1", "int8 signs"), "codes": ("u1", "uint8 codes"), "seconds": ("<f8", "float64 seconds")}
+
+
 @dataclass(frozen=True)
 class Data:
-    """A binary block: ``dtype`` signs (int8 +-1) or codes (uint8 0..15), ``shape`` (None: any count)."""
+    """A binary block: ``dtype`` signs (int8 +-1), codes (uint8 0..15) or seconds (float64, little-endian),
+    ``shape`` (None: any count)."""
 
     name: str
     dtype: str
@@ -74,7 +79,7 @@ class Data:
 
     def describe(self) -> str:
         dims = " x ".join("n" if s is None else str(s) for s in self.shape)
-        return f"block of {dims} {'int8 signs' if self.dtype == 'signs' else 'uint8 codes'} ({self.name})"
+        return f"block of {dims} {DTYPES[self.dtype][1]} ({self.name})"
 
 
 @dataclass(frozen=True)
@@ -162,6 +167,9 @@ COMMANDS: tuple[Command, ...] = (
             reply=Data("codes", "codes", (64,)), clocks="1"),
     Command("mac_batch", "MAC:BATCh?", "TDC codes for n inputs", data=Data("x", "signs", (None, 64)),
             reply=Data("codes", "codes", (None, 64)), clocks="n"),
+    Command("set_tdc_windows", "CONFigure:TDC:WINDows", "every column's TDC window in one command: the 64 "
+            "starts, then the 64 LSBs (s; rounded as CONF:TDC:STAR and CONF:TDC:LSB round them)",
+            data=Data("windows", "seconds", (2, 64))),
     Command("cycle_counter", "COUNter?", "clocks since power-up, *RST or COUN:RES", reply="int", reading=True,
             unit="clock"),
     Command("reset_counter", "COUNter:RESet", "cycle counter to 0"),

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .mx64 import DELAY_AT_MAC_RANGE, DELAY_PER_MAC_S, TDC_CODES
+from .mx64 import DELAY_AT_MAC_RANGE, DELAY_PER_MAC_S, TDC_CODES, TDC_START_RANGE
 
 #: the middle of a window's codes
 MIDDLE_CODE = (TDC_CODES - 1) / 2
@@ -88,6 +88,14 @@ def centred_windows(centres: np.ndarray, setting: TdcSetting) -> np.ndarray:
     neighbours ``GROUP_STEP_CODES`` apart."""
     offsets = (np.arange(setting.windows) - (setting.windows - 1) / 2) * GROUP_STEP_CODES * setting.lsb
     return np.asarray(centres, float)[None, :] - TDC_CODES / 2 * setting.lsb + offsets[:, None]
+
+
+def clamped(starts: np.ndarray, lsb: float) -> tuple[np.ndarray, np.ndarray]:
+    """Window starts moved into the chip's range (``mx64.TDC_START_RANGE``), and which columns (64,) bool could
+    not be placed where they were asked (their window then sits at the range's end)."""
+    starts = np.asarray(starts, float)
+    inside = np.clip(starts, TDC_START_RANGE[0], TDC_START_RANGE[1])
+    return inside, (inside != starts).any(axis=0) if inside.ndim > 1 else inside != starts
 
 
 def group_centres(starts: np.ndarray, setting: TdcSetting) -> np.ndarray:

@@ -91,6 +91,17 @@ def as_signs(name: str, value: object, shape: tuple[int | None, ...], instrument
     return np.ascontiguousarray(a, dtype=np.int8)
 
 
+def as_block(spec: mx64.Data, value: object, instrument: str) -> bytes:
+    """A block argument's bytes: +1/-1 signs (``as_signs``), or finite numbers of the block's shape."""
+    if spec.dtype == "signs":
+        return as_signs(spec.name, value, spec.shape, instrument).tobytes()
+    a = np.asarray(value, dtype=float)
+    if a.shape != tuple(spec.shape) or not np.isfinite(a).all():
+        raise CommandError(instrument, spec.name, -222, f"refused before sending: {spec.name} must be finite numbers "
+                                                        f"of shape {spec.shape}, got shape {a.shape}")
+    return np.ascontiguousarray(a, np.dtype(mx64.DTYPES[spec.dtype][0])).tobytes()
+
+
 def _argument(arg: mx64.Arg, value: Any) -> str:
     if arg.kind == "onoff":
         return "ON" if value else "OFF"
@@ -105,7 +116,7 @@ def _parse(kind: str | mx64.Data | None, reply: bytes | None) -> Any:
     if kind is None or reply is None:
         return None
     if isinstance(kind, mx64.Data):
-        values = np.frombuffer(reply, np.int8 if kind.dtype == "signs" else np.uint8)
+        values = np.frombuffer(reply, np.dtype(mx64.DTYPES[kind.dtype][0]))
         return values.reshape(tuple(-1 if s is None else s for s in kind.shape)).copy()
     text = reply.decode()
     if kind == "int":
@@ -285,7 +296,7 @@ class MX64Board(metaclass=Sealed):
         words = [_argument(a, v) for a, v in zip(row.args, values) if not (a.optional and v is None)]
         header = _header(row.header)
         command = f"{header} {','.join(words)}" if words else header
-        payload = as_signs(row.data.name, data, row.data.shape, self.name).tobytes() if row.data else None
+        payload = as_block(row.data, data, self.name) if row.data else None
         return _parse(row.reply, self.transact(command, payload, row.query))
 
     def identify(self) -> Identity:
@@ -307,6 +318,11 @@ class MX64Board(metaclass=Sealed):
         header = _header(mx64.command("mac_batch").header)
         return np.concatenate([np.frombuffer(self.transact(header, x[i:i + MAX_BATCH].tobytes(), True), np.uint8)
                                for i in range(0, x.shape[0], MAX_BATCH)]).reshape(-1, 64)
+
+    def set_tdc_windows(self, starts_s: np.ndarray, lsbs_s: np.ndarray) -> None:
+        """Every column's TDC window in one command: starts and LSBs, 64 each, s."""
+        self._run(mx64.command("set_tdc_windows"), np.stack([np.broadcast_to(np.asarray(starts_s, float), (64,)),
+                                                             np.broadcast_to(np.asarray(lsbs_s, float), (64,))]))
 
     def set_tdc_window(self, start_s: float, lsb_s: float, column: int | None = None) -> None:
         """A column's TDC window (every column's when ``column`` is None): start and LSB, s."""
@@ -334,7 +350,8 @@ class MX64Board(metaclass=Sealed):
         return found
 
 
-_COMPOSED = {"identify_board", "die", "power", "mac_batch", "next_error", "sync", "error_count", "complete"}
+_COMPOSED = {"identify_board", "die", "power", "mac_batch", "next_error", "sync", "error_count", "complete",
+             "set_tdc_windows"}
 
 
 def _operation(row: mx64.Command) -> Any:

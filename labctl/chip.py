@@ -50,6 +50,7 @@ class Chip(Protocol):
     limits: Limits                                   # bench safety limits checked before a limited setting is sent
     held_input: np.ndarray                           # (64,) row input held while the pad is measured
     def set_tdc_window(self, start_s: float, lsb_s: float, column: int | None = None) -> None: ...
+    def set_tdc_windows(self, starts_s: np.ndarray, lsbs_s: np.ndarray) -> None: ...   # all 64 in one command
 
     # the array
     def write_row(self, row: int, weights: np.ndarray) -> None: ...          # (64,), 2 x write_width clocks

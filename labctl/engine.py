@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import inspect
 import platform
 import random
 import re
@@ -23,6 +24,7 @@ import sys
 import time
 import traceback
 import zlib
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from collections.abc import Callable
@@ -39,6 +41,7 @@ from .plan import (Call, Checkpoint, Compute, Context, Load, Message, Plot, Prog
 from .procedure import ParameterError, Procedure
 from .rundata import read_run
 from .store import Store
+from .nominal_chip import NominalArray
 from .targets import resolve
 
 ProgressCallback = Callable[[str, int, int], None]
@@ -199,6 +202,8 @@ def run_direct(plan: Any, bench: Bench, seed: int = 0) -> Any:
         answer = interpreter.carry_out(message)
         if answer is not NOT_FOR_THE_BENCH:
             return answer
+        if isinstance(message, Compute):
+            return message.function(*message.args, **message.kwargs)
         return context if isinstance(message, Context) else None
 
     return drive(plan, handle)
@@ -232,9 +237,12 @@ class Rehearsal:
 
 
 class _RehearsalHandler:
-    def __init__(self, twin: Bench, context: RunContext, rehearsal: Rehearsal, store: Store | None) -> None:
+    def __init__(self, twin: Bench, context: RunContext, rehearsal: Rehearsal, store: Store | None,
+                 nominal: bool = False) -> None:
         self.twin, self.context, self.rehearsal, self.store = twin, context, rehearsal, store
         self.interpreter = Interpreter(twin)
+        #: the array answered at its nominal behaviour (``@procedure(rehearsal="nominal")``), else None
+        self.array = NominalArray(twin.chip) if nominal else None
         self.children = 0                       #: child runs of the plan being rehearsed so far
         self.skipped_chip_s = 0.0
         self.skipped_compute_s = 0.0
@@ -242,8 +250,13 @@ class _RehearsalHandler:
 
     def __call__(self, message: Message) -> Any:
         self.rehearsal.messages += 1
+        if self.array is not None and isinstance(message, Call) and self.array.handles(message.target):
+            resolve(message.target, "Call")
+            return self.array.call(message.target, message.args, message.kwargs)
         if isinstance(message, Call) and message.target == "chip.mac_batch":
             return self._mac_batch(*message.args, **message.kwargs)
+        if self.array is not None and isinstance(message, (Set, Call)):
+            self.array.changed()
         answer = self.interpreter.carry_out(message)
         if answer is not NOT_FOR_THE_BENCH:
             return answer
@@ -310,7 +323,8 @@ def rehearse(procedure: Procedure, params: dict, config: BenchConfig, seed: int 
     with config.twin().open() as twin:
         procedure.check_bench(twin.instruments, twin.wiring, config.source)
         twin.checks.log = rehearsal.checks
-        handler = _RehearsalHandler(twin, _context(twin, seed, resume, kept), rehearsal, store)
+        handler = _RehearsalHandler(twin, _context(twin, seed, resume, kept), rehearsal, store,
+                                    nominal=procedure.rehearsal == "nominal")
         started_wall, started_bench = time.perf_counter(), twin.clock.now()
         try:
             rehearsal.summary = drive(procedure(**params), handler) or {}
@@ -323,8 +337,10 @@ def rehearse(procedure: Procedure, params: dict, config: BenchConfig, seed: int 
                                  f"not run: {type(exc).__name__}: {exc}") from exc
         finally:
             twin.checks.log = None             # closing the twin is not the plan's doing
-        rehearsal.bench_s = twin.clock.now() - started_bench + handler.skipped_chip_s
-        compute_s = time.perf_counter() - started_wall + handler.skipped_compute_s
+        nominal_chip_s, nominal_compute_s = (handler.array.chip_s, handler.array.compute_s) if handler.array \
+            else (0.0, 0.0)
+        rehearsal.bench_s = twin.clock.now() - started_bench + handler.skipped_chip_s + nominal_chip_s
+        compute_s = time.perf_counter() - started_wall + handler.skipped_compute_s + nominal_compute_s
     rehearsal.wall_s = _wall_estimate(config, rehearsal, compute_s)
     return rehearsal
 
@@ -453,6 +469,9 @@ class _Engine:
         self.interpreter = Interpreter(bench)
         self.warnings: list[str] = []
         self.first_run_id: int | None = None
+        #: figures of completed runs being drawn in the background: (run id, name, future)
+        self.figures: list[tuple[int, str, Future]] = []
+        self._drawer: ThreadPoolExecutor | None = None
 
     def run(self, procedure: Procedure, params: dict, resume_state: dict | None, resumed_from: int | None,
             parent: int | None = None, seed: int | None = None) -> tuple[int, dict]:
@@ -478,8 +497,9 @@ class _Engine:
                 summary = drive(procedure(**params), handler) or {}
             if procedure.analysis is not None:
                 self.store.checkpoint(run_id, {PLAN_DONE: summary})
-                analysis = _AnalysisHandler(handler)
-                summary = {**summary, **(drive(procedure.analysis(read_run(self.store, run_id)), analysis) or {})}
+                analysis = procedure.analysis(read_run(self.store, run_id))
+                found: Any = drive(analysis, _AnalysisHandler(handler)) if inspect.isgenerator(analysis) else analysis
+                summary = {**summary, **(found or {})}
         except KeyboardInterrupt as exc:
             self.bench.safe_state()
             reason = exc.reason if isinstance(exc, Abort) else "interrupted by the user (Ctrl-C)"
@@ -497,9 +517,30 @@ class _Engine:
         self.tell("recorded", run_id, "summary", summary, {}, when)
         self.store.event(run_id, "completed")
         self.tell("run_ended", run_id)
-        for name in procedure.plots if self.draw_figures else ():
-            self.draw(procedure, run_id, name)
+        if self.draw_figures and procedure.plots:        # drawn beside what follows, kept by keep_figures
+            from .plotting import render
+
+            data = read_run(self.store, run_id)
+            self.figures += [(run_id, name, self._drawing().submit(render, procedure, data, name))
+                             for name in procedure.plots]
         return run_id, summary
+
+    def _drawing(self) -> Any:
+        if self._drawer is None:
+            self._drawer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labctl-figures")
+        return self._drawer
+
+    def keep_figures(self) -> None:
+        """Wait for the figures being drawn and keep them in the store and beside it (warnings on their runs)."""
+        from .plotting import keep
+
+        figures, self.figures = self.figures, []
+        for run_id, name, future in figures:
+            image = future.result()
+            self._warn(run_id, image if isinstance(image, str) else keep(self.store, run_id, name, image))
+        if self._drawer is not None:
+            self._drawer.shutdown()
+            self._drawer = None
 
     def tell(self, what: str, run_id: int, *args: Any) -> None:
         """Tell the observer what was just stored; drop it, with a warning on the run, if it fails."""
@@ -525,9 +566,12 @@ class _Engine:
         return {**summary, "run_id": run_id}
 
     def draw(self, procedure: Procedure, run_id: int, name: str) -> None:
+        """Draw a figure now (a plan's Plot message: the live view)."""
         from .plotting import draw
 
-        warning = draw(self.store, procedure, run_id, name)
+        self._warn(run_id, draw(self.store, procedure, run_id, name))
+
+    def _warn(self, run_id: int, warning: str | None) -> None:
         if warning:
             self.warnings.append(warning)
             self.store.event(run_id, "warning", warning)
@@ -611,4 +655,6 @@ def execute(procedure: Procedure, given: dict[str, Any], bench: Bench, store: St
         run_id, summary = engine.run(procedure, params, resume_state, resume)
     except KeyboardInterrupt:
         return RunResult(engine.first_run_id, "aborted", {}, rehearsal)
+    finally:
+        engine.keep_figures()                # every completed run's figures, whatever happened after it
     return RunResult(run_id, "completed", summary, rehearsal)

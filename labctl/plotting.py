@@ -59,7 +59,7 @@ def with_footer(fig: Any, footer_text: str) -> Any:
 def png(fig: Any, footer_text: str) -> bytes:
     """PNG bytes of a figure with its footer."""
     buf = io.BytesIO()
-    with_footer(fig, footer_text).savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
+    with_footer(fig, footer_text).savefig(buf, format="png", dpi=DPI)
     return buf.getvalue()
 
 
@@ -77,6 +77,18 @@ def keep(store: Store, run_id: int, name: str, image: bytes, output: Path | None
     return None
 
 
+def render(procedure: Any, data: RunData, name: str) -> bytes | str:
+    """PNG bytes of figure ``name`` of a run's data, or a warning text if it cannot be drawn (a figure must
+    never lose a run).  Touches no store: it may run beside the run that goes on."""
+    plot = procedure.plots.get(name)
+    if plot is None:
+        return f"procedure {procedure.name} has no figure {name!r}"
+    try:
+        return png(plot(data), footer(data))
+    except Exception as exc:
+        return f"figure {name} of run {data.id} could not be drawn: {type(exc).__name__}: {exc}"
+
+
 def draw(store: Store, procedure: Any, run_id: int, name: str, output: Path | None = None) -> str | None:
     """Draw figure ``name`` of a run, keep it in the store and beside it (or in ``output`` only); a warning
     text, or None.
@@ -84,12 +96,5 @@ def draw(store: Store, procedure: Any, run_id: int, name: str, output: Path | No
     A figure that cannot be drawn, or a folder that cannot be written, is a
     warning: the run and its data stay as they are.
     """
-    plot = procedure.plots.get(name)
-    if plot is None:
-        return f"procedure {procedure.name} has no figure {name!r}"
-    try:
-        data = read_run(store, run_id)
-        image = png(plot(data), footer(data))
-    except Exception as exc:          # a figure must never lose a run
-        return f"figure {name} of run {run_id} could not be drawn: {type(exc).__name__}: {exc}"
-    return keep(store, run_id, name, image, output)
+    image = render(procedure, read_run(store, run_id), name)
+    return image if isinstance(image, str) else keep(store, run_id, name, image, output)

@@ -220,10 +220,16 @@ class Procedure:
     def __init__(self, function: Callable[..., Plan], name: str | None = None, needs: Needs | None = None,
                  plots: tuple[Callable, ...] = (), validate: Callable[[dict, Any], None] | None = None,
                  report: Callable[[dict], list[str]] | None = None, campaign: tuple[str, ...] = (),
-                 resumes: str = "", analysis: Callable[..., Plan] | None = None) -> None:
+                 resumes: str = "", analysis: Callable[..., Plan | dict] | None = None,
+                 rehearsal: str = "physical") -> None:
         self.function = function
-        #: host computation after the plan, on the run's records: ``analysis(data: RunData) -> Plan`` that
-        #: yields Record (and Progress) and returns what it adds to the summary; never rehearsed
+        if rehearsal not in ("physical", "nominal"):
+            raise ValueError(f"rehearsal {rehearsal!r}: 'physical' or 'nominal'")
+        #: how the rehearsal answers the array's operations: the twin's full model (physical), or the datasheet's
+        #: nominal behaviour (labctl.nominal_chip), for a plan whose bench messages do not depend on the physics
+        self.rehearsal = rehearsal
+        #: host computation after the plan, on the run's records: ``analysis(data: RunData)`` returns what it
+        #: adds to the summary, or is a plan that yields Record (and Progress) and returns it; never rehearsed
         self.analysis = analysis
         #: where the plan checkpoints ("after each column"), or "" if it does not resume
         self.resumes = resumes
@@ -330,16 +336,17 @@ def check_run_reference(store: Any, parameter: Parameter, run_id: int) -> None:
 def procedure(name: str | None = None, *, needs: Needs | typing.Iterable[str] | None = None,
               plots: tuple[Callable, ...] = (), validate: Callable[[dict, Any], None] | None = None,
               report: Callable[[dict], list[str]] | None = None, campaign: tuple[str, ...] = (),
-              resumes: str = "", analysis: Callable[..., Plan] | None = None
+              resumes: str = "", analysis: Callable[..., Plan | dict] | None = None, rehearsal: str = "physical"
               ) -> Callable[[Callable[..., Plan]], Procedure]:
     """Make a plan function a :class:`Procedure` (see the module docstring); ``campaign`` names the
     records a campaign task returns besides its summary; ``resumes`` says where the plan checkpoints
     ("after each column"), for a procedure whose interrupted runs resume; ``analysis`` is its host
-    computation after the plan (:attr:`Procedure.analysis`)."""
+    computation after the plan (:attr:`Procedure.analysis`); ``rehearsal`` how its rehearsal answers the
+    array (:attr:`Procedure.rehearsal`)."""
     roles: Needs | None = (needs if needs is None or isinstance(needs, dict)
                            else dict.fromkeys(needs, None))
 
     def wrap(function: Callable[..., Plan]) -> Procedure:
-        return Procedure(function, name, roles, plots, validate, report, campaign, resumes, analysis)
+        return Procedure(function, name, roles, plots, validate, report, campaign, resumes, analysis, rehearsal)
 
     return wrap

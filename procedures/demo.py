@@ -31,9 +31,9 @@ def report(summary: dict) -> list[str]:
 @procedure(needs={"supply": None, "smu": "test_pad"}, report=report, resumes="after each child run")
 def demo(
     seed: Annotated[int, seed_param("seed of the matrices programmed")] = 0,
-    repeats: Annotated[int, Param("reads of every level in mac-transfer", low=1, high=1000)] = 10,
-    columns: Annotated[int, Param("columns array-map maps", low=1, high=64)] = 64,
-    vectors: Annotated[int, Param("MAC vectors energy averages over", low=1000, high=100_000_000)] = 1_000_000,
+    repeats: Annotated[int, Param("reads of every level in mac-transfer", low=1, high=1000)] = 3,
+    columns: Annotated[int, Param("columns array-map maps (16: branch spreads to about 13 %)", low=1, high=64)] = 16,
+    vectors: Annotated[int, Param("MAC vectors energy averages over", low=1000, high=100_000_000)] = 200_000,
 ) -> Plan:
     """the main job: write-verify, mac-transfer, array-map and energy, each a child run"""
     yield from ensure_powered()

@@ -47,7 +47,7 @@ def _mac_loop(x: np.ndarray, vectors: int, batch: int) -> Plan:
         yield Progress("energy", done, vectors)
 
 
-@procedure(needs={"supply": None}, plots=(plot_energy,))
+@procedure(needs={"supply": None}, plots=(plot_energy,), rehearsal="nominal")
 def energy(
     vectors: Annotated[int, Param("MAC vectors in the busy window", low=1000, high=100_000_000)] = 1_000_000,
     batch: Annotated[int, Param("vectors per MAC command", low=100, high=65536)] = 50_000,

@@ -7,15 +7,15 @@ detection with an accuracy of 93.4 %".
 The layer on the array is the network's first dense layer (layer 7, 576
 inputs x 128 outputs: 18 full 64 x 64 tiles, no padding), the largest weight
 matrix of the network; every other layer runs on the host.  The layer runs
-through the networks' chip runtime (networks/chip_runtime.py): each tile
+through the networks' chip runtime (networks/chip/): each tile
 programmed once, its windows placed on its partial sums and calibrated with
 the layer's inputs for ``calibration_patches`` training patches; the
 detection pass reuses those calibrations.
 
-1. Classification of the test patches (networks/faces.py) in software and
+1. Classification of the test patches (networks/host/faces.py) in software and
    with the layer on the chip; accuracies beside the paper's.
 2. Detection: every 25 x 25 window of an image pyramid over scikit-image's
-   astronaut (networks/detection.py) classified with the layer on the chip;
+   astronaut (networks/host/detection.py) classified with the layer on the chip;
    windows whose face score beats the non-face score by ``margin`` are
    candidates, non-maximum suppression keeps the best of overlapping ones.
    The picture with the kept boxes is the run's detection figure.
@@ -30,17 +30,17 @@ from typing import Annotated, Any
 
 import numpy as np
 
-from labctl.plan import Context, Plan, Record
+from labctl.plan import Checkpoint, Compute, Context, Plan, Record
 from labctl.plotting import figure
 from labctl.extras import MissingExtra, require
 from labctl.procedure import Param, ParameterError, procedure
 from labctl.rundata import RunData
-from labctl.stubs import ensure_powered
-from procedures.networks.chip_network import chip_forward, seeded_subset
-from procedures.networks.chip_runtime import close_session, measure_conditions, open_session
-from procedures.networks.evaluation import ERROR_EDGES, confusion, histogram
-from procedures.networks.network import BinaryNetwork
-from procedures.networks.npz import SHIPPED_FACES, NetworkFormatError, load_network
+from procedures.networks.chip.network import chip_forward, seeded_subset
+from procedures.networks.chip.session import Session, chip_session
+from procedures.networks.host.accuracy import accuracy, paired_gap, table
+from procedures.networks.host.evaluation import ERROR_EDGES, confusion, histogram
+from procedures.networks.host.network import BinaryNetwork
+from procedures.networks.host.npz import SHIPPED_FACES, NetworkFormatError, load_network
 from benchspec.tdc import TdcSetting
 
 PAPER_ACCURACY = 0.934
@@ -58,7 +58,7 @@ def _validate(params: dict, store: Any) -> None:
     except NetworkFormatError as exc:
         raise ParameterError(f"parameter network: {exc}") from None
     layer = net.metadata.get("chip_layer")
-    if not isinstance(layer, int) or not 0 <= layer < len(net.layers):
+    if not isinstance(layer, int) or not 0 <= layer < len(net.weighted):
         raise ParameterError("parameter network: its metadata names no 'chip_layer'")
     try:
         require("faces", "face-detection")
@@ -127,7 +127,71 @@ def plot_chip_layer_errors(data: RunData) -> Any:
     return fig
 
 
-@procedure(plots=(plot_detection, plot_confusion, plot_chip_layer_errors), validate=_validate)
+def _chip_layer_histograms(result: Any, outputs: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """The on-chip layer's column-error and pre-activation-error histograms and pre-activation error std."""
+    error = result.preactivations - result.exact
+    return (histogram(result.decoded[:, :, :outputs] - result.ideal[:, :, :outputs]), histogram(error),
+            float(np.std(error)))
+
+
+def _no_histograms(result: Any, outputs: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """The rehearsal's stand-in for ``_chip_layer_histograms``."""
+    return np.zeros(len(ERROR_EDGES) - 1, np.int64), np.zeros(len(ERROR_EDGES) - 1, np.int64), 0.0
+
+
+def analyse(data: RunData) -> Plan:
+    """Software beside the chip on the test patches (accuracies with intervals, confusion matrices), and the
+    detection over the photograph from the chip's window scores."""
+    from procedures.networks.host.detection import ASTRONAUT_FACE, non_maximum_suppression, overlap as iou
+    from procedures.networks.host.detection import pyramid_windows
+    from procedures.networks.host.faces import load_faces, photo
+    from skimage import data as images
+
+    net = _network(data.parameters["network"])
+    faces = load_faces(int(net.metadata.get("data_seed", 0)))
+    software = net.forward(faces.test_images).predictions
+    chip = np.asarray(data.last("chip_predictions"), np.int64)
+    yield Record("confusion_software", confusion(faces.test_labels, software, 2), "patches",
+                 "true class (row: non-face, face) against predicted (column)", ("true", "predicted"))
+    yield Record("confusion_chip", confusion(faces.test_labels, chip, 2), "patches",
+                 "true class (row: non-face, face) against predicted (column)", ("true", "predicted"))
+    chip_right, software_right = chip == faces.test_labels, software == faces.test_labels
+    gap, gap_ci = paired_gap(software_right, chip_right)
+    search = pyramid_windows(photo("astronaut"), stride=data.parameters["stride"])
+    scores = np.asarray(data.last("chip_window_scores"), np.float64)
+    score = scores[:, 1] - scores[:, 0]
+    candidates = np.flatnonzero(score > data.parameters["margin"])
+    kept = candidates[non_maximum_suppression(search.boxes[candidates], score[candidates], data.parameters["overlap"])]
+    boxes = np.column_stack([search.boxes[kept], score[kept]]) if kept.size else np.zeros((0, 5))
+    truth = np.array(ASTRONAUT_FACE, np.float64)
+    overlaps = iou(truth, search.boxes[kept]) if kept.size else np.zeros(0)
+    yield Record("image", images.astronaut(), "grey level", "the photograph searched", ("row", "column", "rgb"))
+    yield Record("face_box", truth, "px", "the true face: top, left, height, width")
+    yield Record("detections", boxes, "px", "kept boxes: top, left, height, width, score", ("box", "field"))
+    return {**accuracy("software", software_right), **accuracy("chip", chip_right),
+            "gap_points": gap, "gap_points_ci95": gap_ci,
+            "test_patches": len(faces.test_labels), "test_faces": int(faces.test_labels.sum()),
+            "search_windows": len(search.patches), "candidates": int(candidates.size),
+            "detections": int(kept.size), "best_overlap": float(overlaps.max()) if kept.size else 0.0,
+            "face_found": bool((overlaps >= MATCH_OVERLAP).any()),
+            "false_detections": int((overlaps < MATCH_OVERLAP).sum())}
+
+
+def report(summary: dict) -> list[str]:
+    """Chip and software on the test patches, beside the paper, in points with 95 % intervals; the detection."""
+    lines = table(("chip", "software"), [
+        ("this network", {"a": summary["chip_accuracy"], "a_ci": summary.get("chip_accuracy_ci95"),
+                          "b": summary["software_accuracy"], "b_ci": summary.get("software_accuracy_ci95"),
+                          "gap": summary["gap_points"], "gap_ci": summary.get("gap_points_ci95")}),
+        ("paper", {"a": PAPER_ACCURACY})], f"{summary['test_patches']} test patches")
+    lines.append(f"  detection: {summary['detections']} boxes kept of {summary['candidates']} candidates in "
+                 f"{summary['search_windows']} windows; the face {'found' if summary['face_found'] else 'missed'} "
+                 f"(best overlap {summary['best_overlap']:.2f}), {summary['false_detections']} false boxes")
+    return lines
+
+
+@procedure(plots=(plot_detection, plot_confusion, plot_chip_layer_errors), validate=_validate, analysis=analyse,
+           report=report, rehearsal="nominal", resumes="after the test patches, then after the photograph")
 def face_detection(
     network: Annotated[Path | None, Param("face network .npz (default: the shipped one)")] = None,
     lsb: Annotated[float, Param("TDC LSB of the chip layer's windows", "s", 0.0625e-9, 4e-9)] = 0.4e-9,
@@ -141,57 +205,39 @@ def face_detection(
                                     low=0.0, high=1.0)] = 0.1,
 ) -> Plan:
     """face / non-face patches and sliding-window face detection, one layer of ten on the chip"""
-    from procedures.networks.detection import ASTRONAUT_FACE, non_maximum_suppression, overlap as iou
-    from procedures.networks.detection import pyramid_windows
-    from procedures.networks.faces import load_faces, photo
-    from skimage import data as images
+    from procedures.networks.host.detection import pyramid_windows
+    from procedures.networks.host.faces import load_faces, photo
 
-    yield from ensure_powered()
-    rng = (yield Context()).rng
+    context = yield Context()
     net = _network(network)
     chip = [int(net.metadata["chip_layer"])]
     setting = TdcSetting(lsb, windows)
-    yield Record("conditions", {**(yield from measure_conditions()), "lsb_s": lsb, "windows": windows})
     faces = load_faces(int(net.metadata.get("data_seed", 0)))
-    calibration = seeded_subset(rng, faces.train_images, calibration_patches)
-    software = net.forward(faces.test_images)
-    session = yield from open_session()
-    try:
-        patches = yield from chip_forward(session, net, faces.test_images, calibration, [setting], "faces", chip,
-                                          keep_columns=True)
+    calibration = seeded_subset(context.rng, faces.train_images, calibration_patches)
+    done = (context.resume or {}).get("done", [])
+    outputs = net.weighted[chip[0]].outputs
+
+    def classify(session: Session) -> Plan:
+        if "patches" not in done:
+            patches = yield from chip_forward(session, net, faces.test_images, calibration, [setting], "faces", chip,
+                                              keep_columns=True)
+            yield Record("chip_predictions", patches.forwards[0].predictions.astype(np.int8), "class",
+                         "the chip's class of every test patch (0 non-face, 1 face)", ("patch",))
+            columns, preactivations, error_std = yield Compute(_chip_layer_histograms, patches.layers[0][chip[0]],
+                                                               outputs, stub=_no_histograms)
+            yield Record("error_bin_edges", ERROR_EDGES, "MAC")
+            yield Record("column_error_histogram", columns, "column MACs",
+                         "on-chip layer: decoded minus ideal 64-row column MAC", ("error_bin",))
+            yield Record("preactivation_error_histogram", preactivations, "values",
+                         "on-chip layer: chip minus exact pre-activation", ("error_bin",))
+            yield Record("chip_preactivation_error_std", error_std, "MAC")
+            yield Checkpoint({"done": ["patches"]})
         search = pyramid_windows(photo("astronaut"), stride=stride)
         detection = yield from chip_forward(session, net, search.patches, calibration, [setting], "faces", chip,
                                             batch=BATCH, keep_preactivations=False)
-    finally:
-        yield from close_session(session)
-    on_chip, result, detected = patches.forwards[0], patches.layers[0][chip[0]], detection.forwards[0]
-    outputs = net.layers[chip[0]].shape[1]
-    yield Record("confusion_software", confusion(faces.test_labels, software.predictions, 2), "patches",
-                 "true class (row: non-face, face) against predicted (column)", ("true", "predicted"))
-    yield Record("confusion_chip", confusion(faces.test_labels, on_chip.predictions, 2), "patches",
-                 "true class (row: non-face, face) against predicted (column)", ("true", "predicted"))
-    yield Record("error_bin_edges", ERROR_EDGES, "MAC")
-    yield Record("column_error_histogram", histogram(result.decoded[:, :, :outputs] - result.ideal[:, :, :outputs]),
-                 "column MACs", "on-chip layer: decoded minus ideal 64-row column MAC", ("error_bin",))
-    yield Record("preactivation_error_histogram", histogram(result.preactivations - result.exact), "values",
-                 "on-chip layer: chip minus exact pre-activation", ("error_bin",))
-    score = detected.scores[:, 1] - detected.scores[:, 0]
-    candidates = np.flatnonzero(score > margin)
-    kept = candidates[non_maximum_suppression(search.boxes[candidates], score[candidates], overlap)]
-    boxes = np.column_stack([search.boxes[kept], score[kept]]) if kept.size else np.zeros((0, 5))
-    truth = np.array(ASTRONAUT_FACE, np.float64)
-    overlaps = iou(truth, search.boxes[kept]) if kept.size else np.zeros(0)
-    yield Record("image", images.astronaut(), "grey level", "the photograph searched", ("row", "column", "rgb"))
-    yield Record("face_box", truth, "px", "the true face: top, left, height, width")
-    yield Record("detections", boxes, "px", "kept boxes: top, left, height, width, score", ("box", "field"))
-    return {
-        "software_accuracy": float((software.predictions == faces.test_labels).mean()),
-        "chip_accuracy": float((on_chip.predictions == faces.test_labels).mean()),
-        "paper_accuracy": PAPER_ACCURACY,
-        "test_patches": len(faces.test_labels), "test_faces": int(faces.test_labels.sum()),
-        "chip_layer": chip[0], "search_windows": len(search.patches), "candidates": int(candidates.size),
-        "detections": int(kept.size), "best_overlap": float(overlaps.max()) if kept.size else 0.0,
-        "face_found": bool((overlaps >= MATCH_OVERLAP).any()),
-        "false_detections": int((overlaps < MATCH_OVERLAP).sum()),
-        "chip_preactivation_error_std": float(np.std(result.preactivations - result.exact)),
-    }
+        yield Record("chip_window_scores", detection.forwards[0].scores.astype(np.float32), "",
+                     "class scores (non-face, face) of every search window, the chip layer in the loop",
+                     ("window", "class"))
+
+    yield from chip_session(classify, {"lsb_s": lsb, "windows": windows})
+    return {"paper_accuracy": PAPER_ACCURACY, "chip_layer": chip[0]}

@@ -1,7 +1,7 @@
 """mac-errors: the chip's partial-sum error model, decoded against ideal full-column MAC, per column and pooled.
 
 Measured the way the network runtime reads a layer (procedures/networks/
-chip_runtime.py), so that an emulation drawing from it (issue 14's VGG-8,
+chip/layer.py), so that an emulation drawing from it (the VGG-8's,
 hardware-aware training) carries this die's errors under the networks' TDC
 settings: each matrix is programmed once as a tile, each column's windows
 are placed on the distribution of its partial sums, calibrated with half of
@@ -9,15 +9,13 @@ the input vectors, and the other half is decoded and compared with the exact
 full-column MACs of the intended weights (so write errors and defects are in
 the model, as they are in a network).
 
-Matrix k is a random base vector b with column j's weights equal to b with
-n rows flipped, n = 0..64 rotated over the columns from matrix to matrix (so
-b . w_j covers -64..64 and every array column sees many levels); the inputs
-are b with each row flipped with probability p_k (0.04, 0.12, 0.2, 0.3 in
-turn), which spreads each column's partial sums about (1 - 2 p) b . w_j like
-a network tile's.  The model (``ErrorModel.from_pairs``) is recorded pooled
-(``error_*``) and per array column (``column_error_*``) with the die, the TDC
-settings and the temperature (the Lake Shore's sensor A, or the bench's
-nominal 298.15 K without one): ``error_model_from_run`` reads it back.
+The matrices are ``networks.chip.error_runs.generic_matrix``'s.  Each
+matrix's measured pairs are recorded as it finishes and are a checkpoint (an
+interrupted run resumes with the next matrix); the analysis then fits the
+model (``ErrorModel.from_pairs``) and records it pooled (``error_*``) and per
+array column (``column_error_*``), beside the die, the TDC settings and the
+temperature (the Lake Shore's sensor A, or the bench's nominal 298.15 K
+without one): ``error_model_from_run`` reads it back.
 """
 
 from __future__ import annotations
@@ -26,14 +24,13 @@ from typing import Annotated, Any
 
 import numpy as np
 
-from labctl.plan import Context, Plan, Record
+from labctl.plan import Context, Plan
 from labctl.plotting import figure
 from labctl.procedure import Param, procedure
 from labctl.rundata import RunData
-from labctl.stubs import ensure_powered
-from procedures.networks.chip_runtime import close_session, measure_conditions, open_session
-from procedures.networks.error_runs import measure_error_model
-from procedures.networks.stored import error_model_from_run
+from procedures.networks.chip.error_runs import generic_pairs, measure_generic_pairs, record_generic_model
+from procedures.networks.chip.session import chip_session
+from procedures.networks.chip.stored import error_model_from_run
 from benchspec.tdc import TdcSetting
 
 ERROR_EDGES = np.arange(-24.5, 25.5)
@@ -63,7 +60,20 @@ def plot_mac_errors(data: RunData) -> Any:
     return fig
 
 
-@procedure(plots=(plot_mac_errors,), campaign=("conditions",))
+def analyse(data: RunData) -> Plan:
+    """The generic model fitted and recorded from the measured pairs; the error's statistics."""
+    pooled = yield from record_generic_model(data)
+    ideal, decoded = generic_pairs(data)
+    error = decoded - ideal
+    column_std = error.std(axis=0)
+    return {"error_mean": float(error.mean()), "error_mean_se": float(error.std() / np.sqrt(error.size)),
+            "error_std": float(error.std()), "exact_fraction": float(np.mean(np.abs(error) < 1.0)),
+            "column_std_min": float(column_std.min()), "column_std_max": float(column_std.max()),
+            "levels_observed": int((pooled.counts[0] > 0).sum()), "pairs": int(error.size)}
+
+
+@procedure(plots=(plot_mac_errors,), campaign=("conditions",), analysis=analyse, rehearsal="nominal",
+           resumes="after each matrix")
 def mac_errors(
     lsb: Annotated[float, Param("TDC LSB of the windows (the networks' setting)", "s", 0.0625e-9, 4e-9)] = 0.4e-9,
     windows: Annotated[int, Param("TDC windows each vector is read under", low=1, high=9)] = 1,
@@ -72,20 +82,10 @@ def mac_errors(
                                   low=64, high=1_000_000)] = 4000,
 ) -> Plan:
     """the chip's partial-sum error model (decoded vs ideal column MAC) under the networks' TDC settings"""
-    yield from ensure_powered()
-    rng = (yield Context()).rng
+    context = yield Context()
     setting = TdcSetting(lsb, windows)
-    conditions = {**(yield from measure_conditions()), "lsb_s": lsb, "windows": windows}
-    yield Record("conditions", conditions)
-    session = yield from open_session()
-    try:
-        pooled, ideal_all, decoded_all = yield from measure_error_model(session, setting, rng, matrices, vectors)
-    finally:
-        yield from close_session(session)
-    error = decoded_all - ideal_all
-    column_std = error.std(axis=0)
-    return {"error_mean": float(error.mean()), "error_mean_se": float(error.std() / np.sqrt(error.size)),
-            "error_std": float(error.std()), "exact_fraction": float(np.mean(np.abs(error) < 1.0)),
-            "column_std_min": float(column_std.min()), "column_std_max": float(column_std.max()),
-            "levels_observed": int((pooled.counts[0] > 0).sum()), "pairs": int(error.size),
-            "die": conditions["die"], "temperature_K": conditions["temperature_K"]}
+    done = (context.resume or {}).get("matrices", 0)
+    conditions, _ = yield from chip_session(
+        lambda session: measure_generic_pairs(session, setting, matrices, vectors, context.rng, done),
+        {"lsb_s": lsb, "windows": windows})
+    return {"die": conditions["die"], "temperature_K": conditions["temperature_K"]}

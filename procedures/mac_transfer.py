@@ -75,7 +75,7 @@ def plot_mac_transfer(data: RunData) -> Any:
     return fig
 
 
-@procedure(plots=(plot_mac_transfer,), validate=_validate)
+@procedure(plots=(plot_mac_transfer,), validate=_validate, rehearsal="nominal")
 def mac_transfer(
     repeats: Annotated[int, Param("reads of every level pattern", low=1, high=1000)] = 10,
     lsb: Annotated[float, Param("TDC LSB of the windows", "s", 0.0625e-9, 1e-9)] = 0.25e-9,

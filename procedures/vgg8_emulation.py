@@ -8,7 +8,7 @@ improves to 98.86 % (software baseline: 99.28 %)".
    recorded ``error_values``, ``error_probabilities``, ``error_counts``,
    such as mac-errors, or per-layer ``layer_error_*``), or measured now on
    this die through the networks' chip runtime and recorded
-   (networks/error_runs.py): the generic model of mac-errors, and one model
+   (networks/chip/error_runs.py): the generic model of mac-errors, and one model
    per layer from the network itself on the chip for ``model_images``
    training digits (each tile calibrated with its inputs for
    ``calibration_images`` other training digits), which the emulation
@@ -21,7 +21,7 @@ improves to 98.86 % (software baseline: 99.28 %)".
 4. Validation of the emulator: the first two array layers really on
    the chip for ``validation_images`` digits (the rest on the host), and the
    same slice emulated; the pre-activation errors are compared neuron by
-   neuron (Welch z of the neurons' mean and rms error: evaluation.agreement)
+   neuron (Welch z of the neurons' mean and rms error: host/evaluation.agreement)
    and the accuracies given.
 
 Records accuracies beside the paper's, the confusion matrix, every layer's
@@ -35,26 +35,30 @@ from typing import Annotated, Any
 
 import numpy as np
 
-from labctl.plan import Context, Load, Plan, Progress, Record
+from labctl.plan import Checkpoint, Compute, Context, Load, Plan, Progress, Record
 from labctl.plotting import figure
 from labctl.procedure import Folder, Param, ParameterError, RunId, procedure, seed_param
 from labctl.rundata import RunData, read_run
-from labctl.stubs import ensure_powered
-from procedures.networks.chip_network import chip_forward, seeded_subset
-from procedures.networks.chip_runtime import Session, close_session, measure_conditions, open_session
-from procedures.networks.error_runs import (emulation_product, error_models_from_run, holds_error_model,
-                                            measure_error_model, measure_layer_models)
-from procedures.networks.error_model import ErrorModel
-from procedures.networks.evaluation import ERROR_EDGES, ErrorRecorder, agreement, confusion, histogram
-from procedures.networks.idx import DatasetError, check_mnist_folder, load_mnist
-from procedures.networks.network import BinaryNetwork
-from procedures.networks.npz import SHIPPED_VGG8, NetworkFormatError, load_network
+from procedures.networks.chip.emulation import emulation_product
+from procedures.networks.chip.error_model import ErrorModel
+from procedures.networks.chip.error_runs import measure_generic_pairs, measure_layer_models, record_generic_model
+from procedures.networks.chip.network import chip_forward, seeded_subset
+from procedures.networks.chip.session import Session, chip_session
+from procedures.networks.chip.stored import error_models_from_run, holds_error_model
+from procedures.networks.host.accuracy import accuracy, paired_gap, table
+from procedures.networks.host.evaluation import (ERROR_EDGES, ErrorRecorder, agreement_of, confusion, histogram,
+                                                  unit_statistics)
+from procedures.networks.host.idx import DatasetError, check_mnist_folder, load_mnist
+from procedures.networks.host.layers import Convolution
+from procedures.networks.host.network import BinaryNetwork
+from procedures.networks.host.npz import SHIPPED_VGG8, NetworkFormatError, load_network
 from benchspec.tdc import TdcSetting
 
 PAPER_SOFTWARE = 0.9928
 PAPER_EMULATED = 0.9886
 BATCH = 250                     # digits per forward pass (bounds the im2col memory)
 AGREEMENT_Z = 3.0               # |z| within which chip and emulation agree
+GENERIC_MATRICES = 4            # matrices of the generic error model measured for the validation
 
 
 def _network(path: Path | None) -> BinaryNetwork:
@@ -65,7 +69,7 @@ def array_layers(net: BinaryNetwork) -> frozenset[int]:
     """The layers on the array: all but the network's ``host_layers`` (metadata; default the first layer,
     whose 9-input partial sums would carry a full 64-row sum's error on a seventh of its range)."""
     host = set(net.metadata.get("host_layers", [0]))
-    return frozenset(k for k in range(len(net.layers)) if k not in host)
+    return frozenset(k for k in range(len(net.weighted)) if k not in host)
 
 
 def _validate(params: dict, store: Any) -> None:
@@ -73,7 +77,7 @@ def _validate(params: dict, store: Any) -> None:
         net = _network(params["network"])
     except NetworkFormatError as exc:
         raise ParameterError(f"parameter network: {exc}") from None
-    if not net.convolutions:
+    if not any(isinstance(layer, Convolution) for layer in net.layers):
         raise ParameterError("parameter network: not a convolutional network")
     if params["error_run"] is not None and store is not None and not holds_error_model(
             read_run(store, params["error_run"])):
@@ -85,34 +89,54 @@ def _validate(params: dict, store: Any) -> None:
             raise ParameterError(f"parameter data: {exc}") from None
 
 
-def validate_on_chip(session: Session, net: BinaryNetwork, images: np.ndarray, labels: np.ndarray,
-                     calibration_images: np.ndarray, setting: TdcSetting,
-                     models: dict[str, ErrorModel | dict[int, ErrorModel]], seed: int,
-                     calibration_vectors: int | None = None) -> Plan:
-    """Plan: the slice (the first two array layers) on the chip, and emulated with each of ``models``;
-    records histograms (chip first, then each model's, per slice layer) and returns the summary entries."""
+def chip_slice(session: Session, net: BinaryNetwork, images: np.ndarray, calibration_images: np.ndarray,
+               setting: TdcSetting, calibration_vectors: int | None = None) -> Plan:
+    """Plan: the validation slice (the first two array layers) on the chip for ``images``; records its
+    predictions, and per slice layer the histogram and per-neuron statistics of its pre-activation errors."""
     slice_ = sorted(array_layers(net))[:2]
     yield Record("validation_layers", np.array(slice_), "", "layers of the validation slice")
     chip = yield from chip_forward(session, net, images, calibration_images, [setting], "network", slice_,
                                    calibration_vectors=calibration_vectors)
-    chip_forward_, results = chip.forwards[0], chip.layers[0]
-    out: dict[str, Any] = {"validation_images": len(images),
-                           "validation_chip_accuracy": float((chip_forward_.predictions == labels).mean())}
+    yield Record("validation_chip_predictions", chip.forwards[0].predictions.astype(np.int8), "class",
+                 "the chip's class of every validation digit (the slice on the chip)", ("digit",))
     for layer in slice_:
-        chip_errors = results[layer].preactivations - results[layer].exact
-        yield Record("validation_error_histogram", histogram(chip_errors), "values",
+        hist, stats = yield Compute(_error_statistics, chip.layers[0][layer], stub=_no_statistics)
+        yield Record("validation_error_histogram", hist, "values",
                      f"layer {layer} on the chip: pre-activation minus exact", ("error_bin",))
-        out[f"validation_layer{layer}_chip_mean"] = float(chip_errors.mean())
-        out[f"validation_layer{layer}_chip_rms"] = float(np.sqrt((chip_errors.astype(np.float64) ** 2).mean()))
+        yield Record("validation_chip_neurons", stats, "MAC", f"layer {layer} on the chip: every neuron's mean "
+                     "and rms pre-activation error", ("statistic", "neuron"))
+
+
+def _error_statistics(result: Any) -> tuple[np.ndarray, np.ndarray]:
+    """A chip layer's pre-activation error: histogram, and per neuron mean and rms (2, neurons)."""
+    errors = result.preactivations - result.exact
+    return histogram(errors), unit_statistics(errors.T)
+
+
+def _no_statistics(result: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The rehearsal's stand-in for ``_error_statistics``."""
+    return np.zeros(len(ERROR_EDGES) - 1, np.int64), np.zeros((2, result.preactivations.shape[1]))
+
+
+def validate_emulation(data: RunData, net: BinaryNetwork, images: np.ndarray, labels: np.ndarray,
+                       models: dict[str, ErrorModel | dict[int, ErrorModel]], seed: int) -> Plan:
+    """Analysis: the validation slice emulated with each of ``models`` beside what the chip gave (recorded by
+    ``chip_slice``); records each model's histograms and returns the summary entries."""
+    slice_ = [int(k) for k in data.last("validation_layers")]
+    chip_neurons = data.all("validation_chip_neurons")
+    predictions = np.asarray(data.last("validation_chip_predictions"), np.int64)
+    out: dict[str, Any] = {"validation_images": len(images), **accuracy("validation_chip", predictions == labels)}
+    for k, layer in enumerate(slice_):
+        out[f"validation_layer{layer}_chip_mean"] = float(chip_neurons[k][0].mean())
+        out[f"validation_layer{layer}_chip_rms"] = float(chip_neurons[k][1].mean())
     for name, model in models.items():
-        recorder = ErrorRecorder(emulation_product(model, seed + 1, frozenset(slice_)), len(net.layers),
+        recorder = ErrorRecorder(emulation_product(model, seed + 1, frozenset(slice_)), len(net.weighted),
                                  keep=frozenset(slice_))
         emulated = net.forward(images, recorder)
         out[f"validation_{name}_accuracy"] = float((emulated.predictions == labels).mean())
         agrees = True
-        for layer in slice_:
-            chip_errors = results[layer].preactivations - results[layer].exact
-            result = agreement(chip_errors.T, recorder.kept[layer].T)     # units: the layer's output neurons
+        for k, layer in enumerate(slice_):
+            result = agreement_of(np.asarray(chip_neurons[k]), unit_statistics(recorder.kept[layer].T))
             yield Record("validation_error_histogram", histogram(recorder.kept[layer]), "values",
                          f"layer {layer} emulated with the {name} model: pre-activation minus exact", ("error_bin",))
             for key, value in (("mean", result.mean_b), ("rms", result.rms_b), ("mean_z", result.mean_z),
@@ -192,7 +216,72 @@ def plot_validation(data: RunData) -> Any:
     return fig
 
 
-@procedure(plots=(plot_confusion, plot_layer_errors, plot_validation), validate=_validate)
+def analyse(data: RunData) -> Plan:
+    """The generic model fitted from the measured pairs; the emulator validated against the chip's slice; the
+    test digits in software and emulated (accuracies with their intervals, confusion matrices, every layer's
+    emulated error)."""
+    p = data.parameters
+    net = _network(p["network"])
+    digits = load_mnist(p["data"])
+    test_images, test_labels = digits.test_images[:p["images"]], digits.test_labels[:p["images"]]
+    on_array = array_layers(net)
+    if p["error_run"] is None:
+        compared: dict[str, ErrorModel | dict[int, ErrorModel]] = {"generic": (yield from record_generic_model(data))}
+        models = compared["layer"] = error_models_from_run(data)
+    else:
+        models = error_models_from_run((yield Load(p["error_run"])))
+        compared = {"run": models}
+    validation: dict[str, Any] = {}
+    if p["validation_images"]:
+        validation = yield from validate_emulation(data, net, digits.test_images[:p["validation_images"]],
+                                                   digits.test_labels[:p["validation_images"]], compared,
+                                                   p["emulation_seed"])
+    software = np.empty(len(test_images), np.int64)
+    emulated = np.empty(len(test_images), np.int64)
+    recorder = ErrorRecorder(emulation_product(models, p["emulation_seed"], on_array), len(net.weighted))
+    for start in range(0, len(test_images), BATCH):
+        batch = test_images[start: start + BATCH]
+        software[start: start + len(batch)] = net.predict(batch)
+        emulated[start: start + len(batch)] = net.predict(batch, recorder)
+        yield Progress("emulation", start + len(batch), len(test_images))
+    classes = net.classes
+    yield Record("confusion_software", confusion(test_labels, software, classes), "digits",
+                 "software: true class (row) against predicted class (column)", ("true", "predicted"))
+    yield Record("confusion_emulated", confusion(test_labels, emulated, classes), "digits",
+                 "emulated: true class (row) against predicted class (column)", ("true", "predicted"))
+    yield Record("error_bin_edges", ERROR_EDGES, "MAC")
+    yield Record("layer_error_histogram", recorder.histograms, "values",
+                 "per layer: emulated minus exact product (first layer per bit-plane)", ("layer", "error_bin"))
+    mean, std = recorder.moments()
+    software_right, emulated_right = software == test_labels, emulated == test_labels
+    gap, gap_ci = paired_gap(software_right, emulated_right)
+    return {**accuracy("software", software_right), **accuracy("emulated", emulated_right),
+            "gap_points": gap, "gap_points_ci95": gap_ci, "accuracy_gap": gap / 100,
+            "images": len(test_images), "error_models": "per layer" if isinstance(models, dict) else "generic",
+            "array_layers": sorted(on_array),
+            "layer_error_mean": [round(float(m), 4) for m in mean],
+            "layer_error_std": [round(float(s), 4) for s in std],
+            "network_recorded_accuracy": net.metadata.get("test_accuracy"), **validation}
+
+
+def report(summary: dict) -> list[str]:
+    """Emulated and software accuracy beside the paper's, in points with 95 % intervals; the validation."""
+    lines = table(("emulated", "software"), [
+        ("this network", {"a": summary["emulated_accuracy"], "a_ci": summary.get("emulated_accuracy_ci95"),
+                          "b": summary["software_accuracy"], "b_ci": summary.get("software_accuracy_ci95"),
+                          "gap": summary["gap_points"], "gap_ci": summary.get("gap_points_ci95")}),
+        ("paper", {"a": PAPER_EMULATED, "b": PAPER_SOFTWARE, "gap": 100 * (PAPER_SOFTWARE - PAPER_EMULATED)})],
+        f"{summary['images']} test digits, {summary['error_models']} error models")
+    for name in ("layer", "generic", "run"):
+        if f"validation_{name}_agrees" in summary:
+            lines.append(f"  validation on the chip ({summary['validation_images']} digits, two layers): the {name} "
+                         f"model {'agrees' if summary[f'validation_{name}_agrees'] else 'does NOT agree'} with "
+                         "the chip's errors")
+    return lines
+
+
+@procedure(plots=(plot_confusion, plot_layer_errors, plot_validation), validate=_validate, analysis=analyse,
+           report=report, rehearsal="nominal", resumes="after each generic matrix and after the layers' error models")
 def vgg8_emulation(
     error_run: Annotated[RunId | None, Param("use the error model(s) this earlier run recorded "
                                              "(default: measure them now)")] = None,
@@ -215,61 +304,26 @@ def vgg8_emulation(
     windows: Annotated[int, Param("TDC windows each vector is read under", low=1, high=9)] = 2,
 ) -> Plan:
     """binary VGG-8 on MNIST, emulated with the chip's measured MAC errors, validated on the chip"""
-    yield from ensure_powered()
     net = _network(network)
     digits = load_mnist(data)
-    test_images, test_labels = digits.test_images[:images], digits.test_labels[:images]
-    rng = (yield Context()).rng
+    context = yield Context()
+    state = context.resume or {}
     setting = TdcSetting(lsb, windows)
-    yield Record("conditions", {**(yield from measure_conditions()), "lsb_s": lsb, "windows": windows})
-    calibration = seeded_subset(rng, digits.train_images[model_images:], calibration_images)  # not model digits
+    calibration = seeded_subset(context.rng, digits.train_images[model_images:], calibration_images)  # not model
     on_array = array_layers(net)
-    compared: dict[str, ErrorModel | dict[int, ErrorModel]] = {}
-    session = yield from open_session()
-    try:
-        if error_run is None:
-            compared["generic"], _, _ = yield from measure_error_model(session, setting, rng, vectors=generic_vectors)
+
+    def on_chip(session: Session) -> Plan:
+        if error_run is None and "models" not in state.get("done", []):
+            yield from measure_generic_pairs(session, setting, GENERIC_MATRICES, generic_vectors, context.rng,
+                                             state.get("matrices", 0))
             yield Record("array_layers", np.array(sorted(on_array)), "", "layers on the array (the rest on the host)")
-            models = yield from measure_layer_models(session, net, digits.train_images[:model_images], calibration,
-                                                     on_array, setting, calibration_vectors=calibration_vectors)
-            compared["layer"] = models
-        else:
-            models = error_models_from_run((yield Load(error_run)))
-            compared["run"] = models
-        validation = {}
+            yield from measure_layer_models(session, net, digits.train_images[:model_images], calibration,
+                                            on_array, setting, calibration_vectors=calibration_vectors)
+            yield Checkpoint({"done": ["models"]})
         if validation_images:
-            validation = yield from validate_on_chip(session, net, digits.test_images[:validation_images],
-                                                     digits.test_labels[:validation_images], calibration, setting,
-                                                     compared, emulation_seed, calibration_vectors)
-    finally:
-        yield from close_session(session)
-    software = np.empty(len(test_images), np.int64)
-    emulated = np.empty(len(test_images), np.int64)
-    recorder = ErrorRecorder(emulation_product(models, emulation_seed, on_array), len(net.layers))
-    for start in range(0, len(test_images), BATCH):
-        batch = test_images[start: start + BATCH]
-        software[start: start + len(batch)] = net.predict(batch)
-        emulated[start: start + len(batch)] = net.predict(batch, recorder)
-        yield Progress("emulation", start + len(batch), len(test_images))
-    classes = net.output.weights.shape[1]
-    yield Record("confusion_software", confusion(test_labels, software, classes), "digits",
-                 "software: true class (row) against predicted class (column)", ("true", "predicted"))
-    yield Record("confusion_emulated", confusion(test_labels, emulated, classes), "digits",
-                 "emulated: true class (row) against predicted class (column)", ("true", "predicted"))
-    yield Record("error_bin_edges", ERROR_EDGES, "MAC")
-    yield Record("layer_error_histogram", recorder.histograms, "values",
-                 "per layer: emulated minus exact product (first layer per bit-plane)", ("layer", "error_bin"))
-    mean, std = recorder.moments()
-    summary: dict[str, Any] = {
-        "software_accuracy": float((software == test_labels).mean()),
-        "emulated_accuracy": float((emulated == test_labels).mean()),
-        "paper_software_accuracy": PAPER_SOFTWARE, "paper_emulated_accuracy": PAPER_EMULATED,
-        "images": len(test_images), "error_run": error_run, "emulation_seed": emulation_seed,
-        "error_models": "per layer" if isinstance(models, dict) else "generic",
-        "array_layers": sorted(on_array),
-        "layer_error_mean": [round(float(m), 4) for m in mean], "layer_error_std": [round(float(s), 4) for s in std],
-        "network_recorded_accuracy": net.metadata.get("test_accuracy"),
-    }
-    summary["accuracy_gap"] = summary["software_accuracy"] - summary["emulated_accuracy"]
-    summary.update(validation)
-    return summary
+            yield from chip_slice(session, net, digits.test_images[:validation_images], calibration, setting,
+                                  calibration_vectors)
+
+    yield from chip_session(on_chip, {"lsb_s": lsb, "windows": windows})
+    return {"paper_software_accuracy": PAPER_SOFTWARE, "paper_emulated_accuracy": PAPER_EMULATED,
+            "error_run": error_run, "emulation_seed": emulation_seed}

@@ -136,6 +136,11 @@ class Board:
              "held_input": c.set_hold_input}[setting.name](value)
 
     @_reported
+    def set_tdc_windows(self, starts: np.ndarray, lsbs: np.ndarray) -> None:
+        """Every column's TDC window at once: starts and LSBs (64 each, s)."""
+        self.chip.set_tdc_windows(starts, lsbs)
+
+    @_reported
     def get_register(self, name: str, column: int | None = None) -> Any:
         """Read a setting; per-column ones give one column, or all 64."""
         setting = self._setting(name, column)

@@ -50,6 +50,7 @@ HANDLERS: dict[str, Callable[..., Any]] = {
     "verify_array": lambda b: b.verify_array(),
     "mac": lambda b, x: b.mac(x),
     "mac_batch": lambda b, x: b.mac_batch(x),
+    "set_tdc_windows": lambda b, windows: b.set_tdc_windows(windows[0], windows[1]),
     "cycle_counter": lambda b: b.cycle_counter(),
     "reset_counter": lambda b: b.reset_counter(),
 }
@@ -82,20 +83,21 @@ def _data(spec: mx64.Data, data: bytes | None) -> np.ndarray:
     """The block decoded as ``spec`` says; -161 naming the size it needs."""
     if data is None:
         raise SCPIError(-109, f"Missing parameter; {spec.name} block")
-    row = int(np.prod([s for s in spec.shape if s is not None]))
+    dtype = np.dtype(mx64.DTYPES[spec.dtype][0])
+    row = int(np.prod([s for s in spec.shape if s is not None])) * dtype.itemsize
     count = len(data) // row if None in spec.shape else 1
     if len(data) == 0 or len(data) != count * row:
         need = f"a multiple of {row}" if None in spec.shape else str(row)
         raise SCPIError(-161, f"Invalid block data; {spec.name} needs {need} bytes, got {len(data)}")
     shape = tuple(count if s is None else s for s in spec.shape)
-    return np.frombuffer(data, np.int8 if spec.dtype == "signs" else np.uint8).reshape(shape)
+    return np.frombuffer(data, dtype).reshape(shape)
 
 
 def _reply(kind: str | mx64.Data | None, value: Any) -> bytes | None:
     if kind is None:
         return None
     if isinstance(kind, mx64.Data):
-        return block(np.ascontiguousarray(value, np.int8 if kind.dtype == "signs" else np.uint8).tobytes())
+        return block(np.ascontiguousarray(value, np.dtype(mx64.DTYPES[kind.dtype][0])).tobytes())
     if kind == "onoff":
         return b"1" if value else b"0"
     if kind == "floats":

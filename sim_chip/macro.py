@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from statistics import NormalDist
+from typing import Any
 
 import numpy as np
 
@@ -203,6 +204,15 @@ class MX64:
         cols = slice(None) if column is None else validation.index("column", column, COLUMNS)
         self.tdc_start[cols] = _quantise(start, TDC_START_STEP)
         self.tdc_lsb[cols] = _quantise(lsb, TDC_LSB_STEP)
+        self._new_kernel()
+
+    def set_tdc_windows(self, starts: np.ndarray, lsbs: np.ndarray) -> None:
+        """Every column's TDC start offset and LSB at once (64 each, s), rounded to the DAC steps."""
+        self.require_power("set_tdc_windows")
+        starts = validation.number_array("tdc_start", starts, (COLUMNS,), *TDC_START_RANGE, "s")
+        lsbs = validation.number_array("tdc_lsb", lsbs, (COLUMNS,), *TDC_LSB_RANGE, "s")
+        self.tdc_start[:] = _quantise(starts, TDC_START_STEP)
+        self.tdc_lsb[:] = _quantise(lsbs, TDC_LSB_STEP)
         self._new_kernel()
 
     def set_test_mux(self, column: int | None) -> None:
@@ -692,5 +702,6 @@ def _targets(w: np.ndarray) -> np.ndarray:
     return np.stack([w == -1, w == 1], axis=-1)
 
 
-def _quantise(value: float, step: float) -> float:
-    return round(value / step) * step
+def _quantise(value: Any, step: float) -> Any:
+    """``value`` (a number or an array) rounded to a multiple of ``step``."""
+    return np.round(np.asarray(value) / step) * step if isinstance(value, np.ndarray) else round(value / step) * step

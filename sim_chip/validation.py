@@ -28,6 +28,18 @@ def number(name: str, value: object, low: float, high: float, unit: str) -> floa
     return float(value)
 
 
+def number_array(name: str, value: object, shape: tuple[int, ...], low: float, high: float, unit: str) -> np.ndarray:
+    """A float64 array of ``shape``, every element finite and in [low, high] (``unit`` only for the message)."""
+    a = np.asarray(value, dtype=float) if not isinstance(value, np.ndarray) or value.dtype.kind in "iuf" \
+        else np.asarray(value)
+    if a.shape != shape or a.dtype.kind != "f":
+        raise InvalidArgument(name, _describe(a), f"shape {shape} of numbers")
+    outside = ~(np.isfinite(a) & (a >= low) & (a <= high))
+    if outside.any():
+        raise InvalidArgument(name, float(a[outside][0]), f"{low:g} .. {high:g} {unit}".rstrip())
+    return a.astype(float)
+
+
 def integer(name: str, value: object, low: int, high: int, unit: str) -> int:
     """An integer in [low, high]."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= value <= high:

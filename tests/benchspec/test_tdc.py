@@ -64,3 +64,15 @@ def test_windows_average_where_unclipped_and_otherwise_the_most_central_decides(
 def test_the_nominal_decode_of_the_power_up_window() -> None:
     assert DELAY_PER_MAC_S == pytest.approx(0.125e-9)                  # 16 ns over 128 MAC units
     assert nominal_mac(np.array([7.5, 0.0, 15.0]), 0.4e-9).tolist() == pytest.approx([0.0, 24.0, -24.0])
+
+
+def test_window_starts_beyond_the_chip_s_range_are_clamped_and_reported() -> None:
+    from benchspec.mx64 import TDC_START_RANGE
+    from benchspec.tdc import clamped
+    setting = TdcSetting(0.4e-9, 2)
+    centres = np.full(64, 20e-9)
+    centres[3], centres[7] = -1.43e-9, 70e-9                   # a large offset: below 0 s, and beyond 60 ns
+    starts, unplaced = clamped(centred_windows(centres, setting), setting.lsb)
+    assert np.flatnonzero(unplaced).tolist() == [3, 7]
+    assert starts.min() == TDC_START_RANGE[0] and starts.max() == TDC_START_RANGE[1]
+    assert np.array_equal(starts[:, 0], centred_windows(centres, setting)[:, 0])    # the others untouched

@@ -73,3 +73,21 @@ def test_the_readme_python_examples_run_as_written(tmp_path, monkeypatch) -> Non
         exec(second, namespace)
         assert namespace["codes"].shape == (1000, 64)
         assert not world.supply.outputs_on
+
+
+def test_the_networks_guide_s_new_procedure_runs_as_written(tmp_path) -> None:
+    """docs/networks.md's tiny-mnist, copied as it stands: its plan records the chip's classes, its analysis
+    the accuracies, and its rehearsal is the nominal one."""
+    from labctl.procedure import Procedure
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "networks.md").read_text()
+    section = text[text.index("## A new network procedure"):]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    module = types.ModuleType("tiny_mnist")
+    exec(compile(code, "docs/networks.md", "exec"), module.__dict__)
+    tiny = module.tiny_mnist
+    assert isinstance(tiny, Procedure) and tiny.rehearsal == "nominal" and tiny.analysis is not None
+    with Store(tmp_path / "runs.sqlite") as store, default_bench(2) as bench:
+        result = execute(tiny, {"images": 20}, bench, store, seed=1)
+    assert result.status == "completed" and 0.8 <= result.summary["chip_accuracy"] <= 1.0
+    assert abs(result.summary["chip_accuracy"] - result.summary["software_accuracy"]) <= 0.15

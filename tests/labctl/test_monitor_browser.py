@@ -62,6 +62,7 @@ def test_the_monitor_shows_a_running_demo_live(browser, tmp_path) -> None:
     store = tmp_path / "runs.sqlite"
     port = free_port()
     demo = subprocess.Popen([sys.executable, "-m", "labctl.cli", "run", "demo", "--vectors", "20000", "--repeats", "2",
+                             "--columns", "64",
                              "--store", str(store)],          # the main job, its energy and transfer curves short
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     monitor = None

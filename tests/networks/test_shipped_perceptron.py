@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from procedures.networks.idx import load_mnist
-from procedures.networks.npz import SHIPPED_PERCEPTRON, load_network
-from procedures.networks.tiling import tiled_product
+from procedures.networks.host.idx import load_mnist
+from procedures.networks.host.npz import SHIPPED_PERCEPTRON, load_network
+from procedures.networks.chip.tiling import tiled_product
 
 PAPER_SOFTWARE_ACCURACY = 0.9524
 

@@ -15,11 +15,10 @@ from labctl.procedure import ParameterError
 from labctl.registry import get
 from labctl.rundata import read_run
 from labctl.store import Store
-from procedures.mnist_perceptron import SHIPPED_NETWORK
-from procedures.networks.idx import load_mnist
-from procedures.networks.npz import load_network, save_network
-from procedures.networks.stored import error_model_from_run, network_digest, network_from_run
-from procedures.networks.train_mlp import TrainingConfig, train
+from procedures.networks.chip.stored import error_model_from_run, network_digest, network_from_run
+from procedures.networks.host.idx import load_mnist
+from procedures.networks.host.npz import SHIPPED_PERCEPTRON, load_network, save_network
+from procedures.networks.training.train_mlp import TrainingConfig, train
 from sim_chip.bench import World
 from sim_chip.bench.serve import BenchServer
 
@@ -57,7 +56,7 @@ def test_chip_accuracy_is_near_software_and_costs_are_counted(store) -> None:
     assert s["inference_clocks"] == 112 * 300 and s["time_per_image_s"] == pytest.approx(112 / 11.1e6)
     assert 10e-12 < s["energy_per_image_J"] / 112 < 30e-12           # per MAC vector: the model books ~20 pJ
     assert s["programming_energy_J"] > 0 and s["calibration_energy_J"] > 0
-    assert network_digest(network_from_run(data)) == network_digest(load_network(SHIPPED_NETWORK))
+    assert network_digest(network_from_run(data)) == network_digest(load_network(SHIPPED_PERCEPTRON))
     model = error_model_from_run(data)
     assert 1.0 < model.moments()[1][0, 64] < 3.0                       # std of the error at MAC 0, MAC units
     for name in ("preactivation_errors", "confusion", "misclassified", "accuracy_sweep"):
@@ -169,7 +168,8 @@ def test_the_procedure_through_the_command_line(tmp_path, small_network) -> None
             "--store", str(tmp_path / "runs.sqlite"), "--seed", "4"]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert "this network" in done.stdout and "93.23%" in done.stdout and "95.24%" in done.stdout
+    assert "this network" in done.stdout and " 93.23 %" in done.stdout and " 95.24 %" in done.stdout
+    assert "95 % intervals" in done.stdout and " ± " in done.stdout
     assert "14 tiles programmed" in done.stdout
     refused = subprocess.run(argv + ["--lsbs", "5e-9"], capture_output=True, text=True, timeout=120)
     assert refused.returncode != 0 and "lsbs" in refused.stderr
@@ -197,3 +197,30 @@ def test_a_campaign_reuses_one_trained_network_on_every_die(store, small_network
     assert all(c.summary["network_source"] == f"run {model.run_id}" and len(c.all("result")) == 1
                for c in children)
     assert all(c.summary["programming_cycles"] == 14 for c in children)
+
+
+@pytest.fixture(scope="module")
+def flipped_digits(tmp_path_factory):
+    """Another IDX data set: the shipped digits mirrored left to right."""
+    from procedures.networks.host.idx import MNIST_FILES, SHIPPED_MNIST, read_idx
+    folder = tmp_path_factory.mktemp("flipped")
+    for name in MNIST_FILES.values():
+        a = read_idx(next(SHIPPED_MNIST.glob(name + "*")))
+        a = a[:, :, ::-1].copy() if a.ndim == 3 else a
+        (folder / name).write_bytes(bytes([0, 0, 8, a.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in a.shape)
+                                    + a.astype(">u1").tobytes())
+    return folder
+
+
+def test_digits_the_network_was_not_trained_on_are_refused_or_classified_with_a_warning(tmp_path, capsys,
+                                                                                      flipped_digits) -> None:
+    from labctl.cli import main
+    from procedures.mnist_perceptron import _foreign_data
+    store = str(tmp_path / "runs.sqlite")
+    assert main(["run", "mnist-perceptron", "--data", str(flipped_digits), "--store", store]) == 2
+    err = capsys.readouterr().err
+    assert f"--data: the network (shipped perceptron.npz) was trained on data set e5ab4c404c82, not on " \
+           f"{flipped_digits}" in err and "--train true" in err and "--foreign-data true" in err
+    network, digits = load_network(SHIPPED_PERCEPTRON), load_mnist(flipped_digits)
+    assert "classified anyway" in _foreign_data(network, "shipped", digits, flipped_digits, True)
+    assert _foreign_data(network, "shipped", load_mnist(), None, False) is None          # its own digits

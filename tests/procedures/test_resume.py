@@ -27,7 +27,7 @@ class StopAfterCheckpoint(Store):
         super().checkpoint(run_id, state)
         if self.run(run_id).parent is None:
             self.n -= 1
-            self.armed = self.n == 0
+            self.armed = self.armed or self.n == 0
 
     def record(self, run_id: int, name: str, value, meta=None, **kwargs) -> None:
         super().record(run_id, name, value, meta, **kwargs)
