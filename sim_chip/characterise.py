@@ -83,8 +83,7 @@ def derived(params: ChipParameters) -> dict:
     s = Spreads.of(d)
     ic_pa, ic_ap = nominal_ic0(d)
     out["device"] = {"area_cv": math.sqrt(math.expm1(s.area**2)), "jc0_cv": math.sqrt(math.expm1(s.jc0**2)),
-                     "delta_cv": math.sqrt(math.expm1((d.delta_area_exponent * s.area) ** 2
-                                                      + math.log1p(d.delta_cv**2))),
+                     "delta_cv": math.hypot(d.delta_area_exponent * s.area, d.delta_cv),
                      "ic0_p_to_ap_uA": ic_pa * 1e6, "ic0_ap_to_p_uA": ic_ap * 1e6,
                      "junction_area_um2": d.resistance_area / d.r_p_mean * 1e12,
                      "critical_passage_ns": float(switching.passage_time(1.0, d.delta_retention_mean

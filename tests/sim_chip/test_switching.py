@@ -241,7 +241,7 @@ def test_nominal_write_error_rate_follows_from_the_junction_tails() -> None:
     """Per column, the datasheet's switching law at each MTJ's write current (the write path, checked by
     test_write_path) over its own Ic0, with its Delta and barrier.  Without a sized weak-bit population the
     nominal write (every MTJ at I/Ic0 above ~1.25, the median 2.05 P->AP and 3.85 AP->P) fails only in
-    the far tail of the area distribution: docs/chip_model.md's mean of ~3e-29 over dies 0-7."""
+    the far tail of the area distribution: docs/chip_model.md's mean of ~4e-29 over dies 0-7."""
     rates, lowest = [], []
     for seed in range(8):
         per_column, p_fail, chip = nominal_rates(seed)
@@ -253,7 +253,7 @@ def test_nominal_write_error_rate_follows_from_the_junction_tails() -> None:
         _, current = chip.write_bias(-stored)
         target = np.stack([stored == 1, stored == -1], axis=-1)
         lowest.append((current / np.where(target, chip.die.ic0_p_to_ap, chip.die.ic0_ap_to_p)).min())
-    assert math.log10(np.mean(rates)) == pytest.approx(math.log10(2.9e-29), abs=0.5)    # the documented figure
+    assert math.log10(np.mean(rates)) == pytest.approx(math.log10(3.6e-29), abs=0.5)    # the documented figure
     assert min(lowest) > 1.2
 
 
