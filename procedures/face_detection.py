@@ -36,6 +36,8 @@ from labctl.extras import MissingExtra, require
 from labctl.procedure import Param, ParameterError, procedure
 from labctl.rundata import RunData
 from procedures.networks.chip.network import chip_forward, seeded_subset
+from procedures.networks.chip.pipeline import PIPELINES
+from procedures.networks.chip.energy_budget import chip_ops, pass_costs, report_energy
 from procedures.networks.chip.session import Session, chip_session
 from procedures.networks.host.accuracy import accuracy, paired_gap, table
 from procedures.networks.host.evaluation import ERROR_EDGES, confusion, histogram
@@ -187,7 +189,7 @@ def report(summary: dict) -> list[str]:
     lines.append(f"  detection: {summary['detections']} boxes kept of {summary['candidates']} candidates in "
                  f"{summary['search_windows']} windows; the face {'found' if summary['face_found'] else 'missed'} "
                  f"(best overlap {summary['best_overlap']:.2f}), {summary['false_detections']} false boxes")
-    return lines
+    return lines + report_energy(summary, "the chip layer's")
 
 
 @procedure(plots=(plot_detection, plot_confusion, plot_chip_layer_errors), validate=_validate, analysis=analyse,
@@ -203,6 +205,9 @@ def face_detection(
                                    low=-100, high=100)] = 2.0,
     overlap: Annotated[float, Param("non-maximum suppression: largest overlap (IoU) two kept boxes may have",
                                     low=0.0, high=1.0)] = 0.1,
+    pipeline: Annotated[str, Param("how the chip's layers are read: the paper's way (paper-like), or with the "
+                                   "optimised runtime's steps added one by one (docs/networks.md)",
+                                   choices=tuple(PIPELINES))] = "optimised",
 ) -> Plan:
     """face / non-face patches and sliding-window face detection, one layer of ten on the chip"""
     from procedures.networks.host.detection import pyramid_windows
@@ -218,9 +223,13 @@ def face_detection(
     outputs = net.weighted[chip[0]].outputs
 
     def classify(session: Session) -> Plan:
-        if "patches" not in done:
+        if "patches" in done:
+            costs = context.kept.last("pass_costs")
+        else:
             patches = yield from chip_forward(session, net, faces.test_images, calibration, [setting], "faces", chip,
                                               keep_columns=True)
+            costs = pass_costs(session, len(faces.test_images), chip_ops(net, chip))
+            yield Record("pass_costs", costs)
             yield Record("chip_predictions", patches.forwards[0].predictions.astype(np.int8), "class",
                          "the chip's class of every test patch (0 non-face, 1 face)", ("patch",))
             columns, preactivations, error_std = yield Compute(_chip_layer_histograms, patches.layers[0][chip[0]],
@@ -238,6 +247,8 @@ def face_detection(
         yield Record("chip_window_scores", detection.forwards[0].scores.astype(np.float32), "",
                      "class scores (non-face, face) of every search window, the chip layer in the loop",
                      ("window", "class"))
+        return costs
 
-    yield from chip_session(classify, {"lsb_s": lsb, "windows": windows})
-    return {"paper_accuracy": PAPER_ACCURACY, "chip_layer": chip[0]}
+    _, costs = yield from chip_session(classify, {"lsb_s": lsb, "windows": windows, "pipeline": pipeline},
+                                       PIPELINES[pipeline])
+    return {"paper_accuracy": PAPER_ACCURACY, "chip_layer": chip[0], **(costs or {})}

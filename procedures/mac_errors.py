@@ -29,6 +29,7 @@ from labctl.plotting import figure
 from labctl.procedure import Param, procedure
 from labctl.rundata import RunData
 from procedures.networks.chip.error_runs import generic_pairs, measure_generic_pairs, record_generic_model
+from procedures.networks.chip.pipeline import PIPELINES
 from procedures.networks.chip.session import chip_session
 from procedures.networks.chip.stored import error_model_from_run
 from benchspec.tdc import TdcSetting
@@ -80,6 +81,9 @@ def mac_errors(
     matrices: Annotated[int, Param("matrices programmed, one tile each", low=1, high=64)] = 8,
     vectors: Annotated[int, Param("input vectors per matrix: half calibrate, half are measured",
                                   low=64, high=1_000_000)] = 4000,
+    pipeline: Annotated[str, Param("how the chip's layers are read: the paper's way (paper-like), or with the "
+                                   "optimised runtime's steps added one by one (docs/networks.md)",
+                                   choices=tuple(PIPELINES))] = "optimised",
 ) -> Plan:
     """the chip's partial-sum error model (decoded vs ideal column MAC) under the networks' TDC settings"""
     context = yield Context()
@@ -87,5 +91,5 @@ def mac_errors(
     done = (context.resume or {}).get("matrices", 0)
     conditions, _ = yield from chip_session(
         lambda session: measure_generic_pairs(session, setting, matrices, vectors, context.rng, done),
-        {"lsb_s": lsb, "windows": windows})
+        {"lsb_s": lsb, "windows": windows, "pipeline": pipeline}, PIPELINES[pipeline])
     return {"die": conditions["die"], "temperature_K": conditions["temperature_K"]}

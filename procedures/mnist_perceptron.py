@@ -34,8 +34,10 @@ from labctl.procedure import Folder, Param, ParameterError, RunId, procedure, se
 from labctl.rundata import RunData, read_run
 from procedures.mnist_plots import (PAPER_CHIP, PAPER_SOFTWARE, plot_accuracy_sweep, plot_confusion,
                                     plot_misclassified, plot_preactivation_errors)
+from procedures.networks.chip.energy_budget import chip_ops, pass_costs, report_energy
 from procedures.networks.chip.error_model import ErrorModel
 from procedures.networks.chip.network import ChipPass, chip_forward, seeded_subset
+from procedures.networks.chip.pipeline import PIPELINES
 from procedures.networks.chip.session import Costs, Session, chip_session
 from procedures.networks.chip.stored import (HW_NETWORK_PREFIX, calibrations_from_run, error_model_from_run,
                                              network_digest, network_from_run, record_error_model, record_network)
@@ -147,18 +149,6 @@ def _record_chip_pass(name: str, chip: ChipPass, settings: list[TdcSetting], cos
     yield Record("pass_costs", {"network": name, **costs})
 
 
-def _costs(costs: Costs, images: int, clock_hz: float) -> dict:
-    """Programming cycles, chip clocks and energy per image of a pass."""
-    clocks = costs.program_clocks + costs.calibration_clocks + costs.inference_clocks
-    per_image = None if costs.inference_joules is None else costs.inference_joules / images
-    return {"programming_cycles": costs.tiles_programmed, "cells_wrong": costs.cells_wrong,
-            "program_clocks": costs.program_clocks, "calibration_clocks": costs.calibration_clocks,
-            "inference_clocks": costs.inference_clocks, "mac_vectors_per_image": costs.inference_vectors / images,
-            "time_per_image_s": costs.inference_clocks / images / clock_hz,
-            "chip_time_per_image_s": clocks / images / clock_hz, "energy_per_image_J": per_image,
-            "programming_energy_J": costs.program_joules, "calibration_energy_J": costs.calibration_joules}
-
-
 def _test_digits(data: RunData) -> tuple[np.ndarray, np.ndarray, MnistData]:
     digits = load_mnist(data.parameters["data"])
     images = data.parameters["images"]
@@ -246,11 +236,7 @@ def report(summary: dict) -> list[str]:
     for point in summary["sweep"][1:]:
         lines.append(f"  LSB {point['lsb'] * 1e9:.3g} ns, {point['windows']} window(s): chip "
                      f"{100 * point['chip_accuracy']:.2f} %")
-    energy = summary["energy_per_image_J"]
-    lines.append(f"  per image: {summary['time_per_image_s'] * 1e6:.1f} us of MAC at the chip's clock, "
-                 + ("no supply to measure energy" if energy is None else f"{energy * 1e9:.2f} nJ")
-                 + f"; {summary['programming_cycles']} tiles programmed")
-    return lines
+    return lines + report_energy(summary, "the network's")
 
 
 @procedure(plots=(plot_confusion, plot_preactivation_errors, plot_misclassified, plot_accuracy_sweep),
@@ -263,7 +249,9 @@ def mnist_perceptron(
     lsbs: Annotated[list[float], Param("TDC LSB of the windows; a list is a sweep", "s", 0.0625e-9, 4e-9)] = (0.4e-9,),
     windows: Annotated[list[int], Param("TDC windows each vector is read under; a list is a sweep", low=1,
                                         high=9)] = (1,),
-    replicate: Annotated[bool, Param("fill a narrow layer's padding columns with copies, averaged")] = True,
+    pipeline: Annotated[str, Param("how the chip's layers are read: the paper's way (paper-like), or with the "
+                                   "optimised runtime's steps added one by one (docs/networks.md)",
+                                   choices=tuple(PIPELINES))] = "optimised",
     calibration_run: Annotated[RunId | None, Param("reuse the tile calibrations of this earlier run (same "
                                                    "network, same die)", record="tile_tables")] = None,
     model_run: Annotated[RunId | None, Param("classify with the network this earlier run recorded",
@@ -305,13 +293,13 @@ def mnist_perceptron(
     def on_chip(session: Session) -> Plan:
         session.reuse.update((yield from _calibrations(calibration_run, network_digest(network),
                                                        session.conditions["die"])))
-        clock, own = session.conditions["clock_hz"], None
+        own = None
         if "default" in done:                             # measured before an interruption
             costs = kept.last("pass_costs")
             own = error_model_from_run(kept) if "error_values" in kept else None
         else:
             chip = yield from chip_forward(session, network, test, calibration, settings)
-            costs = _costs(session.costs, images, clock)
+            costs = pass_costs(session, images, chip_ops(network))
             yield from _record_chip_pass("default", chip, settings, costs)
             if len(chip.calibration_ideal):               # this run's own calibration: its error model
                 own = yield from record_error_model(chip.calibration_ideal, chip.calibration_decoded)
@@ -324,12 +312,13 @@ def mnist_perceptron(
         yield from record_network(aware, HW_NETWORK_PREFIX)
         session.costs = Costs()
         aware_chip = yield from chip_forward(session, aware, test, calibration, settings[:1], "hardware-aware")
-        aware_costs = _costs(session.costs, images, clock)
+        aware_costs = pass_costs(session, images, chip_ops(network))
         yield from _record_chip_pass("hardware-aware", aware_chip, settings[:1], aware_costs)
         return {**costs, "hw_aware_costs": aware_costs}
 
     conditions, summary = yield from chip_session(
-        on_chip, {"network_source": source, "data_digest": digits.digest()}, replicate)
+        on_chip, {"network_source": source, "data_digest": digits.digest(), "pipeline": pipeline},
+        PIPELINES[pipeline])
     return {"images": images, "network_source": source, "paper_chip_accuracy": PAPER_CHIP,
             **({"warning": warning} if warning else {}),
             "paper_software_accuracy": PAPER_SOFTWARE, **summary, "die": conditions["die"],

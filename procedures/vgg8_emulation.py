@@ -43,7 +43,9 @@ from procedures.networks.chip.emulation import emulation_product
 from procedures.networks.chip.error_model import ErrorModel
 from procedures.networks.chip.error_runs import measure_generic_pairs, measure_layer_models, record_generic_model
 from procedures.networks.chip.network import chip_forward, seeded_subset
-from procedures.networks.chip.session import Session, chip_session
+from procedures.networks.chip.pipeline import PIPELINES
+from procedures.networks.chip.energy_budget import chip_ops, pass_costs, report_energy
+from procedures.networks.chip.session import Costs, Session, chip_session
 from procedures.networks.chip.stored import error_models_from_run, holds_error_model
 from procedures.networks.host.accuracy import accuracy, paired_gap, table
 from procedures.networks.host.evaluation import (ERROR_EDGES, ErrorRecorder, agreement_of, confusion, histogram,
@@ -92,7 +94,8 @@ def _validate(params: dict, store: Any) -> None:
 def chip_slice(session: Session, net: BinaryNetwork, images: np.ndarray, calibration_images: np.ndarray,
                setting: TdcSetting, calibration_vectors: int | None = None) -> Plan:
     """Plan: the validation slice (the first two array layers) on the chip for ``images``; records its
-    predictions, and per slice layer the histogram and per-neuron statistics of its pre-activation errors."""
+    predictions, and per slice layer the histogram and per-neuron statistics of its pre-activation errors.
+    Returns the slice's layers (indices among the weighted layers)."""
     slice_ = sorted(array_layers(net))[:2]
     yield Record("validation_layers", np.array(slice_), "", "layers of the validation slice")
     chip = yield from chip_forward(session, net, images, calibration_images, [setting], "network", slice_,
@@ -105,6 +108,7 @@ def chip_slice(session: Session, net: BinaryNetwork, images: np.ndarray, calibra
                      f"layer {layer} on the chip: pre-activation minus exact", ("error_bin",))
         yield Record("validation_chip_neurons", stats, "MAC", f"layer {layer} on the chip: every neuron's mean "
                      "and rms pre-activation error", ("statistic", "neuron"))
+    return slice_
 
 
 def _error_statistics(result: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -277,7 +281,7 @@ def report(summary: dict) -> list[str]:
             lines.append(f"  validation on the chip ({summary['validation_images']} digits, two layers): the {name} "
                          f"model {'agrees' if summary[f'validation_{name}_agrees'] else 'does NOT agree'} with "
                          "the chip's errors")
-    return lines
+    return lines + report_energy(summary, "the validation slice's")
 
 
 @procedure(plots=(plot_confusion, plot_layer_errors, plot_validation), validate=_validate, analysis=analyse,
@@ -302,6 +306,9 @@ def vgg8_emulation(
                                           high=1_000_000)] = 2000,
     lsb: Annotated[float, Param("TDC LSB of the windows", "s", 0.0625e-9, 4e-9)] = 0.4e-9,
     windows: Annotated[int, Param("TDC windows each vector is read under", low=1, high=9)] = 2,
+    pipeline: Annotated[str, Param("how the chip's layers are read: the paper's way (paper-like), or with the "
+                                   "optimised runtime's steps added one by one (docs/networks.md)",
+                                   choices=tuple(PIPELINES))] = "optimised",
 ) -> Plan:
     """binary VGG-8 on MNIST, emulated with the chip's measured MAC errors, validated on the chip"""
     net = _network(network)
@@ -320,10 +327,16 @@ def vgg8_emulation(
             yield from measure_layer_models(session, net, digits.train_images[:model_images], calibration,
                                             on_array, setting, calibration_vectors=calibration_vectors)
             yield Checkpoint({"done": ["models"]})
-        if validation_images:
-            yield from chip_slice(session, net, digits.test_images[:validation_images], calibration, setting,
-                                  calibration_vectors)
+        if not validation_images:
+            return {}
+        session.costs = Costs()                          # the slice's own costs
+        slice_ = yield from chip_slice(session, net, digits.test_images[:validation_images], calibration, setting,
+                                       calibration_vectors)
+        costs = pass_costs(session, validation_images, chip_ops(net, slice_))
+        yield Record("pass_costs", costs)
+        return costs
 
-    yield from chip_session(on_chip, {"lsb_s": lsb, "windows": windows})
+    _, costs = yield from chip_session(on_chip, {"lsb_s": lsb, "windows": windows, "pipeline": pipeline},
+                                       PIPELINES[pipeline])
     return {"paper_software_accuracy": PAPER_SOFTWARE, "paper_emulated_accuracy": PAPER_EMULATED,
-            "error_run": error_run, "emulation_seed": emulation_seed}
+            "error_run": error_run, "emulation_seed": emulation_seed, **costs}

@@ -30,14 +30,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from benchspec.mx64 import COLUMNS
+from benchspec.mx64 import COLUMNS, ROWS
 from benchspec.tdc import TdcSetting, decode_mean
 from labctl.plan import Compute, Plan, Progress, Record
 from labctl.stubs import program
 
-from .readout import calibrate, read
+from .pipeline import DIE_TABLE_VECTORS
+from .readout import TileCalibration, calibrate, centre_macs, placed_windows, read
 from .session import Session, metered
 from .tiling import TileLayout, merge_replicas, replica_count, with_replicas
+
+
+DIE_TABLE_SEED = 0x5EED          #: the die-level table's random matrix and inputs (the same on every die)
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,10 +78,13 @@ def chip_layer(session: Session, layer: int, weights: np.ndarray, jobs: list[Lay
     columns = [np.full((layout.row_tiles, len(job.x), 64 * layout.column_tiles), np.nan) if job.keep_columns
                else None for job in jobs]
     pairs: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in jobs]
+    if not session.pipeline.tile_tables:                   # the die-level tables, measured before any tile
+        for job in jobs:
+            yield from die_table(session, job.setting)
     tiles = list(itertools.product(range(layout.row_tiles), range(layout.column_tiles)))
     for done, (t, c) in enumerate(tiles, 1):
         rows, real = slice(64 * t, 64 * t + 64), layout.real_columns(c)
-        copies = replica_count(real) if session.replicate else 1
+        copies = replica_count(real) if session.pipeline.replicas else 1
         tile = with_replicas(padded_weights[rows, 64 * c: 64 * c + 64], real, copies)
         where = {"network": network, "layer": layer, "row_tile": t, "column_tile": c}
         joules, clocks, good = yield from metered(session.meter, program(tile, reads=0))
@@ -106,15 +113,25 @@ def _read_tile(session: Session, tile: np.ndarray, x: np.ndarray, x_calibration:
     key = (where["network"], where["layer"], where["row_tile"], where["column_tile"], setting.lsb, setting.windows)
     calibration, pair = session.reuse.get(key), None
     cal_joules, cal_clocks, reads = None, 0, 0
+    pipeline = session.pipeline
     if calibration is None:
         ideal = x_calibration.astype(np.int32) @ tile.astype(np.int32)
-        cal_joules, cal_clocks, (calibration, codes, reads) = yield from metered(
-            session.meter, calibrate(session.windows, session.zero_mac_times, x_calibration, ideal, setting))
-        session.costs.add("calibration", cal_clocks, cal_joules)
-        session.costs.calibration_reads += reads
-        session.costs.calibration_vectors += reads * len(x_calibration) * setting.windows
+        if pipeline.tile_tables or pipeline.tile_windows and pipeline.recentre:     # reads the calibration inputs
+            cal_joules, cal_clocks, (calibration, codes, reads) = yield from metered(
+                session.meter, calibrate(session.windows, session.zero_mac_times, x_calibration, ideal, setting,
+                                         pipeline.recentre, pipeline.tile_windows))
+            session.costs.add("calibration", cal_clocks, cal_joules)
+            session.costs.calibration_reads += reads
+            session.costs.calibration_vectors += reads * len(x_calibration) * setting.windows
+            if not pipeline.tile_tables:
+                calibration = with_die_table(session, calibration, setting)
+            else:
+                pair = ideal.astype(np.int16), decode_mean(codes, calibration.tables).astype(np.float32)
+        else:                                          # placed, not read: the die-level table decodes
+            starts, unplaced = placed_windows(session.zero_mac_times, ideal, setting, pipeline.tile_windows)
+            calibration = with_die_table(session, TileCalibration(starts, setting.lsb, np.zeros(0), unplaced),
+                                         setting)
         session.reuse[key] = calibration              # a later pass of the session over this tile keeps it
-        pair = ideal.astype(np.int16), decode_mean(codes, calibration.tables).astype(np.float32)
     joules, clocks, codes = yield from metered(session.meter,
                                                read(session.windows, x, calibration.starts, calibration.lsb))
     session.costs.add("inference", clocks, joules)
@@ -130,6 +147,39 @@ def _read_tile(session: Session, tile: np.ndarray, x: np.ndarray, x_calibration:
     yield Record("tile_tables", calibration.tables, "MAC", "mean ideal full-column MAC per window, column and code",
                  ("window", "column", "code"))
     return (yield Compute(decode_mean, codes, calibration.tables, stub=_undecoded)), pair
+
+
+def die_table(session: Session, setting: TdcSetting) -> Plan:
+    """Measure the die-level table of ``setting`` once per session (pipeline.py): a random matrix on the array,
+    random inputs whose partial sums cover the MAC range, read under windows centred on MAC 0; the table (windows,
+    64, 16) holds each code's mean MAC relative to the window group's centre."""
+    key = (setting.lsb, setting.windows)
+    if key in session.die_tables:
+        return
+    rng = np.random.default_rng(DIE_TABLE_SEED)
+    weights = rng.choice(np.array([-1, 1], np.int8), (ROWS, COLUMNS))
+    column = rng.integers(COLUMNS, size=DIE_TABLE_VECTORS)        # each vector matches one column, partly
+    flipped = rng.random((DIE_TABLE_VECTORS, ROWS)) < rng.random((DIE_TABLE_VECTORS, 1))
+    x = np.where(flipped, -weights[:, column].T, weights[:, column].T).astype(np.int8)
+    ideal = x.astype(np.int32) @ weights.astype(np.int32)
+    joules, clocks, _ = yield from metered(session.meter, program(weights, reads=0))
+    session.costs.add("calibration", clocks, joules)
+    cal_joules, cal_clocks, (calibration, _, reads) = yield from metered(
+        session.meter, calibrate(session.windows, session.zero_mac_times, x, ideal, setting, False, False))
+    session.costs.add("calibration", cal_clocks, cal_joules)
+    session.costs.calibration_reads += reads
+    session.costs.calibration_vectors += reads * len(x) * setting.windows
+    table = calibration.tables - centre_macs(session.zero_mac_times, calibration.starts, setting)[None, :, None]
+    session.die_tables[key] = table
+    yield Record("die_table", table, "MAC", "the die-level table: each code's mean MAC relative to the window "
+                 "group's centre", ("window", "column", "code"))
+
+
+def with_die_table(session: Session, calibration: TileCalibration, setting: TdcSetting) -> TileCalibration:
+    """A tile's windows decoded by the session's die-level table, moved to each column's window centre."""
+    centre = centre_macs(session.zero_mac_times, calibration.starts, setting)
+    tables = session.die_tables[(setting.lsb, setting.windows)] + centre[None, :, None]
+    return TileCalibration(calibration.starts, calibration.lsb, tables, calibration.unplaced)
 
 
 def _undecoded(codes: np.ndarray, tables: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from benchspec.mx64 import COLUMNS
+from benchspec.mx64 import COLUMNS, DELAY_PER_MAC_S
 from benchspec.tdc import (TdcSetting, calibration_tables, centred_windows, clamped, expected_times,
                            group_centres, observed_centres, off_centre)
 from labctl.plan import Call, Plan
@@ -69,17 +69,31 @@ def read(windows: Windows, x: np.ndarray, starts: np.ndarray, lsb: float) -> Pla
     return np.stack(codes)
 
 
+def placed_windows(zero_mac_times: np.ndarray, ideal: np.ndarray, setting: TdcSetting,
+                   on_partial_sums: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Starts (windows, 64) of a tile's windows and the columns that could not be placed: centred on where the
+    partial sums ``ideal`` (m, 64) are expected (their median), or on MAC 0 (the power-up window's centre)."""
+    macs = np.median(ideal, axis=0) if on_partial_sums else np.zeros(len(zero_mac_times))
+    return clamped(centred_windows(expected_times(zero_mac_times, macs), setting), setting.lsb)
+
+
+def centre_macs(zero_mac_times: np.ndarray, starts: np.ndarray, setting: TdcSetting) -> np.ndarray:
+    """The MAC (64,) at each column's window group's centre, at the nominal delay per MAC unit."""
+    return (np.asarray(zero_mac_times) - group_centres(starts, setting)) / DELAY_PER_MAC_S
+
+
 def calibrate(windows: Windows, zero_mac_times: np.ndarray, x: np.ndarray, ideal: np.ndarray,
-              setting: TdcSetting) -> Plan:
+              setting: TdcSetting, recentre: bool = True, on_partial_sums: bool = True) -> Plan:
     """Windows and tables of the programmed tile from calibration vectors ``x`` (m, 64) with exact
-    full-column MACs ``ideal`` (m, 64), each column's delay at MAC 0 being ``zero_mac_times`` (64,) s;
-    returns (TileCalibration, the last read's codes, reads)."""
-    centres = expected_times(zero_mac_times, np.median(ideal, axis=0))
-    for reads in range(1, MAX_READS + 1):
-        starts, unplaced = clamped(centred_windows(centres, setting), setting.lsb)
+    full-column MACs ``ideal`` (m, 64), each column's delay at MAC 0 being ``zero_mac_times`` (64,) s: windows
+    placed (``placed_windows``), read, and with ``recentre`` moved onto the reads and read again (at most
+    MAX_READS reads); returns (TileCalibration, the last read's codes, reads)."""
+    starts, unplaced = placed_windows(zero_mac_times, ideal, setting, on_partial_sums)
+    for reads in range(1, (MAX_READS if recentre else 1) + 1):
         codes = yield from read(windows, x, starts, setting.lsb)
         moved = off_centre(codes, starts, setting, RECENTRE_CODES)
-        if not moved.any() or reads == MAX_READS:
+        if not recentre or not moved.any() or reads == MAX_READS:
             break
         centres = np.where(moved, observed_centres(codes, starts, setting.lsb), group_centres(starts, setting))
+        starts, unplaced = clamped(centred_windows(centres, setting), setting.lsb)
     return TileCalibration(starts, setting.lsb, calibration_tables(codes, ideal, setting.lsb), unplaced), codes, reads

@@ -20,6 +20,7 @@ from benchspec.mx64 import RAILS, TDC_CODES
 from labctl.plan import Call, Context, Plan, Read, Record
 from labctl.stubs import averaged_currents, ensure_powered, idle
 
+from .pipeline import Pipeline
 from .readout import CalibrationKey, TileCalibration, Windows
 
 IDLE_WINDOW_S = 0.05              # bench time of the idle current window that gives the idle power, s
@@ -104,27 +105,30 @@ class Costs:
 @dataclass
 class Session:
     """What the layers run on one chip share: the windows it holds and held at the start, each column's
-    delay at MAC 0 (s), the energy meter, calibrations to reuse (filled as tiles are calibrated), replicas on
-    or off, the costs so far, and the conditions measured when it opened (``chip_session``)."""
+    delay at MAC 0 (s), the energy meter, calibrations to reuse (filled as tiles are calibrated), the reading
+    pipeline (pipeline.py), the costs so far, and the conditions measured when it opened (``chip_session``)."""
 
     windows: Windows
     original: tuple[np.ndarray, np.ndarray]
     zero_mac_times: np.ndarray
     meter: Meter | None
     reuse: dict[CalibrationKey, TileCalibration] = field(default_factory=dict)
-    replicate: bool = True
+    pipeline: Pipeline = field(default_factory=Pipeline)
     costs: Costs = field(default_factory=Costs)
     conditions: dict[str, Any] = field(default_factory=dict)
+    #: die-level tables by TDC setting (pipeline without per-tile tables): (windows, 64, 16) MAC from the centre
+    die_tables: dict[tuple[float, int], np.ndarray] = field(default_factory=dict)
 
 
-def open_session(replicate: bool = True, reuse: dict[CalibrationKey, TileCalibration] | None = None) -> Plan:
+def open_session(pipeline: Pipeline | None = None,
+                 reuse: dict[CalibrationKey, TileCalibration] | None = None) -> Plan:
     """A Session on the chip as it is: its windows now (the power-up window is centred on each column's
     MAC 0, docs/chip_model.md) and the supply's idle power."""
     starts, lsbs = (yield Read("chip.tdc_start")), (yield Read("chip.tdc_lsb"))
     starts, lsbs = np.asarray(starts, float), np.asarray(lsbs, float)
     meter = yield from open_meter()
     return Session(Windows(starts, lsbs), (starts, lsbs), starts + TDC_CODES / 2 * lsbs, meter, dict(reuse or {}),
-                   replicate)
+                   pipeline or Pipeline())
 
 
 def close_session(session: Session) -> Plan:
@@ -133,7 +137,7 @@ def close_session(session: Session) -> Plan:
 
 
 def chip_session(work: Callable[[Session], Plan], conditions: dict[str, Any] | None = None,
-                 replicate: bool = True) -> Plan:
+                 pipeline: Pipeline | None = None) -> Plan:
     """The chip part of a network procedure: power the chip up, record ``conditions`` (the measured ones,
     ``measure_conditions``, plus the given entries), open a Session (carrying them), run ``work(session)``
     and close the session whatever happens.  Returns (conditions, what ``work`` returned).  A resumed run
@@ -143,7 +147,7 @@ def chip_session(work: Callable[[Session], Plan], conditions: dict[str, Any] | N
     kept = (yield Context()).kept
     if kept is None or "conditions" not in kept:        # a resumed run has them from the interrupted one
         yield Record("conditions", measured)
-    session = yield from open_session(replicate)
+    session = yield from open_session(pipeline)
     session.conditions = measured
     try:
         result = yield from work(session)

@@ -12,6 +12,7 @@ from labctl.engine import drive
 from labctl.plan import Compute, Call, Context, Read, Record, RunContext, Set
 from benchspec.tdc import TdcSetting
 from procedures.networks.chip.layer import LayerJob, chip_layer
+from procedures.networks.chip.pipeline import Pipeline
 from procedures.networks.chip.readout import RECENTRE_CODES, calibrate
 from procedures.networks.chip.session import close_session, open_session
 
@@ -44,7 +45,7 @@ def signs(rng, shape):
 
 def layer_on(chip, weights, x, calibration, setting, replicate=True):
     def plan():
-        session = yield from open_session(replicate)
+        session = yield from open_session(Pipeline(replicas=replicate))
         try:
             (result,) = yield from chip_layer(session, 0, weights, [LayerJob(setting, x, calibration)])
         finally:
@@ -166,3 +167,59 @@ def test_a_window_the_chip_cannot_hold_is_clamped_and_the_calibration_goes_on(re
         assert calibration.starts[0, 5] == 0.0 and calibration.starts[0, 0] > 1e-9
     else:
         assert not calibration.unplaced.any() and calibration.starts[0, 5] > 1e-9
+
+
+def layer_with(chip, weights, x, calibration, pipeline, shift=0.0):
+    """A layer read under ``pipeline`` (the host told each column's MAC-0 delay ``shift`` s late); (result,
+    session, records)."""
+    def plan():
+        session = yield from open_session(pipeline)
+        session.zero_mac_times = session.zero_mac_times + shift
+        try:
+            (result,) = yield from chip_layer(session, 0, weights, [LayerJob(TdcSetting(0.4e-9), x, calibration)])
+        finally:
+            yield from close_session(session)
+        return result, session
+
+    (result, session), records = on_chip(chip, plan())
+    return result, session, records
+
+
+def test_every_step_of_the_ablation_changes_what_it_claims() -> None:
+    """Switched off one at a time from the optimised pipeline, each step changes exactly its part: the windows'
+    placement, the tables' origin, the replicas, the recalibration reads."""
+    from procedures.networks.chip.pipeline import PIPELINES
+    rng = np.random.default_rng(6)
+    weights, x, calibration = signs(rng, (100, 10)), signs(rng, (200, 100)), signs(rng, (200, 100))
+    x[:, :64] = -1                                             # the first row tile's inputs are background: far from 0
+    calibration[:, :64] = -1
+    runs = {}
+    for name in ("optimised", "paper-like", "tile-windows", "tile-tables", "replicas"):
+        chip = open_chip("sim:7")
+        chip.power_on()
+        runs[name] = layer_with(chip, weights, x, calibration, PIPELINES[name])
+    starts = {n: np.array([r[1] for r in recs if r[0] == "tile_starts"]) for n, (_, _, recs) in runs.items()}
+    program = {n: [r[1] for r in recs if r[0] == "tile_program"] for n, (_, _, recs) in runs.items()}
+    reads = {n: [r[1]["calibration_reads"] for r in recs if r[0] == "tile_read"] for n, (_, _, recs) in runs.items()}
+    die_table = {n: any(r[0] == "die_table" for r in recs) for n, (_, _, recs) in runs.items()}
+    # windows: fixed (the same for every tile) without tile_windows, placed per tile with it
+    assert np.array_equal(starts["paper-like"][0], starts["paper-like"][1])
+    assert not np.array_equal(starts["tile-windows"][0], starts["tile-windows"][1])
+    # tables: die-level (no calibration reads of the tiles, one die table) without tile_tables
+    assert die_table["paper-like"] and die_table["tile-windows"] and not die_table["tile-tables"]
+    assert reads["paper-like"] == [0, 0] and reads["tile-windows"] == [0, 0] and min(reads["tile-tables"]) >= 1
+    assert len(runs["paper-like"][0].calibration_ideal) == 0 < len(runs["tile-tables"][0].calibration_ideal)
+    # replicas: a 10-output tile holds six copies with them, one without
+    assert [p["replicas"] for p in program["tile-tables"]] == [1, 1]
+    assert [p["replicas"] for p in program["replicas"]] == [6, 6]
+    # recalibration: one read per tile without it; with it off-centre reads move the windows and read again
+    late = {}
+    for name in ("replicas", "optimised"):
+        chip = open_chip("sim:7")
+        chip.power_on()
+        late[name] = [r[1]["calibration_reads"] for r in layer_with(chip, weights, x, calibration, PIPELINES[name],
+                                                                    2e-9)[2] if r[0] == "tile_read"]
+    assert late["replicas"] == [1, 1] and min(late["optimised"]) >= 2
+    exact = x.astype(np.int32) @ weights.astype(np.int32)
+    error = {n: np.abs(r[0].preactivations - exact).mean() for n, r in runs.items()}
+    assert error["optimised"] < error["tile-windows"] < error["paper-like"]
