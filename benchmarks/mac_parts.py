@@ -26,7 +26,8 @@ from sim_chip import MX64, validation
 from sim_chip.firmware import Firmware
 from sim_chip.mac_batch import _buffers, _chunk, _column_sums, read_batch
 from sim_chip.macro import _CHUNK
-from sim_chip.readout import NOISE_BLOCKS_PER_CLOCK, ROWS
+from sim_chip.kernel import NOISE_BLOCKS_PER_CLOCK
+from sim_chip.readout import ROWS
 from sim_chip.serve import SimServer
 from instruments.mx64_board import MX64Board
 from timing import best, timed, write_results
@@ -49,31 +50,35 @@ def powered_chip() -> tuple[MX64, np.ndarray]:
 def batch_parts(chip: MX64, x: np.ndarray) -> dict[str, float]:
     """ns per vector of each part of a chunk, by leaving it out."""
     kernel, noise = chip._mac_kernel(), chip._mac_noise
+    levels = chip._levels_of(kernel, 0, _CHUNK)
+    level = levels[0][2]
     codes = np.empty(x.shape, np.uint8)
     idx = noise._stream.words_at(0, NOISE_BLOCKS_PER_CLOCK * _CHUNK).view("<u2").reshape(_CHUNK, ROWS)
-    common = noise._common(0, _CHUNK)
-    g = np.empty((_CHUNK, ROWS), np.float32)             # the noise's own buffer (the model reuses rr)
+    common = noise.common(0, _CHUNK)
 
     def chunk(start: int, skip: str) -> None:
         m, xs, out = _CHUNK, x[start:start + _CHUNK], codes[start:start + _CHUNK]
         b = _buffers(m, kernel.matrix.shape[1])
-        xa, rr, u = b.xa[:m], b.rr[:m], b.u[:m]
+        xa, rr, u, thr = b.xa[:m], b.rr[:m], b.u[:m], b.thr[:m]
         if skip != "resistances":
             xa[:, :ROWS] = xs
             kernel.resistances_into(xa, rr)
-        if skip != "delays":
-            kernel.delays_into(rr, u)
-        if skip != "energy and selection tallies":
-            _column_sums(u)
         words = idx if skip == "noise: stream words" else noise._stream.words_at(
             start * NOISE_BLOCKS_PER_CLOCK, NOISE_BLOCKS_PER_CLOCK * m).view("<u2").reshape(m, ROWS)
         if skip != "noise: column draws (table, tails)":
-            noise._columns_into(g, words, start, kernel)
-        if skip != "noise: adds":
-            u += g
-        drawn = common if skip == "noise: common draws (hash)" else noise._common(start, m)
-        if skip != "noise: adds":
-            u += (drawn * kernel.common_scale)[:, None]
+            noise._columns_into(thr, words, start, kernel.sigma_column)
+        else:
+            thr[...] = 0.0
+        voltage, jitter = common if skip == "noise: common draws (hash)" else noise.common(start, m)
+        if skip != "noise: trip levels (common and per-column adds)":
+            thr += (voltage * np.float32(kernel.sigma_common))[:, None]
+            thr.reshape(-1, 16 * ROWS)[...] += np.tile(level, 16)
+        if skip != "delays":
+            kernel.delays_into(rr, u, thr)
+        if skip != "energy and selection tallies":
+            _column_sums(u)
+        if skip != "noise: jitter":
+            noise.add_jitter(u, jitter, kernel, thr)
         if skip != "TDC: clip and codes":
             kernel.clip(u)
             np.copyto(out, u, casting="unsafe")
@@ -89,7 +94,8 @@ def batch_parts(chip: MX64, x: np.ndarray) -> dict[str, float]:
         return (time.thread_time_ns() - start) / (CHUNKS * _CHUNK)
 
     parts = ["resistances", "delays", "noise: stream words", "noise: column draws (table, tails)",
-             "noise: common draws (hash)", "noise: adds", "TDC: clip and codes", "energy and selection tallies"]
+             "noise: common draws (hash)", "noise: trip levels (common and per-column adds)", "noise: jitter",
+             "TDC: clip and codes", "energy and selection tallies"]
     times: dict[str, list[float]] = {name: [] for name in ["", *parts]}
     for _ in range(ROUNDS):
         for name in times:
@@ -98,7 +104,7 @@ def batch_parts(chip: MX64, x: np.ndarray) -> dict[str, float]:
     found = {name: round(whole - min(times[name]), 1) for name in parts}
     single = time.thread_time_ns()
     for c in range(CHUNKS):
-        _chunk(kernel, noise, x, codes, c * _CHUNK, (c + 1) * _CHUNK, 0, x[0])
+        _chunk(kernel, noise, x, codes, c * _CHUNK, (c + 1) * _CHUNK, 0, x[0], [(0, len(x), level)])
     found["the model's chunk, one thread"] = round((time.thread_time_ns() - single) / (CHUNKS * _CHUNK), 1)
     return found
 
@@ -108,10 +114,12 @@ def pool_speedup(chip: MX64, x: np.ndarray) -> float:
     kernel, noise = chip._mac_kernel(), chip._mac_noise
     codes = np.empty(x.shape, np.uint8)
 
+    levels = chip._levels_of(kernel, 0, len(x))
+
     def one_thread() -> None:
         for c in range(CHUNKS):
-            _chunk(kernel, noise, x, codes, c * _CHUNK, (c + 1) * _CHUNK, 0, x[0])
-    pooled = best([timed(lambda: read_batch(kernel, noise, x, 0, x[0], _CHUNK)) for _ in range(ROUNDS)])
+            _chunk(kernel, noise, x, codes, c * _CHUNK, (c + 1) * _CHUNK, 0, x[0], levels)
+    pooled = best([timed(lambda: read_batch(kernel, noise, x, 0, x[0], _CHUNK, levels)) for _ in range(ROUNDS)])
     return best([timed(one_thread) for _ in range(ROUNDS)]) / pooled
 
 
@@ -122,12 +130,14 @@ def us(statement, number: int = 3000, **names) -> float:
 def single_parts(chip: MX64, x: np.ndarray) -> dict[str, float]:
     v = x[0]
     kernel, noise, tally = chip._mac_kernel(), chip._mac_noise, chip._macs
-    clock = noise.clock(chip._clock, kernel)
+    level = chip._level_at(kernel, chip._clock)
+    clock = noise.clock(chip._clock, kernel, level)
     return {"MX64.mac": us("chip.mac(v)", chip=chip, v=v),
             "argument check": us("validation.signs('x', v, (64,))", validation=validation, v=v),
             "kernel: resistances, delays, noise, TDC": us("k.read_one(v, n, t.units)", k=kernel, v=v, n=clock,
                                                           t=tally),
-            "noise of the clock (cache)": us("noise.clock(c._clock, k)", noise=noise, c=chip, k=kernel),
+            "noise of the clock (cache)": us("noise.clock(c._clock, k, lv)", noise=noise, c=chip, k=kernel, lv=level),
+            "slow-noise level of the clock": us("c._level_at(k, c._clock)", c=chip, k=kernel),
             "energy tallies": us("t.add_single(c._last_input, v, v.view(np.uint8)); v.copy()", np=np, v=v, c=chip,
                                  t=type(tally)()),
             "read-selection count (flips)": us("f.count_mac(1, v, c._clock)", f=chip._flips, v=v, c=chip)}

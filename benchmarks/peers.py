@@ -36,12 +36,13 @@ import math
 import numpy as np
 
 from sim_chip import MX64
-from sim_chip.readout import column_delay
+from sim_chip.readout import column_delay, noise_budget, readout_circuit, trip_slope
 from timing import best, side_by_side, write_results
 
 
 def chip_noise_in_mac_units(chip: MX64) -> float:
-    """The read noise's sigma over the nominal column's delay step per MAC unit at MAC = 0."""
+    """The read noise's sigma (its voltage noise over the node's slope at the trip point, with the jitter) over
+    the nominal column's delay step per MAC unit, both at MAC = 0."""
     p = chip.params
     d, r, dflt = p.device, p.readout, p.defaults
     r_low, r_high = d.r_fet_mean + d.r_p_mean, d.r_fet_mean + d.r_ap_mean
@@ -53,7 +54,10 @@ def chip_noise_in_mac_units(chip: MX64) -> float:
         return float(column_delay(column, column, c, dflt.v_read, d.t_ref, p))
 
     per_unit = abs(delay(1) - delay(-1)) / 2
-    return math.hypot(r.noise_sigma_common, r.noise_sigma_column) / per_unit
+    budget, circuit = noise_budget(p, d.t_ref, dflt.v_read), readout_circuit(p)
+    r_mid = 32 * (r_low + r_high)
+    slope = float(trip_slope(r_mid, r_mid, c, dflt.v_read, circuit.threshold, circuit.reference_current))
+    return math.hypot(math.hypot(budget.column, budget.common) / slope, budget.jitter) / per_unit
 
 
 def lightning_layer(weights: np.ndarray, noise: float):

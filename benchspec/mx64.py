@@ -43,6 +43,8 @@ READ_BIAS_RANGE = (0.05, 2.0)            # V across a column during MAC
 VERIFY_BIAS_RANGE = (0.02, 1.0)          # V across a branch during verify
 TDC_START_RANGE = (0.0, 60e-9)           # s
 TDC_LSB_RANGE = (1.0 / 16 * 1e-9, 4e-9)  # s
+TDC_START_STEP = 1e-9 / 64               # s, resolution of the start DAC
+TDC_LSB_STEP = 1e-9 / 256                # s, resolution of the LSB DAC
 CYCLES_RANGE = (1, 10**12)               # endurance cycles per command
 
 

@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer pulses and amplitudes (CI)")
     args = parser.parse_args()
     temperatures = [float(t) for t in args.temperatures.split(",")]
-    sweep = {"widths": "1e-6,1e-5,1e-4", "points": 5, "trials": 10} if args.quick else {}
+    sweep = {"widths": "1e-6,1e-5,1e-4", "points": 7, "trials": 20, "span": 0.03} if args.quick else {}
 
     fits = []
     bench = load_bench(args.bench) if args.bench else default_bench(smu="test_mtj")

@@ -1,10 +1,11 @@
 """Energy of each operation, by circuit block, and the charge it draws from each supply rail.
 
 Array energies follow from the physics and the readout circuit of
-:mod:`sim_chip.readout`; the periphery from :class:`EnergyParameters`.
-Every joule is booked on the rail that delivers it, as charge Q = E / V_rail,
-so that a simulated supply can report the average current over its own
-aperture as dQ/dt, and on the circuit block that spends it.
+:mod:`sim_chip.readout`; the periphery from the circuit inputs of
+:class:`EnergyParameters`.  Every joule is booked on the rail that delivers
+it, as charge Q = E / V_rail, so that a simulated supply can report the
+average current over its own aperture as dQ/dt, and on the circuit block
+that spends it.
 
 MAC read of one vector (all on VDD):
 
@@ -12,11 +13,27 @@ MAC read of one vector (all on VDD):
   charges one of its two gate lines, C_row VDD^2 per toggle (the other line
   discharges to ground);
 * column lines: the read bias comes from VDD through a linear regulator; a
-  column draws the charge that brings its sense node to the comparator
-  threshold plus what the reference sink takes until the trip, which
-  releases the driver (self-timed): VDD (C_j V_th + I_ref t_j);
-* comparators: one decision per column;
-* TDC: a fixed cost per conversion plus one per counted LSB (the code);
+  column draws the charge that its line holds when its comparator decides,
+  plus what the reference sink takes until then (the decision releases the
+  driver: self-timed): VDD (Q_j + I_ref,j t_j).  ``lumped``: the line's
+  capacitance is the sense node, Q_j = C_j V_th,j (its trip level).
+  ``ladder``: every chain node n holds c_n V_n(t) with
+  V_n(t) = V_n,inf (1 - exp(-t/tau_n)), V_n,inf = V_r - I_ref R_{<=n} and
+  tau_n = sum_{k<=n} r_k C_below(k) its Elmore time constant (the sense
+  node's is the R_eff C of the delay law), linearised about the column's
+  delay at its mean branch resistances;
+* comparators: each comparator's input pair is biased from the MAC's start
+  to its decision, VDD I_tail t_j, I_tail = 2 gm / (gm/I_D) (the gm that
+  sets its noise, :mod:`sim_chip.readout`);
+* TDC: LSBs are counted from each column's window start.  A shared start
+  line of delay stages one start-DAC step each (1/64 ns) runs from the MAC
+  start to the latest window start, VDD^2 C_stage per stage; each column's
+  gated ring oscillator (M stages, period one LSB, every stage rising once a
+  period) runs from its window start until its comparator decides or its
+  4-bit counter saturates, and its ripple counter toggles ~2 flip-flops a
+  count: (M C_stage + 2 C_ff) VDD^2 per counted LSB (the last partial
+  period, under one LSB, left out); a conversion resets the counter and
+  copies it to the output register, 2 x 4 C_ff VDD^2;
 * control: one clock of clocking and decoders.
 
 Rails: ``vdd`` (core: read bias, TDCs, drivers, control, sense amplifiers),
@@ -29,44 +46,86 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from benchspec.mx64 import COLUMNS, RAILS, ROWS
+from benchspec.mx64 import COLUMNS, RAILS, ROWS, TDC_BITS, TDC_START_STEP
 
 from .parameters import ChipParameters
-from .readout import column_delay, readout_circuit
+from .readout import comparator_bias_current, comparator_delay, column_delay, nominal_column, readout_circuit
 
 #: Circuit blocks; "write" draws from V_WRITE, every other block from VDD (static: per rail).
 BLOCKS = ("row_drivers", "column_lines", "comparators", "tdc", "control", "write", "verify", "static")
 MACS_PER_VECTOR = ROWS * COLUMNS
+COUNTER_TOGGLES_PER_COUNT = 2.0  #: flip-flop toggles per count of a binary ripple counter (1 + 1/2 + 1/4 + ...)
+
+
+def chain_charge(r_rows: np.ndarray, v_read: float, threshold: float, reference_current: float, charging: float,
+                 params: ChipParameters) -> tuple[float, float]:
+    """(charge Q in C, dQ/dt in A) on a column's line when it has charged for ``charging`` s, for row
+    resistances ``r_rows`` (64,) in ohm (module docstring: the sense node at V_th for ``lumped``, every
+    chain node for ``ladder``)."""
+    r = params.readout
+    c, c_cmp = r.line_capacitance_per_cell, r.comparator_capacitance
+    if r.topology == "lumped":
+        return (ROWS * c + c_cmp) * threshold, 0.0
+    below = c * (ROWS - np.arange(ROWS)) + c_cmp                       # capacitance at and below node n
+    tau = np.cumsum(r_rows * below)                                     # Elmore time constant of node n
+    v_inf = v_read - reference_current * np.cumsum(r_rows)
+    c_node = np.full(ROWS, c)
+    c_node[-1] += c_cmp
+    decay = np.exp(-charging / tau)
+    return float(np.sum(c_node * v_inf * -np.expm1(-charging / tau))), float(np.sum(c_node * v_inf * decay / tau))
 
 
 @dataclass(frozen=True)
 class MacEnergy:
-    """Energy coefficients of MAC reads at one VDD, J."""
+    """Energy coefficients of MAC reads at one VDD and readout setting, J (per second: W)."""
 
-    per_toggle: float       #: one row input toggle
-    per_vector_lines: float  #: all columns' sense nodes charged to V_th
-    per_delay: float        #: per second of column delay, summed over columns (reference sink)
-    per_vector_comparators: float
-    per_vector_tdc: float   #: 64 conversions, fixed part
-    per_lsb: float          #: one counted LSB
-    per_clock: float        #: control
+    per_toggle: float            #: one row input toggle
+    lines_per_vector: float      #: all columns' line charge at their reference delays (less the slope part)
+    lines_per_second: np.ndarray  #: (64,) per second of each column's delay: the sink and the line's slope
+    comparators_per_second: float  #: per second of a column's delay: one comparator's bias
+    tdc_per_vector: float        #: the start line and 64 conversions
+    tdc_per_lsb: float           #: one counted LSB: ring period and counter toggles
+    per_clock: float             #: control
 
     @classmethod
-    def at(cls, vdd: float, column_capacitance: np.ndarray, params: ChipParameters) -> MacEnergy:
-        """Coefficients for the rail VDD (V) and the columns' sense capacitances (F)."""
-        e, circuit = params.energy, readout_circuit(params)
-        return cls(e.row_driver_capacitance * vdd**2,
-                   vdd * circuit.threshold * float(np.sum(column_capacitance)),
-                   vdd * circuit.reference_current,
-                   COLUMNS * e.comparator_energy, COLUMNS * e.tdc_energy_per_conversion, e.tdc_energy_per_lsb,
-                   e.control_energy_per_clock)
+    def at(cls, vdd: float, column_capacitance: np.ndarray, threshold: np.ndarray, reference_current: np.ndarray,
+           rows: np.ndarray, starts: np.ndarray, v_read: float, temperature: float,
+           params: ChipParameters) -> MacEnergy:
+        """Coefficients for the rail VDD (V), the columns' sense capacitances (F), trip levels (V) and sink
+        currents (A), their mean row resistances ``rows`` (64, 64) in ohm (row, column), the effective TDC
+        starts (64,) in s, the read bias (V) and the temperature (K)."""
+        e, r = params.energy, params.readout
+        v2 = vdd**2
+        if r.topology == "lumped":
+            lines0 = float(np.sum(column_capacitance * threshold))
+            slope = np.zeros(COLUMNS)
+        else:
+            weights = (r.line_capacitance_per_cell * (ROWS - np.arange(ROWS)) + r.comparator_capacitance) \
+                / (ROWS * r.line_capacitance_per_cell + r.comparator_capacitance)
+            lines0, slope = 0.0, np.zeros(COLUMNS)
+            t_cmp = comparator_delay(temperature, params)
+            for j in range(COLUMNS):
+                r_col = rows[:, j].sum()
+                t_j = float(column_delay(r_col, (weights * rows[:, j]).sum(), column_capacitance[j], v_read,
+                                         temperature, params, threshold[j], reference_current[j]))
+                charging = min(t_j, 1.0 / params.defaults.clock_hz) - t_cmp
+                q, dq = chain_charge(rows[:, j], v_read, threshold[j], reference_current[j], charging, params)
+                lines0 += q - dq * t_j
+                slope[j] = dq
+        start_line = max(float(np.max(starts)), 0.0) / TDC_START_STEP * e.tdc_stage_capacitance * v2
+        conversion = 2 * TDC_BITS * e.tdc_flipflop_capacitance * v2
+        return cls(e.row_driver_capacitance * v2, vdd * lines0, vdd * (reference_current + slope),
+                   vdd * comparator_bias_current(params), start_line + COLUMNS * conversion,
+                   (e.tdc_ring_stages * e.tdc_stage_capacitance + COUNTER_TOGGLES_PER_COUNT
+                    * e.tdc_flipflop_capacitance) * v2, e.control_energy_per_clock)
 
-    def blocks(self, vectors: int, toggles: float, counted_lsbs: float, delay_seconds: float) -> dict[str, float]:
-        """Energy by block of ``vectors`` reads with that many input toggles, counted LSBs and summed delay."""
+    def blocks(self, vectors: int, toggles: float, counted_lsbs: float, delays: np.ndarray) -> dict[str, float]:
+        """Energy by block of ``vectors`` reads with that many input toggles and counted LSBs, and each
+        column's delays summed over the reads (64,) in s."""
         return {"row_drivers": self.per_toggle * toggles,
-                "column_lines": self.per_vector_lines * vectors + self.per_delay * delay_seconds,
-                "comparators": self.per_vector_comparators * vectors,
-                "tdc": self.per_vector_tdc * vectors + self.per_lsb * counted_lsbs,
+                "column_lines": self.lines_per_vector * vectors + float(self.lines_per_second @ delays),
+                "comparators": self.comparators_per_second * float(np.sum(delays)),
+                "tdc": self.tdc_per_vector * vectors + self.tdc_per_lsb * counted_lsbs,
                 "control": self.per_clock * vectors}
 
 
@@ -78,11 +137,16 @@ def mac_energy_breakdown(v_read: float, vdd: float, params: ChipParameters, togg
     the power-up TDC window centred on MAC = 0 (mean code 7.5); the column
     delay is taken at MAC = 0.
     """
-    d, r = params.device, params.readout
-    c = ROWS * r.line_capacitance_per_cell + r.comparator_capacitance
-    r_mid = ROWS * (d.r_fet_mean + 0.5 * (d.r_p_mean + d.r_ap_mean))
-    delay = float(column_delay(r_mid, r_mid, c, v_read, d.t_ref, params))
-    return MacEnergy.at(vdd, np.full(COLUMNS, c), params).blocks(1, toggles, COLUMNS * mean_code, COLUMNS * delay)
+    d = params.device
+    circuit = readout_circuit(params)
+    c = np.full(COLUMNS, circuit.capacitance)
+    threshold, i_ref = np.full(COLUMNS, circuit.threshold), np.full(COLUMNS, circuit.reference_current)
+    rows = np.full((ROWS, COLUMNS), d.r_fet_mean + 0.5 * (d.r_p_mean + d.r_ap_mean))
+    r_mid = nominal_column(params, 0.0)
+    delay = float(column_delay(r_mid, circuit.mean_weight * r_mid, circuit.capacitance, v_read, d.t_ref, params))
+    starts = np.full(COLUMNS, delay - 2 ** (params.readout.tdc_bits - 1) * params.defaults.tdc_lsb)
+    energy = MacEnergy.at(vdd, c, threshold, i_ref, rows, starts, v_read, d.t_ref, params)
+    return energy.blocks(1, toggles, COLUMNS * mean_code, np.full(COLUMNS, delay))
 
 
 def mac_energy_per_vector(v_read: float, vdd: float, params: ChipParameters, toggles: float = 32.0,
@@ -99,7 +163,7 @@ def efficiency(joules_per_vector: float) -> dict[str, float]:
 
 
 class MacTally:
-    """MAC reads not yet booked on the meter: vectors, toggled row inputs, counted LSBs, noiseless delays.
+    """MAC reads not yet booked on the meter: vectors, toggled row inputs, counted LSBs, column delays.
 
     A single read leaves its input and codes as bytes; their toggles and
     LSBs are counted in bulk (:meth:`count_singles`), every few thousand
@@ -109,7 +173,7 @@ class MacTally:
     SINGLES = 4096    #: single reads kept before they are counted
 
     def __init__(self) -> None:
-        self.units = np.zeros(COLUMNS)     #: (64,) noiseless delays summed per column, code units
+        self.units = np.zeros(COLUMNS)     #: (64,) delays (before jitter) summed per column, code units
         self._inputs: list[bytes] = []     # the row drivers' state before the first single read, then each input
         self._codes: list[bytes] = []
         self.clear()

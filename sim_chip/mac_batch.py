@@ -2,8 +2,8 @@
 
 Every chunk runs the same elementwise steps as a single read
 (:meth:`MacKernel.read_one`): the exact resistances from one float32
-product, the delays, the clock's column noise then its common noise, the
-TDC's clip.  So a vector's code has the same bits in any chunk or alone.
+product, the clocks' noisy trip levels, the delays, the jitter, the TDC's
+clip.  So a vector's code has the same bits in any chunk or alone.
 Besides the codes a chunk returns what booking its energy and its read
 selections needs (toggled row inputs, counted LSBs, the noiseless delays
 and the input sums), so that nothing walks the batch a second time.
@@ -21,7 +21,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .readout import COLUMNS, ROWS, WIDE, MacKernel, ReadNoise
+from benchspec.mx64 import COLUMNS, ROWS
+
+from .kernel import WIDE, MacKernel, ReadNoise
+
+Levels = list[tuple[int, int, np.ndarray]]   #: (first vector, stop vector, trip levels (64,) float32) of runs
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,7 @@ class BatchReads:
     """What a batch of reads produced and spent."""
 
     codes: np.ndarray       #: (n, 64) uint8 TDC codes
-    units: np.ndarray       #: (64,) float64, noiseless delays summed over the vectors, code units
+    units: np.ndarray       #: (64,) float64, delays (before the clock's jitter) summed over the vectors, code units
     counted: int            #: LSBs counted by all TDCs (the sum of the codes)
     toggles: int            #: row inputs that changed from one vector to the next (the first against ``previous``)
     input_sums: np.ndarray  #: (64,) int64, per row the sum of the +-1 inputs
@@ -42,7 +46,7 @@ class _Buffers:
         self.xa = np.ones((rows, ROWS + 1), np.float32)     # [x, 1]
         self.rr = np.empty((rows, columns), np.float32)
         self.u = np.empty((rows, COLUMNS), np.float32)
-        self.scratch = np.empty((rows, COLUMNS), np.float32) if columns > COLUMNS else None
+        self.thr = np.empty((rows, COLUMNS), np.float32)     # trip levels, then jitter
 
 
 _local = threading.local()
@@ -65,18 +69,25 @@ def _column_sums(a: np.ndarray, dtype: type = np.float32) -> np.ndarray:
 
 
 def _chunk(kernel: MacKernel, noise: ReadNoise | None, x: np.ndarray, codes: np.ndarray, start: int,
-           stop: int, first_clock: int, previous: np.ndarray) -> tuple[np.ndarray, int, int, np.ndarray]:
+           stop: int, first_clock: int, previous: np.ndarray,
+           levels: Levels) -> tuple[np.ndarray, int, int, np.ndarray]:
     """Read vectors start .. stop-1 of x into ``codes``: (units, counted LSBs, toggles, input sums)."""
     xs, out = x[start:stop], codes[start:stop]
     m = stop - start
     b = _buffers(m, kernel.matrix.shape[1])
-    xa, rr, u = b.xa[:m], b.rr[:m], b.u[:m]
+    xa, rr, u, thr = b.xa[:m], b.rr[:m], b.u[:m], b.thr[:m]
     xa[:, :ROWS] = xs
     kernel.resistances_into(xa, rr)
-    kernel.delays_into(rr, u)
-    units = _column_sums(u)
-    if noise is not None:                               # the lumped kernel is done with rr: its noise goes there
-        noise.add_into(u, first_clock + start, kernel, rr if rr.shape[1] == COLUMNS else b.scratch[:m])
+    if noise is None:
+        kernel.delays_into(rr, u, None)
+        units = _column_sums(u)
+    else:
+        runs = [(max(a, start) - start, min(z, stop) - start, level)
+                for a, z, level in levels if a < stop and z > start]
+        jitter = noise.thresholds_into(thr, first_clock + start, kernel, runs)
+        kernel.delays_into(rr, u, thr)
+        units = _column_sums(u)
+        noise.add_jitter(u, jitter, kernel, thr)
     kernel.clip(u)
     np.copyto(out, u, casting="unsafe")                 # the floor of a value >= 0
     counted = int(_column_sums(out, np.uint32).sum())
@@ -101,19 +112,20 @@ def chunks(n: int, largest: int) -> int:
 
 
 def read_batch(kernel: MacKernel, noise: ReadNoise | None, x: np.ndarray, first_clock: int,
-               previous: np.ndarray, largest: int) -> BatchReads:
+               previous: np.ndarray, largest: int, levels: Levels) -> BatchReads:
     """Read the batch x (n, 64) int8 at clocks first_clock .. first_clock + n - 1.
 
     ``noise`` is None on a noiseless kernel; ``previous`` is the row
     drivers' state before the batch (64,) int8; ``largest`` the most vectors
-    in one chunk (:func:`chunks`).
+    in one chunk (:func:`chunks`); ``levels`` the columns' trip levels with
+    their slow shift, by runs of vectors (unused without noise).
     """
     n = x.shape[0]
     codes = np.empty((n, COLUMNS), np.uint8)
     size = chunks(n, largest)
 
     def run(start: int) -> tuple[np.ndarray, int, int, np.ndarray]:
-        return _chunk(kernel, noise, x, codes, start, min(start + size, n), first_clock, previous)
+        return _chunk(kernel, noise, x, codes, start, min(start + size, n), first_clock, previous, levels)
 
     parts = list(_pool().map(run, range(0, n, size))) if n > size else [run(0)]
     units = np.sum([p[0] for p in parts], axis=0)

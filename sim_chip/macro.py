@@ -13,23 +13,27 @@ Voltages in V, times in s, resistances in ohm, temperatures in K.
 
 from __future__ import annotations
 
+import math
 from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 
-from benchspec.mx64 import (RAILS, READ_BIAS_RANGE, TDC_LSB_RANGE, TDC_START_RANGE, VERIFY_BIAS_RANGE,
-                           WRITE_WIDTH_RANGE)
+from benchspec.mx64 import (RAILS, READ_BIAS_RANGE, TDC_LSB_RANGE, TDC_LSB_STEP, TDC_START_RANGE, TDC_START_STEP,
+                           VERIFY_BIAS_RANGE, WRITE_WIDTH_RANGE)
 
 from . import array_physics, physics, validation
-from .die import COLUMNS, ROWS, SHAPE, SHORTED, STUCK_AP, STUCK_P, fabricate
+from .die import COLUMNS, ROWS, SHAPE, SHORTED, STUCK_AP, STUCK_P, DieMaps, fabricate
 from .energy import EnergyMeter, MacEnergy, MacTally
 from .errors import InvalidArgument, NotPowered
+from .factory import fuse_table
 from .flips import ThermalFlips
-from .mac_batch import read_batch
+from .kernel import MacKernel, ReadNoise
+from .mac_batch import Levels, read_batch
 from .parameters import ChipParameters
-from .readout import MacKernel, ReadNoise, column_delay, row_weights
+from .readout import NoiseBudget, column_constants, noise_budget
 from .rng import DenseStream, derive_key, exponential_thresholds, gaussian16, hash_uniform
+from .slow_noise import BLOCK_NS, SlowNoise
 from .test_mtj import TestMTJ
 
 #: Clock cost of each operation (write costs are per write-width clock).
@@ -39,33 +43,40 @@ CLOCKS = {"mac": 1, "write_half_row": 1, "write_row": 2, "write_array": 128, "ve
 #: Register ranges (value limits the chip's DACs and counters accept).
 CLOCK_MIN_HZ = 1.0e6
 WRITE_WIDTH_MAX = WRITE_WIDTH_RANGE[1]   # clocks
-TDC_START_STEP = 1e-9 / 64     # s, DAC resolution of the start offset
-TDC_LSB_STEP = 1e-9 / 256      # s, DAC resolution of the LSB
 TEMPERATURE_RANGE = (4.0, 500.0)  # K the model is calibrated for
 RAIL_RANGE = (0.0, 5.0)        # V at any supply pin
 _CHUNK = 8064                  # most vectors in one chunk of a batch (128 BLAS blocks of 63)
 #: the die's random streams, each keyed by the die's seed and its name (rng.derive_key)
 STREAMS = ("breakdown", "mac-noise", "mac-noise-common", "mac-noise-tails", "write", "verify", "verify-tails",
-           "analog", "flips-idle", "flips-disturb")
+           "analog", "flips-idle", "flips-disturb", "slow-noise", "test-mtj", "test-mtj-events", "test-mtj-bd")
+_LEVELS_KEPT = 8               # blocks of slow noise whose trip levels a kernel keeps
 
 
 class MX64:
-    """Cycle-accurate model of one MX64 die (and nothing of its board)."""
+    """Cycle-accurate model of one MX64 die (and nothing of its board).
+
+    ``maps`` are measured per-cell and per-column values to build the die
+    from instead of the seed's draws (:class:`sim_chip.die.DieMaps`);
+    ``fuses`` the power-up TDC starts (64,) in s, by default the factory's
+    calibration of this die (:mod:`sim_chip.factory`); ``streams`` names a
+    separate set of random streams (the factory tester's reads).
+    """
 
     ROWS = ROWS
     COLUMNS = COLUMNS
 
-    def __init__(self, seed: int = 0, params: ChipParameters | None = None) -> None:
+    def __init__(self, seed: int = 0, params: ChipParameters | None = None, *, maps: DieMaps | None = None,
+                 fuses: np.ndarray | None = None, streams: str = "") -> None:
         self.params = params or ChipParameters()
         p = self.params
         self.seed = int(seed)
-        self.die = fabricate(self.seed, p)
+        self.die = fabricate(self.seed, p, maps)
         d = self.die
         self._ap = d.defect == STUCK_AP
         self._broken = d.defect == SHORTED
         self._stuck = (d.defect == STUCK_P) | (d.defect == STUCK_AP)
         cells = np.arange(np.prod(SHAPE)).reshape(SHAPE)
-        key = {name: derive_key(seed, name) for name in STREAMS}
+        key = {name: derive_key(seed, f"{streams}:{name}" if streams else name) for name in STREAMS}
         self._bd_threshold = (exponential_thresholds(key["breakdown"], cells, 0) if p.stochastic
                               else np.ones(SHAPE))
         self._bd_stress = np.zeros(SHAPE)
@@ -84,12 +95,18 @@ class MX64:
         self._meter = EnergyMeter()
         self._macs = MacTally()        # MAC reads not yet booked on the meter
         self._powered = False
-        self.test_mtj = TestMTJ(self.seed, d.test_mtj, p, lambda: self.elapsed_seconds)
-        self._power_up_start = self._calibrated_starts()
+        self.test_mtj = TestMTJ(key, d.test_mtj, p, lambda: self.elapsed_seconds)
+        self._slow = SlowNoise(key["slow-noise"], d.traps)
+        self._time_base = (0, 0, 0)    # (lifetime clock, slow-noise block and ns into it there): model time
+        self._power_up_start = (np.array(fuses, dtype=float) if fuses is not None
+                                else fuse_table(self.seed, p, maps, lambda: _tester(self.seed, p, maps)))
         self._reset_registers()
         self._flips = ThermalFlips(key["flips-idle"], key["flips-disturb"], self._flip_rates())
         self._kernel: MacKernel | None = None
         self._mac_energy: MacEnergy | None = None
+        self._budget: NoiseBudget | None = None
+        self._levels: tuple[MacKernel | None, dict[int, np.ndarray]] = (None, {})
+        self._held_level: tuple[MacKernel | None, int, int, np.ndarray] = (None, 0, 0, np.zeros(COLUMNS))
         self._state_changes = 0        # thermal events applied to the array so far
 
     # ------------------------------------------------------------ identity
@@ -132,28 +149,6 @@ class MX64:
             self._new_segment()
 
     # --------------------------------------------------------- registers
-    def _calibrated_starts(self) -> np.ndarray:
-        """Power-up TDC starts (64,), s: each column's window centred on its MAC = ``tdc_centre_mac``.
-
-        The factory calibration: the delay of the column's mean resistance
-        (half its cells mismatched, every MTJ at its mean of P and AP) at
-        25 degC and the nominal read bias, moved by the centre MAC, less
-        half the window (8 LSB).  Frozen with the die, like a fuse table.
-        """
-        p, d = self.params, self.die
-        dev, dflt = p.device, p.defaults
-        r_fet = d.r_fet
-        r_mtj = np.where(d.defect == SHORTED, dev.r_short, 0.5 * (d.r_p + d.r_ap))
-        mid = (r_fet + r_mtj).mean(axis=2)                      # (64, 64): the cell at half mismatch
-        step = np.where(d.defect == SHORTED, 0.0, 0.5 * (d.r_ap - d.r_p)).sum(axis=2)  # R_high - R_low
-        per_row = mid - dflt.tdc_centre_mac / (2 * ROWS) * step
-        r_col = per_row.sum(axis=0)
-        r_eff = (row_weights(p)[:, None] * per_row).sum(axis=0)
-        delay = column_delay(r_col, r_eff, d.column_capacitance, dflt.v_read, dev.t_ref, p) + d.column_offset
-        half = 2 ** (p.readout.tdc_bits - 1) * _quantise(dflt.tdc_lsb, TDC_LSB_STEP)
-        start = np.clip(delay - half, *TDC_START_RANGE)
-        return np.round(start / TDC_START_STEP) * TDC_START_STEP
-
     def _reset_registers(self) -> None:
         dflt = self.params.defaults
         self.clock_hz = dflt.clock_hz
@@ -176,7 +171,9 @@ class MX64:
     def set_clock(self, hz: float) -> None:
         """Chip clock frequency, Hz (1 MHz .. the analog limit)."""
         self.require_power("set_clock")
-        self.clock_hz = validation.number("clock", hz, CLOCK_MIN_HZ, self.params.defaults.clock_max_hz, "Hz")
+        hz = validation.number("clock", hz, CLOCK_MIN_HZ, self.params.defaults.clock_max_hz, "Hz")
+        self._rebase_time()
+        self.clock_hz = hz
         self._new_segment()
 
     def set_write_width(self, clocks: int) -> None:
@@ -252,12 +249,68 @@ class MX64:
     def advance_idle(self, seconds: float) -> None:
         """Let ``seconds`` pass with the array unbiased (retention), powered or not."""
         seconds = validation.number("seconds", seconds, 0.0, 1e12, "s")
+        self._rebase_time(round(seconds * 1e9))
         self._settle()
         self._set_states(self._flips.idle(self._clock, seconds))
         self.test_mtj.idle(seconds, self.temperature)
         if self.powered:
             self.energy.static(seconds, self.rails, self.params)
         self._idle_seconds += seconds
+
+    def _ns_since_base(self, clocks: np.ndarray) -> np.ndarray:
+        """Whole ns from the time base's clock to lifetime ``clocks`` (int64 array) at the present clock rate."""
+        return np.floor((clocks - self._time_base[0]) * (1e9 / self.clock_hz)).astype(np.int64)
+
+    def _blocks_at(self, clocks: np.ndarray) -> np.ndarray:
+        """The slow noise's block (ms of model time) of each of ``clocks`` (int64 array)."""
+        _, block, ns = self._time_base
+        return block + (ns + self._ns_since_base(clocks)) // BLOCK_NS
+
+    def _rebase_time(self, extra_ns: int = 0) -> None:
+        """Restart the slow noise's time axis at the present clock (the clock rate changes, or idle time)."""
+        _, block, ns = self._time_base
+        total = ns + int(self._ns_since_base(np.array([self._clock]))[0]) + extra_ns
+        self._time_base = (self._clock, block + total // BLOCK_NS, total % BLOCK_NS)
+        self._held_level = (None, 0, 0, self._held_level[3])
+
+    def _level(self, kernel: MacKernel, block: int) -> np.ndarray:
+        """The columns' trip levels (64,) float32 in block ``block`` of slow noise, for ``kernel``."""
+        cached, table = self._levels
+        if cached is not kernel:
+            table = {}
+            self._levels = (kernel, table)
+        level = table.get(block)
+        if level is None:
+            if len(table) >= _LEVELS_KEPT:
+                table.clear()
+            budget = self._budget
+            shift = self._slow.threshold_shift(block, math.sqrt(budget.flicker * math.log(2.0)),
+                                               budget.volts_per_relative_r)
+            level = table[block] = kernel.thresholds(shift)
+        return level
+
+    def _level_at(self, kernel: MacKernel, clock: int) -> np.ndarray:
+        """The trip levels (64,) float32 of one read at ``clock``: the block's, kept with the clocks it spans."""
+        held, lo, hi, level = self._held_level
+        if held is kernel and lo <= clock < hi:
+            return level
+        block = int(self._blocks_at(np.array([clock]))[0])
+        level = self._level(kernel, block)
+        ahead = np.arange(clock, clock + 4096)                           # the block's clocks from here on
+        inside = int(np.searchsorted(self._blocks_at(ahead), block, side="right"))
+        self._held_level = (kernel, clock, clock + inside, level)
+        return level
+
+    def _levels_of(self, kernel: MacKernel, first_clock: int, n: int) -> Levels:
+        """Runs (first vector, stop vector, trip levels) of a batch of n reads from ``first_clock``."""
+        if not kernel.noisy:
+            return []
+        ends = self._blocks_at(np.array([first_clock, first_clock + n - 1]))
+        if ends[0] == ends[1]:
+            return [(0, n, self._level(kernel, int(ends[0])))]
+        blocks = self._blocks_at(np.arange(first_clock, first_clock + n))
+        edges = [0, *(np.flatnonzero(np.diff(blocks)) + 1).tolist(), n]
+        return [(a, z, self._level(kernel, int(blocks[a]))) for a, z in zip(edges[:-1], edges[1:])]
 
     def _tick(self, operation: str, clocks: int, block_joules: dict[str, float]) -> None:
         """Book an operation's clocks, time and energy by block."""
@@ -279,11 +332,10 @@ class MX64:
             return
         t.count_singles()
         kernel, n = self._kernel, t.vectors
+        delays = n * kernel.start + kernel.lsb * t.units                  # each column's summed delays, s
         if kernel.never_trips:                                         # the driver stops at the clock's end
-            delay = float(np.minimum(n * kernel.start + kernel.lsb * t.units, n / self.clock_hz).sum())
-        else:
-            delay = n * kernel.start_sum + float(kernel.lsb @ t.units)   # summed column delays, s
-        blocks = self._mac_energy.blocks(n, float(t.toggles), float(t.counted), delay)
+            delays = np.minimum(delays, n / self.clock_hz)
+        blocks = self._mac_energy.blocks(n, float(t.toggles), float(t.counted), delays)
         self._meter.book("mac", blocks, self.rails, n / self.clock_hz, self.params)
         t.clear()
 
@@ -372,9 +424,9 @@ class MX64:
         """
         w = -self.stored_weights()
         target = _targets(w)
-        v_mtj, _ = self.write_bias(w)
+        _, current = self.write_bias(w)
         width = self.write_width_clocks / self.clock_hz
-        fail = array_physics.write_survival(self.die, slice(None), target, v_mtj, width, self.temperature,
+        fail = array_physics.write_survival(self.die, slice(None), target, current, width, self.temperature,
                                             self.params)
         counted = (self._ap != target) & ~self._broken & ~self._stuck
         return (fail * counted).sum(axis=(0, 2)) / np.maximum(counted.sum(axis=(0, 2)), 1)
@@ -430,7 +482,7 @@ class MX64:
         ap, broken = self._ap[at], self._broken[at]
         v_mtj, current = array_physics.write_bias(d, at, target_ap, ap, broken, v, self.temperature, p)
         needs = (ap != target_ap) & ~broken & ~self._stuck[at]
-        fail = array_physics.write_survival(d, at, target_ap, v_mtj, duration, self.temperature, p)
+        fail = array_physics.write_survival(d, at, target_ap, current, duration, self.temperature, p)
         if p.stochastic:
             u = np.stack([self._write_stream.uniforms(int(c) * 16, 16) for c in clocks.ravel()])
             switched = needs & (u.reshape(k, 2, COLUMNS).transpose(0, 2, 1) >= fail)
@@ -500,14 +552,19 @@ class MX64:
     # --------------------------------------------------------------- MAC
     def _mac_kernel(self) -> MacKernel:
         if self._kernel is None:
-            d, p = self.die, self.params
-            self._mac_energy = MacEnergy.at(self.rails["vdd"], d.column_capacitance, p)
-            r = array_physics.read_branches(d, self._ap, self._broken, self.read_bias, self.temperature, p)
+            d, p, t = self.die, self.params, self.temperature
+            r = array_physics.read_branches(d, self._ap, self._broken, self.read_bias, t, p)
+            columns = column_constants(d.comparator_offset, d.offset_drift, d.reference_mismatch, t, p)
+            self._budget = noise_budget(p, t, self.read_bias)
             try:
-                self._kernel = MacKernel.compile(r[:, :, 0], r[:, :, 1], d.column_capacitance, d.column_offset,
-                                                 self.tdc_start, self.tdc_lsb, self.temperature, self.read_bias, p)
+                kernel = MacKernel.compile(r[:, :, 0], r[:, :, 1], d.column_capacitance, columns, self.tdc_start,
+                                           self.tdc_lsb, t, self.read_bias, self._budget, p)
             except ValueError as exc:
                 raise InvalidArgument("tdc window", "start/lsb", str(exc)) from None
+            self._mac_energy = MacEnergy.at(self.rails["vdd"], d.column_capacitance, columns.threshold,
+                                            columns.reference_current, r.mean(axis=2), kernel.start,
+                                            self.read_bias, t, p)
+            self._kernel = kernel
         return self._kernel
 
     def mac(self, x: np.ndarray) -> np.ndarray:
@@ -560,7 +617,7 @@ class MX64:
         kernel = self._kernel or self._mac_kernel()
         n, tally = x.shape[0], self._macs
         reads = read_batch(kernel, self._mac_noise if kernel.noisy else None, x, self._clock, self._last_input,
-                           _CHUNK)
+                           _CHUNK, self._levels_of(kernel, self._clock, n))
         tally.units += reads.units
         tally.toggles += reads.toggles
         tally.counted += reads.counted
@@ -576,7 +633,9 @@ class MX64:
         """Codes (64,) of one vector (64,) int8 that sees the present array state; tallies its clock and energy."""
         kernel = self._kernel or self._mac_kernel()
         tally = self._macs
-        codes = kernel.read_one(x, self._mac_noise.clock(self._clock, kernel) if kernel.noisy else None, tally.units)
+        noise = (self._mac_noise.clock(self._clock, kernel, self._level_at(kernel, self._clock)) if kernel.noisy
+                 else None)
+        codes = kernel.read_one(x, noise, tally.units)
         tally.add_single(self._last_input, x, codes)
         self._last_input = x.copy()
         self._clock += CLOCKS["mac"]
@@ -628,6 +687,14 @@ class MX64:
     def broken_mtjs(self) -> int:
         """Number of MTJs whose barrier is broken (including fabrication shorts)."""
         return int(self._broken.sum())
+
+
+def _tester(seed: int, params: ChipParameters, maps: DieMaps | None) -> MX64:
+    """The factory tester's view of a die: its twin on nominal rails, with the tester's own noise streams."""
+    twin = MX64(seed, params, maps=maps, fuses=np.zeros(COLUMNS), streams="factory")
+    d = params.defaults
+    twin.set_rails(vdd=d.vdd, vddio=d.vddio, vwrite=d.v_write)
+    return twin
 
 
 def _targets(w: np.ndarray) -> np.ndarray:

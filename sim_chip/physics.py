@@ -4,7 +4,7 @@ Units: ohm, volt, second, kelvin.  ``p`` is a :class:`DeviceParameters`.
 
 Temperature.  Bloch law for the free layer's magnetisation m(T); thermal
 stability Delta(T) = Delta_ref * (T_ref/T) * (m(T)/m(T_ref))^2, and
-Vc0 scales with the barrier energy, (m(T)/m(T_ref))^2.
+Ic0 scales with the barrier energy, (m(T)/m(T_ref))^2.
 
 Stray field.  The reference layer's residual field h (in units of the
 anisotropy field) tilts the double well: the barrier out of P is
@@ -39,9 +39,9 @@ def state_barriers(delta: np.ndarray, p: DeviceParameters) -> tuple[np.ndarray, 
     return delta * (1.0 + h) ** 2, delta * (1.0 - h) ** 2
 
 
-def critical_voltage(vc0_ref: np.ndarray, temperature: float, p: DeviceParameters) -> np.ndarray:
-    """Vc0(T) in volt from the reference-temperature value."""
-    return vc0_ref * magnetisation_ratio(temperature, p) ** 2
+def critical_current(ic0_ref: np.ndarray, temperature: float, p: DeviceParameters) -> np.ndarray:
+    """Ic0(T) in ampere from the reference-temperature value."""
+    return ic0_ref * magnetisation_ratio(temperature, p) ** 2
 
 
 def fet_resistance(r_fet_ref: np.ndarray, temperature: float, p: DeviceParameters) -> np.ndarray:

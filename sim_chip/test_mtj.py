@@ -23,7 +23,7 @@ import numpy as np
 from . import physics, switching
 from .events import EventGrid
 from .parameters import ChipParameters
-from .rng import derive_key, hash_uniform
+from .rng import hash_uniform
 
 _CELL = np.zeros(1, np.int64)
 
@@ -33,20 +33,21 @@ class TestMTJ:
 
     __test__ = False  # not a pytest class
 
-    def __init__(self, seed: int, values: dict[str, float], params: ChipParameters,
+    def __init__(self, keys: dict[str, int], values: dict[str, float], params: ChipParameters,
                  clock: Callable[[], float]) -> None:
+        """``keys`` holds the die's stream keys "test-mtj", "test-mtj-events" and "test-mtj-bd"."""
         self._p = params
         self._v = values
         self._clock = clock
-        self._key = derive_key(seed, "test-mtj")
-        self._grid = EventGrid(derive_key(seed, "test-mtj-events"))
+        self._key = keys["test-mtj"]
+        self._grid = EventGrid(keys["test-mtj-events"])
         self._lam = 0.0
         self._next = float(self._grid.next_after(_CELL, np.zeros(1))[0][0])
         self._instant = (-1.0, 0)   # (model time, operations at that time)
         self.is_ap = False
         self.broken = False
         self._stress = 0.0  # cumulative breakdown hazard
-        self._bd_threshold = (float(-np.log(hash_uniform(derive_key(seed, "test-mtj-bd"), 0)))
+        self._bd_threshold = (float(-np.log(hash_uniform(keys["test-mtj-bd"], 0)))
                               if params.stochastic else 1.0)
 
     def _uniform(self, lane: int) -> float:
@@ -69,16 +70,24 @@ class TestMTJ:
             v_pads, np.float64(self._p.readout.test_pad_resistance), np.float64(self._v["r_p"]),
             np.float64(self._v["r_ap"]), self.is_ap, temperature, self._p.device))
 
+    def _overdrive(self, v: float, temperature: float) -> tuple[float, float]:
+        """(I/Ic0 P->AP of the MTJ in P, I/Ic0 AP->P of the MTJ in AP) at MTJ bias v (positive drives P->AP)."""
+        d = self._p.device
+        ic_pa = physics.critical_current(self._v["ic0_p_to_ap"], temperature, d)
+        ic_ap = physics.critical_current(self._v["ic0_ap_to_p"], temperature, d)
+        i_p = v / float(physics.mtj_resistance(self._v["r_p"], self._v["r_ap"], False, v, temperature, d))
+        i_ap = v / float(physics.mtj_resistance(self._v["r_p"], self._v["r_ap"], True, v, temperature, d))
+        return i_p / ic_pa, -i_ap / ic_ap
+
     def _thermal(self, v: float, temperature: float) -> tuple[float, float, float, float, float]:
         """(a, b, Delta_sw, barrier out of P, barrier out of AP) at MTJ bias v (positive drives P->AP)."""
         d = self._p.device
         delta_sw = float(physics.thermal_stability(self._v["delta"], temperature, d))
         out_p, out_ap = physics.state_barriers(physics.thermal_stability(self._v["delta_retention"],
                                                                           temperature, d), d)
-        vc_pa = physics.critical_voltage(self._v["vc0_p_to_ap"], temperature, d)
-        vc_ap = physics.critical_voltage(self._v["vc0_ap_to_p"], temperature, d)
-        a = float(switching.thermal_rate(v, vc_pa, delta_sw, out_p, d))
-        b = float(switching.thermal_rate(-v, vc_ap, delta_sw, out_ap, d))
+        x_pa, x_ap = self._overdrive(v, temperature)
+        a = float(switching.thermal_rate(x_pa, delta_sw, out_p, d))
+        b = float(switching.thermal_rate(x_ap, delta_sw, out_ap, d))
         return a, b, delta_sw, float(out_p), float(out_ap)
 
     def _evolve(self, a: float, b: float, seconds: float) -> None:
@@ -112,18 +121,17 @@ class TestMTJ:
             return False
         a, b, delta_sw, out_p, out_ap = self._thermal(v, temperature)
         to_ap = v > 0
-        vc0_ref = self._v["vc0_p_to_ap"] if to_ap else self._v["vc0_ap_to_p"]
-        vc0 = physics.critical_voltage(vc0_ref, temperature, d)
+        x = abs(self._overdrive(v, temperature)[0 if to_ap else 1])
         if not self._p.stochastic:
-            survive = float(switching.survival(abs(v), duration / pulses, vc0, delta_sw,
-                                               out_p if to_ap else out_ap, d)) ** pulses
+            survive = float(switching.survival(x, duration / pulses, delta_sw, out_p if to_ap else out_ap,
+                                               d)) ** pulses
             if self.is_ap != to_ap and survive < 0.5:
                 self.is_ap = to_ap
             return self.is_ap != before
         self._evolve(a, b, duration)
         if self.is_ap != to_ap:       # still in the state the pulse pushes out of: precession
-            prec = float(switching.precessional_survival(abs(v), duration / pulses, vc0,
-                                                         out_p if to_ap else out_ap, d)) ** pulses
+            prec = float(switching.precessional_survival(x, duration / pulses, out_p if to_ap else out_ap,
+                                                         d)) ** pulses
             if self._uniform(0) >= prec:
                 self.is_ap = to_ap
         return self.is_ap != before

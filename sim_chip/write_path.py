@@ -1,4 +1,4 @@
-"""The write path of one half-row pulse: access FETs as transistors and the row's write lines.
+"""The write path of one half-row pulse: access FETs as transistors, the columns' write lines and buses.
 
 Units: volt, ampere, ohm.  Arrays are broadcast over any leading axes;
 the last axis runs over the 64 columns of a row, driver side first.
@@ -19,15 +19,22 @@ Branch.  FET and MTJ in series under the branch voltage V: the MTJ voltage
 V_m solves I(V - V_m) = V_m / R_mtj(V_m) (unique: the left side falls and
 the right side rises with V_m), found by Newton steps.
 
-Write lines (datasheet 4: IR drop along a row).  A row's branches hang
-between a drive and a return line fed from the column-0 end, each with
-resistance r per cell pitch.  Segment k carries the currents of columns
-k..63 on both lines, so column j sees
+Write lines (datasheet 4: IR drop; one pulse writes both polarities).
+Each column has its own pair of write lines (bit line and source line)
+running along it from its write driver at the row-0 edge, so each column's
+driver sets its own polarity: the line it drives to V_WRITE and the one it
+grounds decide whether its cell is written toward AP or P.  A pulse's
+current flows from the V_WRITE bus through the column's driver, up one line
+to the selected row, through the branch, and back down the other line to
+the ground bus.  So column j's branch in row i sees
 
-    V_j = V_write - 2 r sum_{k<=j} sum_{m>=k} I_m,
+    V_ij = V_write - 2 r_bus sum_{k<=j} sum_{m>=k} I_m - 2 r_line (i + 1) I_j,
 
-solved by fixed-point iteration with the branch currents (the loop gain
-r N^2 / R_branch is ~0.1, so four rounds settle to < 0.1 uV).
+the buses (each r_bus per column pitch, fed from the column-0 end) carrying
+the currents of columns k..63 in segment k, the column's lines (each
+r_line per row pitch) its own current.  Solved by fixed-point iteration
+with the branch currents (the loop gain is ~0.1: four rounds settle to
+< 0.1 uV).
 """
 
 from __future__ import annotations
@@ -80,21 +87,24 @@ def branch_solve(v_branch: np.ndarray | float, r_on: np.ndarray, i_sat: np.ndarr
     return v_m, fet_current(v_total - v_m, r_on, i_sat, p)
 
 
-def line_drop(currents: np.ndarray, r_line: float) -> np.ndarray:
-    """IR drop in V at each column (last axis) of a row, drive plus return line, for branch currents in A."""
+def bus_drop(currents: np.ndarray, r_bus: float) -> np.ndarray:
+    """IR drop in V at each column (last axis) on the V_WRITE and ground buses, for branch currents in A."""
     downstream = np.cumsum(currents[..., ::-1], axis=-1)[..., ::-1]   # segment k carries columns k..63
-    return 2.0 * r_line * np.cumsum(downstream, axis=-1)
+    return 2.0 * r_bus * np.cumsum(downstream, axis=-1)
 
 
-def row_pulse(v_write: float, r_on: np.ndarray, i_sat: np.ndarray, r_p: np.ndarray, r_ap: np.ndarray,
-              is_ap: np.ndarray, broken: np.ndarray, temperature: float,
+def row_pulse(v_write: float, rows: np.ndarray, r_on: np.ndarray, i_sat: np.ndarray, r_p: np.ndarray,
+              r_ap: np.ndarray, is_ap: np.ndarray, broken: np.ndarray, temperature: float,
               p: DeviceParameters) -> tuple[np.ndarray, np.ndarray]:
-    """(MTJ voltages in V, branch currents in A) of half-row pulses at ``v_write`` on the write driver.
+    """(MTJ voltages in V, branch currents in A) of half-row pulses at ``v_write`` on the write drivers.
 
-    Arrays have the 64 columns of one pulse on the last axis.
+    Arrays have the 64 columns of one pulse on the last axis and the pulses'
+    rows ``rows`` (one per pulse, broadcast against the leading axes) first.
     """
     v_branch = np.full(np.broadcast(r_on, r_p).shape, float(v_write))
+    r_lines = 2.0 * p.write_line_resistance * (np.asarray(rows, dtype=float) + 1.0)
+    r_lines = r_lines.reshape(r_lines.shape + (1,) * (v_branch.ndim - r_lines.ndim))
     for _ in range(_LINE_ROUNDS):
         _, current = branch_solve(v_branch, r_on, i_sat, r_p, r_ap, is_ap, broken, temperature, p)
-        v_branch = np.maximum(v_write - line_drop(current, p.write_line_resistance), 0.0)
+        v_branch = np.maximum(v_write - bus_drop(current, p.write_bus_resistance) - current * r_lines, 0.0)
     return branch_solve(v_branch, r_on, i_sat, r_p, r_ap, is_ap, broken, temperature, p)

@@ -47,7 +47,7 @@ def read_disturb_flips(die, params, bias: float, reads: int, clock_hz: float) ->
 
     Each pass biases every branch once for one clock; the read current pushes P towards AP (the only
     susceptible state), so each cell's P MTJ flips with 1 - exp(-reads h), h = -ln S(V_m/Vc0, one clock)
-    (datasheet 4, with the die's Vc0, Delta and retention barrier).  A flipped cell holds two AP MTJs and
+    (datasheet 4, at the overdrive I/Ic0 with the die's Ic0, Delta and retention barrier).  A flipped cell holds two AP MTJs and
     the verify (sign of R_R - R_L + offset + noise) reads it wrong with the chance that gives.
     """
     from sim_chip.die import HEALTHY
@@ -61,7 +61,8 @@ def read_disturb_flips(die, params, bias: float, reads: int, clock_hz: float) ->
     v_m = branch_mtj_voltage(bias, pick(r_on, p_side), pick(i_sat, p_side), pick(die.r_p, p_side),
                              pick(die.r_ap, p_side), False, dev)
     barrier = pick(die.delta_retention, p_side) * (1 + dev.stray_field_ratio) ** 2
-    s = survival(v_m / pick(die.vc0_p_to_ap, p_side), 1 / clock_hz, pick(die.delta, p_side), barrier, dev)
+    i_m = v_m / pick(die.r_p, p_side)                                # in P: R_P has no bias dependence
+    s = survival(i_m / pick(die.ic0_p_to_ap, p_side), 1 / clock_hz, pick(die.delta, p_side), barrier, dev)
     p_flip = -np.expm1(reads * np.log(s))
     # both MTJs in AP, read at the nominal verify bias
     v0 = params.defaults.v_verify
@@ -90,41 +91,56 @@ def rv_switch_steps(volts: np.ndarray, hold: float, mtj: dict, params, pad: floa
         r = mtj_resistance(r_p, r_ap, not to_ap, v_m, dev.v_half_tmr)
         v_m = v * r / (r + pad)
     h = dev.stray_field_ratio
+    current = v_m / mtj_resistance(r_p, r_ap, not to_ap, v_m, dev.v_half_tmr)     # in the state it leaves
     if to_ap:
-        s = survival(v_m / mtj["vc0_p_to_ap"], hold, mtj["delta"], mtj["delta_retention"] * (1 + h) ** 2, dev)
+        s = survival(current / mtj["ic0_p_to_ap"], hold, mtj["delta"], mtj["delta_retention"] * (1 + h) ** 2, dev)
     else:
-        s = survival(v_m / mtj["vc0_ap_to_p"], hold, mtj["delta"], mtj["delta_retention"] * (1 - h) ** 2, dev)
+        s = survival(current / mtj["ic0_ap_to_p"], hold, mtj["delta"], mtj["delta_retention"] * (1 - h) ** 2, dev)
     return -np.expm1(np.cumsum(np.log(s)))
 
 
 def pattern_delays(die, ap: np.ndarray, broken: np.ndarray, x: np.ndarray, params) -> np.ndarray:
     """Noiseless delays (n, 64), s, of input vectors x (n, 64) on a die holding ``ap`` / ``broken`` MTJs:
     each column's series chain (x_i = +1 selects the left branch of row i) through datasheet 3's circuit
-    with the column's own capacitance and comparator offset.  (The MTJs' share of the read bias, a few
-    mV, is left out: it moves R_AP by 1e-4.)"""
-    from datasheet import delay
+    with the column's own capacitance, trip level (comparator offset) and sink current (mismatch).  (The
+    MTJs' share of the read bias, a few mV, is left out: it moves R_AP by 1e-4; so is the slow noise, tens
+    of uV.)  The reads' slopes at the trip point go with them (``slopes``, V/s), for their noise."""
+    from datasheet import circuit_constants, delay, slope
     r_mtj = np.where(broken, params.device.r_short, np.where(ap, die.r_ap, die.r_p))
     branch = die.r_fet + r_mtj                                             # (row, column, side)
     left, right = branch[:, :, 0], branch[:, :, 1]
     r_col = (x == 1).astype(float) @ left + (x == -1).astype(float) @ right
-    return delay(r_col, params, capacitance=die.column_capacitance[None, :]) + die.column_offset[None, :]
+    _, v_th, i_ref = circuit_constants(params)
+    column = dict(capacitance=die.column_capacitance[None, :], threshold=(v_th + die.comparator_offset)[None, :],
+                  i_ref=(i_ref * (1 + die.reference_mismatch))[None, :])
+    delays = delay(r_col, params, **column).view(PatternDelays)
+    delays.slopes = slope(r_col, params, **column)
+    return delays
+
+
+class PatternDelays(np.ndarray):
+    """Delays (s) that carry the slopes (V/s) of their reads at the trip point."""
+
+    slopes: np.ndarray
 
 
 def mac_transfer_error(params, lsb: float, windows: int, delays: np.ndarray, ideal: np.ndarray,
                        seed: int = 0) -> np.ndarray:
-    """mac-transfer's decoded-minus-ideal MACs (n, 64) given the reads' noiseless delays (n, 64) and ideal
-    MACs, under the datasheet's Gaussian read noise with the stated split, a fresh read per window.
+    """mac-transfer's decoded-minus-ideal MACs (n, 64) given the reads' noiseless delays (n, 64, from
+    :func:`pattern_delays`, with their slopes) and ideal MACs, under the datasheet's Gaussian read noise: the
+    voltage noise (per column and common) over each read's slope, and the jitter, a fresh read per window.
 
     The procedure's own table and decoder (mac_transfer.window_table, decode) turn the codes into MACs.
     """
     from benchspec.tdc import decode_nearest as decode, fixed_windows as window_starts, window_table
+    from datasheet import voltage_noise
     rng = np.random.default_rng(seed)
-    r = params.readout
+    column, common = voltage_noise(params)
     codes, tables = [], []
     for start in window_starts(windows, lsb):
-        noise = r.noise_sigma_common * rng.standard_normal((len(delays), 1)) \
-            + r.noise_sigma_column * rng.standard_normal(delays.shape)
-        c = np.clip(np.floor((delays + noise - start) / lsb), 0, 15).astype(np.uint8)
+        volts = common * rng.standard_normal((len(delays), 1)) + column * rng.standard_normal(delays.shape)
+        noise = volts / delays.slopes + params.readout.clock_jitter * rng.standard_normal((len(delays), 1))
+        c = np.clip(np.floor((np.asarray(delays) + noise - start) / lsb), 0, 15).astype(np.uint8)
         codes.append(c)
         tables.append(window_table(c, ideal))
     return decode(np.stack(codes), np.stack(tables)) - ideal

@@ -21,3 +21,14 @@ def powered(seed: int = 1, params: ChipParameters | None = None) -> MX64:
 
 def random_signs(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return rng.choice(np.array([-1, 1], np.int8), size=shape)
+
+
+def centre_windows(chip: MX64, x: np.ndarray, lsb: float) -> None:
+    """Put every column's 16 codes of LSB ``lsb`` around its mean delay over the inputs x (n, 64): a coarse
+    0.5-64 ns window of 4 ns codes, then twice finer."""
+    chip.set_tdc_window(0.0, 4e-9)
+    centre = (chip.mac_batch(x).mean(axis=0) + 0.5) * 4e-9
+    for width in (1e-9, lsb, lsb):
+        for j in range(64):
+            chip.set_tdc_window(float(min(max(centre[j] - 8 * width, 0.0), 60e-9)), width, j)
+        centre = chip.tdc_start + (chip.mac_batch(x).mean(axis=0) + 0.5) * chip.tdc_lsb

@@ -24,8 +24,9 @@ def test_supply_off_makes_the_chip_unpowered() -> None:
 
 def test_supply_current_follows_chip_activity() -> None:
     """The VDD channel reads the static current idle, and with 400k random MACs the laws' energy per vector
-    (tests/sim_chip/datasheet.py, 32 toggles and mean code 7.5 on average) over the reading's window."""
-    from datasheet import delay, mac_energy_blocks
+    (tests/sim_chip/datasheet.py: 32 toggles on average, the codes read, each column's own delay at MAC = 0)
+    over the reading's window."""
+    from datasheet import circuit_constants, column_delays_at_mac0, mac_energy_blocks
     with default_bench(5) as bench:
         bench.power_up()
         chip = bench.world.chip
@@ -38,14 +39,17 @@ def test_supply_current_follows_chip_activity() -> None:
         start = bench.world.now
         n = 400_000
         x = np.random.default_rng(0).choice(np.array([-1, 1], np.int8), (n, 64))
-        bench.chip.mac_batch(x)
+        codes = bench.chip.mac_batch(x)
         busy = vdd.measure_current()
         window = bench.world.now - start                       # the MACs and the reading's own 20 ms
-    p, d = chip.params, chip.params.device
+    p = chip.params
     static = p.energy.static_current_vdd
     assert idle == pytest.approx(static, rel=1e-6, abs=0)
-    t_mac0 = float(delay(64 * (d.r_fet_mean + 0.5 * (d.r_p_mean + d.r_ap_mean)), p))
-    per_vector = sum(mac_energy_blocks(p, 0.9, 1, 32, 64 * 7.5, 64 * t_mac0, chip.die.column_capacitance.sum()).values())
+    die = chip.die
+    _, v_th, i_ref = circuit_constants(p)
+    per_vector = sum(mac_energy_blocks(p, 0.9, 1, 32, codes.sum() / n, column_delays_at_mac0(die, p),
+                                       float(chip.tdc_start.max()), die.column_capacitance, v_th + die.comparator_offset,
+                                       i_ref * (1 + die.reference_mismatch)).values())
     assert window == pytest.approx(n / p.defaults.clock_hz + 0.02, rel=1e-6)
     assert busy == pytest.approx(static + n * per_vector / 0.9 / window, rel=0.01, abs=0)
 
@@ -103,8 +107,10 @@ def test_generator_pulses_flip_the_test_mtj_with_the_model_probability() -> None
         amplitude = v_mtj * (v["r_p"] + pad + 50.0) / v["r_p"]                    # open circuit, 50 ohm source
         dev = world.chip.params.device
         out_of_p = v["delta_retention"] * (1 + dev.stray_field_ratio) ** 2
-        expected = float(switching.switching_probability(v_mtj, width, v["vc0_p_to_ap"], v["delta"], out_of_p, dev))
+        expected = float(switching.switching_probability(v_mtj / v["vc0_p_to_ap"], width, v["delta"], out_of_p,
+                                                         dev))                   # in P: I/Ic0 = V/Vc0
         assert expected == pytest.approx(1 - math.exp(-1), abs=0.002)          # the datasheet's law, here
+        assert v["vc0_p_to_ap"] == pytest.approx(v["ic0_p_to_ap"] * v["r_p"], rel=1e-12)
         switched = 0
         for _ in range(trials):
             gen.configure_pulse_burst(amplitude=-1.0, width=10e-6, period=100e-6)   # reset to P

@@ -54,8 +54,8 @@ def test_breakdown_rate_is_steep_around_1_5_volt() -> None:
     assert rates[2] * 90e-9 > 1              # 2 V on the MTJ: breaks within one pulse
 
 
-def test_temperature_laws_of_the_fet_the_mtj_and_vc0() -> None:
-    """docs/chip_model.md: R_FET +0.25 %/K, R_P -1e-4/K, TMR0 -0.15 %/K, Vc0 as m(T)^2 (Bloch, Tc 800 K)."""
+def test_temperature_laws_of_the_fet_the_mtj_and_ic0() -> None:
+    """docs/chip_model.md: R_FET +0.25 %/K, R_P -1e-4/K, TMR0 -0.15 %/K, Ic0 as m(T)^2 (Bloch, Tc 800 K)."""
     from datasheet import bloch_delta
     for t in (250.0, 350.0, 420.0):
         dt = t - DEV.t_ref
@@ -65,7 +65,7 @@ def test_temperature_laws_of_the_fet_the_mtj_and_vc0() -> None:
         r_ap = float(physics.mtj_resistance(10e3, 23e3, True, 0.0, t, DEV))
         assert r_ap / r_p - 1 == pytest.approx(1.3 * (1 - 1.5e-3 * dt), rel=1e-12)
         m2 = bloch_delta(1.0, t, DEV.curie_temperature) * t / DEV.t_ref          # (m(T)/m(T_ref))^2
-        assert float(physics.critical_voltage(0.45, t, DEV)) == pytest.approx(0.45 * m2, rel=1e-12)
+        assert float(physics.critical_current(45e-6, t, DEV)) == pytest.approx(45e-6 * m2, rel=1e-12)
         assert float(physics.thermal_stability(np.array(60.0), t, DEV)) == pytest.approx(
             bloch_delta(60.0, t, DEV.curie_temperature), rel=1e-12)
     hot = 2000.0                                                    # TMR0 (1 - 0.0015/K dT) would be < 0: none
