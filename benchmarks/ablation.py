@@ -3,10 +3,11 @@
 Two ``labctl campaign`` runs of mnist-perceptron over the same dies, on an
 embedded Dask cluster:
 
-1. ``--pipeline`` paper-like, tile-windows and tile-tables (the shipped network);
-2. ``--pipeline`` replicas and optimised, each with ``--hardware-aware true``
-   (the shipped network's pass, then a network trained with the error model
-   the run's own calibration measured).
+1. ``--pipeline`` paper-like, tile-windows, tile-tables and replicas (the
+   shipped network);
+2. ``--pipeline`` optimised with ``--hardware-aware true`` (the shipped
+   network's pass, then a network trained with the error model the run's own
+   calibration measured, one training per die).
 
 The rows, each adding one step to the row above (docs/networks.md):
 
@@ -14,9 +15,9 @@ The rows, each adding one step to the row above (docs/networks.md):
     + tile windows                windows placed on each tile's partial sums
     + tile tables                 a calibration table per tile
     + replicas                    padding columns hold copies, averaged
-    + hardware-aware training     the network trained with the chip's error model
-    + recalibration               windows moved onto their calibration reads
-    optimised, shipped network    the optimised pipeline without hardware-aware training
+    + recalibration               windows moved onto their calibration reads: the
+                                  optimised pipeline, with the shipped network
+    + hardware-aware training     the network trained with the die's error model
 
 For each row: chip accuracy and the chip-software gap as mean and 95 %
 Student-t half-width over the dies (the dies share the test digits, whose own
@@ -40,7 +41,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 from pathlib import Path
 
@@ -50,7 +50,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))      # a Dask worker re-imports this file with the parent's path
-from timing import RESULTS, write_results  # noqa: E402
+from timing import RESULTS, write_between_markers, write_results  # noqa: E402
 
 # this file's name is a package's: keep its folder off the import path
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
@@ -68,11 +68,11 @@ ROWS = [
     ("paper-like", "plain", "paper-like", ""),
     ("+ tile windows", "plain", "tile-windows", ""),
     ("+ tile tables", "plain", "tile-tables", ""),
-    ("+ replicas", "aware", "replicas", ""),
-    ("+ hardware-aware training", "aware", "replicas", "hw_aware_"),
-    ("+ recalibration", "aware", "optimised", "hw_aware_"),
-    ("optimised, shipped network", "aware", "optimised", ""),
+    ("+ replicas", "plain", "replicas", ""),
+    ("+ recalibration", "aware", "optimised", ""),
+    ("+ hardware-aware training", "aware", "optimised", "hw_aware_"),
 ]
+SHIPPED_ROW = "+ recalibration"        # the optimised pipeline with the shipped network
 COSTS = ("programming_cycles", "inference_clocks", "calibration_reads", "host_table_entries",
          "energy_per_image_full_j", "tops_per_w")
 
@@ -80,9 +80,9 @@ COSTS = ("programming_cycles", "inference_clocks", "calibration_reads", "host_ta
 def campaigns(dies: list[int], images: int) -> dict[str, CampaignSpec]:
     fixed = {"images": images}
     return {"plain": CampaignSpec("mnist-perceptron", dies, fixed,
-                                  {"pipeline": ["paper-like", "tile-windows", "tile-tables"]}, seed=1),
+                                  {"pipeline": ["paper-like", "tile-windows", "tile-tables", "replicas"]}, seed=1),
             "aware": CampaignSpec("mnist-perceptron", dies, {**fixed, "hardware_aware": True},
-                                  {"pipeline": ["replicas", "optimised"]}, seed=1)}
+                                  {"pipeline": ["optimised"]}, seed=1)}
 
 
 def run(spec: CampaignSpec, store: Store, workers: int) -> int:
@@ -140,14 +140,6 @@ def table(rows_: list[dict], dies: list[int], images: int) -> list[str]:
     return lines
 
 
-def write_docs(lines: list[str]) -> None:
-    text = DOCS.read_text()
-    pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.S)
-    if not pattern.search(text):
-        raise SystemExit(f"{DOCS} has no ablation markers ({BEGIN} ... {END})")
-    DOCS.write_text(pattern.sub(lambda _: "\n".join([BEGIN, *lines, END]), text))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dies", default="0-7", help="die seeds, e.g. 0-7 (at least 8 for the docs' table)")
@@ -167,8 +159,8 @@ def main() -> None:
     lines = table(measured, dies, args.images)
     print("\n".join(lines))
     if args.docs:
-        write_docs(lines)
-    optimised = next(r for r in measured if r["step"] == "optimised, shipped network")
+        write_between_markers(DOCS, BEGIN, END, lines)
+    optimised = next(r for r in measured if r["step"] == SHIPPED_ROW)
     write_results("ablation", {
         "dies": len(dies), "images": args.images, "rows": measured,
         "paper_like_chip_accuracy": measured[0]["chip_accuracy_mean"],

@@ -10,15 +10,26 @@ In one run, on die ``--die`` with run seed ``--seed``:
    (``socket_s``; the chip's answers are bit-identical, so is the accuracy);
 4. a hardware-aware network trained with the error model the first run
    measured (its own calibration) and classified on the chip
-   (``hw_aware_chip_accuracy``; training time ``hw_training_s``).
+   (``hw_aware_chip_accuracy``);
+5. on every die of ``--dies`` (default: ``--die`` alone) the optimised and the
+   paper-like pipelines (``--pipeline``): gap means with their 95 % Student-t
+   half-width over the dies (NaN for one die; ``benchmarks/ablation.py`` runs
+   eight).
 
-    OPENBLAS_NUM_THREADS=1 python benchmarks/mnist.py [--images N] [--die D] [--seed S] [--short]
+    OPENBLAS_NUM_THREADS=1 python benchmarks/mnist.py [--images N] [--die D] [--dies 0-7] [--seed S] [--short]
+                                                      [--docs]
+
+``--docs`` writes the full-system energy table of the die's run into
+docs/networks.md between its energy markers.
 
 ``--short`` is the gate's version: 500 digits, the in-process run and its
 rehearsal only (no socket run, no hardware-aware run).
 
 The last line is JSON: chip_accuracy, software_accuracy, hw_aware_chip_accuracy, hw_aware_software_accuracy,
-chip_s, chip_with_rehearsal_s, numpy_s, ratio (chip_s / numpy_s), socket_s, socket_over_inproc,
+dies, gap_points_mean and gap_points_ci95 (optimised pipeline over the dies), paper_like_chip_accuracy and
+paper_like_gap_points_mean (the same for the paper-like pipeline), energy_per_image_full_j and tops_per_w (the
+die's run, full system at a batch of 10,000), chip_s, chip_with_rehearsal_s, numpy_s, ratio (chip_s / numpy_s),
+socket_s, socket_over_inproc,
 energy_per_image_j, programming_cycles, time_per_image_s (MAC time at the chip's clock), images,
 rehearsal_over_run ((chip_with_rehearsal_s - chip_s) / chip_s, goal <= 0.1), and the gate's figures
 numpy_over_chip and run_over_total (chip_s / chip_with_rehearsal_s).
@@ -32,15 +43,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from timing import best, timed, write_results
+from timing import best, timed, write_between_markers, write_results
 
 # this file's name is a package's: keep its folder off the import path
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 from labctl.bench import default_bench, load_bench, write_served_bench_file  # noqa: E402
+from labctl.campaign import parse_dies  # noqa: E402
 from labctl.engine import execute  # noqa: E402
 from labctl.registry import get  # noqa: E402
 from labctl.store import Store  # noqa: E402
+from procedures.networks.host.accuracy import mean_interval  # noqa: E402
 from procedures.networks.host.idx import load_mnist  # noqa: E402
 from procedures.networks.host.npz import SHIPPED_PERCEPTRON, load_network  # noqa: E402
 from sim_chip.bench import World  # noqa: E402
@@ -51,7 +64,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=10_000)
     parser.add_argument("--die", type=int, default=1)
+    parser.add_argument("--dies", default=None, help="dies of the pipelines' comparison (default: --die)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--docs", action="store_true", help="write the energy table into docs/networks.md")
     parser.add_argument("--short", action="store_true", help="the gate's version: 500 digits, in process only")
     args = parser.parse_args()
     if args.short:
@@ -83,6 +98,16 @@ def main() -> None:
         with default_bench(args.die) as bench:
             aware = execute(procedure, {**params, "hardware_aware": True, "error_run": local.run_id}, bench, store,
                             seed=args.seed, rehearse_first=False)
+        dies = parse_dies(args.dies) if args.dies else [args.die]
+        pipelines = {"optimised": [], "paper-like": []}
+        for die in dies:
+            for pipeline, summaries in pipelines.items():
+                if die == args.die and pipeline == "optimised":
+                    summaries.append(local.summary)
+                    continue
+                with default_bench(die) as bench:
+                    summaries.append(execute(procedure, {**params, "pipeline": pipeline}, bench, store,
+                                             seed=args.seed, rehearse_first=False, draw_figures=False).summary)
     s, a = local.summary, aware.summary
     chip_s, socket_s = s["wall_time_s"], remote.summary["wall_time_s"]
     assert remote.summary["chip_accuracy"] == s["chip_accuracy"] and s["software_accuracy"] == software_accuracy
@@ -94,6 +119,15 @@ def main() -> None:
           f"(software {a['hw_aware_software_accuracy']:.2%}; run {aware.summary['wall_time_s']:.0f} s with training)")
     print(f"per image: {s['time_per_image_s'] * 1e6:.2f} us of MAC, {s['energy_per_image_J'] * 1e9:.3f} nJ; "
           f"{s['programming_cycles']} tiles programmed")
+    gap, gap_ci = mean_interval([x["gap_points"] for x in pipelines["optimised"]])
+    paper_like = mean_interval([x["chip_accuracy"] for x in pipelines["paper-like"]])
+    paper_like_gap = mean_interval([x["gap_points"] for x in pipelines["paper-like"]])
+    print(f"dies {args.dies or args.die}: gap {gap:.2f} ± {gap_ci:.2f} points optimised, "
+          f"{paper_like_gap[0]:.2f} ± {paper_like_gap[1]:.2f} paper-like (chip {paper_like[0]:.2%})")
+    lines = energy_table(s, args.die, args.images)
+    print("\n".join(lines))
+    if args.docs:
+        write_between_markers(DOCS, BEGIN, END, lines)
     write_results("mnist", {
         "images": args.images, "chip_accuracy": s["chip_accuracy"], "software_accuracy": software_accuracy,
         "hw_aware_chip_accuracy": a["hw_aware_chip_accuracy"],
@@ -102,7 +136,33 @@ def main() -> None:
         "numpy_s": round(numpy_s, 3), "ratio": round(chip_s / numpy_s, 1), "socket_s": round(socket_s, 2),
         "socket_over_inproc": round(socket_s / chip_s, 2), "energy_per_image_j": s["energy_per_image_J"],
         "programming_cycles": s["programming_cycles"], "time_per_image_s": s["time_per_image_s"],
+        "dies": len(dies), "gap_points_mean": gap, "gap_points_ci95": gap_ci,
+        "paper_like_chip_accuracy": paper_like[0], "paper_like_gap_points_mean": paper_like_gap[0],
+        "energy_per_image_full_j": s["energy_per_image_full_j"], "tops_per_w": s["tops_per_w"],
         **_gate_figures(s, numpy_s, with_rehearsal_s)})
+
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "networks.md"
+BEGIN, END = "<!-- energy table: written by benchmarks/mnist.py --docs -->", "<!-- end of energy table -->"
+PARTS = (("mac_j", "MAC (inference reads), measured"), ("calibration_j", "tile calibration, measured, over the run"),
+         ("leakage_j", "leakage over the chip time, measured idle power"),
+         ("host_decoding_j", "host decoding and accumulation, estimated"))
+
+
+def energy_table(summary: dict, die: int, images: int) -> list[str]:
+    """The full-system energy per image of a mnist-perceptron run, by part and by batch, as Markdown."""
+    parts, batches = summary["energy_parts_j"], summary["energy_per_image_full_by_batch_j"]
+    lines = [f"Measured by `python benchmarks/mnist.py --docs`: die {die}, {images} test digits, optimised "
+             "pipeline, the shipped network (nJ per image).", "",
+             "| part | 1 image a batch | 100 | 10,000 |", "|---|---|---|---|"]
+    for key, label in PARTS:
+        lines.append(f"| {label} | " + " | ".join(f"{parts[key] * 1e9:.3f}" for _ in batches) + " |")
+    lines.append("| programming every tile (measured), shared by the batch | "
+                 + " | ".join(f"{parts[f'programming_at_batch_{b}_j'] * 1e9:.3f}" for b in batches) + " |")
+    lines.append("| **full system** | " + " | ".join(f"**{t * 1e9:.3f}**" for t in batches.values()) + " |")
+    lines += ["", f"MAC only: {summary['energy_per_image_mac_j'] * 1e9:.3f} nJ per image; full system at a batch of "
+              f"10,000: {summary['tops_per_w']:.1f} TOPS/W (2 operations per multiply-accumulate of the network)."]
+    return lines
 
 
 def _gate_figures(summary: dict, numpy_s: float, with_rehearsal_s: float) -> dict:

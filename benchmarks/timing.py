@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import statistics
 import time
 from collections.abc import Callable
@@ -85,3 +86,13 @@ def read_results(name: str) -> dict | None:
         if path.exists():
             return json.loads(path.read_text())
     return None
+
+
+def write_between_markers(path: Path, begin: str, end: str, lines: list[str]) -> None:
+    """Replace what lies between the ``begin`` and ``end`` marker lines of a document with ``lines``: the
+    benchmarks' tables in the docs are written, not copied by hand."""
+    text = path.read_text()
+    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.S)
+    if not pattern.search(text):
+        raise SystemExit(f"{path} has no markers {begin} ... {end}")
+    path.write_text(pattern.sub(lambda _: "\n".join([begin, *lines, end]), text))

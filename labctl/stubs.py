@@ -110,3 +110,22 @@ def averaged_currents(channels: dict[str, str], work: Plan) -> Plan:
 def idle(seconds: float) -> Plan:
     """Let ``seconds`` of bench time pass with the chip idle."""
     yield Wait(seconds)
+
+
+#: the temperature the chuck's heater rises from (the lab's ambient), K
+AMBIENT_K = 298.15
+#: highest rise above ambient of the Lake Shore 336's heater ranges low and medium (above: high), K
+HEATER_RANGE_RISE_K = {"low": 20.0, "medium": 80.0}
+
+
+def hold_chuck_at(kelvin: float, tolerance: float = 0.5) -> Plan:
+    """Bring the chuck to ``kelvin`` (K) with the smallest heater range that reaches it and wait until the die
+    reads within ``tolerance`` (K).  The heater cannot cool: below ambient it is refused."""
+    if kelvin < AMBIENT_K - tolerance:
+        raise ValueError(f"temperature {kelvin:g} K: the chuck's heater cannot cool below ambient "
+                         f"({AMBIENT_K:g} K)")
+    rise = kelvin - AMBIENT_K
+    heater = next((name for name, top in HEATER_RANGE_RISE_K.items() if rise <= top), "high")
+    yield Set("thermo.ch1.heater_range", heater)
+    yield Set("thermo.ch1.setpoint", kelvin)
+    yield Call("thermo.wait_for_temperature", kelvin, tolerance=tolerance, poll=10.0)

@@ -32,7 +32,7 @@ from labctl.plan import Call, Checkpoint, Context, Plan, Progress, Read, Record,
 from labctl.plotting import figure
 from labctl.procedure import Param, procedure
 from labctl.rundata import RunData
-from labctl.stubs import checkerboard, ensure_powered, program
+from labctl.stubs import checkerboard, ensure_powered, hold_chuck_at, program
 
 TAU0 = 1e-9
 T_REF = 298.15
@@ -151,10 +151,7 @@ def retention(
         for i, temp in enumerate(temperatures):
             if temp in state["done"]:
                 continue
-            rise = temp - T_REF
-            yield Set("thermo.ch1.heater_range", "low" if rise <= 20 else "medium" if rise <= 80 else "high")
-            yield Set("thermo.ch1.setpoint", temp)
-            yield Call("thermo.wait_for_temperature", temp, tolerance=tolerance, poll=10.0)
+            yield from hold_chuck_at(temp, tolerance)
             good = yield from program(weights)
             start, fractions = (yield Read("bench.now")), []
             for t in times:

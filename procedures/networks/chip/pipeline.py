@@ -12,10 +12,10 @@ replicas.  The optimised runtime adds, one step at a time (the ablation):
    column;
 3. ``replicas``: a narrow column tile's padding columns hold copies of its
    real columns, averaged on the host;
-4. hardware-aware training (a network trained with the chip's error model:
-   the procedure's choice, not the runtime's);
-5. ``recentre`` (recalibration): windows whose calibration reads landed off
-   centre are moved onto them and the inputs read again.
+4. ``recentre`` (recalibration): windows whose calibration reads landed off
+   centre are moved onto them and the inputs read again;
+5. hardware-aware training (a network trained with the chip's error model:
+   the procedure's choice, not the runtime's).
 
 A die-level table is measured once per session and TDC setting: a random
 matrix on the array, random inputs with partial sums over the whole MAC
