@@ -875,6 +875,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--params", metavar="FILE", dest="params_file",
                        help="build the die with this chip-model parameter file (a TOML of overrides, or a twin file)")
     serve.set_defaults(func=_sim_serve)
+
+    from .twin.commands import add_parser as add_twin_parser
+
+    add_twin_parser(sub, _store_option)
     return parser
 
 
