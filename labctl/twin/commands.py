@@ -34,6 +34,9 @@ def add_parser(sub: Any, store_option: Any) -> None:
                        help="the built-in bench's chip-model parameter file")
     check.add_argument("--seed", type=int, default=0, help="seed of the held-out runs (default 0)")
     check.add_argument("--quick", action="store_true", help="smaller held-out runs")
+    check.add_argument("--only", metavar="NAME", action="append", default=[],
+                       help="run only this comparison (mac_errors, write_error_rate, mnist_accuracy, "
+                            "switching_midpoint; repeatable)")
     store_option(check)
     check.set_defaults(func=_check)
 
@@ -81,7 +84,7 @@ def _check(args: argparse.Namespace) -> int:
     from ..cli import OUT, _fail
     from ..params_file import ParamsFileError, read_params_file
     from ..store import Store, StoreError
-    from .check import run_check
+    from .check import COMPARISONS, run_check
 
     try:
         twin = read_params_file(args.twin)
@@ -90,7 +93,8 @@ def _check(args: argparse.Namespace) -> int:
         else:
             config = builtin_config(args.die_seed, "test_mtj", params=args.params_file)
         with Store(args.store) as store:
-            results, run_id = run_check(config, twin.path, store, args.seed, args.quick, say=OUT.print)
+            results, run_id = run_check(config, twin.path, store, args.seed, args.quick, say=OUT.print,
+                                        comparisons=tuple(args.only) or COMPARISONS)
     except (BenchConfigError, ParamsFileError, StoreError, ValueError) as exc:
         return _fail("twin check", exc)
     OUT.print(f"run {run_id}: twin-check of {twin.path}")
