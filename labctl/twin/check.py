@@ -57,8 +57,8 @@ TWIN_DIES = 4
 ACCURACY_BAND_POINTS = 0.5
 #: what each comparison is most sensitive to, in order
 LIKELY = {
-    "mac_errors": "readout.comparator_noise_gamma, device.r_ap_mean - device.r_p_mean (the read margin), "
-                  "readout.comparator_offset_sigma",
+    "mac_errors": "device.r_p_sigma and device.r_ap_sigma (the branch spread), readout.comparator_noise_gamma, "
+                  "device.r_ap_mean - device.r_p_mean (the read margin)",
     "write_error_rate": "device.vc0_p_to_ap, device.vc0_ap_to_p (not fitted), device.fet_isat_* (not fitted)",
     "mnist_accuracy": "the read margin (device.r_ap_mean - device.r_p_mean) and readout.comparator_noise_gamma",
     "switching_midpoint": "device.delta_mean, device.vc0_p_to_ap, device.curie_temperature (not fitted)",

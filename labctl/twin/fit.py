@@ -18,7 +18,7 @@ from scipy.optimize import least_squares
 from benchspec.mx64 import COLUMNS, ROWS
 from sim_chip import ChipParameters
 from sim_chip.die import Spreads
-from sim_chip.readout import column_delay, noise_budget, readout_circuit
+from sim_chip.readout import column_delay, noise_budget
 
 from ..rundata import RunData, read_run
 from ..store import Store
@@ -206,8 +206,8 @@ def _readout(fit: TwinFit, data: RunData, p: ChipParameters, column_r: dict | No
     comparator's thermal noise, i.e. gamma.
     """
     d, r = p.device, p.readout
-    circuit = readout_circuit(p)
-    v_r, t_cmp, c = p.defaults.v_read, r.comparator_delay, circuit.capacitance
+    v_r, t_cmp = p.defaults.v_read, r.comparator_delay
+    c = ROWS * r.line_capacitance_per_cell + r.comparator_capacitance
     levels = {"plus": 64, "minus": -64, "zero": 0}
     mu = np.full((3, COLUMNS), np.nan)
     mu_se, sig, sig_se = mu.copy(), mu.copy(), mu.copy()
@@ -232,7 +232,9 @@ def _readout(fit: TwinFit, data: RunData, p: ChipParameters, column_r: dict | No
         ratio = np.clip(levels_v / v_inf, -0.99, 0.999999)
         return t_cmp + rr * c * -np.log1p(-ratio)
 
-    start = np.concatenate([[circuit.reference_current * 1e9], np.full(len(cols), circuit.threshold * 1e3)])
+    i_start = 0.3 * v_r / float(resistance[1, cols].mean())            # then each level from its +64 delay
+    v_start = (v_r - i_start * resistance[0, cols]) * -np.expm1(-(mu[0, cols] - t_cmp) / (resistance[0, cols] * c))
+    start = np.concatenate([[i_start * 1e9], v_start * 1e3])
     found = least_squares(lambda th: ((delays(th) - mu[:2, cols]) * 1e9).ravel(), start, x_scale="jac")
     dof = max(found.fun.size - found.x.size, 1)
     scale = float((found.fun**2).sum() / dof)
@@ -246,7 +248,7 @@ def _readout(fit: TwinFit, data: RunData, p: ChipParameters, column_r: dict | No
     fit.quality["readout_delay_rms_residual_ns"] = float(np.sqrt(scale))
 
     def nominal(vth: float, iref: float) -> np.ndarray:
-        return column_delay(np.array([r1, r2]), np.array([r1, r2]) * circuit.mean_weight, c, v_r, d.t_ref, p,
+        return column_delay(np.array([r1, r2]), np.array([r1, r2]), c, v_r, d.t_ref, p,
                             threshold=vth, reference_current=iref)
 
     t_nom = nominal(v_th, i_ref)
@@ -265,7 +267,8 @@ def _readout(fit: TwinFit, data: RunData, p: ChipParameters, column_r: dict | No
     # read noise: trip-level noise in volts at each column and level
     slope = (v_r - i_ref * resistance[:, cols] - trip) / (resistance[:, cols] * c)
     noise_v2 = (sig[:, cols] * slope) ** 2
-    fitted = dataclasses.replace(p, readout=dataclasses.replace(r, comparator_noise_gamma=1.0))
+    fitted = fit.parameters()
+    fitted = dataclasses.replace(fitted, readout=dataclasses.replace(fitted.readout, comparator_noise_gamma=1.0))
     budget = noise_budget(fitted, d.t_ref, v_r)
     other = budget.ktc**2 + budget.reference**2 + budget.common**2
     jitter = (budget.jitter * slope) ** 2
@@ -292,7 +295,8 @@ def _rv_loop(fit: TwinFit, data: RunData) -> None:
     pads = data.parameters.get("pad_resistance", 50.0)
     share = s["r_ap_ohm"] / (s["r_ap_ohm"] + pads)
     if not np.isfinite(s["vh_V"]):
-        raise FitError(f"rv-loop run {data.id}: Vh was not identified (no bias dependence seen)")
+        fit.missing.append(f"rv-loop run {data.id}: Vh not identified (no bias dependence seen)")
+        return
     _add(fit, "device.v_half_tmr", s["vh_V"] * share, s["vh_se_V"] * share, data,
          "1/TMR linear in V^2 (the run's fit), at the MTJ's share of the bias")
 
@@ -309,7 +313,8 @@ def _switching(fit: TwinFit, data: RunData, p: ChipParameters) -> None:
     """
     s, d = data.summary, p.device
     if not (np.isfinite(s["vc0_V"]) and np.isfinite(s["delta"])):
-        raise FitError(f"switching-probability run {data.id}: Vc0 and Delta were not identified")
+        fit.missing.append(f"switching-probability run {data.id}: its maximum-likelihood fit did not converge")
+        return
     sp = Spreads.of(d)
     s_ra2 = sp.r_p**2 - sp.area**2
     share = sp.area / sp.r_p
