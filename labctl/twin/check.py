@@ -150,9 +150,9 @@ def _run_all(config: BenchConfig, store: Store, seed: int, quick: bool, say: Cal
 
 
 def _mac_errors(store: Store, run_id: int) -> np.ndarray:
-    from procedures.networks.chip.error_runs import generic_pairs
-
-    ideal, decoded = generic_pairs(read_run(store, run_id))
+    data = read_run(store, run_id)
+    ideal = np.concatenate([np.asarray(i, float) for i in data.all("ideal")])
+    decoded = np.concatenate([np.asarray(d, float) for d in data.all("decoded")])
     error = np.clip(np.rint(decoded - ideal), -24, 24)
     counts = np.bincount((error + 24).astype(int).ravel(), minlength=49).astype(float)
     return counts / counts.sum()

@@ -142,9 +142,12 @@ def _die(provenance: dict) -> str:
 
 
 def _add(fit: TwinFit, name: str, value: float, stderr: float, data: RunData, method: str) -> None:
-    unit = ChipParameters().described()
-    units = {n: u for n, _, u, _, _ in unit}
-    fit.estimates[name] = Estimate(name, float(value), float(stderr), units[name], (data.id,), method)
+    described = {n: (u, span) for n, _, u, _, span in ChipParameters().described()}
+    unit, (low, high) = described[name]
+    if not low <= value <= high:                  # a twin file must be a valid parameter file
+        fit.quality[f"clipped_{name}"] = float(value)
+        value = min(max(value, low), high)
+    fit.estimates[name] = Estimate(name, float(value), float(stderr), unit, (data.id,), method)
 
 
 # ------------------------------------------------------------------ array-map
@@ -159,13 +162,13 @@ def _array_map(fit: TwinFit, data: RunData, p: ChipParameters) -> dict[int, tupl
     the all +1 array, ohm (MUX subtracted): the column resistances at MAC
     +64 and -64.
     """
-    from procedures.array_map import branch_statistics
-
     labels = ("plus", "minus")
     low = np.array([data.array(f"column_low_sum_{s}") for s in labels])
     high = np.array([data.array(f"column_high_sum_{s}") for s in labels])
     margins = np.array([data.array(f"margin_weight_{s}") for s in labels])
-    stats, clean = branch_statistics(low, high, margins)
+    stats = data.summary                                  # the procedure's statistics of its clean columns
+    clean = np.zeros(low.shape[1], bool)
+    clean[np.asarray(data.last("statistics_columns"), int)] = True
     d, r = p.device, p.readout
     fet_var = (d.r_fet_cv * d.r_fet_mean) ** 2
     average = data.parameters.get("average", 1)
