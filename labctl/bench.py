@@ -474,7 +474,7 @@ def _open_simulated(config: BenchConfig) -> Bench:
     from .inprocess import board_driver
 
     w = config.wiring
-    world = World(config.die_seed, params=chip_parameters(config.params), wiring=w)
+    world = World(config.die_seed, params=chip_parameters(config.params), wiring=w, maps=chip_maps(config.params))
     clock = WorldClock(world)
     driver_limits = config.limits.for_drivers(w)
     devices = world.instruments()
@@ -495,6 +495,18 @@ def chip_parameters(path: Path | None) -> Any:
 
     try:
         return read_params_file(path).parameters()
+    except ParamsFileError as exc:
+        raise BenchConfigError(str(exc)) from None
+
+
+def chip_maps(path: Path | None) -> Any:
+    """The measured die maps of a parameter file (a twin's), or None."""
+    if path is None:
+        return None
+    from .params_file import ParamsFileError, read_params_file
+
+    try:
+        return read_params_file(path).maps
     except ParamsFileError as exc:
         raise BenchConfigError(str(exc)) from None
 

@@ -670,11 +670,12 @@ def _sim_serve(args: argparse.Namespace) -> int:
 
     from .bench import write_served_bench_file
 
-    from .bench import BenchConfigError, chip_parameters
+    from .bench import BenchConfigError, chip_maps, chip_parameters
 
     params = Path(args.params_file).resolve() if args.params_file else None
     try:
-        world = World(die_seed=args.die_seed, params=chip_parameters(params), wiring=Wiring(smu=args.smu))
+        world = World(die_seed=args.die_seed, params=chip_parameters(params), wiring=Wiring(smu=args.smu),
+                      maps=chip_maps(params))
     except BenchConfigError as exc:
         return _fail("sim serve", exc)
     try:
@@ -874,6 +875,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--params", metavar="FILE", dest="params_file",
                        help="build the die with this chip-model parameter file (a TOML of overrides, or a twin file)")
     serve.set_defaults(func=_sim_serve)
+
+    from .twin.commands import add_parser as add_twin_parser
+
+    add_twin_parser(sub, _store_option)
     return parser
 
 

@@ -9,6 +9,14 @@
     [twin]                        # a twin file's provenance (accepted, not applied)
     bench = "bench.toml"
 
+    [maps]                        # measured per-cell and per-column values (a twin file's; any subset)
+    r_p = [[[10100.0, 9800.0], ...], ...]        # ohm, [row][column][side], nan where not measured
+    comparator_offset = [0.0012, -0.0031, ...]  # V, per column
+
+A die built from a file with ``[maps]`` uses them instead of drawing those
+values from its seed (:class:`sim_chip.die.DieMaps`: ``r_p``, ``r_ap``,
+``r_fet``, ``comparator_offset``, ``defect``).
+
 Any subset may be given.  Everything is checked before anything starts: an
 unknown name (with the nearest and the valid ones), a value that is not a
 number (or true/false for a switch), a value outside the parameter's
@@ -24,10 +32,15 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from sim_chip import ChipParameters
+from sim_chip.die import DieMaps
 
 #: tables of a parameter file that are not parameter groups
 PROVENANCE_TABLE = "twin"
+#: the table of per-cell and per-column maps
+MAPS_TABLE = "maps"
 #: the suffix of a standard error given beside a fitted value
 STDERR_SUFFIX = "_stderr"
 
@@ -44,6 +57,7 @@ class ParamsFile:
     overrides: dict[str, Any]
     stderr: dict[str, float] = field(default_factory=dict)
     twin: dict[str, Any] = field(default_factory=dict)
+    maps: DieMaps | None = None
 
     def parameters(self, base: ChipParameters | None = None) -> ChipParameters:
         """The chip model's parameters with these overrides."""
@@ -94,7 +108,11 @@ def read_params_file(path: str | Path) -> ParamsFile:
     overrides: dict[str, Any] = {}
     stderr: dict[str, float] = {}
     twin: dict[str, Any] = {}
+    maps = None
     for key, value in table.items():
+        if key == MAPS_TABLE:
+            maps = _maps(path, value)
+            continue
         if key == PROVENANCE_TABLE:
             if not isinstance(value, dict):
                 raise ParamsFileError(f"parameter file {path}: [{PROVENANCE_TABLE}] must be a table")
@@ -106,14 +124,31 @@ def read_params_file(path: str | Path) -> ParamsFile:
             flat = {f"{key}.{name}": v for name, v in value.items()}
         else:
             raise ParamsFileError(f"parameter file {path}: unknown table [{key}]{_nearest(key, groups)}; tables "
-                                  f"are {', '.join(f'[{g}]' for g in groups)} and [{PROVENANCE_TABLE}]")
+                                  f"are {', '.join(f'[{g}]' for g in groups)}, [{PROVENANCE_TABLE}] and [{MAPS_TABLE}]")
         for name, v in flat.items():
             if name.endswith(STDERR_SUFFIX) and name.removesuffix(STDERR_SUFFIX) in known:
                 stderr[name.removesuffix(STDERR_SUFFIX)] = _number(path, name, v, known[name.removesuffix(
                     STDERR_SUFFIX)].unit)
                 continue
             overrides[name] = _checked(path, name, v, known)
-    return ParamsFile(path, overrides, stderr, twin)
+    return ParamsFile(path, overrides, stderr, twin, maps)
+
+
+def _maps(path: Path, table: Any) -> DieMaps:
+    """The [maps] table as die maps, every name, shape and value checked."""
+    names = [f.name for f in fields(DieMaps)]
+    if not isinstance(table, dict):
+        raise ParamsFileError(f"parameter file {path}: [{MAPS_TABLE}] must be a table")
+    for name in table:
+        if name not in names:
+            raise ParamsFileError(f"parameter file {path}: unknown map {MAPS_TABLE}.{name}{_nearest(name, names)}; "
+                                  f"maps are {', '.join(names)}")
+    try:
+        arrays = {name: np.array(value, dtype=np.int8 if name == "defect" else float)
+                  for name, value in table.items()}
+        return DieMaps(**arrays)
+    except (ValueError, TypeError) as exc:
+        raise ParamsFileError(f"parameter file {path}: [{MAPS_TABLE}] {exc}") from None
 
 
 def _nearest(name: str, candidates: Any) -> str:

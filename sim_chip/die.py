@@ -75,7 +75,8 @@ class DieMaps:
     (64, 64, 2); ``comparator_offset`` is each column's input-referred
     offset, V, (64,); ``defect`` holds a code per MTJ (HEALTHY, STUCK_P,
     STUCK_AP, SHORTED).  What is not given is drawn from the seed, as it
-    would be (Delta and Ic0 conditioned on the given R_P).
+    would be (Delta and Ic0 conditioned on the given R_P); so is a NaN entry
+    of a resistance or offset map (a cell or column that was not measured).
     """
 
     r_p: np.ndarray | None = None
@@ -93,11 +94,11 @@ class DieMaps:
             array = np.array(value, dtype=np.int8 if f.name == "defect" else float)
             if array.shape != shape:
                 raise ValueError(f"die map {f.name}: shape {array.shape}, expected {shape}")
-            if not np.isfinite(array).all():
-                raise ValueError(f"die map {f.name}: not every value is finite")
+            if np.isinf(array).any() or (f.name == "defect" and np.isnan(array).any()):
+                raise ValueError(f"die map {f.name}: not every value is finite (NaN marks a value not measured)")
             if f.name == "defect" and not np.isin(array, (HEALTHY, STUCK_P, STUCK_AP, SHORTED)).all():
                 raise ValueError("die map defect: codes must be 0 (healthy), 1 (stuck P), 2 (stuck AP), 3 (shorted)")
-            if f.name.startswith("r_") and (array <= 0).any():
+            if f.name.startswith("r_") and (array[~np.isnan(array)] <= 0).any():
                 raise ValueError(f"die map {f.name}: resistances must be positive")
             array.setflags(write=False)
             object.__setattr__(self, f.name, array)
@@ -111,6 +112,13 @@ class DieMaps:
             value = getattr(self, f.name)
             h.update(f.name.encode() + (b"-" if value is None else np.ascontiguousarray(value).tobytes()))
         return h.hexdigest()
+
+
+def _merged(given: np.ndarray | None, drawn: np.ndarray) -> np.ndarray:
+    """A map's values where it has them, the seed's draws where it has none (None) or NaN."""
+    if given is None:
+        return drawn
+    return np.where(np.isnan(given), drawn, given) if np.isnan(given).any() else given
 
 
 def _positive_normal(rng: np.random.Generator, mean: float, sigma: float, size) -> np.ndarray:
@@ -248,7 +256,10 @@ def fabricate(seed: int, params: ChipParameters, maps: DieMaps | None = None) ->
     rng = np.random.Generator(np.random.Philox(key=derive_key(seed, "fabrication")))
     r_fet = _positive_normal(rng, d.r_fet_mean, d.r_fet_cv * d.r_fet_mean, SHAPE)
     z = rng.standard_normal((6, *SHAPE))
-    mtj = _mtj_population(z[0], z[1], z[2], z[3], z[4:], d, maps.r_p, maps.r_ap)
+    r_p = None if maps.r_p is None else _merged(maps.r_p, _lognormal(d.r_p_mean, d.r_p_sigma, z[0]))
+    mtj = _mtj_population(z[0], z[1], z[2], z[3], z[4:], d, r_p)
+    if maps.r_ap is not None:
+        mtj["r_ap"] = _merged(maps.r_ap, mtj["r_ap"])
     weak, factor = _weak_factor(rng, d, SHAPE)
 
     u = rng.random(SHAPE)
@@ -269,8 +280,8 @@ def fabricate(seed: int, params: ChipParameters, maps: DieMaps | None = None) ->
     t = rng.standard_normal(6)
     test = _mtj_population(t[0:1], t[1:2], t[2:3], t[3:4], t[4:6, None], d)
     _, test_factor = _weak_factor(rng, d, 1)
-    return Die(seed, die_id, r_fet if maps.r_fet is None else maps.r_fet, mtj["r_p"], mtj["r_ap"], mtj["delta"],
+    return Die(seed, die_id, _merged(maps.r_fet, r_fet), mtj["r_p"], mtj["r_ap"], mtj["delta"],
                mtj["delta_retention"], mtj["ic0_p_to_ap"] * factor, mtj["ic0_ap_to_p"] * factor, weak,
                defect if maps.defect is None else maps.defect, capacitance,
-               offset if maps.comparator_offset is None else maps.comparator_offset, drift, mismatch, sense, traps,
+               _merged(maps.comparator_offset, offset), drift, mismatch, sense, traps,
                _test_mtj(test, float(test_factor[0]), d))

@@ -26,6 +26,7 @@ import math
 from benchspec.wiring import Wiring
 
 from ..board import Board
+from ..die import DieMaps
 from ..errors import NotPowered
 from ..macro import MX64
 from ..parameters import ChipParameters
@@ -101,8 +102,9 @@ class World:
     """The coupled simulated bench of one die."""
 
     def __init__(self, die_seed: int = 1, params: ChipParameters | None = None,
-                 wiring: Wiring | None = None) -> None:
-        self.chip = MX64(die_seed, params)
+                 wiring: Wiring | None = None, maps: DieMaps | None = None) -> None:
+        self.maps = maps                    #: measured per-cell and per-column values the die is built from
+        self.chip = MX64(die_seed, params, maps=maps)
         self.board = Board(self.chip, supply="external")
         self.wiring = wiring or Wiring()
         self.chuck = Chuck(AMBIENT_K)
@@ -138,7 +140,7 @@ class World:
         Served devices stay the same objects, so connected clients keep their
         sessions; a second client then reproduces the first one's results.
         """
-        self.chip = MX64(self.chip.seed, self.chip.params)
+        self.chip = MX64(self.chip.seed, self.chip.params, maps=self.maps)
         self.board.insert(self.chip)
         self.chuck = Chuck(AMBIENT_K)
         self._synced_at = self.now

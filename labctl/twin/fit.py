@@ -1,0 +1,340 @@
+"""The twin's fit: chip-model parameters with standard errors, from stored characterisation runs only.
+
+Input: one or more ``twin-fit`` runs (one per SMU wiring); their child runs
+are read from the store, never the bench.  Each estimator is stated where it
+is computed and in docs/twin.md.  Parameters that no run identifies stay at
+the datasheet's values (:data:`NOT_IDENTIFIED` says why).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.optimize import least_squares
+
+from benchspec.mx64 import COLUMNS, ROWS
+from sim_chip import ChipParameters
+from sim_chip.die import Spreads
+from sim_chip.readout import column_delay, noise_budget
+
+from ..rundata import RunData, read_run
+from ..store import Store
+from ..stubs import MUX_OHM
+from .estimators import censored_normal
+from .maps import cell_maps
+
+#: the procedures whose runs the fit reads, and the parameters each identifies
+IDENTIFIES = {
+    "array-map": ("device.r_p_mean", "device.r_ap_mean", "device.r_p_sigma", "device.r_ap_sigma"),
+    "readout-delays": ("readout.delay_at_mac_max", "readout.delay_at_mac_min", "readout.comparator_offset_sigma",
+                       "readout.comparator_noise_gamma"),
+    "energy": ("energy.static_current_vdd", "energy.static_current_vddio"),
+    "rv-loop": ("device.v_half_tmr",),
+    "switching-probability": ("device.vc0_p_to_ap", "device.delta_mean"),
+}
+
+#: parameters a bench cannot separate from others, kept at the datasheet's values, with the reason
+NOT_IDENTIFIED = {
+    "device.r_fet_mean, device.r_fet_cv": "the SMU reads FET and MTJ in series (every pattern selects both); "
+                                          "the branch sums fix R_FET + R_P, so R_P is fitted at the datasheet's "
+                                          "R_FET",
+    "device.r_pa_correlation, device.resistance_area_cv, device.vc0_cv, device.delta_cv":
+        "population spreads seen on one test MTJ only (a single draw)",
+    "device.vc0_ap_to_p": "AP->P switching is not measured (switching-probability resets with the SMU and "
+                          "pulses P->AP)",
+    "device.delta_retention_mean, device.curie_temperature, device.stray_field_ratio":
+        "retention bakes: the retention procedure's estimator reads Delta ~3 kT high on this population "
+        "(docs/procedures.md), so a bake is not yet a fit input",
+    "device.weak_bit_fraction and the defect fractions": "~4 defective MTJs and no weak bits expected per die: "
+                                                         "counts too small to fit a rate",
+    "readout.column_capacitance_cv, readout.reference_current_mismatch, readout.comparator_delay":
+        "absorbed into each column's fitted trip level (one delay offset per column)",
+    "readout noise sources other than the comparator's": "the reads measure the total; it is attributed to "
+                                                         "comparator_noise_gamma, the other sources at the "
+                                                         "datasheet's values",
+    "tempcos, drift, 1/f and telegraph noise, breakdown": "one temperature, reads within one millisecond",
+    "energy blocks of a MAC": "the supply measures their sum; the split is the model's",
+}
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One fitted parameter: value and standard error in its own unit, the runs it came from, how."""
+
+    name: str
+    value: float
+    stderr: float
+    unit: str
+    sources: tuple[int, ...]
+    method: str
+
+
+@dataclass
+class TwinFit:
+    """Everything a fit found: estimates, maps, where they came from and how well the model fits."""
+
+    estimates: dict[str, Estimate] = field(default_factory=dict)
+    maps: dict[str, np.ndarray] = field(default_factory=dict)
+    runs: dict[str, int] = field(default_factory=dict)
+    die: str = ""
+    bench: str = ""
+    quality: dict[str, float] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+
+    def overrides(self) -> dict[str, float]:
+        return {name: e.value for name, e in self.estimates.items()}
+
+    def parameters(self) -> ChipParameters:
+        return ChipParameters().with_overrides(self.overrides())
+
+
+class FitError(ValueError):
+    """Stored runs a twin cannot be fitted from; the message says which run and why."""
+
+
+def child_runs(store: Store, run_ids: list[int]) -> dict[str, RunData]:
+    """The completed child runs of ``twin-fit`` runs, by procedure (the last of each name wins)."""
+    found: dict[str, RunData] = {}
+    for run_id in run_ids:
+        info = store.run(run_id)
+        if info.procedure != "twin-fit":
+            raise FitError(f"run {run_id} is a {info.procedure} run, not a twin-fit run")
+        for child in store.run_ids(parent=run_id):
+            child_info = store.run(child)
+            if child_info.status == "completed" and child_info.procedure in IDENTIFIES:
+                found[child_info.procedure] = read_run(store, child)
+    if not found:
+        raise FitError(f"runs {', '.join(map(str, run_ids))} hold no completed characterisation run")
+    return found
+
+
+def fit_runs(store: Store, run_ids: list[int]) -> TwinFit:
+    """Fit every parameter the stored runs identify (module docstring)."""
+    runs = child_runs(store, run_ids)
+    fit = TwinFit(runs={name: data.id for name, data in runs.items()})
+    first = store.run(run_ids[0]).provenance
+    fit.bench = first.get("bench", {}).get("source", "")
+    fit.die = _die(first)
+    datasheet = ChipParameters()
+    fit.missing = [name for name in IDENTIFIES if name not in runs]
+    column_r = None
+    if "array-map" in runs:
+        column_r = _array_map(fit, runs["array-map"], datasheet)
+    base = fit.parameters()
+    if "readout-delays" in runs:
+        _readout(fit, runs["readout-delays"], base, column_r)
+    if "energy" in runs:
+        _energy(fit, runs["energy"])
+    if "rv-loop" in runs:
+        _rv_loop(fit, runs["rv-loop"])
+    if "switching-probability" in runs:
+        _switching(fit, runs["switching-probability"], fit.parameters())
+    return fit
+
+
+def _die(provenance: dict) -> str:
+    """The die id the chip's identity names (``..., die MX64-XXXXXXXX``), or ''."""
+    chip = str(provenance.get("identities", {}).get("chip", ""))
+    return chip.rpartition("die ")[2].strip() if "die " in chip else ""
+
+
+def _add(fit: TwinFit, name: str, value: float, stderr: float, data: RunData, method: str) -> None:
+    described = {n: (u, span) for n, _, u, _, span in ChipParameters().described()}
+    unit, (low, high) = described[name]
+    if not low <= value <= high:                  # a twin file must be a valid parameter file
+        fit.quality[f"clipped_{name}"] = float(value)
+        value = min(max(value, low), high)
+    fit.estimates[name] = Estimate(name, float(value), float(stderr), unit, (data.id,), method)
+
+
+# ------------------------------------------------------------------ array-map
+def _array_map(fit: TwinFit, data: RunData, p: ChipParameters) -> dict[int, tuple[float, float]]:
+    """Means and spreads of the branch populations less the datasheet's FET; the per-cell maps.
+
+    Means: the average branch of the clean columns' sums, standard error
+    sd(sums)/sqrt(n)/64.  Spreads: the sums' variance over 64, less the SMU's
+    read noise (read_noise_rel of each sum, averaged ``average`` times) and
+    the FET's variance, standard error by propagation from the procedure's.
+    Returns each mapped column's (sum of P branches, sum of AP branches) of
+    the all +1 array, ohm (MUX subtracted): the column resistances at MAC
+    +64 and -64.
+    """
+    labels = ("plus", "minus")
+    low = np.array([data.array(f"column_low_sum_{s}") for s in labels])
+    high = np.array([data.array(f"column_high_sum_{s}") for s in labels])
+    margins = np.array([data.array(f"margin_weight_{s}") for s in labels])
+    stats = data.summary                                  # the procedure's statistics of its clean columns
+    clean = np.zeros(low.shape[1], bool)
+    clean[np.asarray(data.last("statistics_columns"), int)] = True
+    d, r = p.device, p.readout
+    fet_var = (d.r_fet_cv * d.r_fet_mean) ** 2
+    average = data.parameters.get("average", 1)
+    n = int(clean.sum())
+    if n < 3:
+        raise FitError(f"array-map run {data.id}: {n} clean columns, at least 3 are needed")
+    for state, sums, mean_name, sigma_name in (("low", low[:, clean], "device.r_p_mean", "device.r_p_sigma"),
+                                               ("high", high[:, clean], "device.r_ap_mean", "device.r_ap_sigma")):
+        mean_se = float(sums.std(ddof=1) / np.sqrt(sums.size) / ROWS)
+        _add(fit, mean_name, stats[f"r_{state}_mean_ohm"] - d.r_fet_mean, mean_se, data,
+             f"mean branch of {n} clean columns' sums less the datasheet's R_FET")
+        noise_var = (r.read_noise_rel * (sums + MUX_OHM)) ** 2 / average
+        branch_var = stats[f"r_{state}_sigma_ohm"] ** 2 - float(noise_var.mean()) / ROWS
+        sigma = float(np.sqrt(max(branch_var - fet_var, 1.0)))
+        se = stats[f"r_{state}_sigma_ohm"] * stats[f"r_{state}_sigma_se_ohm"] / sigma
+        _add(fit, sigma_name, sigma, se, data, "spread of the column sums / 8, less read noise and the FET's spread")
+    fit.quality["array_map_clean_columns"] = n
+    noise = r.read_noise_rel * (low[0] + MUX_OHM) * np.sqrt(1 + 1 / average)
+    fit.maps.update(cell_maps(low, margins, fit.parameters(), noise, clean, rng=np.random.default_rng(data.id)))
+    return {j: (float(low[0, j]), float(high[0, j])) for j in range(low.shape[1]) if clean[j]}
+
+
+# ------------------------------------------------------------------ readout
+def _readout(fit: TwinFit, data: RunData, p: ChipParameters, column_r: dict | None) -> None:
+    """Delays, offsets and read noise (module docstring of :mod:`procedures.readout_delays`, docs/twin.md).
+
+    Every column's delay and noise at MAC +64 and -64 by maximum likelihood
+    (:func:`censored_normal`); then one reference current for the chip and
+    one trip level per column by least squares of the delay law
+    t = t_cmp + R C ln(V_inf/(V_inf - V_th,j)), V_inf = V_r - I_ref R, at
+    the column's measured resistance (array-map; the fitted mean where the
+    column was not mapped).  The chip's V_th is the trip levels' mean (the
+    offsets have mean zero), the offset spread their standard deviation,
+    each column's offset its level less the mean.  The two delays of the
+    model's calibration follow from V_th and I_ref at nominal resistances.
+    The noise: sigma_t times the node's slope at the trip is the trip level's
+    noise in volts; its mean square less the other sources' gives the
+    comparator's thermal noise, i.e. gamma.
+    """
+    d, r = p.device, p.readout
+    v_r, t_cmp = p.defaults.v_read, r.comparator_delay
+    c = ROWS * r.line_capacitance_per_cell + r.comparator_capacitance
+    levels = {"plus": 64, "minus": -64, "zero": 0}
+    mu = np.full((3, COLUMNS), np.nan)
+    mu_se, sig, sig_se = mu.copy(), mu.copy(), mu.copy()
+    for k, name in enumerate(levels):
+        counts, starts, lsbs = data.array(f"codes_{name}"), data.array(f"starts_{name}"), data.array(f"lsb_{name}")
+        for j in range(COLUMNS):
+            mu[k, j], mu_se[k, j], sig[k, j], sig_se[k, j] = censored_normal(counts[j], starts[j], lsbs[j])
+    r1 = ROWS * (d.r_fet_mean + d.r_p_mean)
+    r2 = ROWS * (d.r_fet_mean + d.r_ap_mean)
+    resistance = np.array([[r1, r2, 0.5 * (r1 + r2)]] * COLUMNS).T
+    for j, (low, high) in (column_r or {}).items():
+        resistance[:, j] = (low, high, 0.5 * (low + high))
+    ok = np.isfinite(mu[:2]).all(axis=0)
+    if ok.sum() < 8:
+        raise FitError(f"readout-delays run {data.id}: only {int(ok.sum())} columns gave both delays")
+    cols = np.flatnonzero(ok)
+
+    def delays(theta: np.ndarray) -> np.ndarray:
+        i_ref, levels_v = theta[0] * 1e-9, theta[1:] * 1e-3
+        rr = resistance[:2, cols]
+        v_inf = v_r - i_ref * rr
+        ratio = np.clip(levels_v / v_inf, -0.99, 0.999999)
+        return t_cmp + rr * c * -np.log1p(-ratio)
+
+    i_start = 0.3 * v_r / float(resistance[1, cols].mean())            # then each level from its +64 delay
+    v_start = (v_r - i_start * resistance[0, cols]) * -np.expm1(-(mu[0, cols] - t_cmp) / (resistance[0, cols] * c))
+    start = np.concatenate([[i_start * 1e9], v_start * 1e3])
+    found = least_squares(lambda th: ((delays(th) - mu[:2, cols]) * 1e9).ravel(), start, x_scale="jac")
+    dof = max(found.fun.size - found.x.size, 1)
+    scale = float((found.fun**2).sum() / dof)
+    cov = np.linalg.pinv(found.jac.T @ found.jac) * scale
+    i_ref, i_ref_se = found.x[0] * 1e-9, float(np.sqrt(cov[0, 0])) * 1e-9
+    trip = found.x[1:] * 1e-3
+    v_th, n = float(trip.mean()), len(trip)
+    v_th_se = float(trip.std(ddof=1) / np.sqrt(n))
+    offset_sigma = float(trip.std(ddof=1))
+    fit.quality["readout_columns"] = n
+    fit.quality["readout_delay_rms_residual_ns"] = float(np.sqrt(scale))
+
+    def nominal(vth: float, iref: float) -> np.ndarray:
+        return column_delay(np.array([r1, r2]), np.array([r1, r2]), c, v_r, d.t_ref, p,
+                            threshold=vth, reference_current=iref)
+
+    t_nom = nominal(v_th, i_ref)
+    grad = np.array([(nominal(v_th * 1.001, i_ref) - t_nom) / (v_th * 1e-3),
+                     (nominal(v_th, i_ref * 1.001) - t_nom) / (i_ref * 1e-3)])     # (2 inputs, 2 delays)
+    t_se = np.sqrt((grad[0] * v_th_se) ** 2 + (grad[1] * i_ref_se) ** 2)
+    _add(fit, "readout.delay_at_mac_max", t_nom[0], t_se[0], data,
+         "delay law at nominal R with the fitted mean trip level and reference current")
+    _add(fit, "readout.delay_at_mac_min", t_nom[1], t_se[1], data,
+         "delay law at nominal R with the fitted mean trip level and reference current")
+    _add(fit, "readout.comparator_offset_sigma", offset_sigma, offset_sigma / np.sqrt(2 * (n - 1)), data,
+         "standard deviation of the columns' fitted trip levels")
+    offsets = np.full(COLUMNS, np.nan)
+    offsets[cols] = trip - v_th
+    fit.maps["comparator_offset"] = offsets
+    # read noise: trip-level noise in volts at each column and level
+    slope = (v_r - i_ref * resistance[:, cols] - trip) / (resistance[:, cols] * c)
+    noise_v2 = (sig[:, cols] * slope) ** 2
+    fitted = fit.parameters()
+    fitted = dataclasses.replace(fitted, readout=dataclasses.replace(fitted.readout, comparator_noise_gamma=1.0))
+    budget = noise_budget(fitted, d.t_ref, v_r)
+    other = budget.ktc**2 + budget.reference**2 + budget.common**2
+    jitter = (budget.jitter * slope) ** 2
+    values = (noise_v2 - jitter)[np.isfinite(noise_v2)]
+    mean_v2, mean_se = float(values.mean()), float(values.std(ddof=1) / np.sqrt(values.size))
+    gamma = (mean_v2 - other) / budget.comparator**2
+    _add(fit, "readout.comparator_noise_gamma", gamma, mean_se / budget.comparator**2, data,
+         "mean square trip-level noise less kT/C, sink and common noise, over the comparator's at gamma = 1")
+    fit.quality["readout_noise_uV"] = float(np.sqrt(mean_v2) * 1e6)
+
+
+# ------------------------------------------------------------------ energy, test MTJ
+def _energy(fit: TwinFit, data: RunData) -> None:
+    """Static currents: the idle window's average rail currents (the supply's 7-digit reading as the error)."""
+    idle = data.last("idle_amps")
+    for rail, name in (("vdd", "energy.static_current_vdd"), ("vddio", "energy.static_current_vddio")):
+        amps = float(idle[rail])
+        _add(fit, name, amps, max(abs(amps) * 1e-6, 1e-12), data, "average idle current of the rail")
+
+
+def _rv_loop(fit: TwinFit, data: RunData) -> None:
+    """Vh from the run's fit against the SMU's voltage, rescaled to the MTJ's share in AP (pads in series)."""
+    s = data.summary
+    pads = data.parameters.get("pad_resistance", 50.0)
+    share = s["r_ap_ohm"] / (s["r_ap_ohm"] + pads)
+    if not np.isfinite(s["vh_V"]):
+        fit.missing.append(f"rv-loop run {data.id}: Vh not identified (no bias dependence seen)")
+        return
+    _add(fit, "device.v_half_tmr", s["vh_V"] * share, s["vh_se_V"] * share, data,
+         "1/TMR linear in V^2 (the run's fit), at the MTJ's share of the bias")
+
+
+def _switching(fit: TwinFit, data: RunData, p: ChipParameters) -> None:
+    """The population's Vc0 (P->AP) and Delta from the test MTJ's, conditioned on its measured R_P.
+
+    The test MTJ is one draw of the population (docs/chip_model.md): with
+    z_P its R_P's standard score, ln Vc0 ~ N(ln Vc0_pop + (s_RA^2/s_P) z_P -
+    s_V^2/2, s_A^2 (1 - (s_A/s_P)^2) + s_J^2) and Delta ~ Delta_pop (1 - k s_A
+    (s_A/s_P) z_P) with relative spread sqrt((k s_A)^2 (1 - (s_A/s_P)^2) + cv^2);
+    the population value is the one that puts the measurement at the
+    conditional mean, its error the fit's and the conditional spread together.
+    """
+    s, d = data.summary, p.device
+    if not (np.isfinite(s["vc0_V"]) and np.isfinite(s["delta"])):
+        fit.missing.append(f"switching-probability run {data.id}: its maximum-likelihood fit did not converge")
+        return
+    sp = Spreads.of(d)
+    s_ra2 = sp.r_p**2 - sp.area**2
+    share = sp.area / sp.r_p
+    z_p = (np.log(s["r_p_ohm"] / d.r_p_mean) + 0.5 * sp.r_p**2) / sp.r_p
+    s_v2 = s_ra2 + sp.jc0**2
+    residual = sp.area**2 * (1 - share**2) + sp.jc0**2
+    vc0 = s["vc0_V"] * np.exp(-(s_ra2 / sp.r_p) * z_p + 0.5 * s_v2)
+    vc0_se = vc0 * np.sqrt(residual + (s["vc0_se_V"] / s["vc0_V"]) ** 2)
+    _add(fit, "device.vc0_p_to_ap", vc0, vc0_se, data, "test MTJ's Vc0 (binomial ML), population given its R_P")
+    k = d.delta_area_exponent
+    factor = 1 - k * sp.area * share * z_p
+    rel = np.sqrt((k * sp.area) ** 2 * (1 - share**2) + d.delta_cv**2)
+    delta = s["delta"] / factor
+    _add(fit, "device.delta_mean", delta, np.hypot(delta * rel, s["delta_se"] / factor), data,
+         "test MTJ's Delta (binomial ML), population given its R_P")
+
+
+def datasheet_value(name: str) -> Any:
+    """A parameter's value in the model's own parameters (the datasheet's)."""
+    return {n: v for n, v, _, _, _ in ChipParameters().described()}[name]
