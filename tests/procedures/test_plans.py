@@ -43,6 +43,8 @@ SHORT = {
     "face-detection": {"calibration_patches": 64, "stride": 25},
     "calibration-drift": {"network_file": str(SMALL_PERCEPTRON), "images": 20, "calibration_images": 20,
                           "hold_times": "1,60", "temperature_steps": "0,10"},
+    "readout-delays": {"reads": 32},
+    "twin-fit": {"quick": True},
 }
 SMU = {"switching-probability": "test_mtj", "rv-loop": "test_mtj"}
 RAIL_OF_CHANNEL = {"1": "vdd", "2": "vddio", "3": "vwrite"}
