@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -52,6 +51,7 @@ from instruments.drivers import DRIVERS
 from instruments.scpi import InProcessAdapter, Limits, SCPIInstrument, VisaAdapter, WallClock
 from instruments.sealed import NotASetting
 
+from .toml_file import read_toml
 from .chip import Chip, as_chip, open_chip
 from .clock import RemoteVirtualClock, WorldClock
 from .procedure import suggest
@@ -397,15 +397,7 @@ def _check_limits(path: Path, limits: SafetyLimits) -> None:
 def read_bench_config(path: str | Path) -> BenchConfig:
     """Read and check a bench file completely; nothing is opened.  Errors name the file and the key."""
     path = Path(path)
-    try:
-        config = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise BenchConfigError(f"bench file {path}: cannot read it: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise BenchConfigError(f"bench file {path}: not a text file (a bench file is TOML, UTF-8; "
-                               "`labctl sim serve --write-bench FILE` writes one)") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise BenchConfigError(f"bench file {path}: not valid TOML: {exc}") from None
+    config = read_toml(path, "bench file", BenchConfigError, "; `labctl sim serve --write-bench FILE` writes one")
     known = ("chip", "clock", "simulation", "instruments", "wiring", "rails", "limits")
     for section in config:
         if section not in known:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import difflib
 import math
-import tomllib
+from .toml_file import read_toml
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -95,14 +95,7 @@ def inputs(parameters: ChipParameters | None = None) -> dict[str, Input]:
 def read_params_file(path: str | Path) -> ParamsFile:
     """Read and check a parameter file completely (ParamsFileError naming the file and key)."""
     path = Path(path)
-    try:
-        table = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ParamsFileError(f"parameter file {path}: cannot read it: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise ParamsFileError(f"parameter file {path}: not a text file (TOML, UTF-8)") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ParamsFileError(f"parameter file {path}: not valid TOML: {exc}") from None
+    table = read_toml(path, "parameter file", ParamsFileError)
     known = inputs()
     groups = sorted({name.partition(".")[0] for name in known if "." in name})
     overrides: dict[str, Any] = {}

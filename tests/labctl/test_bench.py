@@ -143,6 +143,14 @@ def test_bad_bench_files_name_the_key(tmp_path, text: str, message: str) -> None
     assert str(path) in str(info.value) and message in str(info.value)
 
 
+def test_a_binary_bench_file_is_named_and_how_to_get_one_said(tmp_path) -> None:
+    path = tmp_path / "bench.toml"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
+    with pytest.raises(BenchConfigError, match="not a text file") as info:
+        load_bench(path)
+    assert str(path) in str(info.value) and "labctl sim serve --write-bench FILE" in str(info.value)
+
+
 def test_a_written_bench_file_loads(tmp_path) -> None:
     path = tmp_path / "bench.toml"
     write_bench_file(path, chip="sim:5", instruments={}, clock=None, note="chip only")
