@@ -33,7 +33,8 @@ from .readout import (comparator_bias_current, column_delay, nominal_column, noi
 TEN_YEARS = 10 * 365.25 * 86400
 
 
-def powered(seed: int, params: ChipParameters | None = None) -> MX64:
+def powered(seed: int = 1, params: ChipParameters | None = None) -> MX64:
+    """A chip on nominal rails (as the board's regulators would set them)."""
     chip = MX64(seed, params)
     d = chip.params.defaults
     chip.set_rails(vdd=d.vdd, vddio=d.vddio, vwrite=d.v_write)
@@ -41,6 +42,7 @@ def powered(seed: int, params: ChipParameters | None = None) -> MX64:
 
 
 def random_signs(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Random +1/-1 (int8) of ``shape``."""
     return rng.choice(np.array([-1, 1], np.int8), size=shape)
 
 
