@@ -17,9 +17,10 @@ from .test_plans import SHORT
 
 
 def test_the_interval_ends_before_the_first_point_beyond_the_limit() -> None:
-    points = [{"hold_s": h, "loss_points": loss} for h, loss in ((3600, 0.2), (1, -0.3), (86400, 0.7), (6e5, 0.1))]
-    assert recalibration_interval(points, 0.005) == 3600          # a later point back within does not count
-    assert recalibration_interval(points, 0.01) == 6e5
+    points = [{"hold_s": h, "loss_points": loss, "loss_points_ci95": 0.3}
+              for h, loss in ((3600, 0.7), (1, -0.3), (86400, 0.9), (6e5, 0.1))]
+    assert recalibration_interval(points, 0.005) == 3600    # 0.7 - 0.3 is not beyond 0.5, 0.9 - 0.3 is: a later
+    assert recalibration_interval(points, 0.01) == 6e5      # point back within does not count
     assert recalibration_interval(points[2:3], 0.005) is None
 
 
