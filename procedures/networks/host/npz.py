@@ -41,6 +41,8 @@ HEADER = ("format", "version", "input_encoding", "input_planes", "input_threshol
 _DATA = Path(__file__).resolve().parents[1] / "data"
 #: the default trained 784-512-10 perceptron shipped with the package (provenance in its metadata)
 SHIPPED_PERCEPTRON = _DATA / "perceptron.npz"
+#: the same perceptron trained hardware-aware, with a development die's error model (provenance in its metadata)
+SHIPPED_HW_PERCEPTRON = _DATA / "perceptron_hw.npz"
 #: the default trained binary VGG-8 (MNIST) shipped with the package (provenance in its metadata)
 SHIPPED_VGG8 = _DATA / "vgg8.npz"
 #: the default trained ten-layer face / non-face network shipped with the package (provenance in its metadata)
