@@ -32,8 +32,9 @@ full-system energy per image at a batch of 10,000.
 
 The campaigns are kept in ``benchmarks/results/ablation.sqlite``: an
 interrupted benchmark resumes where it stopped, a finished one is read back
-(``--fresh`` starts over).  ``--docs`` writes the table into docs/networks.md
-between its ablation markers.  The last line is JSON: dies, images, rows (each
+(``--fresh`` starts over).  ``--docs`` writes the table, and the full-system
+energy per image of the optimised pipeline by part and batch, into
+docs/networks.md between their markers.  The last line is JSON: dies, images, rows (each
 row's figures), paper_like_chip_accuracy, gap_points_mean and gap_points_ci95
 (the optimised pipeline, shipped network), energy_per_image_full_j and
 tops_per_w (the same).
@@ -65,6 +66,12 @@ from procedures.networks.host.npz import SHIPPED_HW_PERCEPTRON  # noqa: E402
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "networks.md"
 BEGIN, END = "<!-- ablation table: written by benchmarks/ablation.py --docs -->", "<!-- end of ablation table -->"
+ENERGY = ("<!-- energy table: written by benchmarks/ablation.py --docs -->", "<!-- end of energy table -->")
+#: the parts of an image's energy (energy_budget.full_energy's), as the table names them
+PARTS = (("mac_j", "MAC (the inference reads), measured"),
+         ("calibration_j", "tile calibration, measured, spread over the run's images"),
+         ("leakage_j", "leakage over the chip time, measured idle power"),
+         ("host_decoding_j", "host decoding and accumulation, estimated"))
 
 #: (row, campaign, pipeline)
 ROWS = [
@@ -145,6 +152,29 @@ def table(rows_: list[dict], dies: list[int], images: int) -> list[str]:
     return lines
 
 
+def energy_table(summaries: list[dict], dies: list[int], images: int) -> list[str]:
+    """The full-system energy per image (the optimised pipeline, shipped network) by part and batch, the mean
+    over the dies, as Markdown (nJ)."""
+    parts = {k: 1e9 * float(np.mean([s["energy_parts_j"][k] for s in summaries]))
+             for k in summaries[0]["energy_parts_j"]}
+    totals = {b: 1e9 * float(np.mean([s["energy_per_image_full_by_batch_j"][b] for s in summaries]))
+              for b in summaries[0]["energy_per_image_full_by_batch_j"]}
+    mac = 1e9 * float(np.mean([s["energy_per_image_mac_j"] for s in summaries]))
+    tops = float(np.mean([s["tops_per_w"] for s in summaries]))
+    lines = [f"Measured by `python benchmarks/ablation.py --docs`: the optimised pipeline and the shipped network on "
+             f"dies {dies[0]}-{dies[-1]}, {images} test digits each; mean over the dies, nJ per image.", "",
+             "| part | " + " | ".join(f"batch of {int(b):,}" for b in totals) + " |",
+             "|---|" + "---|" * len(totals)]
+    for key, label in PARTS:
+        lines.append(f"| {label} | " + " | ".join(f"{parts[key]:.3f}" for _ in totals) + " |")
+    lines.append("| programming every tile (measured), shared by the batch | "
+                 + " | ".join(f"{parts[f'programming_at_batch_{b}_j']:.3f}" for b in totals) + " |")
+    lines.append("| **full system** | " + " | ".join(f"**{t:.3f}**" for t in totals.values()) + " |")
+    lines += ["", f"MAC only: {mac:.3f} nJ per image; the full system at a batch of {int(list(totals)[-1]):,}: "
+              f"{tops:.1f} TOPS/W (2 operations per multiply-accumulate of the network's layers)."]
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dies", default="0-7", help="die seeds, e.g. 0-7 (at least 8 for the docs' table)")
@@ -166,10 +196,12 @@ def main() -> None:
                                  "(docs/networks.md says how it is trained)")
             run_ids[name] = run(spec, store, args.workers)
         measured = rows(store, run_ids, args.images)
-    lines = table(measured, dies, args.images)
-    print("\n".join(lines))
+        shipped = [t.summary for t in load_campaign(store, run_ids["recal"]).tasks]
+    lines, energy = table(measured, dies, args.images), energy_table(shipped, dies, args.images)
+    print("\n".join(lines + [""] + energy))
     if args.docs:
         write_between_markers(DOCS, BEGIN, END, lines)
+        write_between_markers(DOCS, *ENERGY, energy)
     optimised = next(r for r in measured if r["step"] == SHIPPED_ROW)
     write_results("ablation", {
         "dies": len(dies), "images": args.images, "rows": measured,

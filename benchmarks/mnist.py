@@ -17,10 +17,7 @@ In one run, on die ``--die`` with run seed ``--seed``:
    eight).
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/mnist.py [--images N] [--die D] [--dies 0-7] [--seed S] [--short]
-                                                      [--docs]
 
-``--docs`` writes the full-system energy table of the die's run into
-docs/networks.md between its energy markers.
 
 ``--short`` is the gate's version: 500 digits, the in-process run and its
 rehearsal only (no socket run, no hardware-aware run).
@@ -43,7 +40,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from timing import best, timed, write_between_markers, write_results
+from timing import best, timed, write_results
 
 # this file's name is a package's: keep its folder off the import path
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
@@ -66,7 +63,6 @@ def main() -> None:
     parser.add_argument("--die", type=int, default=1)
     parser.add_argument("--dies", default=None, help="dies of the pipelines' comparison (default: --die)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--docs", action="store_true", help="write the energy table into docs/networks.md")
     parser.add_argument("--short", action="store_true", help="the gate's version: 500 digits, in process only")
     args = parser.parse_args()
     if args.short:
@@ -124,10 +120,6 @@ def main() -> None:
     paper_like_gap = mean_interval([x["gap_points"] for x in pipelines["paper-like"]])
     print(f"dies {args.dies or args.die}: gap {gap:.2f} ± {gap_ci:.2f} points optimised, "
           f"{paper_like_gap[0]:.2f} ± {paper_like_gap[1]:.2f} paper-like (chip {paper_like[0]:.2%})")
-    lines = energy_table(s, args.die, args.images)
-    print("\n".join(lines))
-    if args.docs:
-        write_between_markers(DOCS, BEGIN, END, lines)
     write_results("mnist", {
         "images": args.images, "chip_accuracy": s["chip_accuracy"], "software_accuracy": software_accuracy,
         "hw_aware_chip_accuracy": a["hw_aware_chip_accuracy"],
@@ -140,29 +132,6 @@ def main() -> None:
         "paper_like_chip_accuracy": paper_like[0], "paper_like_gap_points_mean": paper_like_gap[0],
         "energy_per_image_full_j": s["energy_per_image_full_j"], "tops_per_w": s["tops_per_w"],
         **_gate_figures(s, numpy_s, with_rehearsal_s)})
-
-
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "networks.md"
-BEGIN, END = "<!-- energy table: written by benchmarks/mnist.py --docs -->", "<!-- end of energy table -->"
-PARTS = (("mac_j", "MAC (inference reads), measured"), ("calibration_j", "tile calibration, measured, over the run"),
-         ("leakage_j", "leakage over the chip time, measured idle power"),
-         ("host_decoding_j", "host decoding and accumulation, estimated"))
-
-
-def energy_table(summary: dict, die: int, images: int) -> list[str]:
-    """The full-system energy per image of a mnist-perceptron run, by part and by batch, as Markdown."""
-    parts, batches = summary["energy_parts_j"], summary["energy_per_image_full_by_batch_j"]
-    lines = [f"Measured by `python benchmarks/mnist.py --docs`: die {die}, {images} test digits, optimised "
-             "pipeline, the shipped network (nJ per image).", "",
-             "| part | 1 image a batch | 100 | 10,000 |", "|---|---|---|---|"]
-    for key, label in PARTS:
-        lines.append(f"| {label} | " + " | ".join(f"{parts[key] * 1e9:.3f}" for _ in batches) + " |")
-    lines.append("| programming every tile (measured), shared by the batch | "
-                 + " | ".join(f"{parts[f'programming_at_batch_{b}_j'] * 1e9:.3f}" for b in batches) + " |")
-    lines.append("| **full system** | " + " | ".join(f"**{t * 1e9:.3f}**" for t in batches.values()) + " |")
-    lines += ["", f"MAC only: {summary['energy_per_image_mac_j'] * 1e9:.3f} nJ per image; full system at a batch of "
-              f"10,000: {summary['tops_per_w']:.1f} TOPS/W (2 operations per multiply-accumulate of the network)."]
-    return lines
 
 
 def _gate_figures(summary: dict, numpy_s: float, with_rehearsal_s: float) -> dict:
