@@ -29,6 +29,7 @@ to the limit than its interval is not resolved: more digits resolve it).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -110,8 +111,9 @@ def report(summary: dict) -> list[str]:
     for step, held in summary["recalibration_interval_s"].items():
         text = "not even at the first hold" if held is None else f"holds up to {_duration(held)}"
         mean, ci = summary["mean_loss_points"][step]
-        lines.append(f"  step {step}: mean loss over the holds {mean:+.2f} ± {ci:.2f} points; the calibration {text} "
-                     f"(no loss beyond {100 * summary['loss_limit']:g} points with 95 % confidence)")
+        loss = f"mean loss over the holds {mean:+.2f} ± {ci:.2f} points" if math.isfinite(ci) else "one hold"
+        lines.append(f"  step {step}: {loss}; the calibration {text} (no loss beyond "
+                     f"{100 * summary['loss_limit']:g} points with 95 % confidence)")
     return lines
 
 
