@@ -17,11 +17,13 @@ In one run, on the built-in simulated bench (dies DIES):
    its chip layer on the chip, optimised and paper-like (needs the
    ``faces`` extra), and the chip layer's full-system energy.
 
-    python benchmarks/networks.py [--short]
+    python benchmarks/networks.py [--short] [--vgg8-images N] [--networks vgg8,faces]
 
 ``--short`` is the gate's version: error models from 2 digits on die 1 with
 the smallest calibration (4 digits, 64 vectors a tile), 200 test digits,
-no face network.  The last line is JSON: ``dies``; for ``vgg8_`` and
+no face network.  ``--vgg8-images N`` emulates the first N test digits on
+each die (the emulation takes about ten times numpy's time);
+``--networks`` runs one of the two parts.  The last line is JSON: ``dies``; for ``vgg8_`` and
 ``face_``: ``software_accuracy`` (with ``_ci95``: Wilson [low, high]),
 ``chip_accuracy_mean`` (VGG-8: emulated with each die's models; faces: the
 chip layer on each die) with ``_ci95`` (half-width of Student's t interval
@@ -117,21 +119,35 @@ def over_dies(prefix: str, software: float, software_ci: tuple[float, float], ch
     return {f"{prefix}_software_accuracy": software, f"{prefix}_software_accuracy_ci95": list(software_ci),
             f"{prefix}_chip_accuracy_mean": mean, f"{prefix}_chip_accuracy_ci95": half,
             f"{prefix}_chip_accuracy_by_die": chip, f"{prefix}_gap_points_mean": gap,
-            f"{prefix}_gap_points_ci95": gap_half, f"{prefix}_energy_per_image_full_j": costs["energy_per_image_full_j"],
+            f"{prefix}_gap_points_ci95": gap_half,
+            f"{prefix}_energy_per_image_full_j": costs["energy_per_image_full_j"],
             f"{prefix}_tops_per_w": costs["tops_per_w"]}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--short", action="store_true", help="the gate's version: 2 model digits, 200 test digits")
+    parser.add_argument("--vgg8-images", type=int, default=10_000, help="test digits emulated on each die")
+    parser.add_argument("--networks", default="vgg8,faces", help="the parts to run (vgg8, faces)")
     args = parser.parse_args()
     vgg8, digits = load_network(SHIPPED_VGG8), load_mnist()
     if args.short:
         models, _ = vgg8_models(vgg8, digits, DIES[0], "optimised", 2, (4, 64))
         _short(vgg8, models, digits.test_images[:200], digits.test_labels[:200])
         return
+    parts = set(args.networks.split(","))
+    figures: dict[str, Any] = {"dies": list(DIES)}
+    if "vgg8" in parts:
+        figures.update(_vgg8(vgg8, digits, args.vgg8_images))
+    if "faces" in parts:
+        figures.update(_faces())
+    write_results("networks", figures)
+
+
+def _vgg8(vgg8, digits, count: int) -> dict[str, Any]:
+    """The VGG-8's figures over the dies (module doc) on the first ``count`` test digits."""
     calibration = (CALIBRATION_IMAGES, CALIBRATION_VECTORS)
-    images, labels = digits.test_images, digits.test_labels
+    images, labels = digits.test_images[:count], digits.test_labels[:count]
     on_array = array_layers(vgg8)
     start = time.perf_counter()
     software = vgg8.predict(images, batch=BATCH) == labels
@@ -148,8 +164,8 @@ def main() -> None:
     paper_models, _ = vgg8_models(vgg8, digits, DIES[0], "paper-like", MODEL_DIGITS, calibration)
     paper_like = float((vgg8.predict(images, emulation_product(paper_models, 0, on_array), batch=BATCH)
                         == labels).mean())
-    figures = {"dies": list(DIES), **over_dies("vgg8", float(software.mean()), wilson(int(software.sum()), len(labels)),
-                                               emulated, vgg8_costs),
+    figures = {**over_dies("vgg8", float(software.mean()), wilson(int(software.sum()), len(labels)), emulated,
+                           vgg8_costs),
                "vgg8_paper_like_chip_accuracy": paper_like,
                "emulation_s": round(emulation_s, 1), "numpy_s": round(numpy_s, 1),
                "ratio": round(emulation_s / numpy_s, 2), "numpy_over_emulation": round(numpy_s / emulation_s, 4),
@@ -157,8 +173,7 @@ def main() -> None:
     print(f"VGG-8 software {100 * software.mean():6.2f} %, emulated {100 * np.mean(emulated):6.2f} % (mean of "
           f"{len(DIES)} dies), paper-like {100 * paper_like:6.2f} %; numpy {numpy_s:.1f} s, emulation "
           f"{emulation_s:.1f} s", flush=True)
-    figures.update(_faces())
-    write_results("networks", figures)
+    return figures
 
 
 def _faces() -> dict[str, Any]:

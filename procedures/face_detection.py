@@ -67,11 +67,11 @@ def detection_settings(net: BinaryNetwork, margin: float | None, overlap: float 
     picked = from_record(record).pick.figures if record else {}
     chosen = {"margin": margin if margin is not None else picked.get("margin"),
               "overlap": overlap if overlap is not None else picked.get("overlap")}
-    missing = [k for k, v in chosen.items() if v is None]
-    if missing:
-        raise ParameterError(f"parameter {missing[0]}: the network records no detection settings chosen on "
-                             f"validation data (metadata 'detection_selection'); give --{missing[0]}")
-    return float(chosen["margin"]), float(chosen["overlap"])
+    for name, value in chosen.items():
+        if value is None:
+            raise ParameterError(f"parameter {name}: the network records no detection settings chosen on "
+                                 f"validation data (metadata 'detection_selection'); give --{name}")
+    return float(chosen["margin"] or 0.0), float(chosen["overlap"] or 0.0)
 
 
 def _validate(params: dict, store: Any) -> None:

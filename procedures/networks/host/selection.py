@@ -8,10 +8,14 @@ network's metadata (``selection``, or ``detection_selection`` for the
 detection settings), so a shipped file says what it was chosen from, on
 what, and why.  Nothing here sees test data: a selection is made from the
 figures it is given.
+
+``python -m procedures.networks.host.selection FILE.npz`` prints a network
+file's selections as markdown tables (docs/networks.md quotes them).
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,11 +23,12 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Candidate:
-    """One choice: its name, what made it (a command line, or settings), and its validation figures."""
+    """One choice: its name, what made it (a command line, or settings), and its validation figures (numbers, or
+    lists of numbers such as per-die figures)."""
 
     name: str
     made_by: str
-    figures: dict[str, float] = field(default_factory=dict)
+    figures: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -84,3 +89,44 @@ def describe(record: dict[str, Any] | None, what: str) -> list[str]:
     others = ", ".join(f"{c.name} {c.figures[lead]:.4g}" for c in selection.candidates if c is not pick)
     return [f"  {what}: {pick.name} ({lead} {pick.figures[lead]:.4g}; others: {others or 'none'})",
             f"    chosen on {selection.measured_on}; rule: {selection.rule}"]
+
+
+#: figures named with one of these are fractions, shown as percentages
+PERCENT = ("accuracy", "balanced", "face")
+
+
+def _cell(key: str, value: Any) -> str:
+    if isinstance(value, list):
+        return " / ".join(_cell(key, v) for v in value)
+    if isinstance(value, float) and any(word in key for word in PERCENT):
+        return f"{100 * value:.2f} %"
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+def markdown(record: dict[str, Any], columns: Sequence[str] | None = None) -> list[str]:
+    """A selection record as a markdown table (a row per candidate, the pick in bold) and its rule; figures named
+    as fractions (PERCENT) shown as percentages."""
+    selection = from_record(record)
+    keys = list(columns or dict.fromkeys(k for c in selection.candidates for k in c.figures))
+    lines = ["| candidate | made by | " + " | ".join(keys) + " |", "|" + " --- |" * (len(keys) + 2)]
+    for c in selection.candidates:
+        bold = "**" if c is selection.pick else ""
+        cells = [f"{bold}{c.name}{bold}", f"`{c.made_by}`", *(_cell(k, c.figures.get(k, "-")) for k in keys)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return [*lines, "", f"Chosen on {selection.measured_on}. Rule: {selection.rule}; pick: **{selection.pick.name}**."]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print the selections a network file records, as markdown."""
+    from .npz import load_network
+
+    for path in (sys.argv[1:] if argv is None else argv):
+        meta = load_network(path).metadata
+        for key in ("selection", "detection_selection"):
+            if key in meta:
+                print(f"{path} {key}:\n")
+                print("\n".join(markdown(meta[key])) + "\n")
+
+
+if __name__ == "__main__":
+    main()

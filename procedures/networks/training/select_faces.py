@@ -74,9 +74,9 @@ def chip_scores(net: BinaryNetwork, images: np.ndarray, calibration: np.ndarray,
     return done.forwards[0].scores
 
 
-def network_figures(net: BinaryNetwork, data: FaceData, dies: list[int]) -> dict[str, float]:
+def network_figures(net: BinaryNetwork, data: FaceData, dies: list[int]) -> dict[str, Any]:
     """A candidate's validation figures: software, and on the chip per die and averaged over ``dies``."""
-    out = class_figures("software_validation", net.predict(data.validation_images), data.validation_labels)
+    out: dict[str, Any] = class_figures("software_validation", net.predict(data.validation_images), data.validation_labels)
     per_die = [class_figures("chip", chip_scores(net, data.validation_images, _calibration(data), die).argmax(1),
                              data.validation_labels) for die in dies]
     for key in ("accuracy", "balanced"):

@@ -11,7 +11,7 @@ import pytest
 from procedures.networks.host.idx import MnistData, load_mnist
 from procedures.networks.host.network import BinaryNetwork
 from procedures.networks.host.npz import load_network, save_network
-from procedures.networks.host.selection import Candidate, Selection, describe, from_record, grid
+from procedures.networks.host.selection import Candidate, Selection, describe, from_record, grid, markdown
 from procedures.networks.training import select_vgg8
 from tests.networks.conv_nets import small_vgg
 
@@ -40,6 +40,8 @@ def test_the_rule_picks_the_highest_validation_figure_then_breaks_ties_in_order(
     assert record["pick"] == "c" and record["measured_on"] == "held-out digits"
     assert record["candidates"][0] == {"name": "a", "made_by": "cmd a", "val": 0.97, "other": 0.5}
     assert from_record(record).pick.name == "c"
+    table = markdown(record)
+    assert table[0] == "| candidate | made by | val | other |" and table[4] == "| **c** | `cmd c` | 98.00 % | 0.2 |"
     assert describe(record, "network")[0].startswith("  network: c (val 0.98; others: a 0.97, b 0.98)")
     with pytest.raises(ValueError, match="lack the figures"):
         Selection((a, Candidate("e", "", {"other": 1.0})), ("val",), "v")
