@@ -41,7 +41,7 @@ def test_the_rule_picks_the_highest_validation_figure_then_breaks_ties_in_order(
     assert record["candidates"][0] == {"name": "a", "made_by": "cmd a", "val": 0.97, "other": 0.5}
     assert from_record(record).pick.name == "c"
     table = markdown(record)
-    assert table[0] == "| candidate | made by | val | other |" and table[4] == "| **c** | `cmd c` | 98.00 % | 0.2 |"
+    assert table[0] == "| candidate | made by | val | other |" and table[4] == "| **c** | `cmd c` | 0.98 | 0.2 |"
     assert describe(record, "network")[0].startswith("  network: c (val 0.98; others: a 0.97, b 0.98)")
     with pytest.raises(ValueError, match="lack the figures"):
         Selection((a, Candidate("e", "", {"other": 1.0})), ("val",), "v")
