@@ -65,13 +65,13 @@ def detection_settings(net: BinaryNetwork, margin: float | None, overlap: float 
     data; ParameterError when neither is there."""
     record = net.metadata.get("detection_selection")
     picked = from_record(record).pick.figures if record else {}
-    chosen = {"margin": margin if margin is not None else picked.get("margin"),
-              "overlap": overlap if overlap is not None else picked.get("overlap")}
-    for name, value in chosen.items():
-        if value is None:
-            raise ParameterError(f"parameter {name}: the network records no detection settings chosen on "
-                                 f"validation data (metadata 'detection_selection'); give --{name}")
-    return float(chosen["margin"] or 0.0), float(chosen["overlap"] or 0.0)
+    margin = picked.get("margin") if margin is None else margin
+    overlap = picked.get("overlap") if overlap is None else overlap
+    if margin is None or overlap is None:
+        name = "margin" if margin is None else "overlap"
+        raise ParameterError(f"parameter {name}: the network records no detection settings chosen on validation "
+                             f"data (metadata 'detection_selection'); give --{name}")
+    return float(margin), float(overlap)
 
 
 def _validate(params: dict, store: Any) -> None:
@@ -167,8 +167,7 @@ def analyse(data: RunData) -> Plan:
     detection over the photograph from the chip's window scores."""
     from procedures.networks.host.detection import ASTRONAUT_FACE, MATCH_OVERLAP, detect, overlap as iou
     from procedures.networks.host.detection import pyramid_windows
-    from procedures.networks.host.faces import FACE
-    from procedures.networks.host.faces import load_faces, photo
+    from procedures.networks.host.faces import FACE, load_faces, photo
     from skimage import data as images
 
     net = _network(data.parameters["network"])

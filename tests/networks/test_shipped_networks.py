@@ -3,8 +3,12 @@ record the choice that made them the shipped ones: chosen on validation data by 
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
+
+from labctl.procedure import ParameterError
 
 from procedures.networks.host.idx import load_mnist
 from procedures.networks.host.npz import SHIPPED_FACES, SHIPPED_VGG8, load_network
@@ -68,3 +72,6 @@ def test_the_shipped_face_network_records_its_selections_on_validation_data() ->
     picked = from_record(net.metadata["detection_selection"]).pick.figures
     assert detection_settings(net, None, None) == (picked["margin"], picked["overlap"])
     assert detection_settings(net, 1.5, None) == (1.5, picked["overlap"])
+    bare = dataclasses.replace(net, metadata={k: v for k, v in net.metadata.items() if k != "detection_selection"})
+    with pytest.raises(ParameterError, match="parameter overlap: the network records no detection settings"):
+        detection_settings(bare, 2.0, None)
