@@ -80,14 +80,20 @@ def grid(names: Sequence[str], values: Sequence[Sequence[float]]) -> list[dict[s
     return combos
 
 
+#: other candidates a report line names
+SHOWN = 3
+
+
 def describe(record: dict[str, Any] | None, what: str) -> list[str]:
     """Report lines of a selection record (None: the network records none): the pick, its figures, the rule."""
     if not record:
         return [f"  {what}: no selection recorded in the network"]
     selection = from_record(record)
     pick, lead = selection.pick, selection.rank_by[0]
-    others = ", ".join(f"{c.name} {c.figures[lead]:.4g}" for c in selection.candidates if c is not pick)
-    return [f"  {what}: {pick.name} ({lead} {pick.figures[lead]:.4g}; others: {others or 'none'})",
+    others = [c for c in selection.candidates if c is not pick]
+    shown = ", ".join(f"{c.name} {c.figures[lead]:.4g}" for c in others[:SHOWN])
+    more = f" and {len(others) - SHOWN} more" if len(others) > SHOWN else ""
+    return [f"  {what}: {pick.name} ({lead} {pick.figures[lead]:.4g}; others: {shown or 'none'}{more})",
             f"    chosen on {selection.measured_on}; rule: {selection.rule}"]
 
 
