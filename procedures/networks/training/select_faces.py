@@ -76,7 +76,8 @@ def chip_scores(net: BinaryNetwork, images: np.ndarray, calibration: np.ndarray,
 
 def network_figures(net: BinaryNetwork, data: FaceData, dies: list[int]) -> dict[str, Any]:
     """A candidate's validation figures: software, and on the chip per die and averaged over ``dies``."""
-    out: dict[str, Any] = class_figures("software_validation", net.predict(data.validation_images), data.validation_labels)
+    software = net.predict(data.validation_images)
+    out: dict[str, Any] = class_figures("software_validation", software, data.validation_labels)
     per_die = [class_figures("chip", chip_scores(net, data.validation_images, _calibration(data), die).argmax(1),
                              data.validation_labels) for die in dies]
     for key in ("accuracy", "balanced"):
