@@ -1,24 +1,40 @@
-"""Emulated VGG-8 against plain numpy inference of the 10,000 MNIST test digits; the face network on the chip.
+"""Emulated VGG-8 against plain numpy inference of the 10,000 MNIST test digits; the face network on the chip;
+both over dies, beside the paper-like pipeline, with their full-system energy.
 
-In one run, on the built-in simulated bench (die 1):
+In one run, on the built-in simulated bench (dies DIES):
 
-1. the MAC error models measured on the chip as vgg8-emulation measures them
-   (networks/chip/error_runs.py: the VGG-8's array layers, all but the first, on
-   the chip for 50 training digits, one model per layer);
-2. the shipped VGG-8's plain numpy inference of the 10,000 test digits, timed;
-3. the same network emulated with the measured models (every 64-row partial
-   sum of every array layer with a drawn error, seed 0), timed;
-4. the shipped face network's test patches in software and with its chip
-   layer on the simulated chip (needs the ``faces`` extra).
+1. per die, the MAC error models measured on the chip as vgg8-emulation
+   measures them (networks/chip/error_runs.py: the VGG-8's array layers, all
+   but the first, on the chip for 50 training digits, one model per layer),
+   and the cost and full-system energy of that pass (all array layers on the
+   chip);
+2. the shipped VGG-8's plain numpy inference of the 10,000 test digits,
+   timed; the same network emulated with each die's models (every 64-row
+   partial sum of every array layer with a drawn error, seed 0), timed on
+   die 1; the same with models measured under the paper-like pipeline
+   (docs/networks.md) on die 1;
+3. per die, the shipped face network's test patches in software and with
+   its chip layer on the chip, optimised and paper-like (needs the
+   ``faces`` extra), and the chip layer's full-system energy.
 
-    python benchmarks/networks.py [--short]
+    python benchmarks/networks.py [--short] [--vgg8-images N] [--networks vgg8,faces]
 
-``--short`` is the gate's version: error models from 2 digits with the
-smallest calibration (4 digits, 64 vectors a tile), 200 test digits, no face
-network.  The last line is JSON: vgg8_software_accuracy,
-vgg8_emulated_accuracy, emulation_s, numpy_s, ratio (goal <= 2),
-numpy_over_emulation (the gate's figure), face_chip_accuracy,
-face_software_accuracy.
+``--short`` is the gate's version: error models from 2 digits on die 1 with
+the smallest calibration (4 digits, 64 vectors a tile), 200 test digits,
+no face network.  ``--vgg8-images N`` emulates the first N test digits on
+each die (the emulation takes about ten times numpy's time);
+``--networks`` runs one of the two parts.  The last line is JSON: ``dies``; for ``vgg8_`` and
+``face_``: ``software_accuracy`` (with ``_ci95``: Wilson [low, high]),
+``chip_accuracy_mean`` (VGG-8: emulated with each die's models; faces: the
+chip layer on each die) with ``_ci95`` (half-width of Student's t interval
+over the dies) and ``_by_die``, ``gap_points_mean`` and
+``gap_points_ci95`` (software minus chip per die, points),
+``paper_like_chip_accuracy`` (VGG-8: emulated with die 1's paper-like
+models; faces: mean over the dies), ``energy_per_image_full_j`` and
+``tops_per_w`` (die 1, optimised, batch of 10,000; the pass's own
+operations); faces also per class (``chip_face_accuracy_mean``,
+``chip_nonface_accuracy_mean``); and the timing: emulation_s, numpy_s,
+ratio (goal <= 2), numpy_over_emulation (the gate's figure).
 """
 
 from __future__ import annotations
@@ -27,6 +43,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -37,75 +54,157 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 
 from labctl.bench import default_bench  # noqa: E402
 from labctl.engine import run_direct  # noqa: E402
-from labctl.stubs import ensure_powered  # noqa: E402
 from procedures.networks.chip.emulation import emulation_product  # noqa: E402
+from procedures.networks.chip.energy_budget import chip_ops, pass_costs  # noqa: E402
 from procedures.networks.chip.error_runs import measure_layer_models  # noqa: E402
-from procedures.networks.chip.network import chip_forward  # noqa: E402
-from procedures.networks.chip.session import open_session  # noqa: E402
-from procedures.networks.host.faces import load_faces  # noqa: E402
+from procedures.networks.chip.network import chip_forward, seeded_subset  # noqa: E402
+from procedures.networks.chip.pipeline import PIPELINES  # noqa: E402
+from procedures.networks.chip.session import chip_session  # noqa: E402
+from procedures.networks.host.accuracy import mean_interval, wilson  # noqa: E402
 from procedures.networks.host.idx import load_mnist  # noqa: E402
+from procedures.networks.host.network import array_layers  # noqa: E402
 from procedures.networks.host.npz import SHIPPED_FACES, SHIPPED_VGG8, load_network  # noqa: E402
 from benchspec.tdc import TdcSetting  # noqa: E402
-from procedures.vgg8_emulation import array_layers, vgg8_emulation  # noqa: E402
+from procedures.face_detection import face_detection  # noqa: E402
+from procedures.vgg8_emulation import vgg8_emulation  # noqa: E402
 
-DIE = 1
+DIES = (1, 2, 3, 4, 5)
 BATCH = 250
 MODEL_DIGITS = 50
-_VGG8 = {name: p.default for name, p in vgg8_emulation.parameters.items()}    # the procedure's defaults
+_VGG8 = {name: p.default for name, p in vgg8_emulation.parameters.items()}    # the procedures' defaults
+_FACES = {name: p.default for name, p in face_detection.parameters.items()}
 CALIBRATION_VECTORS = _VGG8["calibration_vectors"]
 CALIBRATION_IMAGES = _VGG8["calibration_images"]     # training digits (after the model digits) that calibrate the tiles
-SETTING = TdcSetting(_VGG8["lsb"], _VGG8["windows"])  # (face-detection reads one window)
+SETTING = TdcSetting(_VGG8["lsb"], _VGG8["windows"])
+FACE_SETTING = TdcSetting(_FACES["lsb"], _FACES["windows"])
 
 
-def powered(plan):
-    """The plan after powering the chip."""
-    yield from ensure_powered()
-    return (yield from plan)
+def on_die(die: int, pipeline: str, work: Any) -> Any:
+    """What ``work(session)`` returns, run in a chip session with ``pipeline`` on die ``die``."""
+    with default_bench(die) as bench:
+        return run_direct(chip_session(work, {"pipeline": pipeline}, PIPELINES[pipeline]), bench)[1]
+
+
+def vgg8_models(vgg8, digits, die: int, pipeline: str, model_digits: int, calibration: tuple[int, int]) -> tuple:
+    """(per-layer error models, the pass's costs) of the VGG-8's array layers on die ``die``."""
+    layers = array_layers(vgg8)
+
+    def work(session):
+        models = yield from measure_layer_models(
+            session, vgg8, digits.train_images[:model_digits],
+            digits.train_images[model_digits: model_digits + calibration[0]], layers, SETTING,
+            calibration_vectors=calibration[1])
+        return models, pass_costs(session, model_digits, chip_ops(vgg8, layers), "network")
+
+    return on_die(die, pipeline, work)
+
+
+def faces_on_die(net, faces, die: int, pipeline: str) -> tuple[np.ndarray, dict]:
+    """(predictions of the test patches, the pass's costs) with the face network's chip layer on die ``die``."""
+    chip = [int(net.metadata["chip_layer"])]
+    calibration = seeded_subset(np.random.default_rng(0), faces.train_images, _FACES["calibration_patches"])
+
+    def work(session):
+        done = yield from chip_forward(session, net, faces.test_images, calibration, [FACE_SETTING], "faces", chip)
+        return done.forwards[0].predictions, pass_costs(session, len(faces.test_images), chip_ops(net, chip), "faces")
+
+    return on_die(die, pipeline, work)
+
+
+def over_dies(prefix: str, software: float, software_ci: tuple[float, float], chip: list[float],
+              costs: dict) -> dict[str, Any]:
+    """The JSON figures of one network over the dies (module doc)."""
+    mean, half = mean_interval(chip)
+    gap, gap_half = mean_interval([100 * (software - c) for c in chip])
+    return {f"{prefix}_software_accuracy": software, f"{prefix}_software_accuracy_ci95": list(software_ci),
+            f"{prefix}_chip_accuracy_mean": mean, f"{prefix}_chip_accuracy_ci95": half,
+            f"{prefix}_chip_accuracy_by_die": chip, f"{prefix}_gap_points_mean": gap,
+            f"{prefix}_gap_points_ci95": gap_half,
+            f"{prefix}_energy_per_image_full_j": costs["energy_per_image_full_j"],
+            f"{prefix}_tops_per_w": costs["tops_per_w"]}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--short", action="store_true", help="the gate's version: 2 model digits, 200 test digits")
+    parser.add_argument("--vgg8-images", type=int, default=10_000, help="test digits emulated on each die")
+    parser.add_argument("--networks", default="vgg8,faces", help="the parts to run (vgg8, faces)")
     args = parser.parse_args()
-    model_digits, tests = (2, 200) if args.short else (MODEL_DIGITS, None)
-    calibration = (4, 64) if args.short else (CALIBRATION_IMAGES, CALIBRATION_VECTORS)
     vgg8, digits = load_network(SHIPPED_VGG8), load_mnist()
-    test_images, test_labels = digits.test_images[:tests], digits.test_labels[:tests]
-    with default_bench(DIE) as bench:
-        session = run_direct(powered(open_session()), bench)
-        models = run_direct(measure_layer_models(
-            session, vgg8, digits.train_images[:model_digits],
-            digits.train_images[model_digits: model_digits + calibration[0]], array_layers(vgg8), SETTING,
-            calibration_vectors=calibration[1]), bench)
-        if args.short:
-            _short(vgg8, models, test_images, test_labels)
-            return
-        faces_net, faces = load_network(SHIPPED_FACES), load_faces(0)
-        chip_layer = [int(faces_net.metadata["chip_layer"])]
-        patches = faces.train_images[np.random.default_rng(0).choice(len(faces.train_images), 512, replace=False)]
-        faces_pass = run_direct(chip_forward(session, faces_net, faces.test_images, patches, [TdcSetting(0.4e-9)],
-                                             "faces", chip_layer), bench)
-    on_chip = faces_pass.forwards[0]
-    face_software = faces_net.accuracy(faces.test_images, faces.test_labels)
-    face_chip = float((on_chip.predictions == faces.test_labels).mean())
+    if args.short:
+        models, _ = vgg8_models(vgg8, digits, DIES[0], "optimised", 2, (4, 64))
+        _short(vgg8, models, digits.test_images[:200], digits.test_labels[:200])
+        return
+    parts = set(args.networks.split(","))
+    figures: dict[str, Any] = {"dies": list(DIES)}
+    if "vgg8" in parts:
+        figures.update(_vgg8(vgg8, digits, args.vgg8_images))
+    if "faces" in parts:
+        figures.update(_faces())
+    write_results("networks", figures)
 
+
+def _vgg8(vgg8, digits, count: int) -> dict[str, Any]:
+    """The VGG-8's figures over the dies (module doc) on the first ``count`` test digits."""
+    calibration = (CALIBRATION_IMAGES, CALIBRATION_VECTORS)
+    images, labels = digits.test_images[:count], digits.test_labels[:count]
+    on_array = array_layers(vgg8)
     start = time.perf_counter()
-    software = vgg8.accuracy(digits.test_images, digits.test_labels, batch=BATCH)
+    software = vgg8.predict(images, batch=BATCH) == labels
     numpy_s = time.perf_counter() - start
-    start = time.perf_counter()
-    product = emulation_product(models, 0, frozenset(models))
-    emulated = vgg8.accuracy(digits.test_images, digits.test_labels, product, batch=BATCH)
-    emulation_s = time.perf_counter() - start
+    emulated, vgg8_costs, emulation_s = [], {}, 0.0
+    for die in DIES:
+        models, costs = vgg8_models(vgg8, digits, die, "optimised", MODEL_DIGITS, calibration)
+        start = time.perf_counter()
+        emulated.append(float((vgg8.predict(images, emulation_product(models, 0, on_array), batch=BATCH)
+                               == labels).mean()))
+        if die == DIES[0]:
+            emulation_s, vgg8_costs = time.perf_counter() - start, costs
+        print(f"VGG-8 die {die}: emulated {100 * emulated[-1]:6.2f} %", flush=True)
+    paper_models, _ = vgg8_models(vgg8, digits, DIES[0], "paper-like", MODEL_DIGITS, calibration)
+    paper_like = float((vgg8.predict(images, emulation_product(paper_models, 0, on_array), batch=BATCH)
+                        == labels).mean())
+    figures = {**over_dies("vgg8", float(software.mean()), wilson(int(software.sum()), len(labels)), emulated,
+                           vgg8_costs),
+               "vgg8_paper_like_chip_accuracy": paper_like,
+               "emulation_s": round(emulation_s, 1), "numpy_s": round(numpy_s, 1),
+               "ratio": round(emulation_s / numpy_s, 2), "numpy_over_emulation": round(numpy_s / emulation_s, 4),
+               "images": int(len(images))}
+    print(f"VGG-8 software {100 * software.mean():6.2f} %, emulated {100 * np.mean(emulated):6.2f} % (mean of "
+          f"{len(DIES)} dies), paper-like {100 * paper_like:6.2f} %; numpy {numpy_s:.1f} s, emulation "
+          f"{emulation_s:.1f} s", flush=True)
+    return figures
 
-    print(f"VGG-8 software  {100 * software:6.2f} %  numpy      {numpy_s:7.1f} s")
-    print(f"VGG-8 emulated  {100 * emulated:6.2f} %  emulation  {emulation_s:7.1f} s")
-    print(f"faces software  {100 * face_software:6.2f} %  on chip {100 * face_chip:6.2f} %")
-    write_results("networks", {"vgg8_software_accuracy": software, "vgg8_emulated_accuracy": emulated,
-                                "emulation_s": round(emulation_s, 1), "numpy_s": round(numpy_s, 1),
-                                "ratio": round(emulation_s / numpy_s, 2),
-                                "numpy_over_emulation": round(numpy_s / emulation_s, 4),
-                                "face_chip_accuracy": face_chip, "face_software_accuracy": face_software,
-                                "images": int(len(digits.test_images))})
+
+def _faces() -> dict[str, Any]:
+    """The face network's figures over the dies (module doc)."""
+    from procedures.networks.host.faces import FACE, load_faces
+
+    net = load_network(SHIPPED_FACES)
+    faces = load_faces(int(net.metadata.get("data_seed", 0)))
+    labels, is_face = faces.test_labels, faces.test_labels == FACE
+    software = net.predict(faces.test_images) == labels
+    chip, paper_like, per_class, face_costs = [], [], {"face": [], "nonface": []}, {}
+    for die in DIES:
+        predictions, costs = faces_on_die(net, faces, die, "optimised")
+        right = predictions == labels
+        chip.append(float(right.mean()))
+        per_class["face"].append(float(right[is_face].mean()))
+        per_class["nonface"].append(float(right[~is_face].mean()))
+        face_costs = face_costs or costs
+        paper_predictions, _ = faces_on_die(net, faces, die, "paper-like")
+        paper_like.append(float((paper_predictions == labels).mean()))
+        print(f"faces die {die}: chip {100 * chip[-1]:6.2f} % (faces {100 * per_class['face'][-1]:.1f} %, "
+              f"non-faces {100 * per_class['nonface'][-1]:.2f} %), paper-like {100 * paper_like[-1]:6.2f} %",
+              flush=True)
+    out = over_dies("face", float(software.mean()), wilson(int(software.sum()), len(labels)), chip, face_costs)
+    for name, values in per_class.items():
+        mean, half = mean_interval(values)
+        out[f"face_chip_{name}_accuracy_mean"], out[f"face_chip_{name}_accuracy_ci95"] = mean, half
+    mean, half = mean_interval(paper_like)
+    out.update(face_paper_like_chip_accuracy=mean, face_paper_like_chip_accuracy_ci95=half,
+               face_test_patches=int(len(labels)), face_test_faces=int(is_face.sum()))
+    return out
 
 
 def _short(vgg8, models, images: np.ndarray, labels: np.ndarray) -> None:

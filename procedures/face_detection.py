@@ -13,12 +13,18 @@ the layer's inputs for ``calibration_patches`` training patches; the
 detection pass reuses those calibrations.
 
 1. Classification of the test patches (networks/host/faces.py) in software and
-   with the layer on the chip; accuracies beside the paper's.
+   with the layer on the chip; accuracies (all patches, faces, non-faces) with
+   their 95 % Wilson intervals, beside the paper's.
 2. Detection: every 25 x 25 window of an image pyramid over scikit-image's
    astronaut (networks/host/detection.py) classified with the layer on the chip;
    windows whose face score beats the non-face score by ``margin`` are
    candidates, non-maximum suppression keeps the best of overlapping ones.
    The picture with the kept boxes is the run's detection figure.
+
+The network, and the default ``margin`` and ``overlap``, were chosen on
+validation data (training/select_faces.py), never on the test patches or the
+astronaut; the network's metadata records both choices and the report
+repeats them.
 
 Needs the ``faces`` extra (scikit-image, which ships the data).
 """
@@ -43,15 +49,29 @@ from procedures.networks.host.accuracy import accuracy, paired_gap, table
 from procedures.networks.host.evaluation import ERROR_EDGES, confusion, histogram
 from procedures.networks.host.network import BinaryNetwork
 from procedures.networks.host.npz import SHIPPED_FACES, NetworkFormatError, load_network
+from procedures.networks.host.selection import describe, from_record
 from benchspec.tdc import TdcSetting
 
 PAPER_ACCURACY = 0.934
 BATCH = 500                   # windows per host pass
-MATCH_OVERLAP = 0.5           # a detection matches the face when their boxes overlap this much (IoU)
 
 
 def _network(path: Path | None) -> BinaryNetwork:
     return load_network(SHIPPED_FACES if path is None else path)
+
+
+def detection_settings(net: BinaryNetwork, margin: float | None, overlap: float | None) -> tuple[float, float]:
+    """(margin, overlap): those given, else the ones the network's ``detection_selection`` picked on validation
+    data; ParameterError when neither is there."""
+    record = net.metadata.get("detection_selection")
+    picked = from_record(record).pick.figures if record else {}
+    margin = picked.get("margin") if margin is None else margin
+    overlap = picked.get("overlap") if overlap is None else overlap
+    if margin is None or overlap is None:
+        name = "margin" if margin is None else "overlap"
+        raise ParameterError(f"parameter {name}: the network records no detection settings chosen on validation "
+                             f"data (metadata 'detection_selection'); give --{name}")
+    return float(margin), float(overlap)
 
 
 def _validate(params: dict, store: Any) -> None:
@@ -62,6 +82,7 @@ def _validate(params: dict, store: Any) -> None:
     layer = net.metadata.get("chip_layer")
     if not isinstance(layer, int) or not 0 <= layer < len(net.weighted):
         raise ParameterError("parameter network: its metadata names no 'chip_layer'")
+    detection_settings(net, params["margin"], params["overlap"])
     try:
         require("faces", "face-detection")
     except MissingExtra as exc:
@@ -144,9 +165,9 @@ def _no_histograms(result: Any, outputs: int) -> tuple[np.ndarray, np.ndarray, f
 def analyse(data: RunData) -> Plan:
     """Software beside the chip on the test patches (accuracies with intervals, confusion matrices), and the
     detection over the photograph from the chip's window scores."""
-    from procedures.networks.host.detection import ASTRONAUT_FACE, non_maximum_suppression, overlap as iou
+    from procedures.networks.host.detection import ASTRONAUT_FACE, MATCH_OVERLAP, detect, overlap as iou
     from procedures.networks.host.detection import pyramid_windows
-    from procedures.networks.host.faces import load_faces, photo
+    from procedures.networks.host.faces import FACE, load_faces, photo
     from skimage import data as images
 
     net = _network(data.parameters["network"])
@@ -158,12 +179,14 @@ def analyse(data: RunData) -> Plan:
     yield Record("confusion_chip", confusion(faces.test_labels, chip, 2), "patches",
                  "true class (row: non-face, face) against predicted (column)", ("true", "predicted"))
     chip_right, software_right = chip == faces.test_labels, software == faces.test_labels
+    is_face = faces.test_labels == FACE
     gap, gap_ci = paired_gap(software_right, chip_right)
+    margin, limit = detection_settings(net, data.parameters["margin"], data.parameters["overlap"])
     search = pyramid_windows(photo("astronaut"), stride=data.parameters["stride"])
     scores = np.asarray(data.last("chip_window_scores"), np.float64)
     score = scores[:, 1] - scores[:, 0]
-    candidates = np.flatnonzero(score > data.parameters["margin"])
-    kept = candidates[non_maximum_suppression(search.boxes[candidates], score[candidates], data.parameters["overlap"])]
+    candidates = np.flatnonzero(score > margin)
+    kept = detect(search.boxes, score, margin, limit)
     boxes = np.column_stack([search.boxes[kept], score[kept]]) if kept.size else np.zeros((0, 5))
     truth = np.array(ASTRONAUT_FACE, np.float64)
     overlaps = iou(truth, search.boxes[kept]) if kept.size else np.zeros(0)
@@ -171,24 +194,38 @@ def analyse(data: RunData) -> Plan:
     yield Record("face_box", truth, "px", "the true face: top, left, height, width")
     yield Record("detections", boxes, "px", "kept boxes: top, left, height, width, score", ("box", "field"))
     return {**accuracy("software", software_right), **accuracy("chip", chip_right),
+            **accuracy("software_face", software_right[is_face]), **accuracy("chip_face", chip_right[is_face]),
+            **accuracy("software_nonface", software_right[~is_face]), **accuracy("chip_nonface", chip_right[~is_face]),
             "gap_points": gap, "gap_points_ci95": gap_ci,
             "test_patches": len(faces.test_labels), "test_faces": int(faces.test_labels.sum()),
+            "margin": margin, "overlap": limit, "selection": net.metadata.get("selection"),
+            "detection_selection": net.metadata.get("detection_selection"),
             "search_windows": len(search.patches), "candidates": int(candidates.size),
             "detections": int(kept.size), "best_overlap": float(overlaps.max()) if kept.size else 0.0,
             "face_found": bool((overlaps >= MATCH_OVERLAP).any()),
             "false_detections": int((overlaps < MATCH_OVERLAP).sum())}
 
 
+def _row(summary: dict, name: str) -> dict:
+    return {"a": summary.get(f"chip{name}_accuracy"), "a_ci": summary.get(f"chip{name}_accuracy_ci95"),
+            "b": summary.get(f"software{name}_accuracy"), "b_ci": summary.get(f"software{name}_accuracy_ci95")}
+
+
 def report(summary: dict) -> list[str]:
-    """Chip and software on the test patches, beside the paper, in points with 95 % intervals; the detection."""
+    """Chip and software on the test patches (all, faces, non-faces), beside the paper, in points with 95 %
+    intervals; the detection; what was chosen on validation data."""
+    faces = summary["test_faces"]
     lines = table(("chip", "software"), [
-        ("this network", {"a": summary["chip_accuracy"], "a_ci": summary.get("chip_accuracy_ci95"),
-                          "b": summary["software_accuracy"], "b_ci": summary.get("software_accuracy_ci95"),
-                          "gap": summary["gap_points"], "gap_ci": summary.get("gap_points_ci95")}),
+        ("all patches", {**_row(summary, ""), "gap": summary["gap_points"], "gap_ci": summary.get("gap_points_ci95")}),
+        (f"faces ({faces})", _row(summary, "_face")),
+        (f"non-faces ({summary['test_patches'] - faces})", _row(summary, "_nonface")),
         ("paper", {"a": PAPER_ACCURACY})], f"{summary['test_patches']} test patches")
-    lines.append(f"  detection: {summary['detections']} boxes kept of {summary['candidates']} candidates in "
+    lines.append(f"  detection (margin {summary['margin']:g}, overlap {summary['overlap']:g}): "
+                 f"{summary['detections']} boxes kept of {summary['candidates']} candidates in "
                  f"{summary['search_windows']} windows; the face {'found' if summary['face_found'] else 'missed'} "
                  f"(best overlap {summary['best_overlap']:.2f}), {summary['false_detections']} false boxes")
+    lines += describe(summary.get("selection"), "network chosen on validation data")
+    lines += describe(summary.get("detection_selection"), "detection settings chosen on validation data")
     return lines + report_energy(summary, "the chip layer's")
 
 
@@ -201,10 +238,12 @@ def face_detection(
     calibration_patches: Annotated[int, Param("training patches whose layer inputs calibrate every tile",
                                               low=16, high=10_000)] = 512,
     stride: Annotated[int, Param("sliding-window step in the rescaled images", "px", 1, 25)] = 3,
-    margin: Annotated[float, Param("face score minus non-face score a window needs to be a candidate",
-                                   low=-100, high=100)] = 2.0,
-    overlap: Annotated[float, Param("non-maximum suppression: largest overlap (IoU) two kept boxes may have",
-                                    low=0.0, high=1.0)] = 0.1,
+    margin: Annotated[float | None, Param("face score minus non-face score a window needs to be a candidate "
+                                          "(default: the network's, chosen on validation data)",
+                                          low=-100, high=100)] = None,
+    overlap: Annotated[float | None, Param("non-maximum suppression: largest overlap (IoU) two kept boxes may "
+                                           "have (default: the network's, chosen on validation data)",
+                                           low=0.0, high=1.0)] = None,
     pipeline: Annotated[str, Param("how the chip's layers are read: the paper's way (paper-like), or with the "
                                    "optimised runtime's steps added one by one (docs/networks.md)",
                                    choices=tuple(PIPELINES))] = "optimised",

@@ -25,7 +25,10 @@ improves to 98.86 % (software baseline: 99.28 %)".
    and the accuracies given.
 
 Records accuracies beside the paper's, the confusion matrix, every layer's
-error histogram, and the validation's histograms and statistics.
+error histogram, and the validation's histograms and statistics.  The
+shipped network was chosen among trained variants on validation digits held
+out of the training set (training/select_vgg8.py), never on test digits; its
+metadata records the choice and the report repeats it.
 """
 
 from __future__ import annotations
@@ -52,8 +55,9 @@ from procedures.networks.host.evaluation import (ERROR_EDGES, ErrorRecorder, agr
                                                   unit_statistics)
 from procedures.networks.host.idx import DatasetError, check_mnist_folder, load_mnist
 from procedures.networks.host.layers import Convolution
-from procedures.networks.host.network import BinaryNetwork
+from procedures.networks.host.network import BinaryNetwork, array_layers
 from procedures.networks.host.npz import SHIPPED_VGG8, NetworkFormatError, load_network
+from procedures.networks.host.selection import describe
 from benchspec.tdc import TdcSetting
 
 PAPER_SOFTWARE = 0.9928
@@ -65,13 +69,6 @@ GENERIC_MATRICES = 4            # matrices of the generic error model measured f
 
 def _network(path: Path | None) -> BinaryNetwork:
     return load_network(SHIPPED_VGG8 if path is None else path)
-
-
-def array_layers(net: BinaryNetwork) -> frozenset[int]:
-    """The layers on the array: all but the network's ``host_layers`` (metadata; default the first layer,
-    whose 9-input partial sums would carry a full 64-row sum's error on a seventh of its range)."""
-    host = set(net.metadata.get("host_layers", [0]))
-    return frozenset(k for k in range(len(net.weighted)) if k not in host)
 
 
 def _validate(params: dict, store: Any) -> None:
@@ -265,7 +262,8 @@ def analyse(data: RunData) -> Plan:
             "array_layers": sorted(on_array),
             "layer_error_mean": [round(float(m), 4) for m in mean],
             "layer_error_std": [round(float(s), 4) for s in std],
-            "network_recorded_accuracy": net.metadata.get("test_accuracy"), **validation}
+            "network_recorded_accuracy": net.metadata.get("test_accuracy"),
+            "selection": net.metadata.get("selection"), **validation}
 
 
 def report(summary: dict) -> list[str]:
@@ -281,6 +279,7 @@ def report(summary: dict) -> list[str]:
             lines.append(f"  validation on the chip ({summary['validation_images']} digits, two layers): the {name} "
                          f"model {'agrees' if summary[f'validation_{name}_agrees'] else 'does NOT agree'} with "
                          "the chip's errors")
+    lines += describe(summary.get("selection"), "network chosen on validation digits")
     return lines + report_energy(summary, "the validation slice's")
 
 

@@ -99,6 +99,12 @@ def test_face_detection_with_one_layer_on_the_chip(store) -> None:
     s = result.summary
     assert result.status == "completed" and s["chip_layer"] == 7 and s["paper_accuracy"] == 0.934
     assert s["chip_accuracy"] >= 0.92 and abs(s["chip_accuracy"] - s["software_accuracy"]) <= 0.02 + 1e-9
-    assert s["face_found"] and s["test_patches"] == 200
+    assert s["test_patches"] == 2114 and s["test_faces"] == 30
+    assert s["face_found"] == (s["best_overlap"] >= 0.5) and s["detections"] <= s["candidates"]
+    picked = s["detection_selection"]["candidates"]
+    assert (s["margin"], s["overlap"]) in {(c["margin"], c["overlap"]) for c in picked if c["name"] ==
+                                           s["detection_selection"]["pick"]}
+    low, high = s["chip_face_accuracy_ci95"]
+    assert low <= s["chip_face_accuracy"] <= high and high - low > 0.1      # 30 faces: a wide interval
     assert sorted(p.name for p in store.plot_dir(result.run_id).iterdir()) == [
         "chip_layer_errors.png", "confusion.png", "detection.png"]

@@ -9,5 +9,6 @@
 - ``faces``: face / non-face patches from scikit-image's bundled data (``faces`` extra)
 - ``detection``: sliding windows over an image pyramid, non-maximum suppression (``faces`` extra)
 - ``evaluation``: per-layer error histograms, confusion matrices, agreement of two error samples
+- ``selection``: choosing among candidates by a rule on validation figures, and the record of the choice
 - ``accuracy``: accuracies with their 95 % intervals, paired gaps, means over dies, the procedures' table
 """

@@ -232,3 +232,11 @@ class BinaryNetwork:
                  batch: int | None = None) -> float:
         """Fraction (0..1) of images classified as their labels (``batch``: images per forward pass)."""
         return float((self.predict(images, product, batch) == labels).mean())
+
+
+def array_layers(net: BinaryNetwork) -> frozenset[int]:
+    """The weighted layers a convolutional network runs on the array: all but its ``host_layers`` (metadata;
+    default the first layer, whose 9-input partial sums would carry a full 64-row sum's error on a seventh of
+    its range)."""
+    host = set(net.metadata.get("host_layers", [0]))
+    return frozenset(k for k in range(len(net.weighted)) if k not in host)

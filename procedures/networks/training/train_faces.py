@@ -8,7 +8,9 @@ three dense layers on 25 x 25 grey patches, 4 bit-planes in:
 
 Run ``python -m procedures.networks.training.train_faces --help``; the last
 line printed is a JSON summary.  With ``--out`` the network is saved with
-its provenance (command, seed, data digest, numpy test accuracy, versions).
+its provenance (command, seed, data digest, numpy validation and test
+accuracy, versions).  Which trained network is shipped is chosen on the
+validation patches only (training/select_faces.py).
 Without torch or scikit-image it says how to install them.
 """
 
@@ -65,10 +67,11 @@ def main(argv: list[str] | None = None) -> dict:
                 "data_digest": data.digest(), "training_patches": len(data.train_images),
                 "training_s": round(trained.seconds, 1)}
     network = to_network(trained.model, data.train_images, metadata)
-    accuracy = network.accuracy(data.test_images, data.test_labels)
-    network.metadata["test_accuracy"] = accuracy
-    summary = {"data_digest": data.digest(), "training_s": metadata["training_s"], "test_accuracy": accuracy,
-               "history": trained.history}
+    network.metadata["validation_accuracy"] = network.accuracy(data.validation_images, data.validation_labels)
+    network.metadata["test_accuracy"] = network.accuracy(data.test_images, data.test_labels)
+    summary = {"data_digest": data.digest(), "training_s": metadata["training_s"],
+               "validation_accuracy": network.metadata["validation_accuracy"],
+               "test_accuracy": network.metadata["test_accuracy"], "history": trained.history}
     return finish(network, summary, args.out)
 
 
