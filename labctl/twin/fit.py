@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.optimize import least_squares
+from scipy.optimize import least_squares, minimize
 
 from benchspec.mx64 import COLUMNS, ROWS
 from sim_chip import ChipParameters
 from sim_chip.die import Spreads
 from sim_chip.readout import column_delay, noise_budget
+from sim_chip.switching import switching_probability
 
 from ..rundata import RunData, read_run
 from ..store import Store
@@ -382,35 +383,74 @@ def _rv_loop(fit: TwinFit, data: RunData) -> None:
          "1/TMR linear in V^2 (the run's fit), at the MTJ's share of the bias")
 
 
+def test_mtj_switching(data: RunData, p: ChipParameters, retention_factor: float) -> tuple[np.ndarray, np.ndarray]:
+    """(Vc0 in V, Delta) of the test MTJ and their covariance, by binomial maximum likelihood with the model's
+    switching law (:func:`sim_chip.switching.switching_probability`: the linear Neel-Brown barrier, the
+    exponent-2 barrier anchored on the retention Delta, the critical passage and precession) as the forward
+    model.  The overdrive P->AP is V/Vc0 (R_P does not depend on the bias); the test MTJ's retention Delta is
+    ``retention_factor`` times the population's datasheet delta_retention_mean."""
+    d = p.device
+    widths = np.asarray(data.all("width"), float)
+    volts = [np.asarray(v, float) for v in data.all("mtj_voltages")]
+    fractions = [np.asarray(f, float) for f in data.all("probability")]
+    trials = float(data.parameters["trials"])
+    delta_ret = d.delta_retention_mean * retention_factor
+
+    def nll(theta: np.ndarray) -> float:
+        vc0, delta = theta
+        total = 0.0
+        for width, v, f in zip(widths, volts, fractions):
+            prob = np.clip(switching_probability(v / vc0, width, delta, delta_ret, d), 1e-12, 1 - 1e-12)
+            total -= trials * float((f * np.log(prob) + (1 - f) * np.log1p(-prob)).sum())
+        return total
+
+    start = np.array([data.summary["vc0_V"], data.summary["delta"]])
+    if not np.all(np.isfinite(start)):
+        start = np.array([d.vc0_p_to_ap, d.delta_mean])
+    found = minimize(nll, start, method="Nelder-Mead", options={"xatol": 1e-9, "fatol": 1e-9, "maxiter": 4000})
+    theta = found.x
+    steps = np.abs(theta) * 1e-3
+    hess = np.empty((2, 2))
+    for i in range(2):
+        for j in range(2):
+            ei, ej = np.eye(2)[i] * steps[i], np.eye(2)[j] * steps[j]
+            hess[i, j] = (nll(theta + ei + ej) - nll(theta + ei - ej) - nll(theta - ei + ej)
+                          + nll(theta - ei - ej)) / (4 * steps[i] * steps[j])
+    return theta, np.linalg.pinv(hess)
+
+
 def _switching(fit: TwinFit, data: RunData, p: ChipParameters) -> None:
     """The population's Vc0 (P->AP) and Delta from the test MTJ's, conditioned on its measured R_P.
 
-    The test MTJ is one draw of the population (docs/chip_model.md): with
-    z_P its R_P's standard score, ln Vc0 ~ N(ln Vc0_pop + (s_RA^2/s_P) z_P -
-    s_V^2/2, s_A^2 (1 - (s_A/s_P)^2) + s_J^2) and Delta ~ Delta_pop (1 - k s_A
-    (s_A/s_P) z_P) with relative spread sqrt((k s_A)^2 (1 - (s_A/s_P)^2) + cv^2);
-    the population value is the one that puts the measurement at the
+    The test MTJ's own values by :func:`test_mtj_switching`.  It is one draw
+    of the population (docs/chip_model.md): with z_P its R_P's standard
+    score, ln Vc0 ~ N(ln Vc0_pop + (s_RA^2/s_P) z_P - s_V^2/2, s_A^2 (1 -
+    (s_A/s_P)^2) + s_J^2) and Delta ~ Delta_pop (1 - k s_A (s_A/s_P) z_P)
+    with relative spread sqrt((k s_A)^2 (1 - (s_A/s_P)^2) + cv^2); the
+    population value is the one that puts the measurement at the
     conditional mean, its error the fit's and the conditional spread together.
     """
     s, d = data.summary, p.device
-    if not (np.isfinite(s["vc0_V"]) and np.isfinite(s["delta"])):
-        fit.missing.append(f"switching-probability run {data.id}: its maximum-likelihood fit did not converge")
-        return
     sp = Spreads.of(d)
     s_ra2 = sp.r_p**2 - sp.area**2
     share = sp.area / sp.r_p
     z_p = (np.log(s["r_p_ohm"] / d.r_p_mean) + 0.5 * sp.r_p**2) / sp.r_p
-    s_v2 = s_ra2 + sp.jc0**2
-    residual = sp.area**2 * (1 - share**2) + sp.jc0**2
-    vc0 = s["vc0_V"] * np.exp(-(s_ra2 / sp.r_p) * z_p + 0.5 * s_v2)
-    vc0_se = vc0 * np.sqrt(residual + (s["vc0_se_V"] / s["vc0_V"]) ** 2)
-    _add(fit, "device.vc0_p_to_ap", vc0, vc0_se, data, "test MTJ's Vc0 (binomial ML), population given its R_P")
     k = d.delta_area_exponent
     factor = 1 - k * sp.area * share * z_p
+    (vc0_test, delta_test), cov = test_mtj_switching(data, p, factor)
+    if not (np.all(np.isfinite(cov)) and cov[0, 0] > 0 and cov[1, 1] > 0):
+        fit.missing.append(f"switching-probability run {data.id}: its maximum-likelihood fit did not converge")
+        return
+    s_v2 = s_ra2 + sp.jc0**2
+    residual = sp.area**2 * (1 - share**2) + sp.jc0**2
+    vc0 = vc0_test * np.exp(-(s_ra2 / sp.r_p) * z_p + 0.5 * s_v2)
+    vc0_se = vc0 * np.sqrt(residual + cov[0, 0] / vc0_test**2)
+    _add(fit, "device.vc0_p_to_ap", vc0, vc0_se, data, "test MTJ's Vc0 (binomial ML, the model's switching law), "
+         "population given its R_P")
     rel = np.sqrt((k * sp.area) ** 2 * (1 - share**2) + d.delta_cv**2)
-    delta = s["delta"] / factor
-    _add(fit, "device.delta_mean", delta, np.hypot(delta * rel, s["delta_se"] / factor), data,
-         "test MTJ's Delta (binomial ML), population given its R_P")
+    delta = delta_test / factor
+    _add(fit, "device.delta_mean", delta, np.hypot(delta * rel, np.sqrt(cov[1, 1]) / factor), data,
+         "test MTJ's Delta (binomial ML, the model's switching law), population given its R_P")
 
 
 def datasheet_value(name: str) -> Any:
