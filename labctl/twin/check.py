@@ -10,7 +10,16 @@ fix is drawn afresh, as the twin predicts a die of its population).
 Bands (docs/twin.md):
 
 * MAC error histogram: total-variation distance 1/2 sum |p_k - q_k| over
-  unit bins of decoded - ideal MAC, at most 0.05;
+  unit bins of decoded - ideal MAC, at most 0.05, against the twin's
+  histogram pooled over :data:`TWIN_DIES` twin dies (one die's histogram
+  differs from another's by 0.01-0.05 with identical parameters: pooling
+  takes the twin's share of that out of the distance);
+* MAC error spread: the rms of decoded - ideal on the bench against the
+  mean over the twin dies, within t(0.975, m - 1) s sqrt(1 + 1/m), s the
+  twin dies' standard deviation of their rms (m dies): the interval of a
+  new die's rms, the bench's sampling and die-to-die spread included.  The
+  rms is what the read noise and the read margin move; the histogram's
+  distance is dominated by its sampling and die-to-die noise;
 * write error rate at each voltage (the array first written with the
   complement of the matrix, so that every MTJ has to switch): the twin's first-pass rate (the mean
   over :data:`TWIN_DIES` twin dies) within the bench's 99 % Wilson interval
@@ -37,6 +46,7 @@ from typing import Any
 from collections.abc import Callable
 
 import numpy as np
+from scipy.stats import t as student_t
 
 from ..bench import BenchConfig, builtin_config
 from ..engine import execute, run_direct
@@ -52,13 +62,15 @@ VOLTAGES = (0.55, 0.6, 0.65)
 SECOND_TEMPERATURE = 318.15
 MIDPOINT_WIDTH = 1e-5
 TV_BAND = 0.05
-#: twin dies write-verify runs on: their spread is the part of the write error rate the twin leaves to the die
+#: twin dies write-verify and mac-errors run on: their spread is what the twin leaves to the die
 TWIN_DIES = 4
 ACCURACY_BAND_POINTS = 0.5
 #: what each comparison is most sensitive to, in order
 LIKELY = {
-    "mac_errors": "device.r_p_sigma and device.r_ap_sigma (the branch spread), readout.comparator_noise_gamma, "
-                  "device.r_ap_mean - device.r_p_mean (the read margin)",
+    "mac_errors": "readout.comparator_noise_gamma, device.r_ap_mean - device.r_p_mean (the read margin), "
+                  "readout.comparator_offset_sigma",
+    "mac_error_rms": "readout.comparator_noise_gamma (the read noise), device.r_ap_mean - device.r_p_mean "
+                     "(the read margin)",
     "write_error_rate": "device.vc0_p_to_ap, device.vc0_ap_to_p (not fitted), device.fet_isat_* (not fitted)",
     "mnist_accuracy": "the read margin (device.r_ap_mean - device.r_p_mean) and readout.comparator_noise_gamma",
     "switching_midpoint": "device.delta_mean, device.vc0_p_to_ap, device.curie_temperature (not fitted)",
@@ -158,6 +170,11 @@ def _mac_errors(store: Store, run_id: int) -> np.ndarray:
     return counts / counts.sum()
 
 
+def _rms(histogram: np.ndarray) -> float:
+    """Root mean square of decoded - ideal MAC of a histogram over -24 .. 24, codes."""
+    return float(np.sqrt((np.arange(-24, 25) ** 2 * histogram).sum()))
+
+
 def _midpoint(store: Store, run_id: int) -> tuple[float, float]:
     """The MTJ voltage where the measured P crosses 1/2 (linear between the bracketing points) and its
     standard error, sqrt(1/(4 trials)) over the local slope."""
@@ -180,9 +197,17 @@ def compare(store: Store, bench_runs: dict[str, int], twin_runs: dict[str, list[
         t_id = twin_runs[name][0]
         b, t = read_run(store, b_id).summary, read_run(store, t_id).summary
         if name == "mac_errors":
-            p, q = _mac_errors(store, b_id), _mac_errors(store, t_id)
+            p = _mac_errors(store, b_id)
+            dies = np.array([_mac_errors(store, i) for i in twin_runs[name]])
+            q = dies.mean(axis=0)
             out.append(Comparison(name, p.tolist(), q.tolist(), 0.5 * float(np.abs(p - q).sum()), TV_BAND,
                                   "TV", (b_id, t_id)))
+            rms_b, rms_t = _rms(p), np.array([_rms(d) for d in dies])
+            m = len(rms_t)
+            band = (float(student_t.ppf(0.975, m - 1) * rms_t.std(ddof=1) * math.sqrt(1 + 1 / m)) if m > 1
+                    else float("nan"))
+            out.append(Comparison("mac_error_rms", rms_b, float(rms_t.mean()), abs(rms_b - float(rms_t.mean())),
+                                  band, "codes", (b_id, t_id)))
         elif name.startswith("write_error_rate"):
             n = 4096
             pb = b["first_pass_errors"] / n
@@ -250,9 +275,10 @@ def run_check(config: BenchConfig, twin_file: str | Path, store: Store, seed: in
                                  params=twin_file)
     bench_runs = _run_all(config, store, seed, quick, say, comparisons)
     twin_runs = {name: [run] for name, run in _run_all(twin_config, store, seed, quick, say, comparisons).items()}
-    for extra in range(1, TWIN_DIES if "write_error_rate" in comparisons else 1):
+    pooled = tuple(name for name in ("write_error_rate", "mac_errors") if name in comparisons)
+    for extra in range(1, TWIN_DIES if pooled else 1):
         other = dataclasses.replace(twin_config, die_seed=twin_config.die_seed + extra)
-        for name, run in _run_all(other, store, seed, quick, say, ("write_error_rate",)).items():
+        for name, run in _run_all(other, store, seed, quick, say, pooled).items():
             twin_runs[name].append(run)
     results = compare(store, bench_runs, twin_runs, read_params_file(twin_file).parameters())
     run_id = store_check(store, results, [*bench_runs.values(), *(i for ids in twin_runs.values() for i in ids)],
