@@ -289,7 +289,9 @@ def _readout(fit: TwinFit, data: RunData, p: ChipParameters, column_r: dict | No
 
     values, i_ref, trip, rms = estimates(cols)
     n = len(cols)
-    leave_one_out = np.array([estimates(np.delete(cols, k))[0] for k in range(n)])
+    subsets = [np.delete(cols, k) for k in range(n)]
+    refits = [estimates(subset) for subset in subsets]
+    leave_one_out = np.array([refit[0] for refit in refits])
     se = np.sqrt((n - 1) / n * ((leave_one_out - leave_one_out.mean(axis=0)) ** 2).sum(axis=0))
     # the nominal resistances are the fitted means: their errors move the nominal delays too
     for name, k in (("device.r_p_mean", 0), ("device.r_ap_mean", 1)):
@@ -313,24 +315,27 @@ def _readout(fit: TwinFit, data: RunData, p: ChipParameters, column_r: dict | No
          "errors add (jackknife standard error over the columns)")
     fit.maps["comparator_offset"] = levels_all - v_th
     # read noise: trip-level noise in volts at each level of the columns the delay law was fitted to
-    slope = (v_r - i_ref * resistance[:, used] - trip) / (resistance[:, used] * c)
-    noise_v2 = (sig[:, used] * slope) ** 2
     fitted = fit.parameters()
     fitted = dataclasses.replace(fitted, readout=dataclasses.replace(fitted.readout, comparator_noise_gamma=1.0))
     budget = noise_budget(fitted, d.t_ref, v_r)
     other = budget.ktc**2 + budget.reference**2 + budget.common**2
-    jitter = (budget.jitter * slope) ** 2
-    per_column = np.nanmean(noise_v2 - jitter, axis=0)
-    per_column = per_column[np.isfinite(per_column)]
-    mean_v2 = float(per_column.mean())
+
+    def mean_noise(subset: np.ndarray, iref: float, levels_v: np.ndarray) -> float:
+        """Mean square trip-level noise (V^2) of these columns less the clock's jitter, with their delay law."""
+        slope = (v_r - iref * resistance[:, subset] - levels_v) / (resistance[:, subset] * c)
+        return float(np.nanmean((sig[:, subset] * slope) ** 2 - (budget.jitter * slope) ** 2))
+
+    mean_v2 = mean_noise(used, i_ref, trip)
+    # the jackknife over the columns carries the reference current's and trip levels' errors into the slopes;
     # the common noise is one draw per read for every column: its realised variance is shared, not averaged
+    again = np.array([mean_noise(subset, refit[1], refit[2]) for subset, refit in zip(subsets, refits)])
     reads = float(np.mean([data.array(f"codes_{name}").sum(axis=1).mean() for name in levels]))
     shared_se = budget.common**2 * np.sqrt(2 / (reads - 1) / len(levels))
-    mean_se = float(np.hypot(per_column.std(ddof=1) / np.sqrt(per_column.size), shared_se))
+    mean_se = float(np.hypot(np.sqrt((n - 1) / n * ((again - again.mean()) ** 2).sum()), shared_se))
     gamma = (mean_v2 - other) / budget.comparator**2
     _add(fit, "readout.comparator_noise_gamma", gamma, mean_se / budget.comparator**2, data,
          "mean square trip-level noise less kT/C, sink and common noise, over the comparator's at gamma = 1 "
-         "(standard error over the columns and the common noise's realised variance)")
+         "(jackknife standard error over the columns and the common noise's realised variance)")
     fit.quality["readout_noise_uV"] = float(np.sqrt(mean_v2) * 1e6)
 
 
