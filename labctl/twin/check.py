@@ -32,6 +32,13 @@ Bands (docs/twin.md):
   standard errors of the difference, the population's Vc0 spread included
   (the twin's test MTJ is another draw of the population).
 
+The twin dies beyond the first (the twin's own die seed and fitted values)
+are posterior-predictive: each draws the fitted parameters from their
+standard errors (:func:`drawn_twin`), so the twin dies' spread, which sets
+the write error rate's and the MAC error spread's bands, holds what the
+fit leaves uncertain (e.g. the population's Vc0 from one test MTJ) as well
+as what it leaves to the die.
+
 A failed band names the fitted parameters that move that comparison most.
 """
 
@@ -260,6 +267,31 @@ def figures(results: list[Comparison]) -> dict[str, bytes]:
     return pngs
 
 
+def drawn_twin(twin_file: Path, draw: int) -> Path:
+    """The twin file with every parameter that has a standard error drawn from N(value, stderr^2) (seeded by
+    ``draw``, clipped to its stated range), maps and provenance kept: one plausible die of what the fit
+    knows.  Written beside the twin file as ``<name>.draw<k>.toml``; its path."""
+    from sim_chip import ChipParameters
+
+    from ..params_file import read_params_file
+
+    given = read_params_file(twin_file)
+    rng = np.random.default_rng(draw)
+    ranges = {name: span for name, _, _, _, span in ChipParameters().described()}
+    values = {name: float(np.clip(value + given.stderr[name] * rng.standard_normal(), *ranges[name]))
+              for name, value in sorted(given.overrides.items()) if name in given.stderr}
+    group, lines = "", []
+    for line in twin_file.read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        if stripped.startswith("["):
+            group = stripped.strip("[] ")
+        key = stripped.partition("=")[0].strip()
+        lines.append(f"{key} = {values[f'{group}.{key}']!r}" if f"{group}.{key}" in values else line)
+    path = twin_file.with_name(f"{twin_file.stem}.draw{draw}.toml")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
 def run_check(config: BenchConfig, twin_file: str | Path, store: Store, seed: int = 0, quick: bool = False,
               say: Callable[[str], Any] = lambda text: None,
               comparisons: tuple[str, ...] = COMPARISONS) -> tuple[list[Comparison], int]:
@@ -277,7 +309,8 @@ def run_check(config: BenchConfig, twin_file: str | Path, store: Store, seed: in
     twin_runs = {name: [run] for name, run in _run_all(twin_config, store, seed, quick, say, comparisons).items()}
     pooled = tuple(name for name in ("write_error_rate", "mac_errors") if name in comparisons)
     for extra in range(1, TWIN_DIES if pooled else 1):
-        other = dataclasses.replace(twin_config, die_seed=twin_config.die_seed + extra)
+        other = dataclasses.replace(twin_config, die_seed=twin_config.die_seed + extra,
+                                    params=drawn_twin(twin_file, extra))
         for name, run in _run_all(other, store, seed, quick, say, pooled).items():
             twin_runs[name].append(run)
     results = compare(store, bench_runs, twin_runs, read_params_file(twin_file).parameters())
