@@ -258,30 +258,48 @@ def _readout(fit: TwinFit, data: RunData, p: ChipParameters, column_r: dict | No
     r_var[:, list(column_r or {})] = 0.0
     cols = np.flatnonzero(ok)
 
-    def law(subset: np.ndarray, i_fixed: float | None = None) -> tuple[float, np.ndarray, float]:
-        """(I_ref, trip levels, rms residual in ns) of the delay law fitted to these columns' two delays."""
+    def law(subset: np.ndarray, start: tuple[float, np.ndarray] | None = None) -> tuple[float, np.ndarray, float]:
+        """(I_ref, trip levels, rms residual in ns) of the delay law fitted to these columns' two delays;
+        ``start``: (I_ref, trip levels) to start from (by default each level from its +64 delay)."""
         rr, measured = resistance[:2, subset], mu[:2, subset]
+        m = len(subset)
 
-        def delays(theta: np.ndarray) -> np.ndarray:
-            i_ref = (theta[0] if i_fixed is None else i_fixed * 1e9) * 1e-9
-            levels_v = theta[i_fixed is None:] * 1e-3
-            ratio = np.clip(levels_v / (v_r - i_ref * rr), -0.99, 0.999999)
-            return t_cmp + rr * c * -np.log1p(-ratio)
+        def parts(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            levels_v = theta[1:] * 1e-3
+            v_inf = v_r - theta[0] * 1e-9 * rr
+            ratio = np.clip(levels_v / v_inf, -0.99, 0.999999)
+            return levels_v, v_inf, ratio
 
-        i_start = 0.3 * v_r / float(rr[1].mean()) if i_fixed is None else i_fixed   # each level from its +64 delay
-        v_start = (v_r - i_start * rr[0]) * -np.expm1(-(measured[0] - t_cmp) / (rr[0] * c))
-        start = np.concatenate([[i_start * 1e9] if i_fixed is None else [], v_start * 1e3])
-        found = least_squares(lambda th: ((delays(th) - measured) * 1e9).ravel(), start, x_scale="jac")
+        def residuals(theta: np.ndarray) -> np.ndarray:                  # ns, (2 m,)
+            _, _, ratio = parts(theta)
+            return ((t_cmp + rr * c * -np.log1p(-ratio) - measured) * 1e9).ravel()
+
+        def jacobian(theta: np.ndarray) -> np.ndarray:                   # ns per nA and per mV
+            levels_v, v_inf, _ = parts(theta)
+            gap = v_inf - levels_v
+            jac = np.zeros((2 * m, m + 1))
+            jac[:, 0] = (rr * c * rr * levels_v / (v_inf * gap)).ravel()
+            jac[np.arange(2 * m), 1 + np.tile(np.arange(m), 2)] = (rr * c / gap * 1e6).ravel()
+            return jac
+
+        if start is None:
+            i_start = 0.3 * v_r / float(rr[1].mean())
+            v_start = (v_r - i_start * rr[0]) * -np.expm1(-(measured[0] - t_cmp) / (rr[0] * c))
+        else:
+            i_start, v_start = start
+        found = least_squares(residuals, np.concatenate([[i_start * 1e9], v_start * 1e3]), jac=jacobian,
+                              method="lm", x_scale="jac")
         rms = float(np.sqrt((found.fun**2).sum() / max(found.fun.size - found.x.size, 1)))
-        return (found.x[0] * 1e-9 if i_fixed is None else i_fixed), found.x[i_fixed is None:] * 1e-3, rms
+        return found.x[0] * 1e-9, found.x[1:] * 1e-3, rms
 
     def nominal(vth: float, iref: float) -> np.ndarray:
         return column_delay(np.array([r1, r2]), np.array([r1, r2]), c, v_r, d.t_ref, p,
                             threshold=vth, reference_current=iref)
 
-    def estimates(subset: np.ndarray) -> tuple[np.ndarray, float, np.ndarray, float]:
+    def estimates(subset: np.ndarray, start: tuple[float, np.ndarray] | None = None
+                  ) -> tuple[np.ndarray, float, np.ndarray, float]:
         """(the two nominal delays and the offset spread, I_ref, trip levels, rms residual) of these columns."""
-        i_ref, trip, rms = law(subset)
+        i_ref, trip, rms = law(subset, start)
         nuisance = _trip_nuisance(p, resistance[:2, subset], trip, i_ref, c, mu_se[:2, subset], r_var[:, subset])
         offset_var = float(trip.var(ddof=1) - nuisance.mean())
         return (np.append(nominal(float(trip.mean()), i_ref), np.sqrt(max(offset_var, 1e-10))),
@@ -290,7 +308,7 @@ def _readout(fit: TwinFit, data: RunData, p: ChipParameters, column_r: dict | No
     values, i_ref, trip, rms = estimates(cols)
     n = len(cols)
     subsets = [np.delete(cols, k) for k in range(n)]
-    refits = [estimates(subset) for subset in subsets]
+    refits = [estimates(subset, (i_ref, np.delete(trip, k))) for k, subset in enumerate(subsets)]
     leave_one_out = np.array([refit[0] for refit in refits])
     se = np.sqrt((n - 1) / n * ((leave_one_out - leave_one_out.mean(axis=0)) ** 2).sum(axis=0))
     # the nominal resistances are the fitted means: their errors move the nominal delays too
