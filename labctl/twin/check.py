@@ -267,10 +267,25 @@ def figures(results: list[Comparison]) -> dict[str, bytes]:
     return pngs
 
 
+def _buildable(p: Any) -> bool:
+    """Whether the chip model can build a die of these parameters (its readout calibrates and has a noise budget)."""
+    from sim_chip.die import Spreads
+    from sim_chip.readout import noise_budget, readout_circuit
+
+    try:
+        with np.errstate(all="raise"):
+            Spreads.of(p.device)
+            circuit = readout_circuit(p)
+            noise_budget(p, p.device.t_ref, p.defaults.v_read)
+    except (ValueError, ZeroDivisionError, FloatingPointError):
+        return False
+    return bool(circuit.reference_current > 0 and circuit.threshold > 0)
+
+
 def drawn_twin(twin_file: Path, draw: int) -> Path:
     """The twin file with every parameter that has a standard error drawn from N(value, stderr^2) (seeded by
-    ``draw``, clipped to its stated range), maps and provenance kept: one plausible die of what the fit
-    knows.  Written beside the twin file as ``<name>.draw<k>.toml``; its path."""
+    ``draw``, clipped to its stated range, redrawn until the model can build it; the fitted values if no draw
+    in 100 can), maps and provenance kept: one plausible die of what the fit knows.  Written beside the twin file as ``<name>.draw<k>.toml``; its path."""
     from sim_chip import ChipParameters
 
     from ..params_file import read_params_file
@@ -278,8 +293,13 @@ def drawn_twin(twin_file: Path, draw: int) -> Path:
     given = read_params_file(twin_file)
     rng = np.random.default_rng(draw)
     ranges = {name: span for name, _, _, _, span in ChipParameters().described()}
-    values = {name: float(np.clip(value + given.stderr[name] * rng.standard_normal(), *ranges[name]))
-              for name, value in sorted(given.overrides.items()) if name in given.stderr}
+    for _ in range(100):                       # a draw the model cannot build (e.g. no trip point) is redrawn
+        values = {name: float(np.clip(value + given.stderr[name] * rng.standard_normal(), *ranges[name]))
+                  for name, value in sorted(given.overrides.items()) if name in given.stderr}
+        if _buildable(given.parameters().with_overrides(values)):
+            break
+    else:
+        values = {}
     group, lines = "", []
     for line in twin_file.read_text(encoding="utf-8").splitlines():
         stripped = line.strip()
