@@ -29,8 +29,9 @@ Bands (docs/twin.md):
 * MNIST chip accuracy: within 0.5 points, or two standard errors of the
   difference of two accuracies on n digits if that is wider;
 * switching midpoint (the MTJ voltage of P = 1/2 at 10 us): within two
-  standard errors of the difference, the population's Vc0 spread included
-  (the twin's test MTJ is another draw of the population).
+  standard errors of the difference, the population's Vc0 spread and the
+  fitted Vc0's relative standard error included (the twin's test MTJ is
+  another draw of a population whose Vc0 the fit knows from one MTJ).
 
 The twin dies beyond the first (the twin's own die seed and fitted values)
 are posterior-predictive: each draws the fitted parameters from their
@@ -196,7 +197,7 @@ def _midpoint(store: Store, run_id: int) -> tuple[float, float]:
 
 
 def compare(store: Store, bench_runs: dict[str, int], twin_runs: dict[str, list[int]],
-            twin_params: Any) -> list[Comparison]:
+            twin_params: Any, vc0_relative_se: float = 0.0) -> list[Comparison]:
     """Every comparison of the held-out runs (module docstring); ``twin_runs`` holds a list of runs per
     comparison, one per twin die (the first is the twin's own die)."""
     out = []
@@ -233,7 +234,7 @@ def compare(store: Store, bench_runs: dict[str, int], twin_runs: dict[str, list[
                                   max(ACCURACY_BAND_POINTS, 200 * se), "points", (b_id, t_id)))
         elif name == "switching_midpoint":
             (vb, sb), (vt, st) = _midpoint(store, b_id), _midpoint(store, t_id)
-            population = twin_params.device.vc0_cv * vt
+            population = math.hypot(twin_params.device.vc0_cv, vc0_relative_se) * vt
             out.append(Comparison(name, vb, vt, abs(vb - vt), 2 * math.sqrt(sb**2 + st**2 + population**2), "V",
                                   (b_id, t_id)))
     return out
@@ -333,7 +334,10 @@ def run_check(config: BenchConfig, twin_file: str | Path, store: Store, seed: in
                                     params=drawn_twin(twin_file, extra))
         for name, run in _run_all(other, store, seed, quick, say, pooled).items():
             twin_runs[name].append(run)
-    results = compare(store, bench_runs, twin_runs, read_params_file(twin_file).parameters())
+    twin = read_params_file(twin_file)
+    vc0 = "device.vc0_p_to_ap"
+    results = compare(store, bench_runs, twin_runs, twin.parameters(),
+                      twin.stderr.get(vc0, 0.0) / twin.overrides[vc0] if vc0 in twin.overrides else 0.0)
     run_id = store_check(store, results, [*bench_runs.values(), *(i for ids in twin_runs.values() for i in ids)],
                          str(twin_file),
                          figures(results))
