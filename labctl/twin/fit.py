@@ -224,15 +224,21 @@ def _readout(fit: TwinFit, data: RunData, p: ChipParameters, column_r: dict | No
     Every column's delay and noise at MAC +64 and -64 by maximum likelihood
     (:func:`censored_normal`); then one reference current for the chip and
     one trip level per column by least squares of the delay law
-    t = t_cmp + R C ln(V_inf/(V_inf - V_th,j)), V_inf = V_r - I_ref R, at
-    the column's measured resistance (array-map; the fitted mean where the
-    column was not mapped).  The chip's V_th is the trip levels' mean (the
-    offsets have mean zero), the offset spread their standard deviation,
-    each column's offset its level less the mean.  The two delays of the
-    model's calibration follow from V_th and I_ref at nominal resistances.
-    The noise: sigma_t times the node's slope at the trip is the trip level's
-    noise in volts; its mean square less the other sources' gives the
-    comparator's thermal noise, i.e. gamma.
+    t = t_cmp + R C ln(V_inf/(V_inf - V_th,j)), V_inf = V_r - I_ref R, over
+    every column, at the column's measured resistance (array-map; the
+    nominal one at the fitted means where the column was not mapped).  The
+    chip's V_th is the trip levels' mean (the offsets have mean zero), the
+    offset spread their variance less what else each level carries
+    (:func:`_trip_nuisance`), each column's offset its level less the mean.
+    The two delays of the model's calibration follow from V_th and I_ref at
+    nominal resistances.  The noise: sigma_t times the node's slope at the
+    trip is the trip level's noise in volts; its mean square less the other
+    sources' gives the comparator's thermal noise, i.e. gamma.  Standard
+    errors of the delays, the offset spread and gamma: jackknife over the
+    columns (every refit of the law without one column), which carries the
+    offsets' sampling, the reference current's error and the unmapped
+    columns' resistances into each; gamma's adds the common noise's
+    realised variance (one draw per read, shared by every column).
     """
     d, r = p.device, p.readout
     v_r, t_cmp = p.defaults.v_read, r.comparator_delay
