@@ -71,7 +71,8 @@ def main() -> None:
     write_results("twin", {"dies": args.dies, "params_within_2se": float(np.mean(np.abs(scores) <= 2.0)),
                            "parameters": len(scores), "max_abs_z": float(np.max(np.abs(scores))),
                            "accuracy_error_points": float(np.mean(accuracy)), "mac_error_tv": float(np.mean(tv)),
-                           "checks_failed": len(failed), "failed": failed, "fit_s": float(np.mean(fit_s)), "quick_fit_s": quick},
+                           "checks_failed": len(failed), "failed": failed, "fit_s": float(np.mean(fit_s)),
+                           "quick_fit_s": quick},
                   short=args.short)
 
 

@@ -127,7 +127,8 @@ COMPARISONS = ("mac_errors", "write_error_rate", "mnist_accuracy", "switching_mi
 
 def _plan(config: BenchConfig, quick: bool) -> list[tuple[str, str, dict]]:
     """(comparison, procedure, parameters) of every held-out run on this bench."""
-    plan = [("mac_errors", "mac-errors", {"matrices": 2 if quick else 4, "vectors": 4000})]
+    plan: list[tuple[str, str, dict[str, Any]]] = [
+        ("mac_errors", "mac-errors", {"matrices": 2 if quick else 4, "vectors": 4000})]
     plan += [(f"write_error_rate@{v:g}V", "write-verify", {"v_write": v, "max_retries": 0, "matrix_seed": 7})
              for v in VOLTAGES]
     plan += [("mnist_accuracy", "mnist-perceptron", {"images": 2000})]
@@ -152,7 +153,7 @@ def _complement(matrix_seed: int) -> Any:
 
 def _run_all(config: BenchConfig, store: Store, seed: int, quick: bool, say: Callable,
              chosen: tuple[str, ...]) -> dict[str, int]:
-    runs = {}
+    runs: dict[str, int] = {}
     with config.open() as bench:
         say(f"held-out runs on {bench.source}, die seed {config.die_seed}" if config.builtin else
             f"held-out runs on {bench.source}")
@@ -165,6 +166,8 @@ def _run_all(config: BenchConfig, store: Store, seed: int, quick: bool, say: Cal
                 run_direct(_complement(params["matrix_seed"]), bench)
             result = execute(get(procedure), params, bench, store, seed=seed, rehearse_first=not config.builtin,
                              draw_figures=False)
+            if result.run_id is None:
+                raise RuntimeError(f"{procedure} on {bench.source} started no run ({result.status})")
             runs[name] = result.run_id
     return runs
 
@@ -206,11 +209,11 @@ def compare(store: Store, bench_runs: dict[str, int], twin_runs: dict[str, list[
         b, t = read_run(store, b_id).summary, read_run(store, t_id).summary
         if name == "mac_errors":
             p = _mac_errors(store, b_id)
-            dies = np.array([_mac_errors(store, i) for i in twin_runs[name]])
-            q = dies.mean(axis=0)
+            histograms = np.array([_mac_errors(store, i) for i in twin_runs[name]])
+            q = histograms.mean(axis=0)
             out.append(Comparison(name, p.tolist(), q.tolist(), 0.5 * float(np.abs(p - q).sum()), TV_BAND,
                                   "TV", (b_id, t_id)))
-            rms_b, rms_t = _rms(p), np.array([_rms(d) for d in dies])
+            rms_b, rms_t = _rms(p), np.array([_rms(h) for h in histograms])
             m = len(rms_t)
             band = (float(student_t.ppf(0.975, m - 1) * rms_t.std(ddof=1) * math.sqrt(1 + 1 / m)) if m > 1
                     else float("nan"))
@@ -286,14 +289,15 @@ def _buildable(p: Any) -> bool:
 def drawn_twin(twin_file: Path, draw: int) -> Path:
     """The twin file with every parameter that has a standard error drawn from N(value, stderr^2) (seeded by
     ``draw``, clipped to its stated range, redrawn until the model can build it; the fitted values if no draw
-    in 100 can), maps and provenance kept: one plausible die of what the fit knows.  Written beside the twin file as ``<name>.draw<k>.toml``; its path."""
+    in 100 can), maps and provenance kept: one plausible die of what the fit knows.  Written beside the twin
+    file as ``<name>.draw<k>.toml``; its path."""
     from sim_chip import ChipParameters
 
     from ..params_file import read_params_file
 
     given = read_params_file(twin_file)
     rng = np.random.default_rng(draw)
-    ranges = {name: span for name, _, _, _, span in ChipParameters().described()}
+    ranges = {name: span for name, _, _, _, span in ChipParameters().described() if span}
     for _ in range(100):                       # a draw the model cannot build (e.g. no trip point) is redrawn
         values = {name: float(np.clip(value + given.stderr[name] * rng.standard_normal(), *ranges[name]))
                   for name, value in sorted(given.overrides.items()) if name in given.stderr}

@@ -144,7 +144,8 @@ def _die(provenance: dict) -> str:
 
 def _add(fit: TwinFit, name: str, value: float, stderr: float, data: RunData, method: str) -> None:
     described = {n: (u, span) for n, _, u, _, span in ChipParameters().described()}
-    unit, (low, high) = described[name]
+    unit, span = described[name]
+    low, high = span if span else (-np.inf, np.inf)
     if not low <= value <= high:                  # a twin file must be a valid parameter file
         fit.quality[f"clipped_{name}"] = float(value)
         value = min(max(value, low), high)
@@ -299,7 +300,7 @@ def _readout(fit: TwinFit, data: RunData, p: ChipParameters, column_r: dict | No
         return found.x[0] * 1e-9, found.x[1:] * 1e-3, rms
 
     def nominal(vth: float, iref: float) -> np.ndarray:
-        return column_delay(np.array([r1, r2]), np.array([r1, r2]), c, v_r, d.t_ref, p,
+        return column_delay(np.array([r1, r2]), np.array([r1, r2]), np.full(2, c), v_r, d.t_ref, p,
                             threshold=vth, reference_current=iref)
 
     def estimates(subset: np.ndarray, start: tuple[float, np.ndarray] | None = None
@@ -322,7 +323,8 @@ def _readout(fit: TwinFit, data: RunData, p: ChipParameters, column_r: dict | No
         if name in fit.estimates:
             step = ROWS * fit.estimates[name].stderr
             moved = column_delay(np.array([r1, r2]) + step * np.eye(2)[k], np.array([r1, r2]) + step * np.eye(2)[k],
-                                 c, v_r, d.t_ref, p, threshold=float(trip.mean()), reference_current=i_ref)
+                                 np.full(2, c), v_r, d.t_ref, p, threshold=float(trip.mean()),
+                                 reference_current=i_ref)
             se[:2] = np.hypot(se[:2], moved - values[:2])
     v_th = float(trip.mean())
     levels_all = np.full(COLUMNS, np.nan)
@@ -385,7 +387,10 @@ def _trip_nuisance(p: ChipParameters, resistance: np.ndarray, trip: np.ndarray, 
     charging = resistance * c * np.log(v_inf / gap)
     sink = resistance * c * trip * i_ref * resistance / (v_inf * gap)
     norm = (g**2).sum(axis=0)
-    project = lambda dt: (g * dt).sum(axis=0) / norm  # noqa: E731
+
+    def project(dt: np.ndarray) -> np.ndarray:
+        return (g * dt).sum(axis=0) / norm
+
     independent = np.nan_to_num(delay_se) ** 2 + ((charging + sink) / resistance) ** 2 * resistance_var
     return (project(charging) ** 2 * r.column_capacitance_cv**2 + project(sink) ** 2 * r.reference_current_mismatch**2
             + (g**2 * independent).sum(axis=0) / norm**2)
@@ -429,7 +434,8 @@ def test_mtj_switching(data: RunData, p: ChipParameters, retention_factor: float
         vc0, delta = theta
         total = 0.0
         for width, v, f in zip(widths, volts, fractions):
-            prob = np.clip(switching_probability(v / vc0, width, delta, delta_ret, d), 1e-12, 1 - 1e-12)
+            prob = np.clip(switching_probability(v / vc0, width, np.asarray(delta), np.asarray(delta_ret), d),
+                           1e-12, 1 - 1e-12)
             total -= trials * float((f * np.log(prob) + (1 - f) * np.log1p(-prob)).sum())
         return total
 

@@ -10,7 +10,7 @@ from labctl.bench import builtin_config
 from labctl.params_file import ParamsFileError, read_params_file
 from labctl.rundata import read_run
 from labctl.store import Store
-from labctl.twin.check import run_check
+from labctl.twin.check import drawn_twin, run_check
 from labctl.twin.fit import fit_runs
 from labctl.twin.recovery import random_parameters, standard_scores, write_params
 from labctl.twin.workflow import builtin_benches, characterise, fit_and_write
@@ -114,3 +114,18 @@ def test_check_passes_a_right_twin_and_fails_one_with_its_read_noise_thirty_perc
     rms = wrong["mac_error_rms"]
     assert not rms.passed and rms.distance > 1.5 * rms.band and "comparator_noise_gamma" in rms.likely_cause
     assert summary["failed"] == ["mac_error_rms"]
+
+
+def test_the_checks_extra_twin_dies_draw_the_fitted_parameters_from_their_errors(twin, tmp_path) -> None:
+    """drawn_twin: every fitted parameter ~ N(value, stderr^2) across draws, the maps and the twin's seed kept."""
+    _, _, fit, _, path = twin
+    copy = tmp_path / "twin.toml"
+    copy.write_text(path.read_text())
+    given = read_params_file(copy)
+    draws = [read_params_file(drawn_twin(copy, k)) for k in range(1, 31)]
+    for name, e in fit.estimates.items():
+        z = np.array([(d.overrides[name] - e.value) / e.stderr for d in draws])
+        assert abs(z.mean()) < 0.6 and 0.6 < z.std() < 1.4, name
+    assert draws[0].twin["seed"] == given.twin["seed"]
+    assert np.array_equal(draws[0].maps.r_p, given.maps.r_p, equal_nan=True)
+    assert np.array_equal(draws[0].maps.comparator_offset, given.maps.comparator_offset, equal_nan=True)
