@@ -24,7 +24,7 @@ from typing import Annotated, Any
 
 import numpy as np
 
-from benchspec.mx64 import COLUMNS, ROWS, TDC_CODES
+from benchspec.mx64 import COLUMNS, ROWS, TDC_CODES, TDC_START_RANGE
 from labctl.plan import Call, Plan, Progress, Read, Record
 from labctl.plotting import figure
 from labctl.procedure import Param, procedure
@@ -65,6 +65,12 @@ def _centre(codes: np.ndarray, starts: np.ndarray, lsb: np.ndarray) -> np.ndarra
     return starts + lsb * (codes.mean(axis=0) + 0.5)
 
 
+def _window_starts(estimate: np.ndarray, lsb: float) -> np.ndarray:
+    """Window starts 8 codes below each column's estimate (s), within the start DAC's range: a column slower
+    than the last window reads code 15 throughout and the fit leaves it out."""
+    return np.clip(estimate - 8 * lsb, *TDC_START_RANGE)
+
+
 @procedure(plots=(plot_readout_delays,), rehearsal="nominal")
 def readout_delays(
     reads: Annotated[int, Param("reads of each level's vector in the measuring window", low=16, high=100_000)] = 2000,
@@ -82,11 +88,11 @@ def readout_delays(
             x = level_vector(mac)
             estimate = np.zeros(COLUMNS)
             for step, (width, count) in enumerate(_LOCATE):
-                starts = np.clip(estimate - 8 * width, 0.0, None) if step else np.zeros(COLUMNS)
+                starts = _window_starts(estimate, width) if step else np.zeros(COLUMNS)
                 yield Call("chip.set_tdc_windows", starts, np.full(COLUMNS, width))
                 codes = yield Call("chip.mac_batch", np.repeat(x[None], count, axis=0))
                 estimate = _centre(codes, (yield Read("chip.tdc_start")), (yield Read("chip.tdc_lsb")))
-            yield Call("chip.set_tdc_windows", np.clip(estimate - 8 * lsb, 0.0, None), np.full(COLUMNS, lsb))
+            yield Call("chip.set_tdc_windows", _window_starts(estimate, lsb), np.full(COLUMNS, lsb))
             starts, widths = (yield Read("chip.tdc_start")), (yield Read("chip.tdc_lsb"))
             codes = yield Call("chip.mac_batch", np.repeat(x[None], reads, axis=0))
             counts = np.stack([np.bincount(codes[:, j], minlength=TDC_CODES) for j in range(COLUMNS)])

@@ -10,7 +10,16 @@ fix is drawn afresh, as the twin predicts a die of its population).
 Bands (docs/twin.md):
 
 * MAC error histogram: total-variation distance 1/2 sum |p_k - q_k| over
-  unit bins of decoded - ideal MAC, at most 0.05;
+  unit bins of decoded - ideal MAC, at most 0.05, against the twin's
+  histogram pooled over :data:`TWIN_DIES` twin dies (one die's histogram
+  differs from another's by 0.01-0.05 with identical parameters: pooling
+  takes the twin's share of that out of the distance);
+* MAC error spread: the rms of decoded - ideal on the bench against the
+  mean over the twin dies, within t(0.975, m - 1) s sqrt(1 + 1/m), s the
+  twin dies' standard deviation of their rms (m dies): the interval of a
+  new die's rms, the bench's sampling and die-to-die spread included.  The
+  rms is what the read noise and the read margin move; the histogram's
+  distance is dominated by its sampling and die-to-die noise;
 * write error rate at each voltage (the array first written with the
   complement of the matrix, so that every MTJ has to switch): the twin's first-pass rate (the mean
   over :data:`TWIN_DIES` twin dies) within the bench's 99 % Wilson interval
@@ -20,8 +29,16 @@ Bands (docs/twin.md):
 * MNIST chip accuracy: within 0.5 points, or two standard errors of the
   difference of two accuracies on n digits if that is wider;
 * switching midpoint (the MTJ voltage of P = 1/2 at 10 us): within two
-  standard errors of the difference, the population's Vc0 spread included
-  (the twin's test MTJ is another draw of the population).
+  standard errors of the difference, the population's Vc0 spread and the
+  fitted Vc0's relative standard error included (the twin's test MTJ is
+  another draw of a population whose Vc0 the fit knows from one MTJ).
+
+The twin dies beyond the first (the twin's own die seed and fitted values)
+are posterior-predictive: each draws the fitted parameters from their
+standard errors (:func:`drawn_twin`), so the twin dies' spread, which sets
+the write error rate's and the MAC error spread's bands, holds what the
+fit leaves uncertain (e.g. the population's Vc0 from one test MTJ) as well
+as what it leaves to the die.
 
 A failed band names the fitted parameters that move that comparison most.
 """
@@ -37,6 +54,7 @@ from typing import Any
 from collections.abc import Callable
 
 import numpy as np
+from scipy.stats import t as student_t
 
 from ..bench import BenchConfig, builtin_config
 from ..engine import execute, run_direct
@@ -52,13 +70,15 @@ VOLTAGES = (0.55, 0.6, 0.65)
 SECOND_TEMPERATURE = 318.15
 MIDPOINT_WIDTH = 1e-5
 TV_BAND = 0.05
-#: twin dies write-verify runs on: their spread is the part of the write error rate the twin leaves to the die
+#: twin dies write-verify and mac-errors run on: their spread is what the twin leaves to the die
 TWIN_DIES = 4
 ACCURACY_BAND_POINTS = 0.5
 #: what each comparison is most sensitive to, in order
 LIKELY = {
-    "mac_errors": "device.r_p_sigma and device.r_ap_sigma (the branch spread), readout.comparator_noise_gamma, "
-                  "device.r_ap_mean - device.r_p_mean (the read margin)",
+    "mac_errors": "readout.comparator_noise_gamma, device.r_ap_mean - device.r_p_mean (the read margin), "
+                  "readout.comparator_offset_sigma",
+    "mac_error_rms": "readout.comparator_noise_gamma (the read noise), device.r_ap_mean - device.r_p_mean "
+                     "(the read margin)",
     "write_error_rate": "device.vc0_p_to_ap, device.vc0_ap_to_p (not fitted), device.fet_isat_* (not fitted)",
     "mnist_accuracy": "the read margin (device.r_ap_mean - device.r_p_mean) and readout.comparator_noise_gamma",
     "switching_midpoint": "device.delta_mean, device.vc0_p_to_ap, device.curie_temperature (not fitted)",
@@ -107,7 +127,8 @@ COMPARISONS = ("mac_errors", "write_error_rate", "mnist_accuracy", "switching_mi
 
 def _plan(config: BenchConfig, quick: bool) -> list[tuple[str, str, dict]]:
     """(comparison, procedure, parameters) of every held-out run on this bench."""
-    plan = [("mac_errors", "mac-errors", {"matrices": 2 if quick else 4, "vectors": 4000})]
+    plan: list[tuple[str, str, dict[str, Any]]] = [
+        ("mac_errors", "mac-errors", {"matrices": 2 if quick else 4, "vectors": 4000})]
     plan += [(f"write_error_rate@{v:g}V", "write-verify", {"v_write": v, "max_retries": 0, "matrix_seed": 7})
              for v in VOLTAGES]
     plan += [("mnist_accuracy", "mnist-perceptron", {"images": 2000})]
@@ -132,7 +153,7 @@ def _complement(matrix_seed: int) -> Any:
 
 def _run_all(config: BenchConfig, store: Store, seed: int, quick: bool, say: Callable,
              chosen: tuple[str, ...]) -> dict[str, int]:
-    runs = {}
+    runs: dict[str, int] = {}
     with config.open() as bench:
         say(f"held-out runs on {bench.source}, die seed {config.die_seed}" if config.builtin else
             f"held-out runs on {bench.source}")
@@ -145,6 +166,8 @@ def _run_all(config: BenchConfig, store: Store, seed: int, quick: bool, say: Cal
                 run_direct(_complement(params["matrix_seed"]), bench)
             result = execute(get(procedure), params, bench, store, seed=seed, rehearse_first=not config.builtin,
                              draw_figures=False)
+            if result.run_id is None:
+                raise RuntimeError(f"{procedure} on {bench.source} started no run ({result.status})")
             runs[name] = result.run_id
     return runs
 
@@ -156,6 +179,11 @@ def _mac_errors(store: Store, run_id: int) -> np.ndarray:
     error = np.clip(np.rint(decoded - ideal), -24, 24)
     counts = np.bincount((error + 24).astype(int).ravel(), minlength=49).astype(float)
     return counts / counts.sum()
+
+
+def _rms(histogram: np.ndarray) -> float:
+    """Root mean square of decoded - ideal MAC of a histogram over -24 .. 24, codes."""
+    return float(np.sqrt((np.arange(-24, 25) ** 2 * histogram).sum()))
 
 
 def _midpoint(store: Store, run_id: int) -> tuple[float, float]:
@@ -172,7 +200,7 @@ def _midpoint(store: Store, run_id: int) -> tuple[float, float]:
 
 
 def compare(store: Store, bench_runs: dict[str, int], twin_runs: dict[str, list[int]],
-            twin_params: Any) -> list[Comparison]:
+            twin_params: Any, vc0_relative_se: float = 0.0) -> list[Comparison]:
     """Every comparison of the held-out runs (module docstring); ``twin_runs`` holds a list of runs per
     comparison, one per twin die (the first is the twin's own die)."""
     out = []
@@ -180,9 +208,17 @@ def compare(store: Store, bench_runs: dict[str, int], twin_runs: dict[str, list[
         t_id = twin_runs[name][0]
         b, t = read_run(store, b_id).summary, read_run(store, t_id).summary
         if name == "mac_errors":
-            p, q = _mac_errors(store, b_id), _mac_errors(store, t_id)
+            p = _mac_errors(store, b_id)
+            histograms = np.array([_mac_errors(store, i) for i in twin_runs[name]])
+            q = histograms.mean(axis=0)
             out.append(Comparison(name, p.tolist(), q.tolist(), 0.5 * float(np.abs(p - q).sum()), TV_BAND,
                                   "TV", (b_id, t_id)))
+            rms_b, rms_t = _rms(p), np.array([_rms(h) for h in histograms])
+            m = len(rms_t)
+            band = (float(student_t.ppf(0.975, m - 1) * rms_t.std(ddof=1) * math.sqrt(1 + 1 / m)) if m > 1
+                    else float("nan"))
+            out.append(Comparison("mac_error_rms", rms_b, float(rms_t.mean()), abs(rms_b - float(rms_t.mean())),
+                                  band, "codes", (b_id, t_id)))
         elif name.startswith("write_error_rate"):
             n = 4096
             pb = b["first_pass_errors"] / n
@@ -201,7 +237,7 @@ def compare(store: Store, bench_runs: dict[str, int], twin_runs: dict[str, list[
                                   max(ACCURACY_BAND_POINTS, 200 * se), "points", (b_id, t_id)))
         elif name == "switching_midpoint":
             (vb, sb), (vt, st) = _midpoint(store, b_id), _midpoint(store, t_id)
-            population = twin_params.device.vc0_cv * vt
+            population = math.hypot(twin_params.device.vc0_cv, vc0_relative_se) * vt
             out.append(Comparison(name, vb, vt, abs(vb - vt), 2 * math.sqrt(sb**2 + st**2 + population**2), "V",
                                   (b_id, t_id)))
     return out
@@ -235,6 +271,52 @@ def figures(results: list[Comparison]) -> dict[str, bytes]:
     return pngs
 
 
+def _buildable(p: Any) -> bool:
+    """Whether the chip model can build a die of these parameters (its readout calibrates and has a noise budget)."""
+    from sim_chip.die import Spreads
+    from sim_chip.readout import noise_budget, readout_circuit
+
+    try:
+        with np.errstate(all="raise"):
+            Spreads.of(p.device)
+            circuit = readout_circuit(p)
+            noise_budget(p, p.device.t_ref, p.defaults.v_read)
+    except (ValueError, ZeroDivisionError, FloatingPointError):
+        return False
+    return bool(circuit.reference_current > 0 and circuit.threshold > 0)
+
+
+def drawn_twin(twin_file: Path, draw: int) -> Path:
+    """The twin file with every parameter that has a standard error drawn from N(value, stderr^2) (seeded by
+    ``draw``, clipped to its stated range, redrawn until the model can build it; the fitted values if no draw
+    in 100 can), maps and provenance kept: one plausible die of what the fit knows.  Written beside the twin
+    file as ``<name>.draw<k>.toml``; its path."""
+    from sim_chip import ChipParameters
+
+    from ..params_file import read_params_file
+
+    given = read_params_file(twin_file)
+    rng = np.random.default_rng(draw)
+    ranges = {name: span for name, _, _, _, span in ChipParameters().described() if span}
+    for _ in range(100):                       # a draw the model cannot build (e.g. no trip point) is redrawn
+        values = {name: float(np.clip(value + given.stderr[name] * rng.standard_normal(), *ranges[name]))
+                  for name, value in sorted(given.overrides.items()) if name in given.stderr}
+        if _buildable(given.parameters().with_overrides(values)):
+            break
+    else:
+        values = {}
+    group, lines = "", []
+    for line in twin_file.read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        if stripped.startswith("["):
+            group = stripped.strip("[] ")
+        key = stripped.partition("=")[0].strip()
+        lines.append(f"{key} = {values[f'{group}.{key}']!r}" if f"{group}.{key}" in values else line)
+    path = twin_file.with_name(f"{twin_file.stem}.draw{draw}.toml")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
 def run_check(config: BenchConfig, twin_file: str | Path, store: Store, seed: int = 0, quick: bool = False,
               say: Callable[[str], Any] = lambda text: None,
               comparisons: tuple[str, ...] = COMPARISONS) -> tuple[list[Comparison], int]:
@@ -250,11 +332,16 @@ def run_check(config: BenchConfig, twin_file: str | Path, store: Store, seed: in
                                  params=twin_file)
     bench_runs = _run_all(config, store, seed, quick, say, comparisons)
     twin_runs = {name: [run] for name, run in _run_all(twin_config, store, seed, quick, say, comparisons).items()}
-    for extra in range(1, TWIN_DIES if "write_error_rate" in comparisons else 1):
-        other = dataclasses.replace(twin_config, die_seed=twin_config.die_seed + extra)
-        for name, run in _run_all(other, store, seed, quick, say, ("write_error_rate",)).items():
+    pooled = tuple(name for name in ("write_error_rate", "mac_errors") if name in comparisons)
+    for extra in range(1, TWIN_DIES if pooled else 1):
+        other = dataclasses.replace(twin_config, die_seed=twin_config.die_seed + extra,
+                                    params=drawn_twin(twin_file, extra))
+        for name, run in _run_all(other, store, seed, quick, say, pooled).items():
             twin_runs[name].append(run)
-    results = compare(store, bench_runs, twin_runs, read_params_file(twin_file).parameters())
+    twin = read_params_file(twin_file)
+    vc0 = "device.vc0_p_to_ap"
+    results = compare(store, bench_runs, twin_runs, twin.parameters(),
+                      twin.stderr.get(vc0, 0.0) / twin.overrides[vc0] if vc0 in twin.overrides else 0.0)
     run_id = store_check(store, results, [*bench_runs.values(), *(i for ids in twin_runs.values() for i in ids)],
                          str(twin_file),
                          figures(results))

@@ -41,7 +41,7 @@ def _usable(p: ChipParameters) -> bool:
 
 def random_parameters(rng: np.random.Generator) -> dict[str, float]:
     """Every fitted parameter drawn uniformly within its stated range, redrawn until usable (module docstring)."""
-    ranges = {name: span for name, _, _, _, span in ChipParameters().described()}
+    ranges = {name: span for name, _, _, _, span in ChipParameters().described() if span}
     for _ in range(10_000):
         drawn = {name: float(rng.uniform(*ranges[name])) for name in FITTED}
         with np.errstate(all="raise"):

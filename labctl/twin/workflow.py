@@ -33,6 +33,8 @@ def characterise(configs: list[BenchConfig], store: Store, quick: bool, seed: in
                              rehearse_first=not config.builtin, draw_figures=False)
         if result.status != "completed":
             raise KeyboardInterrupt(f"twin-fit run {result.run_id} {result.status}")
+        if result.run_id is None:
+            raise RuntimeError(f"twin-fit on {config.source} started no run ({result.status})")
         ids.append(result.run_id)
     return ids
 
