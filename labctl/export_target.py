@@ -107,7 +107,8 @@ def check_target(path: Path, store_path: Path, force: bool, folder: bool,
     real, store = Path(os.path.realpath(path)), Path(os.path.realpath(store_path))
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
-        raise ExportError(f"cannot export to {path}: the folder {parent} does not exist")
+        what = "is a file, not a folder" if parent.exists() else "does not exist"
+        raise ExportError(f"cannot export to {path}: {parent} {what}")
     if real == store or real in (store.with_name(store.name + s) for s in ("-wal", "-shm", "-journal")):
         raise ExportError(f"cannot export to {path}: it is the run store being exported; choose another file")
     if real == store.parent or store.is_relative_to(real):

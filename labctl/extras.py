@@ -25,5 +25,6 @@ def require(extra: str, what: str) -> None:
     """Raise :class:`MissingExtra` if a module of ``extra`` is missing; ``what`` names what needs it."""
     missing = [m for m in EXTRAS[extra] if importlib.util.find_spec(m) is None]
     if missing:
-        raise MissingExtra(f"{what} needs the {extra} extra ({', '.join(missing)} is not installed): "
-                           f"pip install 'labctl[{extra}]'")
+        raise MissingExtra(f"{what} needs the {extra} extra ({', '.join(missing)} not installed): "
+                           f"pip install -e '.[{extra}]' in the labctl clone (or pip install 'labctl[{extra}]' "
+                           "where labctl is installed as a package)")

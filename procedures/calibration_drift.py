@@ -172,8 +172,7 @@ def calibration_drift(
     network_file: Annotated[Path | None, Param("classify with this network .npz (default: the shipped "
                                                "perceptron)")] = None,
 ) -> Plan:
-    """the MNIST perceptron's chip accuracy against time since calibration, at the calibration's temperature and a
-    step either side: how often a tile must be recalibrated"""
+    """how long a tile calibration holds: MNIST chip accuracy against time since calibration and temperature"""
     context = yield Context()
     digits = load_mnist(None)
     network = load_network(network_file or SHIPPED_PERCEPTRON)

@@ -208,8 +208,8 @@ def test_a_missing_extra_is_a_one_line_install_hint(tmp_path, capsys, monkeypatc
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == module else real(name, *a))
     assert main([*argv, "--store", str(tmp_path / "runs.sqlite")]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and f"needs the {extra} extra ({module} is not installed): " \
-        f"pip install 'labctl[{extra}]'" in err
+    assert err.count("\n") == 1 and f"needs the {extra} extra ({module} not installed): " \
+        f"pip install -e '.[{extra}]' in the labctl clone" in err
 
 
 def test_to_xarray_without_its_extra_says_how_to_install_it(tmp_path, monkeypatch) -> None:

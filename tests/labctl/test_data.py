@@ -90,12 +90,14 @@ def test_an_unwritable_figure_folder_keeps_the_run_completed_with_a_warning(tmp_
 
 
 @pytest.mark.parametrize("output, message", [
-    ("missing/run.h5", "the folder {tmp}/missing does not exist"),
+    ("missing/run.h5", "{tmp}/missing does not exist"),
+    ("{store}/run.h5", "runs.sqlite is a file, not a folder"),
     ("/proc/run.h5", "cannot export to /proc/run.h5"),
 ])
 def test_exports_refuse_clearly(stored, tmp_path, capsys, output, message) -> None:
     path, mac, _ = stored
-    target = output if output.startswith("/") else str(tmp_path / output)
+    target = output if output.startswith("/") else output.format(store=path) if "{store}" in output \
+        else str(tmp_path / output)
     assert main(["runs", "export", str(mac), "--store", str(path), "--output", target]) == 2
     err = capsys.readouterr().err
     assert message.format(tmp=tmp_path) in err and "Traceback" not in err and err.count("\n") == 1

@@ -377,3 +377,8 @@ def test_a_run_keeps_a_snapshot_of_every_instrument_setting(store) -> None:
     assert settings["smu"]["nplc"] == 2.0 and settings["generator"]["ch2"]["pulse_width"] == pytest.approx(3e-6)
     assert set(settings) == {"chip", "supply", "smu", "generator", "thermo", "dmm"}
     assert "current_range" in settings["smu"] and "voltage" in settings["supply"]["ch1"]
+
+
+def test_a_rehearsal_on_the_nominal_array_counts_its_mac_vectors_too() -> None:
+    rehearsal = rehearse(get("energy"), {"vectors": 20_000, "batch": 10_000}, builtin_config(1))
+    assert rehearsal.mac_vectors >= 20_000

@@ -16,5 +16,6 @@ def test_a_training_command_without_torch_says_how_to_install_it(command) -> Non
                           timeout=60)
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.strip().splitlines() == [
-        f"error: python -m procedures.networks.training.{command} needs the train extra (torch is not installed): "
-        "pip install 'labctl[train]'"]
+        f"error: python -m procedures.networks.training.{command} needs the train extra (torch not installed): "
+        "pip install -e '.[train]' in the labctl clone (or pip install 'labctl[train]' where labctl is installed "
+        "as a package)"]
