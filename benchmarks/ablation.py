@@ -114,8 +114,8 @@ def run(spec: CampaignSpec, store: Store, workers: int) -> int:
     return result.run_id
 
 
-def rows(store: Store, run_ids: dict[str, int], images: int) -> list[dict]:
-    tasks = {name: load_campaign(store, run_id).tasks for name, run_id in run_ids.items()}
+def rows(tasks: dict[str, list], images: int) -> list[dict]:
+    """The ablation's rows from each campaign's tasks (by campaign name)."""
     out = []
     for label, campaign, pipeline in ROWS:
         summaries = [t.summary for t in tasks[campaign] if t.point["pipeline"] == pipeline]
@@ -195,8 +195,9 @@ def main() -> None:
                 raise SystemExit(f"{SHIPPED_HW_PERCEPTRON} is missing: the hardware-aware row classifies with it "
                                  "(docs/networks.md says how it is trained)")
             run_ids[name] = run(spec, store, args.workers)
-        measured = rows(store, run_ids, args.images)
-        shipped = [t.summary for t in load_campaign(store, run_ids["recal"]).tasks]
+        tasks = {name: load_campaign(store, run_id).tasks for name, run_id in run_ids.items()}
+    measured = rows(tasks, args.images)
+    shipped = [t.summary for t in tasks["recal"]]
     lines, energy = table(measured, dies, args.images), energy_table(shipped, dies, args.images)
     print("\n".join(lines + [""] + energy))
     if args.docs:

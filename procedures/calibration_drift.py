@@ -190,7 +190,7 @@ def calibration_drift(
                                        keep_preactivations=False)
         return chip.forwards[0].predictions.astype(np.int8)
 
-    def point(session: Session, hold: float, step: float, stale: np.ndarray, fresh: np.ndarray) -> Plan:
+    def point(hold: float, step: float, stale: np.ndarray, fresh: np.ndarray) -> Plan:
         since = float((yield Read("bench.now"))) - state["calibrated_at"]
         kelvin = float((yield Read("thermo.temperature")))
         yield Record("drift_point", {"hold_s": hold, "since_calibration_s": since, "temperature_K": kelvin,
@@ -213,7 +213,7 @@ def calibration_drift(
             state["calibrated_at"] = float((yield Read("bench.now")))
             yield Record("calibration_costs", {"calibration_reads": session.costs.calibration_reads,
                                                "calibration_clocks": session.costs.calibration_clocks})
-            yield from point(session, 0.0, 0.0, first, first)
+            yield from point(0.0, 0.0, first, first)
             yield Checkpoint(state)
         for i, hold in enumerate(hold_times):
             if hold in state["done"]:
@@ -225,7 +225,7 @@ def calibration_drift(
                 for key in [k for k in session.reuse if k[0] == RECALIBRATED]:
                     del session.reuse[key]
                 fresh = yield from classify(session, RECALIBRATED)
-                yield from point(session, hold, step, stale, fresh)
+                yield from point(hold, step, stale, fresh)
             yield from hold_chuck_at(base_temperature, tolerance)
             state["done"].append(hold)
             yield Checkpoint(state)
