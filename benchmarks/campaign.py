@@ -34,7 +34,6 @@ from labctl.campaign import CampaignSpec, run_campaign, start_client  # noqa: E4
 from labctl.store import Store  # noqa: E402
 
 
-
 def _warm() -> None:
     """Import what a task needs (a worker pays this once, not per task)."""
     from labctl.bench import default_bench

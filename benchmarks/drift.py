@@ -28,8 +28,8 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 from labctl.bench import default_bench  # noqa: E402
 from labctl.engine import execute  # noqa: E402
 from labctl.registry import get  # noqa: E402
-from labctl.store import Store  # noqa: E402
 from labctl.rundata import read_run  # noqa: E402
+from labctl.store import Store  # noqa: E402
 from procedures.calibration_drift import analyse, plot_drift, report  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

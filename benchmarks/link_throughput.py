@@ -30,7 +30,6 @@ times three times slower, in wall and in CPU time alike (~95 us against
 
 from __future__ import annotations
 
-import argparse
 import multiprocessing
 import socket
 import threading
@@ -38,12 +37,12 @@ import time
 from multiprocessing.connection import Connection
 
 import numpy as np
+from timing import best, one_core, side_by_side, sized_arguments, write_results
 
 from instruments.mx64_board import MX64Board
 from labctl.chip import open_chip
 from sim_chip import MX64, Board
 from sim_chip.serve import SimServer
-from timing import best, one_core, side_by_side, write_results
 
 SEED = 1
 QUERIES = 2000          # round trips per timed round
@@ -87,13 +86,8 @@ def _echo_trips(sock: socket.socket, n: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, default=10_000)
-    parser.add_argument("--rounds", type=int, default=9)
-    parser.add_argument("--short", action="store_true", help="the gate's version: 2,000-vector batches, 15 rounds")
-    args = parser.parse_args()
+    args = sized_arguments(__doc__, ("--batch", 10_000, 2000), (9, 15), "2,000-vector batches, 15 rounds")
     if args.short:
-        args.batch, args.rounds = 2000, 15
         one_core()
     queries = QUERIES // (4 if args.short else 1)
 

@@ -20,17 +20,17 @@ import time
 import timeit
 
 import numpy as np
+from timing import best, timed, write_results
 
+from instruments.mx64_board import MX64Board
 from labctl.chip import open_chip
 from sim_chip import MX64, validation
 from sim_chip.firmware import Firmware
+from sim_chip.kernel import NOISE_BLOCKS_PER_CLOCK
 from sim_chip.mac_batch import _buffers, _chunk, _column_sums, read_batch
 from sim_chip.macro import _CHUNK
-from sim_chip.kernel import NOISE_BLOCKS_PER_CLOCK
 from sim_chip.readout import ROWS
 from sim_chip.serve import SimServer
-from instruments.mx64_board import MX64Board
-from timing import best, timed, write_results
 
 CHUNKS = 20          # chunks per timed pass
 ROUNDS = 7

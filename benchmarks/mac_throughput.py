@@ -21,26 +21,18 @@ the medians ratio_median, single_vector_us_median.
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
+from timing import best, median, side_by_side, sized_arguments, write_results
 
 from sim_chip import MX64
 from sim_chip.macro import _CHUNK
-from timing import best, median, side_by_side, write_results
 
 SILICON_VECTORS_PER_S = 11.1e6
 SINGLES = 2000          # MACs per timed round of the single-vector figure
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, default=100_000)
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--short", action="store_true", help="the gate's version: one chunk, 30 rounds")
-    args = parser.parse_args()
-    if args.short:
-        args.batch, args.rounds = _CHUNK // 2, 30
+    args = sized_arguments(__doc__, ("--batch", 100_000, _CHUNK // 2), (7, 30), "4,032 vectors, 30 rounds")
 
     rng = np.random.default_rng(0)
     chip = MX64(seed=1)

@@ -46,14 +46,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from timing import write_results
 
 # this file's name is the package's: keep its folder off the import path
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
+from benchspec.tdc import TdcSetting  # noqa: E402
 from labctl.bench import default_bench  # noqa: E402
 from labctl.engine import run_direct  # noqa: E402
+from procedures.face_detection import face_detection  # noqa: E402
 from procedures.networks.chip.emulation import emulation_product  # noqa: E402
 from procedures.networks.chip.energy_budget import chip_ops, pass_costs  # noqa: E402
 from procedures.networks.chip.error_runs import measure_layer_models  # noqa: E402
@@ -64,8 +65,6 @@ from procedures.networks.host.accuracy import mean_interval, wilson  # noqa: E40
 from procedures.networks.host.idx import load_mnist  # noqa: E402
 from procedures.networks.host.network import array_layers  # noqa: E402
 from procedures.networks.host.npz import SHIPPED_FACES, SHIPPED_VGG8, load_network  # noqa: E402
-from benchspec.tdc import TdcSetting  # noqa: E402
-from procedures.face_detection import face_detection  # noqa: E402
 from procedures.vgg8_emulation import vgg8_emulation  # noqa: E402
 
 DIES = (1, 2, 3, 4, 5)

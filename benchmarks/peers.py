@@ -28,16 +28,15 @@ lightning_levels, crosssim (null: not installable).
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
 import math
 
 import numpy as np
+from timing import best, side_by_side, sized_arguments, write_results
 
 from sim_chip import MX64
 from sim_chip.readout import column_delay, noise_budget, readout_circuit, trip_slope
-from timing import best, side_by_side, write_results
 
 
 def chip_noise_in_mac_units(chip: MX64) -> float:
@@ -80,14 +79,9 @@ def lightning_layer(weights: np.ndarray, noise: float):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, default=100_000)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--short", action="store_true", help="the gate's version: one thread each, 4,032 vectors")
-    args = parser.parse_args()
+    args = sized_arguments(__doc__, ("--batch", 100_000, 4032), (5, 15), "one thread each, 4,032 vectors, 15 rounds")
     import torch
     if args.short:                                          # one chunk, on the calling thread; torch on one thread
-        args.batch, args.rounds = 4032, 15
         torch.set_num_threads(1)
 
     rng = np.random.default_rng(0)

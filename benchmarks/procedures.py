@@ -33,8 +33,8 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 from labctl.bench import default_bench, load_bench, write_served_bench_file  # noqa: E402
 from labctl.cli import main as labctl  # noqa: E402
 from labctl.engine import execute  # noqa: E402
-from labctl.store import Store  # noqa: E402
 from labctl.registry import get  # noqa: E402
+from labctl.store import Store  # noqa: E402
 from sim_chip.bench import World  # noqa: E402
 from sim_chip.bench.serve import BenchServer  # noqa: E402
 

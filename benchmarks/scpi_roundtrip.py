@@ -16,27 +16,21 @@ pyvisa-py: the gate's figure).
 
 from __future__ import annotations
 
-import argparse
 import socket
 import time
 
 import pyvisa
+from timing import one_core, side_by_side, sized_arguments, write_results
 
 from sim_chip.bench import World
 from sim_chip.bench.serve import BenchServer
-from timing import one_core, side_by_side, write_results
 
 QUERY = "VOLT? (@1)"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--queries", type=int, default=2000)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--short", action="store_true", help="the gate's version: 500 queries, 5 rounds")
-    args = parser.parse_args()
+    args = sized_arguments(__doc__, ("--queries", 2000, 500), (5, 5), "500 queries, 5 rounds")
     if args.short:
-        args.queries, args.rounds = 500, 5
         one_core()
 
     with BenchServer(World(1), pty=False) as server:

@@ -11,6 +11,7 @@ line.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -22,6 +23,23 @@ from pathlib import Path
 import numpy as np
 
 RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def sized_arguments(doc: str, size: tuple[str, int, int], rounds: tuple[int, int],
+                    short: str) -> argparse.Namespace:
+    """A side-by-side benchmark's command line: its size option, ``--rounds`` and ``--short`` (the gate's
+    version, which sets both to their short values).  ``size`` is (option, default, short value),
+    ``rounds`` (default, short value) and ``short`` says what the short version does."""
+    option, size_default, size_short = size
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument(option, type=int, default=size_default)
+    parser.add_argument("--rounds", type=int, default=rounds[0])
+    parser.add_argument("--short", action="store_true", help=f"the gate's version: {short}")
+    args = parser.parse_args()
+    if args.short:
+        setattr(args, option.lstrip("-"), size_short)
+        args.rounds = rounds[1]
+    return args
 
 
 def timed(fn: Callable[[], object], clock: Callable[[], float] = time.perf_counter) -> float:

@@ -75,12 +75,17 @@ class ErrorQueue:
 
 
 # ----------------------------------------------------------------- arguments
+def _argument(args: Sequence[str], i: int, name: str) -> str:
+    """Argument ``i`` as given, or SCPI error -109 naming the missing ``name``."""
+    if i >= len(args) or not args[i]:
+        raise SCPIError(-109, f"Missing parameter; {name}")
+    return args[i]
+
+
 def number(args: Sequence[str], i: int, name: str, low: float, high: float,
            default: float | None = None) -> float:
     """Argument ``i`` as a number in [low, high]; MIN, MAX and DEF are accepted."""
-    if i >= len(args) or not args[i]:
-        raise SCPIError(-109, f"Missing parameter; {name}")
-    word = args[i].strip().upper()
+    word = _argument(args, i, name).strip().upper()
     if word in ("MIN", "MINIMUM"):
         return low
     if word in ("MAX", "MAXIMUM"):
@@ -98,9 +103,7 @@ def number(args: Sequence[str], i: int, name: str, low: float, high: float,
 
 def boolean(args: Sequence[str], i: int, name: str) -> bool:
     """Argument ``i`` as ON/OFF/1/0."""
-    if i >= len(args) or not args[i]:
-        raise SCPIError(-109, f"Missing parameter; {name}")
-    word = args[i].strip().upper()
+    word = _argument(args, i, name).strip().upper()
     if word in ("ON", "1"):
         return True
     if word in ("OFF", "0"):
@@ -118,9 +121,7 @@ def unquoted(text: str) -> str:
 
 def choice(args: Sequence[str], i: int, name: str, options: dict[str, str]) -> str:
     """Argument ``i`` (quoted or not) as one of ``options`` (accepted spellings -> canonical value)."""
-    if i >= len(args) or not args[i]:
-        raise SCPIError(-109, f"Missing parameter; {name}")
-    word = unquoted(args[i]).upper()
+    word = unquoted(_argument(args, i, name)).upper()
     if word not in options:
         raise SCPIError(-224, f"Illegal parameter value; {name} {args[i]!r}")
     return options[word]

@@ -17,7 +17,7 @@ import socket
 import sys
 from pathlib import Path
 from typing import Any
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from . import __version__
 from .extras import MissingExtra, require
@@ -483,15 +483,17 @@ def _campaign(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------ servers
-def _store_to_serve(command: str, args: argparse.Namespace) -> Path | None:
-    """The existing store ``--store`` names (or the default), or None after saying it is missing."""
+def _store_and_socket(command: str, args: argparse.Namespace) -> tuple[Path, socket.socket, str] | None:
+    """The existing store ``--store`` names (or the default), a socket bound to ``--host`` and ``--port`` and
+    its address; or None after saying which is missing."""
     from .store import resolve_store_path
 
     path = resolve_store_path(args.store)
     if not path.is_file():
         _fail(command, f"no run store at {path} (run something first, or give --store)")
         return None
-    return path
+    bound = _listen(command, args)
+    return None if bound is None else (path, *bound)
 
 
 def _listen(command: str, args: argparse.Namespace) -> tuple[socket.socket, str] | None:
@@ -519,6 +521,22 @@ def _serve(listening: socket.socket, app: Any) -> int:
     return 0
 
 
+def _serve_store(command: str, args: argparse.Namespace,
+                 open_app: Callable[[Path, str], tuple[Any, str, str | None]]) -> int:
+    """Serve an application of the store read-only until Ctrl-C.  ``open_app(store, address)`` gives the
+    application, the line that says where it is, and what every request needs when it is bound beyond
+    this machine (None on loopback)."""
+    served = _store_and_socket(command, args)
+    if served is None:
+        return 2
+    path, listening, address = served
+    app, where, credential = open_app(path, address)
+    OUT.print(where)
+    if credential:
+        OUT.print(f"  bound beyond this machine: every request needs that {credential}")
+    return _serve(listening, app)
+
+
 def _monitor(args: argparse.Namespace) -> int:
     """Serve the browser monitor of a store (read-only) until Ctrl-C."""
     import secrets
@@ -526,17 +544,12 @@ def _monitor(args: argparse.Namespace) -> int:
     require("monitor", "labctl monitor")
     from .monitor.app import create_app
 
-    path = _store_to_serve("monitor", args)
-    bound = _listen("monitor", args) if path is not None else None
-    if path is None or bound is None:
-        return 2
-    listening, address = bound
-    loopback = args.host in ("127.0.0.1", "localhost", "::1")
-    token = None if loopback else secrets.token_urlsafe(24)
-    OUT.print(f"labctl monitor of {path} at {address}/" + (f"?token={token}" if token else ""))
-    if token:
-        OUT.print("  bound beyond this machine: every request needs that token")
-    return _serve(listening, create_app(path, token))
+    def open_app(path: Path, address: str) -> tuple[Any, str, str | None]:
+        loopback = args.host in ("127.0.0.1", "localhost", "::1")
+        token = None if loopback else secrets.token_urlsafe(24)
+        where = f"labctl monitor of {path} at {address}/" + (f"?token={token}" if token else "")
+        return create_app(path, token), where, token and "token"
+    return _serve_store("monitor", args, open_app)
 
 
 def _serve_tiled(args: argparse.Namespace) -> int:
@@ -544,18 +557,13 @@ def _serve_tiled(args: argparse.Namespace) -> int:
     require("bluesky", "labctl serve-tiled")
     from .bluesky.tiled_server import tiled_app
 
-    path = _store_to_serve("serve-tiled", args)
-    bound = _listen("serve-tiled", args) if path is not None else None
-    if path is None or bound is None:
-        return 2
-    listening, address = bound
-    app, key = tiled_app(path, args.host)
-    OUT.print(f"labctl Tiled server of {path} at {address}/api/v1 (read-only)")
-    OUT.print(f"  from tiled.client import from_uri; client = from_uri({address!r}"
-              + (f", api_key={key!r})" if key else ")"))
-    if key:
-        OUT.print("  bound beyond this machine: every request needs that API key")
-    return _serve(listening, app)
+    def open_app(path: Path, address: str) -> tuple[Any, str, str | None]:
+        app, key = tiled_app(path, args.host)
+        where = (f"labctl Tiled server of {path} at {address}/api/v1 (read-only)\n"
+                 f"  from tiled.client import from_uri; client = from_uri({address!r}"
+                 + (f", api_key={key!r})" if key else ")"))
+        return app, where, key and "API key"
+    return _serve_store("serve-tiled", args, open_app)
 
 
 # -------------------------------------------------------------- bench, sim
@@ -734,6 +742,11 @@ def _store_option(parser: argparse.ArgumentParser) -> None:
                              "(default $LABCTL_STORE or ~/.local/share/labctl/runs.sqlite)")
 
 
+def _command_group(sub: Any, name: str, text: str) -> Any:
+    """A command with subcommands of its own (``labctl NAME SUBCOMMAND``): their subparsers."""
+    return sub.add_parser(name, help=text).add_subparsers(dest=f"{name}_command", required=True)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="labctl", description="MX64 test-bench controller")
     parser.add_argument("--version", action="version", version=f"labctl {__version__}")
@@ -802,22 +815,18 @@ def build_parser() -> argparse.ArgumentParser:
     _store_option(campaign)
     campaign.set_defaults(func=_campaign)
 
-    monitor = sub.add_parser("monitor", help="browse the run store, live, in a web browser")
-    _store_option(monitor)
-    monitor.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; any other "
-                                                             "needs the printed token)")
-    monitor.add_argument("--port", type=int, default=8765, help="TCP port (default 8765)")
-    monitor.set_defaults(func=_monitor)
+    for name, text, port, credential, func in (
+            ("monitor", "browse the run store, live, in a web browser", 8765, "token", _monitor),
+            ("serve-tiled", "serve the run store read-only through Tiled (the bluesky extra)", 8000, "API key",
+             _serve_tiled)):
+        server = sub.add_parser(name, help=text)
+        _store_option(server)
+        server.add_argument("--host", default="127.0.0.1",
+                            help=f"address to bind (default 127.0.0.1; any other needs the printed {credential})")
+        server.add_argument("--port", type=int, default=port, help=f"TCP port (default {port})")
+        server.set_defaults(func=func)
 
-    tiled = sub.add_parser("serve-tiled", help="serve the run store read-only through Tiled (the bluesky extra)")
-    _store_option(tiled)
-    tiled.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; any other needs "
-                                                           "the printed API key)")
-    tiled.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
-    tiled.set_defaults(func=_serve_tiled)
-
-    runs = sub.add_parser("runs", help="stored runs")
-    runs_sub = runs.add_subparsers(dest="runs_command", required=True)
+    runs_sub = _command_group(sub, "runs", "stored runs")
     for name, text in (("list", "list the runs"), ("show", "show one run"), ("export", "export one run"),
                        ("plot", "draw a run's figures again from its stored data")):
         p = runs_sub.add_parser(name, help=text)
@@ -846,16 +855,14 @@ def build_parser() -> argparse.ArgumentParser:
                            help="replace an earlier export of labctl's at the target (never anything else)")
         p.set_defaults(func=_runs)
 
-    bench = sub.add_parser("bench", help="bench files and instruments")
-    bench_sub = bench.add_subparsers(dest="bench_command", required=True)
+    bench_sub = _command_group(sub, "bench", "bench files and instruments")
     check = bench_sub.add_parser("check", help="identify every instrument and the chip of a bench")
     _bench_options(check)
     check.add_argument("--clear-protection", action="store_true",
                        help="clear tripped over-voltage protections (outputs stay off)")
     check.set_defaults(func=_bench_check)
 
-    sim = sub.add_parser("sim", help="the simulated chip and bench")
-    sim_sub = sim.add_subparsers(dest="sim_command", required=True)
+    sim_sub = _command_group(sub, "sim", "the simulated chip and bench")
     params = sim_sub.add_parser("params", help="list the chip model's inputs (value, unit, range, source)")
     params.add_argument("--params", metavar="FILE", dest="params_file",
                         help="show the values this parameter file makes effective")

@@ -162,6 +162,14 @@ def _no_histograms(result: Any, outputs: int) -> tuple[np.ndarray, np.ndarray, f
     return np.zeros(len(ERROR_EDGES) - 1, np.int64), np.zeros(len(ERROR_EDGES) - 1, np.int64), 0.0
 
 
+def _test_subset(labels: np.ndarray, patches: int | None) -> np.ndarray:
+    """Indices of the test patches a run classifies: all of them, or ``patches`` evenly spaced over the
+    held-out set (so both classes keep their share)."""
+    if patches is None or patches >= len(labels):
+        return np.arange(len(labels))
+    return np.linspace(0, len(labels) - 1, patches).round().astype(np.int64)
+
+
 def analyse(data: RunData) -> Plan:
     """Software beside the chip on the test patches (accuracies with intervals, confusion matrices), and the
     detection over the photograph from the chip's window scores."""
@@ -172,14 +180,16 @@ def analyse(data: RunData) -> Plan:
 
     net = _network(data.parameters["network"])
     faces = load_faces(int(net.metadata.get("data_seed", 0)))
-    software = net.forward(faces.test_images).predictions
+    tested = _test_subset(faces.test_labels, data.parameters.get("test_patches"))
+    labels = faces.test_labels[tested]
+    software = net.forward(faces.test_images[tested]).predictions
     chip = np.asarray(data.last("chip_predictions"), np.int64)
-    yield Record("confusion_software", confusion(faces.test_labels, software, 2), "patches",
+    yield Record("confusion_software", confusion(labels, software, 2), "patches",
                  "true class (row: non-face, face) against predicted (column)", ("true", "predicted"))
-    yield Record("confusion_chip", confusion(faces.test_labels, chip, 2), "patches",
+    yield Record("confusion_chip", confusion(labels, chip, 2), "patches",
                  "true class (row: non-face, face) against predicted (column)", ("true", "predicted"))
-    chip_right, software_right = chip == faces.test_labels, software == faces.test_labels
-    is_face = faces.test_labels == FACE
+    chip_right, software_right = chip == labels, software == labels
+    is_face = labels == FACE
     gap, gap_ci = paired_gap(software_right, chip_right)
     margin, limit = detection_settings(net, data.parameters["margin"], data.parameters["overlap"])
     search = pyramid_windows(photo("astronaut"), stride=data.parameters["stride"])
@@ -197,7 +207,7 @@ def analyse(data: RunData) -> Plan:
             **accuracy("software_face", software_right[is_face]), **accuracy("chip_face", chip_right[is_face]),
             **accuracy("software_nonface", software_right[~is_face]), **accuracy("chip_nonface", chip_right[~is_face]),
             "gap_points": gap, "gap_points_ci95": gap_ci,
-            "test_patches": len(faces.test_labels), "test_faces": int(faces.test_labels.sum()),
+            "test_patches": len(labels), "test_faces": int(labels.sum()),
             "margin": margin, "overlap": limit, "selection": net.metadata.get("selection"),
             "detection_selection": net.metadata.get("detection_selection"),
             "search_windows": len(search.patches), "candidates": int(candidates.size),
@@ -237,6 +247,8 @@ def face_detection(
     windows: Annotated[int, Param("TDC windows each vector is read under", low=1, high=9)] = 1,
     calibration_patches: Annotated[int, Param("training patches whose layer inputs calibrate every tile",
                                               low=16, high=10_000)] = 512,
+    test_patches: Annotated[int | None, Param("held-out patches classified, evenly spaced over the test set "
+                                              "(default: all of them)", low=16, high=100_000)] = None,
     stride: Annotated[int, Param("sliding-window step in the rescaled images", "px", 1, 25)] = 3,
     margin: Annotated[float | None, Param("face score minus non-face score a window needs to be a candidate "
                                           "(default: the network's, chosen on validation data)",
@@ -258,6 +270,7 @@ def face_detection(
     setting = TdcSetting(lsb, windows)
     faces = load_faces(int(net.metadata.get("data_seed", 0)))
     calibration = seeded_subset(context.rng, faces.train_images, calibration_patches)
+    tested = faces.test_images[_test_subset(faces.test_labels, test_patches)]
     done = (context.resume or {}).get("done", [])
     outputs = net.weighted[chip[0]].outputs
 
@@ -265,9 +278,9 @@ def face_detection(
         if "patches" in done:
             costs = context.kept.last("pass_costs")
         else:
-            patches = yield from chip_forward(session, net, faces.test_images, calibration, [setting], "faces", chip,
+            patches = yield from chip_forward(session, net, tested, calibration, [setting], "faces", chip,
                                               keep_columns=True)
-            costs = pass_costs(session, len(faces.test_images), chip_ops(net, chip), "faces")
+            costs = pass_costs(session, len(tested), chip_ops(net, chip), "faces")
             yield Record("pass_costs", costs)
             yield Record("chip_predictions", patches.forwards[0].predictions.astype(np.int8), "class",
                          "the chip's class of every test patch (0 non-face, 1 face)", ("patch",))

@@ -50,13 +50,10 @@ def plot_readout_delays(data: RunData) -> Any:
         centre = starts + lsb * ((counts * (np.arange(TDC_CODES) + 0.5)).sum(axis=1) / counts.sum(axis=1))
         a.plot(np.arange(COLUMNS), centre * 1e9, ".", label=f"MAC {LEVELS[name]:+d}")
         b.plot(counts.sum(axis=0), ".-", label=f"MAC {LEVELS[name]:+d}")
-    a.set_xlabel("column")
-    a.set_ylabel("mean code as a delay, ns")
-    a.set_title("column delays")
+    a.set(xlabel="column", ylabel="mean code as a delay, ns", title="column delays")
     a.legend(fontsize=7)
-    b.set_xlabel("code of the measuring window")
-    b.set_ylabel("reads, all columns")
-    b.set_title("codes around each column's delay")
+    b.set(xlabel="code of the measuring window", ylabel="reads, all columns",
+          title="codes around each column's delay")
     return fig
 
 

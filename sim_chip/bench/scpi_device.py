@@ -43,7 +43,7 @@ class SCPIDevice:
         self._commands: list[tuple[Header, Handler]] = []
         self._found: dict[str, Handler | None] = {}
         c = self.command
-        c("*IDN?", lambda a: self.idn)
+        c("*IDN?", lambda a: self.spec.idn)
         c("*RST", lambda a: self.reset())
         c("*CLS", lambda a: self.errors.clear())
         c("*OPC?", lambda a: "1")
@@ -62,14 +62,6 @@ class SCPIDevice:
                 c(quantity.pattern(), lambda a, q=quantity: self._set(q, a))
             c(quantity.pattern() + "?", lambda a, q=quantity: self._query(q, a))
         self.reset()
-
-    @property
-    def idn(self) -> str:
-        return self.spec.idn
-
-    @property
-    def terminator(self) -> str:
-        return self.spec.terminator
 
     def command(self, pattern: str, handler: Handler) -> None:
         """Register a header pattern (see :class:`~benchspec.scpi.Header`)."""
@@ -238,7 +230,7 @@ class LineSession:
                 continue
             reply = self.device.handle_line(item.text)
             if reply is not None:
-                out.append((reply + self.device.terminator).encode())
+                out.append((reply + self.device.spec.terminator).encode())
         return b"".join(out)
 
     def idle(self) -> None:

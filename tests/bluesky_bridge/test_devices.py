@@ -21,7 +21,7 @@ from starlette.testclient import TestClient
 from benchspec import mx64
 from benchspec.models import COMMAND_SETS
 from instruments.errors import SafetyLimitError
-from labctl.bench import builtin_config, read_bench_config, write_served_bench_file
+from labctl.bench import builtin_config, read_bench_config
 from labctl.bluesky.devices import READINGS, bench_devices
 from labctl.bluesky.documents import tree_documents
 from labctl.bluesky.ingest import StoreWriter
@@ -29,8 +29,6 @@ from labctl.bluesky.plans import write_voltage_scan
 from labctl.cli import main
 from labctl.monitor.app import create_app
 from labctl.store import Store
-from sim_chip.bench import World
-from sim_chip.bench.serve import BenchServer
 from tests.bluesky_bridge.checks import validate
 
 
@@ -123,10 +121,9 @@ def test_a_value_beyond_a_bench_limit_is_refused_before_anything_is_sent(engine)
         bench.close()
 
 
-def test_a_run_engine_scan_on_the_served_bench_is_stored_and_shown(engine, tmp_path, capsys) -> None:
-    store_path, bench_file = tmp_path / "runs.sqlite", tmp_path / "bench.toml"
-    with BenchServer(World(3), pty=False) as server:
-        write_served_bench_file(bench_file, server.resources(), die_seed=3)
+def test_a_run_engine_scan_on_the_served_bench_is_stored_and_shown(engine, tmp_path, capsys, served_bench_file) -> None:
+    store_path = tmp_path / "runs.sqlite"
+    with served_bench_file(3) as (_, bench_file):
         bench = connected(read_bench_config(bench_file), mock=False)
         writer = StoreWriter(store_path)
         token = engine.subscribe(writer)

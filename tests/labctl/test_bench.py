@@ -48,16 +48,9 @@ def test_a_tripped_protection_is_found_before_power_up_and_says_what_to_do(capsy
         assert bench.world.chip.powered and bench.world.chip.rails["vwrite"] == 1.5
 
 
-def test_bench_check_reports_and_clears_a_tripped_protection(tmp_path, capsys) -> None:
+def test_bench_check_reports_and_clears_a_tripped_protection(served_bench_file, capsys) -> None:
     from labctl.cli import main
-    from sim_chip.bench import World
-    from sim_chip.bench.serve import BenchServer
-
-    from labctl.bench import write_served_bench_file
-    world = World(3)
-    with BenchServer(world, pty=False) as server:
-        path = tmp_path / "bench.toml"
-        write_served_bench_file(path, server.resources(), die_seed=3)
+    with served_bench_file(3) as (world, path):
         with load_bench(path) as bench:
             bench.power_up()
             bench.supply.write("VOLT 2.5,(@3)")

@@ -55,10 +55,7 @@ def test_the_documented_procedure_runs_dry_runs_refuses_and_resumes(example, tmp
         assert not bench.world.smu.output_on()
 
 
-def test_the_readme_python_examples_run_as_written(tmp_path, monkeypatch) -> None:
-    from labctl.bench import write_served_bench_file
-    from sim_chip.bench import World
-    from sim_chip.bench.serve import BenchServer
+def test_the_readme_python_examples_run_as_written(tmp_path, monkeypatch, served_bench_file) -> None:
 
     readme = (DOC.parents[1] / "README.md").read_text()
     section = readme[readme.index("## Driving the chip from Python"):readme.index("## Architecture")]
@@ -66,9 +63,7 @@ def test_the_readme_python_examples_run_as_written(tmp_path, monkeypatch) -> Non
     namespace: dict = {}
     exec(first, namespace)
     assert namespace["codes"].shape == (1000, 64)
-    world = World(2)
-    with BenchServer(world, pty=False) as server:
-        write_served_bench_file(tmp_path / "bench.toml", server.resources(), die_seed=2)
+    with served_bench_file(2) as (world, _):
         monkeypatch.chdir(tmp_path)
         exec(second, namespace)
         assert namespace["codes"].shape == (1000, 64)

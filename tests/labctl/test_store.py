@@ -44,22 +44,28 @@ def test_status_is_the_latest_event_and_nothing_is_rewritten(tmp_path) -> None:
     assert rows == [("running",), ("aborted",)]                      # both events kept
 
 
-def test_killing_the_writer_mid_run_keeps_the_store_readable(tmp_path) -> None:
-    path = tmp_path / "runs.sqlite"
+def _endless_writer(path, values: int) -> subprocess.Popen:
+    """A process writing chunks of ``values`` int64 (chunk i holds i) into one run of the store at ``path``
+    until killed, printing each chunk's number once ``record`` has returned."""
     script = textwrap.dedent(f"""
-        import numpy as np, sys, time
+        import numpy as np
         from labctl.store import Store
         store = Store({str(path)!r})
         run = store.begin_run("long", {{}}, {{}})
         i = 0
         while True:
-            store.record(run, "chunk", np.full(1000, i, np.int64))
-            if i == 50:
-                print("ready", flush=True)
+            store.record(run, "chunk", np.full({values}, i, np.int64))
+            print(i, flush=True)
             i += 1
     """)
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    assert proc.stdout.readline().strip() == "ready"
+    return subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+
+
+def test_killing_the_writer_mid_run_keeps_the_store_readable(tmp_path) -> None:
+    path = tmp_path / "runs.sqlite"
+    proc = _endless_writer(path, 1000)
+    while int(proc.stdout.readline()) < 50:
+        pass
     time.sleep(0.2)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
@@ -166,18 +172,7 @@ def test_a_killed_writer_loses_at_most_the_record_being_written(tmp_path) -> Non
     there, complete, plus at most the one that was being written; a reader beside the live writer saw
     them as they came."""
     path = tmp_path / "runs.sqlite"
-    script = textwrap.dedent(f"""
-        import numpy as np
-        from labctl.store import Store
-        store = Store({str(path)!r})
-        run = store.begin_run("long", {{}}, {{}})
-        i = 0
-        while True:
-            store.record(run, "chunk", np.full(20_000, i, np.int64))
-            print(i, flush=True)
-            i += 1
-    """)
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    proc = _endless_writer(path, 20_000)
     acknowledged = -1
     while acknowledged < 30:
         acknowledged = int(proc.stdout.readline())

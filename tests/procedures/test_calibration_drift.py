@@ -25,7 +25,7 @@ def test_the_interval_ends_before_the_first_point_beyond_the_limit() -> None:
 
 
 def test_stale_tables_are_reused_and_recalibrated_ones_measured(tmp_path) -> None:
-    params = {**SHORT["calibration-drift"], "base_temperature": 310.0}
+    params = {**SHORT["calibration-drift"], "hold_times": "1,60", "base_temperature": 310.0}
     with Store(tmp_path / "runs.sqlite") as store, default_bench(3) as bench:
         result = execute(get("calibration-drift"), params, bench, store, seed=1, rehearse_first=False,
                          draw_figures=False)

@@ -108,3 +108,14 @@ def test_face_detection_with_one_layer_on_the_chip(store) -> None:
     assert low <= s["chip_face_accuracy"] <= high and high - low > 0.1      # 30 faces: a wide interval
     assert sorted(p.name for p in store.plot_dir(result.run_id).iterdir()) == [
         "chip_layer_errors.png", "confusion.png", "detection.png"]
+
+
+def test_a_face_run_on_part_of_the_test_set_classifies_evenly_spaced_patches_of_both_classes() -> None:
+    from procedures.face_detection import _test_subset
+
+    labels = np.repeat([1, 0], [30, 2084])                          # sorted: every face first
+    picked = _test_subset(labels, 96)
+    assert len(picked) == len(set(picked)) == 96 and picked[0] == 0 and picked[-1] == 2113
+    assert 0 < labels[picked].sum() < 96                            # both classes
+    assert np.array_equal(_test_subset(labels, None), np.arange(2114))
+    assert np.array_equal(_test_subset(labels, 5000), np.arange(2114))

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from labctl.bench import default_bench, load_bench, write_served_bench_file
+from labctl.bench import default_bench, load_bench
 from labctl.engine import execute
 from labctl.procedure import ParameterError
 from labctl.registry import get
@@ -19,8 +19,6 @@ from procedures.networks.chip.stored import error_model_from_run, network_digest
 from procedures.networks.host.idx import load_mnist
 from procedures.networks.host.npz import SHIPPED_PERCEPTRON, load_network, save_network
 from procedures.networks.training.train_mlp import TrainingConfig, train
-from sim_chip.bench import World
-from sim_chip.bench.serve import BenchServer
 
 SMALL = {"images": 300, "calibration_images": 300}
 HIDDEN = 64          # the small network's hidden neurons: 14 tiles instead of 112
@@ -142,16 +140,15 @@ def test_hardware_aware_training_uses_the_run_s_error_model(store, small_network
     assert s["hw_aware_gap_points"] == pytest.approx(100 * (s["software_accuracy"] - s["hw_aware_chip_accuracy"]))
 
 
-def test_the_same_run_over_sockets_gives_the_same_data(store, small_network, tmp_path) -> None:
+def test_the_same_run_over_sockets_gives_the_same_data(store, small_network, served_bench_file) -> None:
     """The runtime talks only plan messages: a served bench (board protocol, SCPI supply, rehearsed first)
     gives the same windows, tables, energy readings and predictions as the in-process one."""
     params = {"images": 60, "calibration_images": 60, "network_file": str(small_network)}
     with default_bench(12) as bench:
         local = read_run(store, execute(get("mnist-perceptron"), params, bench, store, seed=3,
                                         rehearse_first=False).run_id)
-    with BenchServer(World(12), pty=False) as server:
-        write_served_bench_file(tmp_path / "bench.toml", server.resources(), die_seed=12)
-        with load_bench(tmp_path / "bench.toml") as bench:
+    with served_bench_file(12) as (_, path):
+        with load_bench(path) as bench:
             wire = read_run(store, execute(get("mnist-perceptron"), params, bench, store, seed=3).run_id)
     for name in ("tile_starts", "tile_tables", "confusion"):
         assert all(np.array_equal(a, b) for a, b in zip(local.all(name), wire.all(name))), name

@@ -40,9 +40,9 @@ SHORT = {
     "mnist-perceptron": {"network_file": str(SMALL_PERCEPTRON), "images": 20, "calibration_images": 20},
     "vgg8-emulation": {"network": str(SMALL_VGG), "images": 20, "model_images": 1, "validation_images": 2,
                        "calibration_images": 4, "calibration_vectors": 128, "generic_vectors": 128},
-    "face-detection": {"calibration_patches": 64, "stride": 25},
+    "face-detection": {"calibration_patches": 64, "test_patches": 96, "stride": 25},
     "calibration-drift": {"network_file": str(SMALL_PERCEPTRON), "images": 20, "calibration_images": 20,
-                          "hold_times": "1,60", "temperature_steps": "0,10"},
+                          "hold_times": "60", "temperature_steps": "0,10"},
     "readout-delays": {"reads": 32},
     "twin-fit": {"quick": True},
 }

@@ -333,12 +333,9 @@ def test_an_interrupted_endurance_run_resumes_where_it_stopped(store, monkeypatc
     assert len(data.last("broken_cells")) == 8
 
 
-def test_a_served_die_refabricated_gives_a_second_client_the_first_ones_results(store, tmp_path) -> None:
+def test_a_served_die_refabricated_gives_a_second_client_the_first_ones_results(store, served_bench_file) -> None:
     from labctl.cli import main
-    world = World(9)
-    with BenchServer(world, pty=False) as server:
-        path = tmp_path / "bench.toml"
-        write_served_bench_file(path, server.resources(), die_seed=9)
+    with served_bench_file(9) as (world, path):
         with load_bench(path) as remote:
             first = run("write-verify", {"matrix_seed": 3}, remote, store)[1]
             run("write-verify", {"matrix_seed": 3}, remote, store)            # the die has been written
