@@ -340,6 +340,8 @@ def _list(store: Any, args: argparse.Namespace) -> None:
 
 
 def _show(store: Any, run_id: int) -> None:
+    from .procedure import typed
+
     info = store.run(run_id)
     OUT.print(f"run {info.id}: {info.procedure}, {info.status} {info.detail}".rstrip())
     if info.resumed_from:
@@ -350,7 +352,8 @@ def _show(store: Any, run_id: int) -> None:
     if children:
         OUT.print(f"  child runs {', '.join(map(str, children))}")
     OUT.print(f"  started {_when(info.started)}, ended {_when(info.ended)}")
-    OUT.print(f"  parameters {info.parameters}")
+    OUT.print("  parameters " + (" ".join(f"--{name.replace('_', '-')} {typed(value)}"
+                                          for name, value in info.parameters.items()) or "none"))
     OUT.print(f"  seed {info.provenance.get('seed')}, bench {info.provenance.get('bench', {}).get('source')}")
     for role, idn in info.provenance.get("identities", {}).items():
         OUT.print(f"  {role:10s} {idn}")

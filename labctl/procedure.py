@@ -297,10 +297,9 @@ class Procedure:
                  f"  needs: {needs or 'the chip only'}",
                  f"  resumes: {self.resumes}" if self.resumes else "  does not resume (a short run: start it again)"]
         for p in self.parameters.values():
-            default = "none" if p.default is None else (",".join(f"{v:g}" for v in p.default) if p.is_list
-                                                        else f"{p.default!r}")
-            lines.append(f"  {option(p.name):22s} {p.param.help}; {p.type_name()}, {p.describe_range()}; "
-                         f"default {default}")
+            span = p.describe_range()
+            lines.append(f"  {option(p.name):22s} {p.param.help}; {p.type_name()}"
+                         + ("" if span == "any" else f", {span}") + f"; default {typed(p.default)}")
         return lines
 
     def check_bench(self, roles: typing.Iterable[str], wiring: Any, source: str) -> None:
@@ -350,3 +349,15 @@ def procedure(name: str | None = None, *, needs: Needs | typing.Iterable[str] | 
         return Procedure(function, name, roles, plots, validate, report, campaign, resumes, analysis, rehearsal)
 
     return wrap
+
+
+
+def typed(value: Any) -> str:
+    """A parameter's value as it is typed on the command line (lists comma-separated, ``none``, ``true``)."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(typed, value))
+    return f"{value:g}" if isinstance(value, float) else str(value)

@@ -102,6 +102,7 @@ def test_run_dry_run_show_and_export(tmp_path, capsys) -> None:
     assert main(["runs", "show", str(run_id), "--store", store]) == 0
     shown = capsys.readouterr().out
     assert "seed 4" in shown and "record read" in shown and "write_verify.png" in shown
+    assert re.search(r"^  parameters .*--max-retries 2( |$)", shown, re.M)        # as it was typed
     target = tmp_path / "run.h5"
     assert main(["runs", "export", str(run_id), "--store", store, "--output", str(target)]) == 0
     import h5py
@@ -164,6 +165,14 @@ def test_a_procedure_s_help_lists_its_own_parameters(capsys) -> None:
     assert "write-verify" not in out
     assert main(["procedures", "aray-map"]) == 2
     assert "did you mean 'array-map'" in capsys.readouterr().err
+
+
+def test_a_procedure_s_defaults_read_as_they_are_typed(capsys) -> None:
+    assert main(["procedures", "mnist-perceptron"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[3:]}
+    assert lines["--hardware-aware"].endswith("true/false; default false")
+    assert lines["--pipeline"].endswith("default optimised") and lines["--lsbs"].endswith("default 4e-10")
+    assert lines["--model-run"].endswith("run id; default none") and ", any" not in "".join(lines.values())
 
 
 def test_unknown_runs_are_refused(tmp_path, capsys) -> None:
