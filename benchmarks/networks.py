@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from timing import write_results
+from timing import best, side_by_side, write_results
 
 # this file's name is the package's: keep its folder off the import path
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
@@ -207,13 +207,11 @@ def _faces() -> dict[str, Any]:
 
 
 def _short(vgg8, models, images: np.ndarray, labels: np.ndarray) -> None:
-    """The gate's figures: numpy inference and emulation of a few digits, side by side."""
-    start = time.perf_counter()
-    vgg8.accuracy(images, labels, batch=BATCH)
-    numpy_s = time.perf_counter() - start
-    start = time.perf_counter()
-    vgg8.accuracy(images, labels, emulation_product(models, 0, frozenset(models)), batch=BATCH)
-    emulation_s = time.perf_counter() - start
+    """The gate's figures: numpy inference and emulation of a few digits, side by side, best of three rounds."""
+    times = side_by_side({"numpy": lambda: vgg8.accuracy(images, labels, batch=BATCH),
+                          "emulation": lambda: vgg8.accuracy(images, labels, emulation_product(
+                              models, 0, frozenset(models)), batch=BATCH)}, rounds=3)
+    numpy_s, emulation_s = best(times["numpy"]), best(times["emulation"])
     write_results("networks", {"emulation_s": round(emulation_s, 2), "numpy_s": round(numpy_s, 2),
                                "ratio": round(emulation_s / numpy_s, 2),
                                "numpy_over_emulation": round(numpy_s / emulation_s, 4), "images": int(len(images))},

@@ -24,6 +24,7 @@ import numpy as np
 from benchspec.mx64 import COLUMNS
 
 LEVELS = 129              # ideal column MACs -64..64
+SAMPLE_BLOCK = 16_384     # draws handled at once (their temporaries stay in a core's cache)
 #: the names of a model's arrays (``ErrorModel.arrays()``): in the run store, in a model's .npz
 ERROR_ARRAYS = ("error_values", "error_probabilities", "error_counts")
 
@@ -91,14 +92,22 @@ class ErrorModel:
         if ideal.size and (ideal.min() < -64 or ideal.max() > 64):
             raise ValueError(f"ideal column MACs outside -64..64: {ideal.min()}..{ideal.max()}")
         k = self.errors.size
-        row = ideal.astype(np.int64) + 64
+        flat = ideal.reshape(-1)
+        first: np.ndarray | int = 64 * k                          # first cell of ideal MAC 0's row (per column)
         if self.per_column:
-            row = row + LEVELS * np.broadcast_to(columns, ideal.shape)
-        scaled = rng.integers(0, 2**32, ideal.shape, dtype=np.uint32).astype(np.uint64) * np.uint64(k)
-        bucket = (scaled >> np.uint64(32)).astype(np.int64)         # uniform in 0..k-1
-        cell = row * k + bucket
-        kept = (scaled & np.uint64(0xFFFFFFFF)) < np.take(self._acceptance, cell)   # the rest of the uniform
-        return np.where(kept, np.take(self.errors.astype(np.int32), bucket), np.take(self._alias, cell))
+            first = np.broadcast_to((np.asarray(columns, np.int64) * LEVELS + 64) * k, ideal.shape).reshape(-1)
+        errors = self.errors.astype(np.int32)
+        out = np.empty(ideal.size, np.int32)
+        for start in range(0, ideal.size, SAMPLE_BLOCK):          # blocks that stay in the cache; the uniforms
+            part = slice(start, start + SAMPLE_BLOCK)             # come in the order one call would give them
+            scaled = rng.integers(0, 2**32, len(out[part]), dtype=np.uint32).astype(np.uint64) * np.uint64(k)
+            bucket = (scaled >> np.uint64(32)).view(np.int64)     # uniform in 0..k-1
+            cell = flat[part].astype(np.int64) * k
+            cell += first if isinstance(first, int) else first[part]
+            cell += bucket
+            kept = (scaled & np.uint64(0xFFFFFFFF)) < np.take(self._acceptance, cell)   # the rest of the uniform
+            np.copyto(out[part], np.where(kept, np.take(errors, bucket), np.take(self._alias, cell)))
+        return out.reshape(ideal.shape)
 
     def moments(self) -> tuple[np.ndarray, np.ndarray]:
         """Mean and standard deviation of the error (MAC units) per column and ideal MAC, each (C, 129)."""

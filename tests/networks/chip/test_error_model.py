@@ -81,6 +81,28 @@ def test_sampling_matches_the_table() -> None:
         assert freq[2] == 0
 
 
+
+def test_draws_do_not_depend_on_the_sampling_block(monkeypatch) -> None:
+    """The sampler works block by block; the draws are those of one block (the uniforms in one call's order),
+    per column and pooled, for any block size, and each draw is keyed on its own element's column."""
+    import procedures.networks.chip.error_model as module
+
+    rng = np.random.default_rng(4)
+    values = np.arange(-6, 8, 2, dtype=np.int32)
+    ideal = (rng.integers(-32, 33, (3, 1001, 128)) * 2).astype(np.int32)
+    columns = np.arange(128) % 64
+    for per_column in (1, 64):
+        p = rng.dirichlet(np.full(values.size, 0.5), (per_column, 129))
+        model = ErrorModel(values, p, np.ones((per_column, 129), np.int64))
+        whole = model.sample(ideal, columns, np.random.default_rng(9))
+        for block in (7, 4096):
+            monkeypatch.setattr(module, "SAMPLE_BLOCK", block)
+            assert np.array_equal(model.sample(ideal, columns, np.random.default_rng(9)), whole)
+        monkeypatch.setattr(module, "SAMPLE_BLOCK", ideal.size)
+        assert np.array_equal(model.sample(ideal, columns, np.random.default_rng(9)), whole)
+        one = model.sample(ideal[1, 5, 70:71], columns[70:71], np.random.default_rng(9))
+        assert one.shape == (1,) and one[0] in values
+
 def test_emulation_keys_errors_on_the_full_column_mac() -> None:
     """A deterministic model (error = f(column MAC)) makes the emulation an exact, checkable function."""
     f = {s: (2 if s > 0 else -2 if s < 0 else 0) for s in range(-64, 65, 2)}
