@@ -3,9 +3,11 @@
 In one run, on die ``--die`` with run seed ``--seed``:
 
 1. the shipped network's plain numpy inference of the test digits (``numpy_s``, best of five);
-2. ``labctl run mnist-perceptron`` on the built-in in-process bench: the
-   run itself (program, calibrate, classify: ``chip_s``) and with its
-   rehearsal on the simulated twin (``chip_with_rehearsal_s``);
+2. ``labctl run mnist-perceptron`` on the built-in in-process bench, after a
+   dry run that pays the imports: the run's plan and analysis (program,
+   calibrate, classify, analyse: ``chip_s``), the whole run with its figures
+   (``run_s``) and then its rehearsal alone on the simulated twin
+   (``rehearsal_s``, a dry run);
 3. the same run on the same simulated bench served on loopback sockets
    (``socket_s``; the chip's answers are bit-identical, so is the accuracy);
 4. a hardware-aware network trained with the error model the first run
@@ -25,11 +27,11 @@ rehearsal only (no socket run, no hardware-aware run).
 The last line is JSON: chip_accuracy, software_accuracy, hw_aware_chip_accuracy, hw_aware_software_accuracy,
 dies, gap_points_mean and gap_points_ci95 (optimised pipeline over the dies), paper_like_chip_accuracy and
 paper_like_gap_points_mean (the same for the paper-like pipeline), energy_per_image_full_j and tops_per_w (the
-die's run, full system at a batch of 10,000), chip_s, chip_with_rehearsal_s, numpy_s, ratio (chip_s / numpy_s),
+die's run, full system at a batch of 10,000), chip_s, run_s, rehearsal_s, numpy_s, ratio (chip_s / numpy_s),
 socket_s, socket_over_inproc,
 energy_per_image_j, programming_cycles, time_per_image_s (MAC time at the chip's clock), images,
-rehearsal_over_run ((chip_with_rehearsal_s - chip_s) / chip_s, goal <= 0.1), and the gate's figures
-numpy_over_chip and run_over_total (chip_s / chip_with_rehearsal_s).
+rehearsal_over_run (rehearsal_s / run_s, goal <= 0.1), and the gate's figures numpy_over_chip
+(numpy_s / chip_s) and run_over_total (run_s / (run_s + rehearsal_s)).
 """
 
 from __future__ import annotations
@@ -76,16 +78,15 @@ def main() -> None:
     params = {"images": args.images}
     with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "runs.sqlite") as store:
         with default_bench(args.die) as bench:
-            started = time.perf_counter()
-            local = execute(procedure, params, bench, store, seed=args.seed)
-            with_rehearsal_s = time.perf_counter() - started
+            execute(procedure, params, bench, store, seed=args.seed, dry_run=True)     # imports paid here
+            local, run_s = _timed_execute(procedure, params, bench, store, seed=args.seed, rehearse_first=False)
+            _, rehearsal_s = _timed_execute(procedure, params, bench, store, seed=args.seed, dry_run=True)
         if args.short:
             s = local.summary
-            write_results("mnist", {"images": args.images, "chip_s": s["wall_time_s"],
-                                    "chip_with_rehearsal_s": round(with_rehearsal_s, 2), "numpy_s": round(numpy_s, 3),
-                                    "ratio": round(s["wall_time_s"] / numpy_s, 1), **_gate_figures(s, numpy_s,
-                                                                                                  with_rehearsal_s)},
-                          short=True)
+            write_results("mnist", {"images": args.images, "chip_s": s["wall_time_s"], "run_s": round(run_s, 2),
+                                    "rehearsal_s": round(rehearsal_s, 2), "numpy_s": round(numpy_s, 3),
+                                    "ratio": round(s["wall_time_s"] / numpy_s, 1),
+                                    **_gate_figures(s, numpy_s, run_s, rehearsal_s)}, short=True)
             return
         with BenchServer(World(args.die), pty=False) as server:
             write_served_bench_file(Path(tmp) / "bench.toml", server.resources(), die_seed=args.die)
@@ -108,8 +109,8 @@ def main() -> None:
     chip_s, socket_s = s["wall_time_s"], remote.summary["wall_time_s"]
     assert remote.summary["chip_accuracy"] == s["chip_accuracy"] and s["software_accuracy"] == software_accuracy
     print(f"software (numpy)          {software_accuracy:8.2%}   {numpy_s:7.3f} s")
-    print(f"chip, in process          {s['chip_accuracy']:8.2%}   {chip_s:7.2f} s ({with_rehearsal_s:.2f} s with the "
-          f"rehearsal)")
+    print(f"chip, in process          {s['chip_accuracy']:8.2%}   {chip_s:7.2f} s (the run with its figures "
+          f"{run_s:.2f} s; its rehearsal {rehearsal_s:.2f} s)")
     print(f"chip, over sockets        {remote.summary['chip_accuracy']:8.2%}   {socket_s:7.2f} s")
     print(f"hardware-aware, chip      {a['hw_aware_chip_accuracy']:8.2%}   "
           f"(software {a['hw_aware_software_accuracy']:.2%}; run {aware.summary['wall_time_s']:.0f} s with training)")
@@ -124,20 +125,28 @@ def main() -> None:
         "images": args.images, "chip_accuracy": s["chip_accuracy"], "software_accuracy": software_accuracy,
         "hw_aware_chip_accuracy": a["hw_aware_chip_accuracy"],
         "hw_aware_software_accuracy": a["hw_aware_software_accuracy"],
-        "chip_s": round(chip_s, 2), "chip_with_rehearsal_s": round(with_rehearsal_s, 2),
+        "chip_s": round(chip_s, 2), "run_s": round(run_s, 2), "rehearsal_s": round(rehearsal_s, 2),
         "numpy_s": round(numpy_s, 3), "ratio": round(chip_s / numpy_s, 1), "socket_s": round(socket_s, 2),
         "socket_over_inproc": round(socket_s / chip_s, 2), "energy_per_image_j": s["energy_per_image_J"],
         "programming_cycles": s["programming_cycles"], "time_per_image_s": s["time_per_image_s"],
         "dies": len(dies), "gap_points_mean": gap, "gap_points_ci95": gap_ci,
         "paper_like_chip_accuracy": paper_like[0], "paper_like_gap_points_mean": paper_like_gap[0],
         "energy_per_image_full_j": s["energy_per_image_full_j"], "tops_per_w": s["tops_per_w"],
-        **_gate_figures(s, numpy_s, with_rehearsal_s)})
+        **_gate_figures(s, numpy_s, run_s, rehearsal_s)})
 
 
-def _gate_figures(summary: dict, numpy_s: float, with_rehearsal_s: float) -> dict:
-    chip_s = summary["wall_time_s"]
-    return {"rehearsal_over_run": round((with_rehearsal_s - chip_s) / chip_s, 3),
-            "numpy_over_chip": round(numpy_s / chip_s, 5), "run_over_total": round(chip_s / with_rehearsal_s, 4)}
+def _timed_execute(*args: object, **kwargs: object) -> tuple[object, float]:
+    """``execute``'s result and its wall time, s."""
+    started = time.perf_counter()
+    result = execute(*args, **kwargs)
+    return result, time.perf_counter() - started
+
+
+def _gate_figures(summary: dict, numpy_s: float, run_s: float, rehearsal_s: float) -> dict:
+    """The ratios: the rehearsal against the whole run it checks (figures included), both timed alone."""
+    return {"rehearsal_over_run": round(rehearsal_s / run_s, 3),
+            "numpy_over_chip": round(numpy_s / summary["wall_time_s"], 5),
+            "run_over_total": round(run_s / (run_s + rehearsal_s), 4)}
 
 
 if __name__ == "__main__":
