@@ -172,7 +172,8 @@ def _run_procedure(args: argparse.Namespace, name: str, params: dict[str, Any], 
         OUT.print(f"  {rehearsal.messages} messages, {rehearsal.mac_vectors} MAC vectors")
         OUT.print(f"  estimated duration: {duration(rehearsal.bench_s)} of bench time "
                   f"({'virtual' if config.builtin or config.clock else 'real'}), "
-                  f"about {duration(rehearsal.wall_s)} of wall time")
+                  f"about {duration(rehearsal.wall_s)} of wall time"
+                  + (", then its analysis and figures on the host" if procedure.analysis or procedure.plots else ""))
         return 0
     try:
         observer, publisher = _publisher(args.publish) if args.publish else (None, None)
