@@ -28,7 +28,8 @@ def characterise(configs: list[BenchConfig], store: Store, quick: bool, seed: in
     for config in configs:
         with config.open() as bench:
             ident = bench.chip.identify()
-            say(f"bench {bench.source}: die {ident.die_id}, SMU on the {config.wiring.smu}")
+            wired = "" if "SMU on" in bench.source else f", SMU on the {config.wiring.smu.replace('_', ' ')}"
+            say(f"bench {bench.source}: die {ident.die_id}{wired}")
             result = execute(get("twin-fit"), {"quick": quick}, bench, store, seed=seed, progress=progress,
                              rehearse_first=not config.builtin, draw_figures=False)
         if result.status != "completed":
