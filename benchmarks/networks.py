@@ -17,13 +17,14 @@ In one run, on the built-in simulated bench (dies DIES):
    its chip layer on the chip, optimised and paper-like (needs the
    ``faces`` extra), and the chip layer's full-system energy.
 
-    python benchmarks/networks.py [--short] [--vgg8-images N] [--networks vgg8,faces]
+    python benchmarks/networks.py [--short] [--vgg8-images N] [--networks vgg8,faces] [--docs]
 
 ``--short`` is the gate's version: error models from 2 digits on die 1 with
 the smallest calibration (4 digits, 64 vectors a tile), 200 test digits,
 no face network.  ``--vgg8-images N`` emulates the first N test digits on
 each die (the emulation takes about ten times numpy's time);
-``--networks`` runs one of the two parts.  The last line is JSON: ``dies``; for ``vgg8_`` and
+``--networks`` runs one of the two parts; ``--docs`` writes each part's
+table into docs/networks.md between its markers.  The last line is JSON: ``dies``; for ``vgg8_`` and
 ``face_``: ``software_accuracy`` (with ``_ci95``: Wilson [low, high]),
 ``chip_accuracy_mean`` (VGG-8: emulated with each die's models; faces: the
 chip layer on each die) with ``_ci95`` (half-width of Student's t interval
@@ -46,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from timing import best, side_by_side, write_results
+from timing import best, side_by_side, write_between_markers, write_results
 
 # this file's name is the package's: keep its folder off the import path
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
@@ -68,6 +69,11 @@ from procedures.networks.host.npz import SHIPPED_FACES, SHIPPED_VGG8, load_netwo
 from procedures.vgg8_emulation import vgg8_emulation  # noqa: E402
 
 DIES = (1, 2, 3, 4, 5)
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "networks.md"
+VGG8_MARKERS = ("<!-- VGG-8 table: written by benchmarks/networks.py --networks vgg8 --docs -->",
+                "<!-- end of VGG-8 table -->")
+FACE_MARKERS = ("<!-- face table: written by benchmarks/networks.py --networks faces --docs -->",
+                "<!-- end of face table -->")
 BATCH = 250
 MODEL_DIGITS = 50
 _VGG8 = {name: p.default for name, p in vgg8_emulation.parameters.items()}    # the procedures' defaults
@@ -128,6 +134,7 @@ def main() -> None:
     parser.add_argument("--short", action="store_true", help="the gate's version: 2 model digits, 200 test digits")
     parser.add_argument("--vgg8-images", type=int, default=10_000, help="test digits emulated on each die")
     parser.add_argument("--networks", default="vgg8,faces", help="the parts to run (vgg8, faces)")
+    parser.add_argument("--docs", action="store_true", help="write the parts' tables into docs/networks.md")
     args = parser.parse_args()
     vgg8, digits = load_network(SHIPPED_VGG8), load_mnist()
     if args.short:
@@ -138,8 +145,12 @@ def main() -> None:
     figures: dict[str, Any] = {"dies": list(DIES)}
     if "vgg8" in parts:
         figures.update(_vgg8(vgg8, digits, args.vgg8_images))
+        if args.docs:
+            write_between_markers(DOCS, *VGG8_MARKERS, vgg8_lines(figures))
     if "faces" in parts:
         figures.update(_faces())
+        if args.docs:
+            write_between_markers(DOCS, *FACE_MARKERS, face_lines(figures))
     write_results("networks", figures)
 
 
@@ -184,9 +195,13 @@ def _faces() -> dict[str, Any]:
     labels, is_face = faces.test_labels, faces.test_labels == FACE
     software = net.predict(faces.test_images) == labels
     chip, paper_like, per_class, face_costs = [], [], {"face": [], "nonface": []}, {}
+    first_die: dict[str, list[float]] = {}
     for die in DIES:
         predictions, costs = faces_on_die(net, faces, die, "optimised")
         right = predictions == labels
+        if not first_die:
+            first_die = {"all": _with_wilson(right), "face": _with_wilson(right[is_face]),
+                         "nonface": _with_wilson(right[~is_face])}
         chip.append(float(right.mean()))
         per_class["face"].append(float(right[is_face].mean()))
         per_class["nonface"].append(float(right[~is_face].mean()))
@@ -200,10 +215,75 @@ def _faces() -> dict[str, Any]:
     for name, values in per_class.items():
         mean, half = mean_interval(values)
         out[f"face_chip_{name}_accuracy_mean"], out[f"face_chip_{name}_accuracy_ci95"] = mean, half
+        out[f"face_chip_{name}_accuracy_by_die"] = values
+    out.update({f"face_die1_{name}_accuracy_with_ci95": v for name, v in first_die.items()})
+    out.update(face_software_face_accuracy_with_ci95=_with_wilson(software[is_face]),
+               face_software_nonface_accuracy_with_ci95=_with_wilson(software[~is_face]))
     mean, half = mean_interval(paper_like)
     out.update(face_paper_like_chip_accuracy=mean, face_paper_like_chip_accuracy_ci95=half,
                face_test_patches=int(len(labels)), face_test_faces=int(is_face.sum()))
     return out
+
+
+def _with_wilson(right: np.ndarray) -> list[float]:
+    """[accuracy, Wilson 95 % low, high] of boolean outcomes."""
+    return [float(right.mean()), *wilson(int(right.sum()), len(right))]
+
+
+def _percent(x: float, digits: int = 2) -> str:
+    return f"{100 * x:.{digits}f} %"
+
+
+def vgg8_lines(f: dict[str, Any]) -> list[str]:
+    """The VGG-8's table for docs/networks.md from its figures."""
+    low, high = f["vgg8_software_accuracy_ci95"]
+    return [f"Measured by `python benchmarks/networks.py --networks vgg8 --vgg8-images {f['images']} --docs` on "
+            f"dies {DIES[0]}-{DIES[-1]}.", "",
+            f"| first {f['images']:,} test digits | accuracy | 95 % interval |", "| --- | --- | --- |",
+            f"| software (numpy) | {_percent(f['vgg8_software_accuracy'])} | {_percent(low)}–{_percent(high)} "
+            "(Wilson) |",
+            f"| emulated, dies {DIES[0]}–{DIES[-1]} (mean) | **{_percent(f['vgg8_chip_accuracy_mean'])}** "
+            f"| ± {100 * f['vgg8_chip_accuracy_ci95']:.2f} points (t, over dies) |",
+            "| … per die | " + " / ".join(_percent(a) for a in f["vgg8_chip_accuracy_by_die"]) + " | |",
+            f"| software minus emulated, dies {DIES[0]}–{DIES[-1]} | **{f['vgg8_gap_points_mean']:.2f} points** "
+            f"| ± {f['vgg8_gap_points_ci95']:.2f} (t, over dies) |",
+            f"| emulated with die {DIES[0]}'s paper-like models | {_percent(f['vgg8_paper_like_chip_accuracy'])} | |",
+            "| paper (60,000 training digits; its own chip) | 98.86 % emulated, 99.28 % software, gap 0.42 | |", "",
+            f"Full-system energy of the array layers (die {DIES[0]}, the pass over the {MODEL_DIGITS} model digits, "
+            "programming shared by a batch of 10,000, the calibration spread over the pass's digits, host decoding "
+            f"estimated): {f['vgg8_energy_per_image_full_j'] * 1e6:.2f} µJ per digit, {f['vgg8_tops_per_w']:.1f} "
+            f"TOPS/W. Emulating took {f['emulation_s']} s against {f['numpy_s']} s of numpy inference on die "
+            f"{DIES[0]} (ratio {f['ratio']})."]
+
+
+def face_lines(f: dict[str, Any]) -> list[str]:
+    """The face network's table for docs/networks.md from its figures."""
+    def cell(v: list[float], digits: int = 2) -> str:
+        return f"{_percent(v[0], digits)} ({100 * v[1]:.{digits}f}–{100 * v[2]:.{digits}f})"
+
+    n, faces = f["face_test_patches"], f["face_test_faces"]
+    sw = [f["face_software_accuracy"], *f["face_software_accuracy_ci95"]]
+    dies = f"dies {DIES[0]}–{DIES[-1]}"
+    return ["Measured by `python benchmarks/networks.py --networks faces --docs`.", "",
+            f"| | all {n:,} patches | {faces} faces | {n - faces:,} non-faces |", "| --- | --- | --- | --- |",
+            f"| software (numpy) | {cell(sw)} | {cell(f['face_software_face_accuracy_with_ci95'])} "
+            f"| {cell(f['face_software_nonface_accuracy_with_ci95'])} |",
+            f"| chip layer, die {DIES[0]} | {cell(f['face_die1_all_accuracy_with_ci95'])} "
+            f"| {cell(f['face_die1_face_accuracy_with_ci95'])} | {cell(f['face_die1_nonface_accuracy_with_ci95'])} |",
+            f"| chip layer, {dies}, mean ± t interval | **{_percent(f['face_chip_accuracy_mean'])} ± "
+            f"{100 * f['face_chip_accuracy_ci95']:.2f}** | {_percent(f['face_chip_face_accuracy_mean'], 1)} ± "
+            f"{100 * f['face_chip_face_accuracy_ci95']:.1f} | {_percent(f['face_chip_nonface_accuracy_mean'])} ± "
+            f"{100 * f['face_chip_nonface_accuracy_ci95']:.2f} |",
+            "| … per die | " + " / ".join(f"{100 * a:.2f}" for a in f["face_chip_accuracy_by_die"]) + " % | "
+            + " / ".join(f"{100 * a:.1f}" for a in f["face_chip_face_accuracy_by_die"]) + " % | |",
+            f"| paper-like pipeline, {dies} | {_percent(f['face_paper_like_chip_accuracy'])} ± "
+            f"{100 * f['face_paper_like_chip_accuracy_ci95']:.2f} | | |",
+            f"| software minus chip, {dies} | {f['face_gap_points_mean']:+.2f} ± {f['face_gap_points_ci95']:.2f} "
+            "points | | |",
+            "| paper (one layer on the chip; its own data set) | 93.4 % | | |", "",
+            f"Full-system energy of the chip layer (die {DIES[0]}, batch of 10,000, host decoding estimated, "
+            f"`energy_budget.full_energy`): {f['face_energy_per_image_full_j'] * 1e9:.2f} nJ per patch, "
+            f"{f['face_tops_per_w']:.1f} TOPS/W over the chip layer's operations."]
 
 
 def _short(vgg8, models, images: np.ndarray, labels: np.ndarray) -> None:
