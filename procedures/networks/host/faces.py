@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+import functools
 import hashlib
 from typing import Any
 
@@ -146,8 +147,10 @@ def _labelled(positives: np.ndarray, negatives: np.ndarray) -> tuple[np.ndarray,
     return np.concatenate([positives, negatives]), labels
 
 
+@functools.lru_cache(maxsize=4)
 def load_faces(seed: int = 0) -> FaceData:
-    """The face / non-face data set of the module doc, deterministic under ``seed``."""
+    """The face / non-face data set of the module doc, deterministic under ``seed``.  Built once per process
+    and seed (2-3 s from the bundled photographs); its arrays are read-only, as every caller shares them."""
     from skimage import data
 
     lfw = to_uint8(data.lfw_subset())
@@ -167,5 +170,8 @@ def load_faces(seed: int = 0) -> FaceData:
         positives = faces[face_index[split]]
         parts[split] = _labelled(augment_faces(positives) if split == "train" else positives,
                                  np.concatenate([nonfaces[nonface_index[split]], *photos[split]]))
-    return FaceData(*parts["train"], *parts["validation"], *parts["test"],
-                    face_index["train"], face_index["validation"], face_index["test"])
+    arrays = [*parts["train"], *parts["validation"], *parts["test"],
+              face_index["train"], face_index["validation"], face_index["test"]]
+    for array in arrays:
+        array.flags.writeable = False
+    return FaceData(*arrays)

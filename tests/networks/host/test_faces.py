@@ -20,8 +20,8 @@ def faces():
 
 
 def test_split_is_deterministic_and_no_face_straddles_it(faces) -> None:
-    again = load_faces(0)
-    assert again.digest() == faces.digest()
+    again = load_faces.__wrapped__(0)                                   # built afresh, not the shared one
+    assert again is not faces and again.digest() == faces.digest()
     assert load_faces(1).digest() != faces.digest()
     index = {"train": faces.train_faces, "validation": faces.validation_faces, "test": faces.test_faces}
     assert len(index["test"]) == TEST_FACES and len(index["validation"]) == VALIDATION_FACES
@@ -79,3 +79,11 @@ def test_windows_map_back_to_the_original_and_suppression_keeps_the_best() -> No
     boxes = np.array([[0, 0, 10, 10], [1, 1, 10, 10], [50, 50, 10, 10]], float)
     assert list(non_maximum_suppression(boxes, np.array([1.0, 2.0, 0.5]))) == [1, 2]
     assert overlap(boxes[0], boxes[:1])[0] == 1.0
+
+
+def test_the_data_set_is_built_once_per_seed_and_shared_read_only() -> None:
+    first = load_faces(0)
+    assert load_faces(0) is first and load_faces(1) is not first
+    with pytest.raises(ValueError, match="read-only"):
+        first.test_images[0, 0, 0] = 1
+    assert not first.train_labels.flags.writeable and not first.test_faces.flags.writeable
