@@ -339,7 +339,7 @@ def builtin_config(die_seed: int = 1, smu: str = "test_pad", limits: SafetyLimit
     if smu not in SMU_TARGETS:
         raise BenchConfigError(f"smu wiring {smu!r}: one of {', '.join(SMU_TARGETS)}{suggest(smu, SMU_TARGETS)}")
     path = None if params is None else Path(params).expanduser().resolve()
-    chip_parameters(path)
+    chip_model(path)                                          # checked before anything opens
     instruments = {cls.spec.role: InstrumentConfig(name, "in-process") for name, cls in DRIVERS.items()}
     return BenchConfig(f"sim:{die_seed}", instruments, wiring=Wiring(smu=smu), limits=limits or SafetyLimits(),
                        die_seed=die_seed, builtin=True, params=path,
@@ -437,7 +437,7 @@ def read_bench_config(path: str | Path) -> BenchConfig:
         if not isinstance(params, str):
             raise BenchConfigError(f"bench file {path}: [simulation] params = {params!r} must be a file name")
         params = (path.parent / params).resolve()
-        chip_parameters(params)
+        chip_model(params)
     instruments = {}
     for role, cfg in config.get("instruments", {}).items():
         driver = cfg.get("driver")
@@ -466,7 +466,8 @@ def _open_simulated(config: BenchConfig) -> Bench:
     from .inprocess import board_driver
 
     w = config.wiring
-    world = World(config.die_seed, params=chip_parameters(config.params), wiring=w, maps=chip_maps(config.params))
+    params, maps = chip_model(config.params)
+    world = World(config.die_seed, params=params, wiring=w, maps=maps)
     clock = WorldClock(world)
     driver_limits = config.limits.for_drivers(w)
     devices = world.instruments()
@@ -479,26 +480,16 @@ def _open_simulated(config: BenchConfig) -> Bench:
                  world=world, config=config, checks=driver_limits)
 
 
-def chip_parameters(path: Path | None) -> Any:
-    """The chip model's parameters with a parameter file's overrides (None: the model's own)."""
+def chip_model(path: Path | None) -> tuple[Any, Any]:
+    """The chip model's parameters with a parameter file's overrides, and the file's measured die maps (a
+    twin's): each None without a file (the maps also when the file has none).  The file is read once."""
     if path is None:
-        return None
+        return None, None
     from .params_file import ParamsFileError, read_params_file
 
     try:
-        return read_params_file(path).parameters()
-    except ParamsFileError as exc:
-        raise BenchConfigError(str(exc)) from None
-
-
-def chip_maps(path: Path | None) -> Any:
-    """The measured die maps of a parameter file (a twin's), or None."""
-    if path is None:
-        return None
-    from .params_file import ParamsFileError, read_params_file
-
-    try:
-        return read_params_file(path).maps
+        given = read_params_file(path)
+        return given.parameters(), given.maps
     except ParamsFileError as exc:
         raise BenchConfigError(str(exc)) from None
 

@@ -682,12 +682,12 @@ def _sim_serve(args: argparse.Namespace) -> int:
 
     from .bench import write_served_bench_file
 
-    from .bench import BenchConfigError, chip_maps, chip_parameters
+    from .bench import BenchConfigError, chip_model
 
     params = Path(args.params_file).resolve() if args.params_file else None
     try:
-        world = World(die_seed=args.die_seed, params=chip_parameters(params), wiring=Wiring(smu=args.smu),
-                      maps=chip_maps(params))
+        model, maps = chip_model(params)
+        world = World(die_seed=args.die_seed, params=model, wiring=Wiring(smu=args.smu), maps=maps)
     except BenchConfigError as exc:
         return _fail("sim serve", exc)
     try:
