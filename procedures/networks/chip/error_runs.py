@@ -26,12 +26,11 @@ from benchspec.tdc import TdcSetting
 from labctl.plan import Checkpoint, Compute, Plan, Record
 from labctl.rundata import RunData
 
-from ..host.network import BinaryNetwork
+from ..host.network import BinaryNetwork, exact_product
 from .error_model import ErrorModel
 from .layer import LayerJob, chip_layer
 from .network import chip_forward
 from .session import Session
-from .tiling import exact_macs
 from .stored import LAYER_PREFIX, record_error_model, record_model
 
 FLIP_PROBABILITIES = (0.04, 0.12, 0.2, 0.3)     # input rows flipped from the base vector, matrix by matrix
@@ -72,7 +71,7 @@ def measure_generic_pairs(session: Session, setting: TdcSetting, matrices: int, 
         if k < done:
             continue
         (result,) = yield from chip_layer(session, k, weights, [LayerJob(setting, x[half:], x[:half])], "mac-errors")
-        ideal = exact_macs(x[half:], weights).astype(np.int8)
+        ideal = exact_product(x[half:], weights).astype(np.int8)
         yield Record("ideal", ideal, "MAC", "exact full-column MACs of the measured vectors", ("vector", "column"))
         yield Record("decoded", result.preactivations.astype(np.float32), "MAC", "their decoded values",
                      ("vector", "column"))

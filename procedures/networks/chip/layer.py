@@ -35,10 +35,11 @@ from benchspec.tdc import TdcSetting, decode_mean
 from labctl.plan import Compute, Plan, Progress, Record
 from labctl.stubs import program
 
+from ..host.network import exact_product
 from .pipeline import DIE_TABLE_VECTORS
 from .readout import TileCalibration, calibrate, centre_macs, placed_windows, read
 from .session import Session, metered
-from .tiling import TileLayout, exact_macs, merge_replicas, replica_count, with_replicas
+from .tiling import TileLayout, merge_replicas, replica_count, with_replicas
 
 
 DIE_TABLE_SEED = 0x5EED          #: the die-level table's random matrix and inputs (the same on every die)
@@ -115,7 +116,7 @@ def _read_tile(session: Session, tile: np.ndarray, x: np.ndarray, x_calibration:
     cal_joules, cal_clocks, reads = None, 0, 0
     pipeline = session.pipeline
     if calibration is None:
-        ideal = exact_macs(x_calibration, tile)
+        ideal = exact_product(x_calibration, tile)
         if pipeline.tile_tables or pipeline.tile_windows and pipeline.recentre:     # reads the calibration inputs
             cal_joules, cal_clocks, (calibration, codes, reads) = yield from metered(
                 session.meter, calibrate(session.windows, session.zero_mac_times, x_calibration, ideal, setting,
@@ -161,7 +162,7 @@ def die_table(session: Session, setting: TdcSetting) -> Plan:
     column = rng.integers(COLUMNS, size=DIE_TABLE_VECTORS)        # each vector matches one column, partly
     flipped = rng.random((DIE_TABLE_VECTORS, ROWS)) < rng.random((DIE_TABLE_VECTORS, 1))
     x = np.where(flipped, -weights[:, column].T, weights[:, column].T).astype(np.int8)
-    ideal = exact_macs(x, weights)
+    ideal = exact_product(x, weights)
     joules, clocks, _ = yield from metered(session.meter, program(weights, reads=0))
     session.costs.add("calibration", clocks, joules)
     cal_joules, cal_clocks, (calibration, _, reads) = yield from metered(

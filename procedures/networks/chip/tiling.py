@@ -40,13 +40,6 @@ def _tiles(n: int, size: int) -> int:
     return -(-n // size)
 
 
-
-def exact_macs(x: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Exact MACs (n, columns) int32 of +1/-1 inputs (n, rows) through +1/-1 weights (rows, columns): sums of
-    at most a few thousand +-1 products are exact in float32, so BLAS computes them (numpy's integer
-    product does not use it and is several times slower)."""
-    return (x.astype(np.float32) @ weights.astype(np.float32)).astype(np.int32)
-
 @dataclass(frozen=True)
 class TileLayout:
     """The tiles of a layer with ``inputs`` rows and ``outputs`` columns."""

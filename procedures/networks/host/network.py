@@ -32,9 +32,15 @@ class LayerProduct(Protocol):
     def __call__(self, layer: int, x: np.ndarray, weights: np.ndarray) -> np.ndarray: ...
 
 
-def plain_product(layer: int, x: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """The exact product x @ weights (int32); float32 BLAS is exact here (integer sums, |sum| < 2**24)."""
+def exact_product(x: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The exact product x @ weights (int32) of +1/-1 values: float32 BLAS is exact here (integer sums,
+    |sum| < 2**24), and several times faster than numpy's integer product, which does not use BLAS."""
     return (x.astype(np.float32) @ weights.astype(np.float32)).astype(np.int32)
+
+
+def plain_product(layer: int, x: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The LayerProduct that computes every layer exactly (``exact_product``)."""
+    return exact_product(x, weights)
 
 
 class LayerwiseProduct:
