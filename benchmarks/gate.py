@@ -86,7 +86,22 @@ def run_short(name: str) -> tuple[dict | None, float]:
     if done.returncode != 0 or not path.exists():
         sys.stderr.write(f"{name} failed (exit {done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-4000:]}\n")
         return None, seconds
-    return json.loads(path.read_text()), seconds
+    kept = json.loads(path.read_text())
+    if not prints_its_figures(done.stdout, kept):
+        sys.stderr.write(f"{name}: its last line is not the figures it kept in {path.name}\n{done.stdout[-500:]}\n")
+        return None, seconds
+    return kept, seconds
+
+
+def prints_its_figures(stdout: str, kept: dict) -> bool:
+    """Whether a benchmark's last printed line is the JSON of the figures it kept (every benchmark's promise;
+    the kept file adds only when, where and how loaded it was written)."""
+    lines = stdout.strip().splitlines()
+    try:
+        printed = json.loads(lines[-1]) if lines else None
+    except json.JSONDecodeError:
+        return False
+    return isinstance(printed, dict) and json.dumps(printed) == json.dumps({k: kept.get(k) for k in printed})
 
 
 def compare(measured: dict[str, float], baseline: dict[str, float]) -> list[tuple]:

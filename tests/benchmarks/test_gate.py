@@ -37,3 +37,13 @@ def test_the_baseline_holds_every_gated_ratio_and_each_goal_names_a_benchmark_th
     assert all(value > 0 for value in baseline.values())
     assert {bench for _, bench, _, _, _ in gate.GOALS} <= set(gate.BENCHMARKS)
     assert all((FOLDER / f"{name}.py").exists() for name in gate.BENCHMARKS)
+
+
+def test_a_benchmark_must_print_the_figures_it_kept_as_its_last_line() -> None:
+    gate = load_gate()
+    kept = {"ratio": 0.25, "rows": [{"step": "a", "gap": float("nan")}], "short": True, "written": "now"}
+    figures = '{"ratio": 0.25, "rows": [{"step": "a", "gap": NaN}]}'
+    assert gate.prints_its_figures(f"a table\n{figures}\n", kept)
+    assert not gate.prints_its_figures(f"{figures}\ndone\n", kept)                  # not the last line
+    assert not gate.prints_its_figures('{"ratio": 0.3, "rows": []}', kept)          # not what it kept
+    assert not gate.prints_its_figures("", kept)
